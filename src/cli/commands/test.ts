@@ -1,0 +1,46 @@
+import { testRun } from '../../core/evaluation/test-run.js';
+import { ExpmanError } from '../../core/errors.js';
+import { listRuns } from '../../core/training/run-store.js';
+import { DEFAULT_EXPERIMENT, checkName, type Workspace } from '../../core/workspace.js';
+import { dataWorkspace, emitJson, parse, type CommandContext } from '../context.js';
+
+export const testHelp = `expman test [--experiment E] [--model M] [--json]
+
+Evaluates a run's best model on the test set and writes CSV files under experiments/<E>/results/<M>/:
+metrics.csv (accuracy, macro and weighted precision/recall/F1), per-class.csv, confusion-matrix.csv and
+predictions.csv. Without --model, the newest finished run of the experiment is tested.`;
+
+async function latestFinished(ws: Workspace, experiment: string): Promise<string> {
+  const runs = (await listRuns(ws, experiment)).filter((r) => r.best !== null && r.status !== 'running');
+  const run = runs[runs.length - 1];
+  if (!run) throw new ExpmanError('RUN_MISSING', `experiment ${JSON.stringify(experiment)} has no trained run to test in ${ws.root}; run \`expman train\` first`, { key: 'experiment' });
+  return run.model;
+}
+
+export async function testCommand(ctx: CommandContext): Promise<number> {
+  const { values } = parse(ctx.argv, { experiment: { type: 'string', default: DEFAULT_EXPERIMENT }, model: { type: 'string' } });
+  const ws = dataWorkspace(values.data);
+  checkName('experiment', values.experiment);
+  const model = values.model !== undefined ? checkName('model', values.model) : await latestFinished(ws, values.experiment);
+  const result = await testRun(ws, values.experiment, model);
+  const e = result.evaluation;
+  if (values.json) {
+    emitJson({ event: 'tested', experiment: values.experiment, model, dir: result.dir, files: result.files, best_epoch: result.bestEpoch, ...e });
+    return 0;
+  }
+  const width = Math.max(8, ...e.perClass.map((r) => r.class.length));
+  const lines = [
+    `Tested ${values.experiment}/${model} (best model from epoch ${result.bestEpoch}) on ${e.rows} test rows`,
+    `  accuracy ${e.accuracy.toFixed(4)}   macro F1 ${e.macro.f1.toFixed(4)}`,
+    '',
+    `  ${'class'.padEnd(width)}  precision  recall     f1  support`,
+    ...e.perClass.map((r) => `  ${r.class.padEnd(width)}  ${r.precision.toFixed(4).padStart(9)}  ${r.recall.toFixed(4).padStart(6)}  ${r.f1.toFixed(4)}  ${String(r.support).padStart(7)}`),
+    '',
+    '  confusion matrix (rows: actual, columns: predicted)',
+    ...e.confusion.map((row, i) => `  ${e.perClass[i]!.class.padEnd(width)}  ${row.map((v) => String(v).padStart(5)).join('')}`),
+    '',
+    `Results: ${result.dir}/{${result.files.join(',')}}`,
+  ];
+  console.log(lines.join('\n'));
+  return 0;
+}

@@ -1,0 +1,71 @@
+import { ExpmanError, isExpmanError } from '../core/errors.js';
+import { toolVersion } from '../core/version.js';
+import { configCommand, configHelp } from './commands/config.js';
+import { listCommand, listHelp } from './commands/list.js';
+import { preprocessCommand, preprocessHelp } from './commands/preprocess.js';
+import { rerunCommand, rerunHelp } from './commands/rerun.js';
+import { testCommand, testHelp } from './commands/test.js';
+import { trainCommand, trainHelp } from './commands/train.js';
+import type { CommandContext } from './context.js';
+
+interface Command {
+  run: (ctx: CommandContext) => Promise<number>;
+  help: string;
+  summary: string;
+}
+
+const COMMANDS: Record<string, Command> = {
+  preprocess: { run: preprocessCommand, help: preprocessHelp, summary: 'split a raw dataset into a prepared train/test dataset' },
+  train: { run: trainCommand, help: trainHelp, summary: 'train a model (new run, or --resume a stopped one)' },
+  test: { run: testCommand, help: testHelp, summary: "evaluate a run's best model on the test set" },
+  rerun: { run: rerunCommand, help: rerunHelp, summary: "train again from a run's saved config.toml" },
+  config: { run: configCommand, help: configHelp, summary: 'show the resolved configuration (config show --origin)' },
+  list: { run: listCommand, help: listHelp, summary: 'list experiments and runs with status and best metrics' },
+};
+
+function usage(): string {
+  const names = Object.keys(COMMANDS);
+  const width = Math.max(...names.map((n) => n.length));
+  return [
+    `expman ${toolVersion()} — Experiment Manager: prepare datasets, train, test and compare ML runs`,
+    '',
+    'Usage: expman <command> [options]   (expman <command> --help for details)',
+    '',
+    ...names.map((name) => `  ${name.padEnd(width)}  ${COMMANDS[name]!.summary}`),
+    '',
+    'Every command takes --data DIR (default: $DATA, else ./data) and --json for machine-readable output.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? rest[0] : undefined;
+    console.log(topic && COMMANDS[topic] ? COMMANDS[topic].help : usage());
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(toolVersion());
+    return 0;
+  }
+  const command = COMMANDS[name];
+  const json = rest.includes('--json');
+  try {
+    if (!command) throw new ExpmanError('USAGE', `unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      console.log(command.help);
+      return 0;
+    }
+    return await command.run({ argv: rest, commandLine: ['expman', ...argv] });
+  } catch (error) {
+    if (isExpmanError(error)) {
+      if (json) process.stdout.write(`${JSON.stringify({ event: 'error', code: error.code, message: error.message, details: error.details })}\n`);
+      const issues = (error.details['issues'] as Array<{ text: string }> | undefined) ?? [];
+      console.error(`expman: error: ${issues.length > 1 ? issues.map((i) => i.text).join('\nexpman: error: ') : error.message}`);
+      return error.code === 'USAGE' ? 2 : 1;
+    }
+    if (json) process.stdout.write(`${JSON.stringify({ event: 'error', code: 'INTERNAL', message: String(error) })}\n`);
+    console.error(`expman: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return 70;
+  }
+}

@@ -1,0 +1,69 @@
+import type { RunEvent } from '../core/training/events.js';
+import type { RunResult, TrainHooks } from '../core/training/train.js';
+import { emitJson } from './context.js';
+import { ProgressBar } from './progress-bar.js';
+
+/**
+ * Drives a training run from the terminal: progress bar (TTY) or one line per epoch (pipes),
+ * JSON events with --json, and signals: the first Ctrl-C / SIGTERM stops after the current batch
+ * (the run is marked stopped and can be resumed), a second one exits at once.
+ */
+export async function runWithTerminal(json: boolean, start: (hooks: TrainHooks) => Promise<RunResult>): Promise<number> {
+  const controller = new AbortController();
+  const bar = new ProgressBar();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
+    if (!json) bar.println(`${signal}: stopping after the current batch (again to exit at once)…`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const print = (text: string): void => (bar.enabled ? bar.println(text) : console.log(text));
+  const onEvent = (event: RunEvent): void => {
+    if (json) {
+      if (event.event !== 'batch_end') emitJson(event);
+      return;
+    }
+    switch (event.event) {
+      case 'run_started':
+        print(`Training ${event.experiment}/${event.model} on ${event.backend} (${event.device}): ${event.train_rows} training, ${event.validation_rows} validation rows, up to ${event.epochs} epochs`);
+        print(`  run folder ${event.dir}`);
+        break;
+      case 'run_resumed':
+        print(`Resuming from epoch ${event.from_epoch}${event.checkpoint ? ` (${event.checkpoint})` : ''}`);
+        break;
+      case 'epoch_end':
+        bar.setSuffix(`loss ${event.loss.toFixed(4)} val_loss ${event.val_loss.toFixed(4)} val_acc ${event.val_accuracy.toFixed(3)}`);
+        if (!bar.enabled) {
+          console.log(`epoch ${event.epoch}/${event.epochs} loss=${event.loss.toFixed(4)} accuracy=${event.accuracy.toFixed(4)} val_loss=${event.val_loss.toFixed(4)} val_accuracy=${event.val_accuracy.toFixed(4)} (${event.duration_ms} ms)`);
+        }
+        break;
+      case 'early_stopped':
+        print(`Early stopping at epoch ${event.epoch}: val_loss has not improved for ${event.patience} epochs (best epoch ${event.best_epoch})`);
+        break;
+      case 'run_finished':
+        print(`Finished after ${event.epochs_completed} epochs in ${(event.duration_ms / 1000).toFixed(1)} s; best epoch ${event.best?.epoch}: val_loss ${event.best?.val_loss.toFixed(4)}, val_accuracy ${event.best?.val_accuracy.toFixed(4)}`);
+        break;
+      case 'run_stopped':
+        print(`Stopped after ${event.epochs_completed} complete epochs.`);
+        break;
+      default:
+        break;
+    }
+  };
+  try {
+    const result = await start({ onEvent, onProgress: json ? undefined : (p) => bar.update(p), signal: controller.signal });
+    bar.clear();
+    if (!json) {
+      if (result.status === 'stopped') console.log(`Resume with: expman train --resume ${result.dir}`);
+      else console.log(`Best model: ${result.dir}/best-model\nTest it with: expman test --experiment ${result.experiment} --model ${result.model}`);
+    }
+    return result.status === 'stopped' ? 130 : 0;
+  } finally {
+    bar.clear();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,283 @@
+import TOML from '@iarna/toml';
+import { promises as fs } from 'node:fs';
+import { ExpmanError, formatLocation, type ErrorDetails } from '../errors.js';
+import {
+  CONFIG_KEYS,
+  CONFIG_SCHEMA,
+  codeDefaults,
+  describeExpected,
+  isConfigKey,
+  type ConfigKey,
+  type FieldSpec,
+  type FlatConfig,
+} from './schema.js';
+import { locateKeys, type KeyPosition } from './toml-locate.js';
+
+/** Where a value came from, weakest first. */
+export type OriginKind = 'default' | 'default-config.toml' | 'config' | 'override';
+
+export interface Origin {
+  kind: OriginKind;
+  /** File the value was read from (absent for code defaults and overrides). */
+  file?: string;
+  line?: number;
+  column?: number;
+  /** For overrides: the `key=value` text as given. */
+  text?: string;
+}
+
+export interface ConfigLayer {
+  kind: Exclude<OriginKind, 'default'>;
+  file?: string;
+  values: Partial<Record<ConfigKey, unknown>>;
+  origins: Partial<Record<ConfigKey, Origin>>;
+}
+
+export interface ResolvedConfig {
+  values: FlatConfig;
+  origins: Record<ConfigKey, Origin>;
+}
+
+export interface ConfigIssue extends ErrorDetails {
+  message: string;
+}
+
+/** Tables that may appear in a config file but are not configuration (written by expman itself). */
+const IGNORED_TABLES = new Set(['provenance']);
+
+function typeName(value: unknown): string {
+  if (Array.isArray(value)) return 'array';
+  if (value instanceof Date) return 'datetime';
+  if (typeof value === 'bigint') return 'integer (too large)';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'float';
+  if (value !== null && typeof value === 'object') return 'table';
+  return typeof value;
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Date) return value.toISOString();
+  return JSON.stringify(value);
+}
+
+function inRange(value: number, spec: FieldSpec): boolean {
+  if (spec.min !== undefined && (spec.exclusiveMin ? value <= spec.min : value < spec.min)) return false;
+  if (spec.max !== undefined && (spec.exclusiveMax ? value >= spec.max : value > spec.max)) return false;
+  return true;
+}
+
+/** Checks one value against its schema entry; returns the problem in words, or null when valid. */
+export function checkValue(key: ConfigKey, value: unknown): string | null {
+  const spec: FieldSpec = CONFIG_SCHEMA[key];
+  const expected = describeExpected(spec);
+  const got = `got ${typeName(value)} ${show(value)}`;
+  switch (spec.type) {
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isInteger(value) || !inRange(value, spec)) return `expected ${expected}, ${got}`;
+      return null;
+    case 'number':
+      if (typeof value !== 'number' || !Number.isFinite(value) || !inRange(value, spec)) return `expected ${expected}, ${got}`;
+      return null;
+    case 'boolean':
+      return typeof value === 'boolean' ? null : `expected ${expected}, ${got}`;
+    case 'string':
+      if (typeof value !== 'string') return `expected ${expected}, ${got}`;
+      if (spec.values && !spec.values.includes(value)) return `expected ${expected}, ${got}`;
+      if (value.length === 0) return `expected a non-empty string, got ""`;
+      return null;
+    case 'integer[]': {
+      const ok =
+        Array.isArray(value) &&
+        value.every((item) => typeof item === 'number' && Number.isInteger(item) && inRange(item, spec)) &&
+        (spec.maxItems === undefined || value.length <= spec.maxItems);
+      return ok ? null : `expected ${expected}, ${got}`;
+    }
+  }
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** "did you mean …" for a mistyped key, when one known key is close. */
+export function suggestKey(key: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of CONFIG_KEYS) {
+    const distance = Math.min(editDistance(key, candidate), editDistance(key.split('.').pop()!, candidate.split('.').pop()!) + 1);
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = candidate;
+    }
+  }
+  return bestDistance <= 3 ? best : undefined;
+}
+
+function isTable(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
+}
+
+function isSection(path: string): boolean {
+  return CONFIG_KEYS.some((key) => key.startsWith(`${path}.`));
+}
+
+function issueMessage(issue: ConfigIssue): string {
+  const where = formatLocation(issue) || (issue['source'] as string | undefined) || '';
+  const key = issue.key ? `${issue.key}: ` : '';
+  return `${where ? `${where}: ` : ''}${key}${issue.message}`;
+}
+
+/** Throws one CONFIG_INVALID error listing every issue; the message leads with the first. */
+export function throwIssues(issues: ConfigIssue[]): never {
+  const first = issues[0]!;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  const { message: _message, ...details } = first;
+  throw new ExpmanError('CONFIG_INVALID', `${issueMessage(first)}${more}`, {
+    ...details,
+    issues: issues.map((issue) => ({ ...issue, text: issueMessage(issue) })),
+  });
+}
+
+/**
+ * Parses a TOML config text into a validated layer. `file` names it in errors. Unknown keys, wrong
+ * types and out-of-range values are all collected and reported together.
+ */
+export function parseConfigText(text: string, file: string, kind: ConfigLayer['kind']): ConfigLayer {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = TOML.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    const e = error as { line?: number; col?: number; message: string };
+    const line = (e.line ?? 0) + 1;
+    const column = (e.col ?? 0) + 1;
+    const reason = e.message.split('\n')[0]!.replace(/ at row \d+, col \d+, pos \d+:?$/, '');
+    throw new ExpmanError('CONFIG_PARSE', `${file}:${line}:${column}: invalid TOML: ${reason}`, { file, line, column });
+  }
+  const positions = locateKeys(text);
+  const layer: ConfigLayer = { kind, file, values: {}, origins: {} };
+  const issues: ConfigIssue[] = [];
+  const where = (key: string): Partial<KeyPosition> => positions.get(key) ?? positions.get(key.slice(0, key.lastIndexOf('.'))) ?? {};
+
+  const walk = (table: Record<string, unknown>, prefix: string): void => {
+    for (const [name, value] of Object.entries(table)) {
+      const key = prefix ? `${prefix}.${name}` : name;
+      if (!prefix && IGNORED_TABLES.has(name)) continue;
+      if (isConfigKey(key)) {
+        const problem = checkValue(key, value);
+        if (problem) {
+          issues.push({ message: problem, key, file, ...where(key), expected: describeExpected(CONFIG_SCHEMA[key]) });
+        } else {
+          layer.values[key] = value;
+          layer.origins[key] = { kind, file, ...where(key) };
+        }
+      } else if (isTable(value) && isSection(key)) {
+        walk(value, key);
+      } else {
+        const suggestion = suggestKey(key);
+        issues.push({
+          message: `unknown key${suggestion ? ` (did you mean ${suggestion}?)` : ''}`,
+          key,
+          file,
+          ...where(key),
+        });
+      }
+    }
+  };
+  walk(parsed, '');
+  if (issues.length) throwIssues(issues);
+  return layer;
+}
+
+/** Reads a config file; a missing optional file gives null, a missing required one an error. */
+export async function readConfigFile(file: string, kind: ConfigLayer['kind'], required: boolean): Promise<ConfigLayer | null> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !required) return null;
+    if (code === 'ENOENT') throw new ExpmanError('CONFIG_INVALID', `${file}: config file not found`, { file });
+    throw new ExpmanError('CONFIG_INVALID', `${file}: cannot read config file (${code ?? String(error)})`, { file });
+  }
+  return parseConfigText(text, file, kind);
+}
+
+/**
+ * Parses `--set key=value` overrides. The value is read as a TOML value (`5`, `0.1`, `true`, `[32, 32]`,
+ * `"text"`); for string keys an unquoted word is taken as is (`--set training.optimizer=sgd`).
+ */
+export function parseOverrides(assignments: readonly string[], source = 'command line'): ConfigLayer {
+  const layer: ConfigLayer = { kind: 'override', values: {}, origins: {} };
+  const issues: ConfigIssue[] = [];
+  for (const text of assignments) {
+    const eq = text.indexOf('=');
+    if (eq <= 0) {
+      issues.push({ message: `expected key=value, got ${JSON.stringify(text)}`, source: `${source} --set` });
+      continue;
+    }
+    const key = text.slice(0, eq).trim();
+    const raw = text.slice(eq + 1).trim();
+    if (!isConfigKey(key)) {
+      const suggestion = suggestKey(key);
+      issues.push({ message: `unknown key${suggestion ? ` (did you mean ${suggestion}?)` : ''}`, key, source: `${source} --set` });
+      continue;
+    }
+    const spec: FieldSpec = CONFIG_SCHEMA[key];
+    let value: unknown = raw;
+    const quoted = raw.startsWith('"') || raw.startsWith("'");
+    if (spec.type !== 'string' || quoted) {
+      try {
+        value = (TOML.parse(`v = ${raw}`) as { v: unknown }).v;
+      } catch {
+        value = raw;
+      }
+    }
+    const problem = checkValue(key, value);
+    if (problem) {
+      issues.push({ message: problem, key, source: `${source} --set ${text}`, expected: describeExpected(spec) });
+      continue;
+    }
+    layer.values[key] = value;
+    layer.origins[key] = { kind: 'override', text };
+  }
+  if (issues.length) throwIssues(issues);
+  return layer;
+}
+
+/** Applies layers over the code defaults, weakest first; later layers win key by key. */
+export function resolveConfig(layers: ReadonlyArray<ConfigLayer | null>): ResolvedConfig {
+  const values = codeDefaults() as Record<ConfigKey, unknown>;
+  const origins = {} as Record<ConfigKey, Origin>;
+  for (const key of CONFIG_KEYS) origins[key] = { kind: 'default' };
+  for (const layer of layers) {
+    if (!layer) continue;
+    for (const key of Object.keys(layer.values) as ConfigKey[]) {
+      const value = layer.values[key];
+      values[key] = Array.isArray(value) ? [...value] : value;
+      origins[key] = layer.origins[key]!;
+    }
+  }
+  return { values: values as FlatConfig, origins };
+}
+
+/** Short text for an origin, as `config show --origin` prints it. */
+export function describeOrigin(origin: Origin): string {
+  switch (origin.kind) {
+    case 'default':
+      return 'default';
+    case 'override':
+      return `override (--set ${origin.text})`;
+    default:
+      return `${origin.kind === 'config' ? 'config file' : 'default-config.toml'} ${formatLocation(origin)}`;
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The one configuration schema. Every layer (code defaults, default-config.toml, the experiment's
+ * config.toml, --set overrides, UI edits) is validated against it; default-config.toml, the CLI's
+ * `config show`, and the UI's form view are generated from it.
+ */
+export type FieldType = 'integer' | 'number' | 'string' | 'boolean' | 'integer[]';
+
+export interface FieldSpec {
+  readonly type: FieldType;
+  readonly default: number | string | boolean | readonly number[];
+  readonly doc: string;
+  readonly min?: number;
+  readonly max?: number;
+  /** min/max bounds are exclusive when set. */
+  readonly exclusiveMin?: boolean;
+  readonly exclusiveMax?: boolean;
+  readonly values?: readonly string[];
+  readonly maxItems?: number;
+}
+
+/** Training backends, fastest first; `auto` walks this list and takes the first that loads. */
+export const BACKENDS = ['auto', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export const CONFIG_SCHEMA = {
+  'data.dataset': {
+    type: 'string',
+    default: 'prepared-dataset',
+    doc: 'Prepared dataset to train and test on: a folder under $DATA/datasets made by `expman preprocess`.',
+  },
+  'data.standardize': {
+    type: 'boolean',
+    default: true,
+    doc: 'Scale each feature to zero mean and unit variance, using statistics of the training rows only.',
+  },
+  'data.validation_split': {
+    type: 'number',
+    default: 0.2,
+    min: 0,
+    max: 0.9,
+    exclusiveMin: true,
+    doc: 'Fraction of the training set held out (stratified, seeded) for validation, early stopping and the best model.',
+  },
+  'model.type': {
+    type: 'string',
+    default: 'simple',
+    values: ['simple'],
+    doc: 'Model architecture. "simple" is a fully connected network (MLP).',
+  },
+  'model.hidden_units': {
+    type: 'integer[]',
+    default: [16, 16],
+    min: 1,
+    max: 65536,
+    maxItems: 16,
+    doc: 'Units of each hidden layer, input to output; [] gives a linear (softmax regression) model.',
+  },
+  'model.activation': {
+    type: 'string',
+    default: 'relu',
+    values: ['relu', 'tanh', 'sigmoid', 'elu', 'selu'],
+    doc: 'Activation of the hidden layers.',
+  },
+  'model.dropout': {
+    type: 'number',
+    default: 0,
+    min: 0,
+    max: 1,
+    exclusiveMax: true,
+    doc: 'Dropout rate after each hidden layer (0 = none).',
+  },
+  'training.epochs': {
+    type: 'integer',
+    default: 150,
+    min: 1,
+    max: 1_000_000,
+    doc: 'Maximum number of passes over the training set.',
+  },
+  'training.batch_size': {
+    type: 'integer',
+    default: 16,
+    min: 1,
+    max: 1_000_000,
+    doc: 'Samples per gradient step.',
+  },
+  'training.optimizer': {
+    type: 'string',
+    default: 'adam',
+    values: ['adam', 'sgd', 'rmsprop', 'adagrad'],
+    doc: 'Optimizer.',
+  },
+  'training.learning_rate': {
+    type: 'number',
+    default: 0.01,
+    min: 0,
+    max: 10,
+    exclusiveMin: true,
+    doc: 'Optimizer learning rate.',
+  },
+  'training.seed': {
+    type: 'integer',
+    default: 42,
+    min: 0,
+    max: 2_147_483_647,
+    doc: 'Seed for weight initialisation, the validation split and the per-epoch shuffle: same seed, same run.',
+  },
+  'training.backend': {
+    type: 'string',
+    default: 'auto',
+    values: BACKENDS,
+    doc: 'TensorFlow.js backend. "auto" takes the fastest that loads; an explicit backend that cannot load is an error.',
+  },
+  'training.early_stopping.enabled': {
+    type: 'boolean',
+    default: true,
+    doc: 'Stop when the validation loss has not improved for `patience` epochs.',
+  },
+  'training.early_stopping.patience': {
+    type: 'integer',
+    default: 20,
+    min: 1,
+    max: 1_000_000,
+    doc: 'Epochs without improvement before stopping.',
+  },
+  'training.early_stopping.min_delta': {
+    type: 'number',
+    default: 0.0001,
+    min: 0,
+    doc: 'Smallest decrease of the validation loss that counts as an improvement.',
+  },
+  'checkpoints.every': {
+    type: 'integer',
+    default: 1,
+    min: 1,
+    max: 1_000_000,
+    doc: 'Save a checkpoint every N epochs (the last epoch is always saved).',
+  },
+  'checkpoints.keep_last': {
+    type: 'integer',
+    default: 5,
+    min: 0,
+    max: 1_000_000,
+    doc: 'Keep only the newest N checkpoints (0 keeps all).',
+  },
+  'logging.batch_interval_ms': {
+    type: 'integer',
+    default: 250,
+    min: 0,
+    max: 3_600_000,
+    doc: 'Write per-batch metrics at most this often, in milliseconds (0 = every batch).',
+  },
+  'logging.level': {
+    type: 'string',
+    default: 'info',
+    values: ['debug', 'info', 'warn', 'error'],
+    doc: 'Lowest level written to the run log.',
+  },
+} as const satisfies Record<string, FieldSpec>;
+
+export type ConfigKey = keyof typeof CONFIG_SCHEMA;
+export const CONFIG_KEYS = Object.keys(CONFIG_SCHEMA) as ConfigKey[];
+
+type ValueOf<S extends FieldSpec> = S['type'] extends 'integer' | 'number'
+  ? number
+  : S['type'] extends 'boolean'
+    ? boolean
+    : S['type'] extends 'integer[]'
+      ? number[]
+      : S extends { values: readonly (infer V)[] }
+        ? V
+        : string;
+
+/** A complete configuration, flat: one entry per schema key. */
+export type FlatConfig = { -readonly [K in ConfigKey]: ValueOf<(typeof CONFIG_SCHEMA)[K]> };
+
+/** Sections in the order they appear in TOML files. */
+export const SECTION_ORDER = ['data', 'model', 'training', 'training.early_stopping', 'checkpoints', 'logging'] as const;
+
+export function sectionOf(key: string): string {
+  return key.slice(0, key.lastIndexOf('.'));
+}
+
+export function leafOf(key: string): string {
+  return key.slice(key.lastIndexOf('.') + 1);
+}
+
+export function isConfigKey(key: string): key is ConfigKey {
+  return Object.prototype.hasOwnProperty.call(CONFIG_SCHEMA, key);
+}
+
+export function codeDefaults(): FlatConfig {
+  const out: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    const value = CONFIG_SCHEMA[key].default;
+    out[key] = Array.isArray(value) ? [...value] : value;
+  }
+  return out as FlatConfig;
+}
+
+/** Human description of what a key accepts, used in error messages ("expected integer ≥ 1"). */
+export function describeExpected(spec: FieldSpec): string {
+  if (spec.values) return `one of ${spec.values.map((v) => JSON.stringify(v)).join(', ')}`;
+  const bounds: string[] = [];
+  if (spec.min !== undefined) bounds.push(`${spec.exclusiveMin ? '>' : '≥'} ${spec.min}`);
+  if (spec.max !== undefined) bounds.push(`${spec.exclusiveMax ? '<' : '≤'} ${spec.max}`);
+  const range = bounds.length ? ` ${bounds.join(' and ')}` : '';
+  switch (spec.type) {
+    case 'integer':
+      return `integer${range}`;
+    case 'number':
+      return `number${range}`;
+    case 'boolean':
+      return 'boolean (true or false)';
+    case 'string':
+      return 'string';
+    case 'integer[]':
+      return `array of integers${range}${spec.maxItems !== undefined ? `, at most ${spec.maxItems} items` : ''}`;
+  }
+}

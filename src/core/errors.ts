@@ -1,0 +1,55 @@
+/**
+ * Every error the core raises on bad input is an ExpmanError: a stable code for programs, a one-line
+ * message for people that says what and where, and structured details (file, line, column, key,
+ * expected type) for the UI.
+ */
+export type ErrorCode =
+  | 'CONFIG_PARSE'
+  | 'CONFIG_INVALID'
+  | 'CSV_INVALID'
+  | 'DATASET_MISSING'
+  | 'DATASET_CHANGED'
+  | 'DATA_DIR'
+  | 'NOT_WRITABLE'
+  | 'USAGE'
+  | 'RUN_MISSING'
+  | 'RUN_EXISTS'
+  | 'DATASET_EXISTS'
+  | 'BACKEND_UNAVAILABLE'
+  | 'MODEL_MISSING';
+
+export interface ErrorDetails {
+  file?: string;
+  line?: number;
+  column?: number;
+  key?: string;
+  expected?: string;
+  [extra: string]: unknown;
+}
+
+export class ExpmanError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message);
+    this.name = 'ExpmanError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** "file:line:column" as editors and terminals understand it; omits the parts that are unknown. */
+export function formatLocation(details: ErrorDetails): string {
+  if (!details.file) return '';
+  let where = details.file;
+  if (details.line !== undefined) {
+    where += `:${details.line}`;
+    if (details.column !== undefined) where += `:${details.column}`;
+  }
+  return where;
+}
+
+export function isExpmanError(error: unknown): error is ExpmanError {
+  return error instanceof ExpmanError;
+}

@@ -1,0 +1,96 @@
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { loadPreparedDataset } from '../datasets/load.js';
+import { ExpmanError } from '../errors.js';
+import { writeDirAtomic } from '../fs/atomic.js';
+import { fileLogger } from '../logging/loggers.js';
+import { selectBackend } from '../training/backend.js';
+import { loadModel } from '../training/model-io.js';
+import { readRunConfig } from '../training/run-folder.js';
+import { standardize } from '../training/train.js';
+import { exists, paths, runFiles, type Workspace } from '../workspace.js';
+import { evaluatePredictions, type Evaluation } from './metrics.js';
+
+export interface TestResult {
+  dir: string;
+  files: string[];
+  evaluation: Evaluation;
+  bestEpoch: number;
+}
+
+async function toCsv(columns: Record<string, Array<string | number>>): Promise<string> {
+  const dfd = await import('danfojs-node');
+  return dfd.toCSV(new dfd.DataFrame(columns)) as string;
+}
+
+/**
+ * Evaluates a run's best model on the test set of the dataset it was trained on and writes the results
+ * as CSV DataFrames under experiments/<exp>/results/<model>/ (replacing earlier results atomically).
+ */
+export async function testRun(ws: Workspace, experiment: string, model: string): Promise<TestResult> {
+  const runDir = paths.modelDir(ws, experiment, model);
+  const best = runFiles.bestModel(runDir);
+  if (!(await exists(join(best, 'model.json')))) {
+    throw new ExpmanError('MODEL_MISSING', `run ${experiment}/${model} has no best model yet (${best}); train it first`, { file: best });
+  }
+  const { config } = await readRunConfig(runDir);
+  const values = config.values;
+  const data = await loadPreparedDataset(ws, values['data.dataset']);
+  const { tf } = await selectBackend(values['training.backend']);
+  const { model: net, metadata } = await loadModel(tf, best);
+  if (metadata.classes.join('\n') !== data.classes.join('\n') || metadata.features.join('\n') !== data.features.join('\n')) {
+    throw new ExpmanError('DATASET_CHANGED', `dataset ${data.name} has other classes or features than the model was trained on`, { key: 'data.dataset' });
+  }
+  const nf = data.features.length;
+  const probabilities = tf.tidy(() => net.predict(standardize(tf, tf.tensor2d(data.test.x, [data.test.rows, nf]), metadata.normalization)) as import('@tensorflow/tfjs').Tensor2D);
+  const probs = (await probabilities.array()) as number[][];
+  probabilities.dispose();
+  net.dispose();
+  const predicted = probs.map((row) => row.indexOf(Math.max(...row)));
+  const evaluation = evaluatePredictions(data.test.y, predicted, data.classes);
+
+  const round = (v: number): number => Math.round(v * 1e6) / 1e6;
+  const files: Record<string, string> = {
+    'metrics.csv': await toCsv({
+      metric: ['accuracy', 'macro_precision', 'macro_recall', 'macro_f1', 'weighted_precision', 'weighted_recall', 'weighted_f1', 'test_rows', 'best_epoch'],
+      value: [
+        evaluation.accuracy,
+        evaluation.macro.precision,
+        evaluation.macro.recall,
+        evaluation.macro.f1,
+        evaluation.weighted.precision,
+        evaluation.weighted.recall,
+        evaluation.weighted.f1,
+        evaluation.rows,
+        metadata.epoch,
+      ].map(round),
+    }),
+    'per-class.csv': await toCsv({
+      class: evaluation.perClass.map((r) => r.class),
+      precision: evaluation.perClass.map((r) => round(r.precision)),
+      recall: evaluation.perClass.map((r) => round(r.recall)),
+      f1: evaluation.perClass.map((r) => round(r.f1)),
+      support: evaluation.perClass.map((r) => r.support),
+    }),
+    'confusion-matrix.csv': await toCsv({
+      actual: data.classes,
+      ...Object.fromEntries(data.classes.map((name, c) => [`predicted_${name}`, evaluation.confusion.map((row) => row[c]!)])),
+    }),
+    'predictions.csv': await toCsv({
+      row: Array.from({ length: data.test.rows }, (_, i) => i),
+      ...Object.fromEntries(data.features.map((name, f) => [name, Array.from({ length: data.test.rows }, (_, i) => round(data.test.x[i * nf + f]!))])),
+      actual: Array.from(data.test.y, (c) => data.classes[c]!),
+      predicted: predicted.map((c) => data.classes[c]!),
+      correct: predicted.map((c, i) => (c === data.test.y[i] ? 1 : 0)),
+      ...Object.fromEntries(data.classes.map((name, c) => [`probability_${name}`, probs.map((row) => round(row[c]!))])),
+    }),
+  };
+  const dir = paths.resultsDir(ws, experiment, model);
+  await fs.mkdir(join(dir, '..'), { recursive: true });
+  await writeDirAtomic(dir, async (tmp) => {
+    for (const [name, text] of Object.entries(files)) await fs.writeFile(join(tmp, name), text.endsWith('\n') ? text : `${text}\n`);
+  });
+  const log = fileLogger(runFiles.runLog(runDir), values['logging.level']);
+  log.info(`tested best model (epoch ${metadata.epoch}) on ${evaluation.rows} test rows: accuracy=${evaluation.accuracy.toFixed(4)}; results in ${dir}`);
+  return { dir, files: Object.keys(files), evaluation, bestEpoch: metadata.epoch };
+}

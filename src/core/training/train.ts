@@ -1,0 +1,425 @@
+import type * as TF from '@tensorflow/tfjs';
+import { promises as fs } from 'node:fs';
+import { relative } from 'node:path';
+import { configSources } from '../config/load.js';
+import type { ResolvedConfig } from '../config/resolve.js';
+import { CONFIG_KEYS, type FlatConfig } from '../config/schema.js';
+import { configToToml, withProvenance } from '../config/toml-write.js';
+import { loadPreparedDataset, type LabelledSet, type PreparedDataset } from '../datasets/load.js';
+import { stratifiedSplit } from '../datasets/preprocess.js';
+import { ExpmanError, isExpmanError } from '../errors.js';
+import { isTempName, writeFileAtomic } from '../fs/atomic.js';
+import { fileLogger, type Logger } from '../logging/loggers.js';
+import type { ProgressListener } from '../progress.js';
+import { baseProvenance, type Provenance } from '../provenance.js';
+import { createRng, permutation } from '../random.js';
+import { checkName, ensureWritableDir, exists, paths, runFiles, type Workspace } from '../workspace.js';
+import { selectBackend, type BackendChoice, type Tf } from './backend.js';
+import type { BestSoFar, RunEvent } from './events.js';
+import { buildModel } from './model.js';
+import { loadModel, saveModel, type ModelMetadata } from './model-io.js';
+import {
+  MetricsWriter,
+  checkpointStateFile,
+  listCheckpoints,
+  newStatus,
+  readStatus,
+  writeStatus,
+  type StatusFile,
+} from './run-store.js';
+
+export interface TrainHooks {
+  onEvent?: (event: RunEvent) => void;
+  onProgress?: ProgressListener;
+  /** Aborting stops the run after the current batch; it ends as `stopped`. */
+  signal?: AbortSignal;
+  /** Log lines also go here (the CLI prints them when not in --json mode). */
+  onLog?: (level: string, message: string) => void;
+}
+
+export interface NewRunRequest extends TrainHooks {
+  experiment: string;
+  /** Model (run) folder name; a fresh timestamped name when absent. */
+  model?: string;
+  config: ResolvedConfig;
+  commandLine: string[];
+  rerunOf?: string;
+  /** sha256 per dataset file that the data must still have (re-runs): otherwise DATASET_CHANGED. */
+  expectDatasetHashes?: Record<string, string>;
+}
+
+export interface RunResult {
+  dir: string;
+  experiment: string;
+  model: string;
+  status: 'finished' | 'stopped';
+  epochsCompleted: number;
+  best: BestSoFar | null;
+  earlyStopped: boolean;
+}
+
+/** Training state saved in each checkpoint beside the weights, enough to continue exactly. */
+interface CheckpointState {
+  epoch: number;
+  best: BestSoFar | null;
+  stopping: { best: number; wait: number };
+}
+
+function timestampName(date = new Date()): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `run-${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
+}
+
+async function freshModelName(ws: Workspace, experiment: string): Promise<string> {
+  const base = timestampName();
+  let name = base;
+  for (let i = 2; await exists(paths.modelDir(ws, experiment, name)); i++) name = `${base}-${i}`;
+  return name;
+}
+
+/** Splits off a stratified, seeded validation set and standardises with training statistics only. */
+function prepareTensors(tf: Tf, data: PreparedDataset, config: FlatConfig) {
+  const nf = data.features.length;
+  const nc = data.classes.length;
+  const yTrain = Uint32Array.from(data.train.y);
+  const { train: trainRows, test: valRows } = stratifiedSplit(yTrain, nc, 1 - config['data.validation_split'], config['training.seed'] + 7919);
+  const pick = (set: LabelledSet, rows: Uint32Array): LabelledSet => {
+    const x = new Float32Array(rows.length * nf);
+    const y = new Int32Array(rows.length);
+    rows.forEach((r, i) => {
+      x.set(set.x.subarray(r * nf, (r + 1) * nf), i * nf);
+      y[i] = set.y[r]!;
+    });
+    return { x, y, rows: rows.length };
+  };
+  const train = pick(data.train, trainRows);
+  const val = pick(data.train, valRows);
+  let normalization: ModelMetadata['normalization'] = null;
+  if (config['data.standardize']) {
+    const mean = new Array<number>(nf).fill(0);
+    const std = new Array<number>(nf).fill(0);
+    for (let r = 0; r < train.rows; r++) for (let f = 0; f < nf; f++) mean[f]! += train.x[r * nf + f]! / train.rows;
+    for (let r = 0; r < train.rows; r++) for (let f = 0; f < nf; f++) std[f]! += (train.x[r * nf + f]! - mean[f]!) ** 2 / train.rows;
+    for (let f = 0; f < nf; f++) std[f] = Math.sqrt(std[f]!) || 1;
+    normalization = { mean, std };
+  }
+  const toTensors = (set: LabelledSet) => ({
+    x: tf.tidy(() => standardize(tf, tf.tensor2d(set.x, [set.rows, nf]), normalization)),
+    y: tf.tidy(() => tf.oneHot(tf.tensor1d(set.y, 'int32'), nc).toFloat()),
+    rows: set.rows,
+  });
+  return { train: toTensors(train), val: toTensors(val), normalization };
+}
+
+export function standardize(tf: Tf, x: TF.Tensor2D, normalization: ModelMetadata['normalization']): TF.Tensor2D {
+  if (!normalization) return x;
+  return tf.tidy(() => x.sub(tf.tensor1d(normalization.mean)).div(tf.tensor1d(normalization.std)) as TF.Tensor2D);
+}
+
+interface RunContext {
+  ws: Workspace;
+  dir: string;
+  experiment: string;
+  model: string;
+  config: FlatConfig;
+  data: PreparedDataset;
+  backend: BackendChoice;
+  hooks: TrainHooks;
+  status: StatusFile;
+  metrics: MetricsWriter;
+  log: Logger;
+  resume: { checkpointDir: string; state: CheckpointState } | null;
+}
+
+async function runLoop(ctx: RunContext): Promise<RunResult> {
+  const { tf, backend } = { tf: ctx.backend.tf, backend: ctx.backend.backend };
+  const { config, hooks, metrics, log, dir } = ctx;
+  const emit = (event: RunEvent): void => hooks.onEvent?.(event);
+  const startedAt = Date.now();
+  const epochs = config['training.epochs'];
+  const batchSize = config['training.batch_size'];
+  const seed = config['training.seed'];
+  const tensors = prepareTensors(tf, ctx.data, config);
+  const metadata = (epoch: number): ModelMetadata => ({
+    features: ctx.data.features,
+    classes: ctx.data.classes,
+    normalization: tensors.normalization,
+    epoch,
+  });
+
+  let model: TF.LayersModel;
+  let state: CheckpointState;
+  if (ctx.resume) {
+    model = (await loadModel(tf, ctx.resume.checkpointDir)).model;
+    state = ctx.resume.state;
+  } else {
+    model = buildModel(tf, config, { inputs: ctx.data.features.length, classes: ctx.data.classes.length });
+    state = { epoch: 0, best: null, stopping: { best: Infinity, wait: 0 } };
+  }
+  log.info(`backend ${backend} (${ctx.backend.device}; ${ctx.backend.version}); ${model.countParams()} parameters; ${tensors.train.rows} training and ${tensors.val.rows} validation rows`);
+
+  const batches = Math.ceil(tensors.train.rows / batchSize);
+  const batchInterval = config['logging.batch_interval_ms'];
+  let stopReason: 'signal' | 'early' | null = null;
+  const onAbort = (): void => {
+    stopReason = 'signal';
+    model.stopTraining = true;
+  };
+  if (hooks.signal?.aborted) onAbort();
+  hooks.signal?.addEventListener('abort', onAbort, { once: true });
+
+  try {
+    for (let epoch = state.epoch + 1; epoch <= epochs && stopReason === null; epoch++) {
+      const epochStart = Date.now();
+      const order = permutation(tensors.train.rows, createRng(seed, 1000 + epoch));
+      const indices = tf.tensor1d(Int32Array.from(order), 'int32');
+      const xs = tf.gather(tensors.train.x, indices);
+      const ys = tf.gather(tensors.train.y, indices);
+      indices.dispose();
+      let lastBatchWrite = 0;
+      let history: TF.History;
+      try {
+        history = await model.fit(xs, ys, {
+          epochs: 1,
+          batchSize,
+          shuffle: false,
+          verbose: 0,
+          validationData: [tensors.val.x, tensors.val.y],
+          callbacks: {
+            onBatchEnd: async (batch, logs) => {
+              const now = Date.now();
+              hooks.onProgress?.({ phase: `epoch ${epoch}/${epochs}`, done: (epoch - 1) * batches + batch + 1, total: epochs * batches, unit: 'batches' });
+              if (logs && now - lastBatchWrite >= batchInterval) {
+                lastBatchWrite = now;
+                emit(metrics.write({ event: 'batch_end', epoch, batch: batch + 1, batches, loss: Number(logs['loss']), accuracy: Number(logs['acc']) }));
+              }
+            },
+          },
+        });
+      } finally {
+        xs.dispose();
+        ys.dispose();
+      }
+      if (stopReason === 'signal') break; // the epoch was cut short: it is not recorded
+      const h = history.history;
+      const m = {
+        loss: Number(h['loss']?.[0]),
+        accuracy: Number(h['acc']?.[0]),
+        val_loss: Number(h['val_loss']?.[0]),
+        val_accuracy: Number(h['val_acc']?.[0]),
+      };
+      const duration = Date.now() - epochStart;
+      if (!Number.isFinite(m.loss)) {
+        throw new ExpmanError('CONFIG_INVALID', `training diverged at epoch ${epoch}: loss is ${m.loss}; lower training.learning_rate`, { key: 'training.learning_rate' });
+      }
+      emit(metrics.write({ event: 'epoch_end', epoch, epochs, duration_ms: duration, samples_per_s: Math.round((tensors.train.rows / Math.max(duration, 1)) * 1000), ...m }));
+      log.info(`epoch ${epoch}/${epochs} loss=${m.loss.toFixed(4)} accuracy=${m.accuracy.toFixed(4)} val_loss=${m.val_loss.toFixed(4)} val_accuracy=${m.val_accuracy.toFixed(4)} (${duration} ms)`);
+
+      if (state.best === null || m.val_loss < state.best.val_loss) {
+        state.best = { epoch, val_loss: m.val_loss, val_accuracy: m.val_accuracy };
+        await saveModel(tf, model, runFiles.bestModel(dir), { metadata: metadata(epoch), includeOptimizer: false });
+        emit(metrics.write({ event: 'best_model_saved', path: 'best-model', ...state.best }));
+        log.info(`best model so far: epoch ${epoch} val_loss=${m.val_loss.toFixed(4)}`);
+      }
+      if (m.val_loss < state.stopping.best - config['training.early_stopping.min_delta']) {
+        state.stopping = { best: m.val_loss, wait: 0 };
+      } else {
+        state.stopping.wait++;
+      }
+      state.epoch = epoch;
+      const earlyStop = config['training.early_stopping.enabled'] && state.stopping.wait >= config['training.early_stopping.patience'];
+      if (epoch % config['checkpoints.every'] === 0 || epoch === epochs || earlyStop) await saveCheckpoint(ctx, model, state, metadata(epoch), emit);
+
+      ctx.status = { ...ctx.status, epoch, best: state.best, updated: new Date().toISOString() };
+      await writeStatus(dir, ctx.status);
+      if (earlyStop) {
+        stopReason = 'early';
+        emit(metrics.write({ event: 'early_stopped', epoch, best_epoch: state.best?.epoch ?? epoch, patience: config['training.early_stopping.patience'] }));
+        log.info(`early stopping at epoch ${epoch}: no improvement of val_loss for ${state.stopping.wait} epochs`);
+      }
+    }
+  } finally {
+    hooks.signal?.removeEventListener('abort', onAbort);
+    tf.dispose([tensors.train.x, tensors.train.y, tensors.val.x, tensors.val.y]);
+    model.dispose();
+  }
+
+  const now = new Date().toISOString();
+  if (stopReason === 'signal') {
+    ctx.status = { ...ctx.status, status: 'stopped', updated: now, finished: now };
+    await writeStatus(dir, ctx.status);
+    emit(metrics.write({ event: 'run_stopped', epochs_completed: state.epoch, signal: 'stop requested' }));
+    log.warn(`stopped after ${state.epoch} complete epochs; resume with: expman train --resume ${dir}`);
+    return { dir, experiment: ctx.experiment, model: ctx.model, status: 'stopped', epochsCompleted: state.epoch, best: state.best, earlyStopped: false };
+  }
+  ctx.status = { ...ctx.status, status: 'finished', updated: now, finished: now };
+  await writeStatus(dir, ctx.status);
+  emit(metrics.write({ event: 'run_finished', epochs_completed: state.epoch, best: state.best, duration_ms: Date.now() - startedAt }));
+  log.info(`finished: ${state.epoch} epochs, best epoch ${state.best?.epoch} val_loss=${state.best?.val_loss.toFixed(4)} val_accuracy=${state.best?.val_accuracy.toFixed(4)}`);
+  return { dir, experiment: ctx.experiment, model: ctx.model, status: 'finished', epochsCompleted: state.epoch, best: state.best, earlyStopped: stopReason === 'early' };
+}
+
+async function saveCheckpoint(ctx: RunContext, model: TF.LayersModel, state: CheckpointState, metadata: ModelMetadata, emit: (e: RunEvent) => void): Promise<void> {
+  const target = runFiles.checkpoint(ctx.dir, state.epoch);
+  await fs.mkdir(runFiles.checkpoints(ctx.dir), { recursive: true });
+  await saveModel(ctx.backend.tf, model, target, {
+    metadata,
+    includeOptimizer: true,
+    extra: { 'state.json': `${JSON.stringify({ ...state, stopping: { ...state.stopping, best: Number.isFinite(state.stopping.best) ? state.stopping.best : null } }, null, 2)}\n` },
+  });
+  emit(ctx.metrics.write({ event: 'checkpoint_saved', epoch: state.epoch, path: relative(ctx.dir, target) }));
+  const keep = ctx.config['checkpoints.keep_last'];
+  if (keep > 0) {
+    const all = await listCheckpoints(ctx.dir);
+    for (const epoch of all.slice(0, Math.max(0, all.length - keep))) {
+      await fs.rm(runFiles.checkpoint(ctx.dir, epoch), { recursive: true, force: true });
+    }
+  }
+}
+
+/** A run records the sha256 of its dataset files; re-running or resuming on changed data is refused. */
+function checkDatasetHashes(data: PreparedDataset, expected: Record<string, string> | undefined, consequence: string): void {
+  for (const [file, hash] of Object.entries(expected ?? {})) {
+    if (data.hashes[file] !== hash) {
+      const path = `datasets/${data.name}/${file}`;
+      throw new ExpmanError('DATASET_CHANGED', `${path} changed since the original run (sha256 differs): ${consequence}`, { file: path, key: 'data.dataset' });
+    }
+  }
+}
+
+function provenanceFor(config: FlatConfig, resolved: ResolvedConfig, data: PreparedDataset, backend: BackendChoice, request: NewRunRequest): Provenance {
+  return {
+    ...baseProvenance(),
+    tfjs_version: backend.tf.version.tfjs,
+    backend: backend.backend,
+    backend_version: backend.version,
+    device: backend.device,
+    dataset: data.name,
+    dataset_hashes: data.hashes,
+    seed: config['training.seed'],
+    command_line: request.commandLine,
+    config_sources: configSources(resolved),
+    ...(request.rerunOf ? { rerun_of: request.rerunOf } : {}),
+  };
+}
+
+function logTo(hooks: TrainHooks, logger: Logger): Logger {
+  const wrap =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]): void => {
+      logger[level](...args);
+      hooks.onLog?.(level, args.map(String).join(' '));
+    };
+  return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
+}
+
+async function execute(ctx: RunContext): Promise<RunResult> {
+  try {
+    return await runLoop(ctx);
+  } catch (error) {
+    const code = isExpmanError(error) ? error.code : 'TRAINING_ERROR';
+    const message = error instanceof Error ? error.message : String(error);
+    const now = new Date().toISOString();
+    ctx.status = { ...ctx.status, status: 'failed', updated: now, finished: now, error: { code, message } };
+    await writeStatus(ctx.dir, ctx.status).catch(() => undefined);
+    ctx.hooks.onEvent?.(ctx.metrics.write({ event: 'run_failed', epochs_completed: ctx.status.epoch, error: { code, message } }));
+    ctx.log.error(`run failed: ${error instanceof Error ? (error.stack ?? message) : message}`);
+    throw error;
+  }
+}
+
+/**
+ * Starts a new run: everything that can fail on bad input (dataset, backend) is checked before the run
+ * folder is created; then the completed config with provenance is saved, and training begins.
+ */
+export async function trainNewRun(ws: Workspace, request: NewRunRequest): Promise<RunResult> {
+  const config = request.config.values;
+  checkName('experiment', request.experiment);
+  if (request.model !== undefined) checkName('model', request.model);
+  const data = await loadPreparedDataset(ws, config['data.dataset']);
+  checkDatasetHashes(data, request.expectDatasetHashes, request.rerunOf ? 'a re-run would not be exact' : 'the run would differ');
+  if (data.train.rows < 2) throw new ExpmanError('DATASET_MISSING', `dataset ${data.name} has fewer than 2 training rows`, { key: 'data.dataset' });
+  const backend = await selectBackend(config['training.backend']);
+  await ensureWritableDir(paths.modelsDir(ws, request.experiment));
+  const model = request.model ?? (await freshModelName(ws, request.experiment));
+  const dir = paths.modelDir(ws, request.experiment, model);
+  try {
+    await fs.mkdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new ExpmanError('RUN_EXISTS', `run ${request.experiment}/${model} already exists at ${dir}; choose another --model or resume it with --resume`, { file: dir, key: 'model' });
+    }
+    throw error;
+  }
+  await fs.mkdir(runFiles.logs(dir));
+  const provenance = provenanceFor(config, request.config, data, backend, request);
+  const header = [`Completed configuration of run ${request.experiment}/${model}, saved before training started.`, `Re-run it exactly with: expman rerun ${dir}`];
+  await writeFileAtomic(runFiles.config(dir), withProvenance(configToToml(config, { header }), provenance as unknown as Record<string, unknown>));
+
+  const log = logTo(request, fileLogger(runFiles.runLog(dir), config['logging.level']));
+  const metrics = new MetricsWriter(runFiles.metrics(dir));
+  const status: StatusFile = { ...newStatus(config['training.epochs']), backend: backend.backend };
+  await writeStatus(dir, status);
+  for (const attempt of backend.attempts) if (!attempt.ok) log.warn(`backend ${attempt.backend} not used: ${attempt.reason}`);
+  log.info(`run ${request.experiment}/${model} started: ${request.commandLine.join(' ')}`);
+  for (const key of CONFIG_KEYS) log.debug(`config ${key} = ${JSON.stringify(config[key])}`);
+  const ctx: RunContext = { ws, dir, experiment: request.experiment, model, config, data, backend, hooks: request, status, metrics, log, resume: null };
+  request.onEvent?.(
+    metrics.write({
+      event: 'run_started',
+      experiment: request.experiment,
+      model,
+      dir,
+      epochs: config['training.epochs'],
+      backend: backend.backend,
+      device: backend.device,
+      train_rows: Math.round(data.train.rows * (1 - config['data.validation_split'])),
+      validation_rows: data.train.rows - Math.round(data.train.rows * (1 - config['data.validation_split'])),
+    }),
+  );
+  return execute(ctx);
+}
+
+export interface ResumeRequest extends TrainHooks {
+  dir: string;
+  config: ResolvedConfig;
+  provenance: Partial<Provenance>;
+  experiment: string;
+  model: string;
+}
+
+/** Continues a stopped or crashed run from its last complete checkpoint, in the same folder. */
+export async function resumeRun(ws: Workspace, request: ResumeRequest): Promise<RunResult> {
+  const { dir } = request;
+  const config = request.config.values;
+  const previous = await readStatus(dir);
+  if (!previous) throw new ExpmanError('RUN_MISSING', `${dir}: not a run folder (no status.json)`, { file: dir });
+  if (previous.status === 'finished') throw new ExpmanError('USAGE', `${dir}: run already finished; use \`expman rerun\` to train it again`, { file: dir });
+  const data = await loadPreparedDataset(ws, config['data.dataset']);
+  checkDatasetHashes(data, request.provenance.dataset_hashes, 'cannot resume exactly');
+  const backend = await selectBackend(config['training.backend']);
+  // Remove checkpoint folders a crash left half-written.
+  const checkpointsDir = runFiles.checkpoints(dir);
+  for (const name of await fs.readdir(checkpointsDir).catch(() => [] as string[])) {
+    if (isTempName(name)) await fs.rm(`${checkpointsDir}/${name}`, { recursive: true, force: true });
+  }
+  const checkpoints = await listCheckpoints(dir);
+  const last = checkpoints[checkpoints.length - 1];
+  let resume: RunContext['resume'] = null;
+  if (last !== undefined) {
+    const checkpointDir = runFiles.checkpoint(dir, last);
+    const raw = JSON.parse(await fs.readFile(checkpointStateFile(checkpointDir), 'utf8')) as CheckpointState & { stopping: { best: number | null } };
+    resume = { checkpointDir, state: { ...raw, stopping: { best: raw.stopping.best ?? Infinity, wait: raw.stopping.wait } } };
+  }
+  const log = logTo(request, fileLogger(runFiles.runLog(dir), config['logging.level']));
+  const metrics = new MetricsWriter(runFiles.metrics(dir));
+  const status: StatusFile = { ...previous, ...newStatus(config['training.epochs']), started: previous.started, backend: backend.backend, epoch: resume?.state.epoch ?? 0, best: resume?.state.best ?? null };
+  delete status.error;
+  delete status.finished;
+  await writeStatus(dir, status);
+  const from = resume?.state.epoch ?? 0;
+  log.info(`run ${request.experiment}/${request.model} resumed from ${resume ? `checkpoint of epoch ${from}` : 'the start (no checkpoint was complete)'}`);
+  request.onEvent?.(metrics.write({ event: 'run_resumed', from_epoch: from, checkpoint: resume ? relative(dir, resume.checkpointDir) : '' }));
+  const ctx: RunContext = { ws, dir, experiment: request.experiment, model: request.model, config, data, backend, hooks: request, status, metrics, log, resume };
+  return execute(ctx);
+}
