@@ -12,8 +12,10 @@ export async function runWithTerminal(json: boolean, start: (hooks: TrainHooks) 
   const controller = new AbortController();
   const bar = new ProgressBar();
   let signals = 0;
+  let exitCode = 130;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
+    exitCode = signal === 'SIGTERM' ? 143 : 130;
     if (signals > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
     if (!json) bar.println(`${signal}: stopping after the current batch (again to exit at once)…`);
     controller.abort();
@@ -60,7 +62,7 @@ export async function runWithTerminal(json: boolean, start: (hooks: TrainHooks) 
       if (result.status === 'stopped') console.log(`Resume with: expman train --resume ${result.dir}`);
       else console.log(`Best model: ${result.dir}/best-model\nTest it with: expman test --experiment ${result.experiment} --model ${result.model}`);
     }
-    return result.status === 'stopped' ? 130 : 0;
+    return result.status === 'stopped' ? exitCode : 0;
   } finally {
     bar.clear();
     process.off('SIGINT', onSignal);

@@ -40,7 +40,7 @@ export class ExpmanError extends Error {
 }
 
 /** "file:line:column" as editors and terminals understand it; omits the parts that are unknown. */
-export function formatLocation(details: ErrorDetails): string {
+export function formatLocation(details: { file?: string; line?: number; column?: number }): string {
   if (!details.file) return '';
   let where = details.file;
   if (details.line !== undefined) {

@@ -14,7 +14,7 @@ export const DEFAULT_DATASET_NAME = 'prepared-dataset';
 export const DEFAULT_EXPERIMENT = 'default';
 
 export function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
-  return resolve(cwd, flag ?? env['DATA'] ?? 'data');
+  return resolve(cwd, flag || env['DATA'] || 'data');
 }
 
 export function workspace(root: string): Workspace {

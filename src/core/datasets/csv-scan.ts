@@ -192,15 +192,19 @@ export function scanCsv(buf: Buffer, options: ScanOptions): CsvScan {
     let fieldStart = pos;
     for (let i = pos; i <= end; i++) {
       const c = i < end ? buf[i] : COMMA;
-      if (c === QUOTE) throw csvError(file, lineNo, col + 1, 'quoted fields are not supported', header[col]);
-      if (c !== COMMA) continue;
-      if (col >= ncol) {
-        throw csvError(file, lineNo, undefined, `expected ${ncol} columns (${header.join(', ')}), found more`);
+      if (c === QUOTE) {
+        checkColumnCount(buf, pos, end, ncol, file, lineNo, header);
+        throw csvError(file, lineNo, col + 1, 'quoted fields are not supported', header[col]);
       }
+      if (c !== COMMA) continue;
+      if (col >= ncol) checkColumnCount(buf, pos, end, ncol, file, lineNo, header);
       const slot = categoricalSlot[col]!;
       if (slot >= 0) {
         const text = buf.toString('utf8', fieldStart, i).trim();
-        if (!text) throw csvError(file, lineNo, col + 1, `empty value in column ${JSON.stringify(header[col])}`, header[col]);
+        if (!text) {
+          checkColumnCount(buf, pos, end, ncol, file, lineNo, header);
+          throw csvError(file, lineNo, col + 1, `empty value in column ${JSON.stringify(header[col])}`, header[col]);
+        }
         const map = categoryMaps[slot]!;
         let id = map.get(text);
         if (id === undefined) {
@@ -216,6 +220,7 @@ export function scanCsv(buf: Buffer, options: ScanOptions): CsvScan {
         while (b > a && buf[b - 1] === 0x20) b--;
         const value = parseNumber(buf, a, b);
         if (!Number.isFinite(value)) {
+          checkColumnCount(buf, pos, end, ncol, file, lineNo, header);
           const text = buf.toString('utf8', fieldStart, i);
           throw csvError(
             file,
@@ -228,8 +233,8 @@ export function scanCsv(buf: Buffer, options: ScanOptions): CsvScan {
         const k = numericIndex[col]!;
         if (rows === 0) shift[k] = value;
         const d = value - shift[k]!;
-        sum[k] += d;
-        sumSq[k] += d * d;
+        sum[k] = sum[k]! + d;
+        sumSq[k] = sumSq[k]! + d * d;
         if (value < min[k]!) min[k] = value;
         if (value > max[k]!) max[k] = value;
         if (values) values[rows * nnum + k] = value;
@@ -237,7 +242,7 @@ export function scanCsv(buf: Buffer, options: ScanOptions): CsvScan {
       col++;
       fieldStart = i + 1;
     }
-    if (col !== ncol) throw csvError(file, lineNo, undefined, `expected ${ncol} columns (${header.join(', ')}), found ${col}`);
+    if (col !== ncol) checkColumnCount(buf, pos, end, ncol, file, lineNo, header);
     rows++;
     lineNo++;
     pos = next;
@@ -270,6 +275,16 @@ export function scanCsv(buf: Buffer, options: ScanOptions): CsvScan {
     values: values?.subarray(0, rows * nnum),
     numericColumns,
   };
+}
+
+/**
+ * Called only on the error path: a row with the wrong number of fields is reported as such, rather than
+ * as whatever field happened to be misplaced.
+ */
+function checkColumnCount(buf: Buffer, start: number, end: number, ncol: number, file: string, line: number, header: string[]): void {
+  let fields = 1;
+  for (let i = start; i < end; i++) if (buf[i] === COMMA) fields++;
+  if (fields !== ncol) throw csvError(file, line, undefined, `expected ${ncol} columns (${header.join(', ')}), found ${fields}`);
 }
 
 function countNewlines(buf: Buffer, from: number, to: number): number {

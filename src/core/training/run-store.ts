@@ -57,7 +57,8 @@ export class MetricsWriter {
   constructor(private readonly file: string) {}
 
   write<E extends WithoutTime<RunEvent>>(event: E): RunEvent {
-    const full = { event: event.event, time: new Date().toISOString(), ...event } as RunEvent;
+    const { event: name, ...fields } = event;
+    const full = { event: name, time: new Date().toISOString(), ...fields } as unknown as RunEvent;
     appendFileSync(this.file, `${JSON.stringify(full)}\n`);
     return full;
   }

@@ -160,16 +160,17 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
 
   const batches = Math.ceil(tensors.train.rows / batchSize);
   const batchInterval = config['logging.batch_interval_ms'];
-  let stopReason: 'signal' | 'early' | null = null;
+  // Held in an object: the abort listener changes it while `fit` runs.
+  const stop: { reason: 'signal' | 'early' | null } = { reason: null };
   const onAbort = (): void => {
-    stopReason = 'signal';
+    stop.reason = 'signal';
     model.stopTraining = true;
   };
   if (hooks.signal?.aborted) onAbort();
   hooks.signal?.addEventListener('abort', onAbort, { once: true });
 
   try {
-    for (let epoch = state.epoch + 1; epoch <= epochs && stopReason === null; epoch++) {
+    for (let epoch = state.epoch + 1; epoch <= epochs && stop.reason === null; epoch++) {
       const epochStart = Date.now();
       const order = permutation(tensors.train.rows, createRng(seed, 1000 + epoch));
       const indices = tf.tensor1d(Int32Array.from(order), 'int32');
@@ -200,7 +201,7 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
         xs.dispose();
         ys.dispose();
       }
-      if (stopReason === 'signal') break; // the epoch was cut short: it is not recorded
+      if (stop.reason === 'signal') break; // the epoch was cut short: it is not recorded
       const h = history.history;
       const m = {
         loss: Number(h['loss']?.[0]),
@@ -233,7 +234,7 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
       ctx.status = { ...ctx.status, epoch, best: state.best, updated: new Date().toISOString() };
       await writeStatus(dir, ctx.status);
       if (earlyStop) {
-        stopReason = 'early';
+        stop.reason = 'early';
         emit(metrics.write({ event: 'early_stopped', epoch, best_epoch: state.best?.epoch ?? epoch, patience: config['training.early_stopping.patience'] }));
         log.info(`early stopping at epoch ${epoch}: no improvement of val_loss for ${state.stopping.wait} epochs`);
       }
@@ -245,7 +246,7 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
   }
 
   const now = new Date().toISOString();
-  if (stopReason === 'signal') {
+  if (stop.reason === 'signal') {
     ctx.status = { ...ctx.status, status: 'stopped', updated: now, finished: now };
     await writeStatus(dir, ctx.status);
     emit(metrics.write({ event: 'run_stopped', epochs_completed: state.epoch, signal: 'stop requested' }));
@@ -256,7 +257,7 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
   await writeStatus(dir, ctx.status);
   emit(metrics.write({ event: 'run_finished', epochs_completed: state.epoch, best: state.best, duration_ms: Date.now() - startedAt }));
   log.info(`finished: ${state.epoch} epochs, best epoch ${state.best?.epoch} val_loss=${state.best?.val_loss.toFixed(4)} val_accuracy=${state.best?.val_accuracy.toFixed(4)}`);
-  return { dir, experiment: ctx.experiment, model: ctx.model, status: 'finished', epochsCompleted: state.epoch, best: state.best, earlyStopped: stopReason === 'early' };
+  return { dir, experiment: ctx.experiment, model: ctx.model, status: 'finished', epochsCompleted: state.epoch, best: state.best, earlyStopped: stop.reason === 'early' };
 }
 
 async function saveCheckpoint(ctx: RunContext, model: TF.LayersModel, state: CheckpointState, metadata: ModelMetadata, emit: (e: RunEvent) => void): Promise<void> {
