@@ -29,6 +29,17 @@ export async function saveModel(
   options: { metadata: ModelMetadata; includeOptimizer: boolean; extra?: Record<string, string> },
 ): Promise<void> {
   model.setUserDefinedMetadata(options.metadata as unknown as Record<string, unknown>);
+  // tfjs's save with includeOptimizer leaks the optimizer's `iter` scalar; a scope around the save
+  // (nothing else runs while training awaits it) releases whatever the save allocated.
+  tf.engine().startScope();
+  try {
+    await saveInto(tf, model, dir, options);
+  } finally {
+    tf.engine().endScope();
+  }
+}
+
+async function saveInto(tf: Tf, model: TF.LayersModel, dir: string, options: { includeOptimizer: boolean; extra?: Record<string, string> }): Promise<void> {
   await writeDirAtomic(dir, async (tmp) => {
     await model.save(
       tf.io.withSaveHandler(async (artifacts) => {
@@ -67,4 +78,24 @@ export async function loadModel(tf: Tf, dir: string): Promise<{ model: TF.Layers
   });
   const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   return { model, metadata: model.getUserDefinedMetadata() as unknown as ModelMetadata };
+}
+
+/**
+ * Adam keeps beta1^t and beta2^t as running float32 products; tfjs's setWeights recomputes them with
+ * pow(), which differs in the last bits, so a resumed run would drift from an uninterrupted one. We save
+ * the exact values with each checkpoint and put them back after loading.
+ */
+type AdamInternals = { accBeta1?: TF.Variable; accBeta2?: TF.Variable };
+
+export function readAdamState(optimizer: TF.Optimizer | undefined): { acc_beta1: number; acc_beta2: number } | null {
+  const adam = optimizer as unknown as AdamInternals | undefined;
+  if (!adam?.accBeta1 || !adam.accBeta2) return null;
+  return { acc_beta1: adam.accBeta1.dataSync()[0]!, acc_beta2: adam.accBeta2.dataSync()[0]! };
+}
+
+export function restoreAdamState(tf: Tf, optimizer: TF.Optimizer | undefined, state: { acc_beta1: number; acc_beta2: number } | null | undefined): void {
+  const adam = optimizer as unknown as AdamInternals | undefined;
+  if (!state || !adam?.accBeta1 || !adam.accBeta2) return;
+  adam.accBeta1.assign(tf.scalar(state.acc_beta1));
+  adam.accBeta2.assign(tf.scalar(state.acc_beta2));
 }

@@ -17,7 +17,7 @@ import { checkName, ensureWritableDir, exists, paths, runFiles, type Workspace }
 import { selectBackend, type BackendChoice, type Tf } from './backend.js';
 import type { BestSoFar, RunEvent } from './events.js';
 import { buildModel } from './model.js';
-import { loadModel, saveModel, type ModelMetadata } from './model-io.js';
+import { loadModel, readAdamState, restoreAdamState, saveModel, type ModelMetadata } from './model-io.js';
 import {
   MetricsWriter,
   checkpointStateFile,
@@ -63,6 +63,7 @@ interface CheckpointState {
   epoch: number;
   best: BestSoFar | null;
   stopping: { best: number; wait: number };
+  adam?: { acc_beta1: number; acc_beta2: number } | null;
 }
 
 function timestampName(date = new Date()): string {
@@ -152,6 +153,7 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
   if (ctx.resume) {
     model = (await loadModel(tf, ctx.resume.checkpointDir)).model;
     state = ctx.resume.state;
+    tf.tidy(() => restoreAdamState(tf, model.optimizer, state.adam));
   } else {
     model = buildModel(tf, config, { inputs: ctx.data.features.length, classes: ctx.data.classes.length });
     state = { epoch: 0, best: null, stopping: { best: Infinity, wait: 0 } };
@@ -242,6 +244,7 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
   } finally {
     hooks.signal?.removeEventListener('abort', onAbort);
     tf.dispose([tensors.train.x, tensors.train.y, tensors.val.x, tensors.val.y]);
+    model.optimizer?.dispose();
     model.dispose();
   }
 
@@ -266,7 +269,7 @@ async function saveCheckpoint(ctx: RunContext, model: TF.LayersModel, state: Che
   await saveModel(ctx.backend.tf, model, target, {
     metadata,
     includeOptimizer: true,
-    extra: { 'state.json': `${JSON.stringify({ ...state, stopping: { ...state.stopping, best: Number.isFinite(state.stopping.best) ? state.stopping.best : null } }, null, 2)}\n` },
+    extra: { 'state.json': `${JSON.stringify({ ...state, adam: readAdamState(model.optimizer), stopping: { ...state.stopping, best: Number.isFinite(state.stopping.best) ? state.stopping.best : null } }, null, 2)}\n` },
   });
   emit(ctx.metrics.write({ event: 'checkpoint_saved', epoch: state.epoch, path: relative(ctx.dir, target) }));
   const keep = ctx.config['checkpoints.keep_last'];
