@@ -1,4 +1,5 @@
 import { ExpmanError, isExpmanError } from '../core/errors.js';
+import { appLogger } from '../core/logging/loggers.js';
 import { toolVersion } from '../core/version.js';
 import { configCommand, configHelp } from './commands/config.js';
 import { listCommand, listHelp } from './commands/list.js';
@@ -37,6 +38,15 @@ function usage(): string {
   ].join('\n');
 }
 
+/** The app log must never be the reason a command fails (e.g. a read-only home directory). */
+function log(): { info: (text: string) => void; error: (text: string) => void } {
+  try {
+    return appLogger();
+  } catch {
+    return { info: () => undefined, error: () => undefined };
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -56,8 +66,13 @@ export async function main(argv: string[]): Promise<number> {
       console.log(command.help);
       return 0;
     }
-    return await command.run({ argv: rest, commandLine: ['expman', ...argv] });
+    const started = Date.now();
+    const line = ['expman', ...argv].join(' ');
+    const code = await command.run({ argv: rest, commandLine: ['expman', ...argv] });
+    log().info(`${line} → exit ${code} (${Date.now() - started} ms)`);
+    return code;
   } catch (error) {
+    log().error(`expman ${argv.join(' ')} → ${isExpmanError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     if (isExpmanError(error)) {
       if (json) process.stdout.write(`${JSON.stringify({ event: 'error', code: error.code, message: error.message, details: error.details })}\n`);
       const issues = (error.details['issues'] as Array<{ text: string }> | undefined) ?? [];

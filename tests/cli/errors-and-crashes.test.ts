@@ -97,7 +97,7 @@ describe('a crashed training process', () => {
     expect(expman(['train', ...args, '--model', 'straight']).code).toBe(0);
 
     const child = expmanAsync(['train', ...args, '--model', 'crashed', '--json']);
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
     for await (const line of lines) {
       const event = JSON.parse(line) as { event: string; epoch?: number };
@@ -137,7 +137,7 @@ describe('a crashed training process', () => {
   it('SIGTERM stops a run cleanly: status stopped, exit 143, resumable', async () => {
     const data = prepared();
     const child = expmanAsync(['train', '--data', data, '--model', 'stopme', '--json', '--set', 'training.epochs=500', '--set', 'training.early_stopping.enabled=false']);
-    const lines = createInterface({ input: child.stdout! });
+    const lines = createInterface({ input: child.stdout });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const events: string[] = [];
     for await (const line of lines) {

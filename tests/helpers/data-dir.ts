@@ -8,6 +8,8 @@ import { afterEach } from 'vitest';
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const cliBundle = join(repoRoot, 'out', 'cli', 'expman.mjs');
 export const irisCsv = join(repoRoot, 'data', 'datasets', 'external', 'iris.csv');
+/** The application log of CLI runs started by tests (kept out of the tester's home). */
+export const testLogDir = mkdtempSync(join(tmpdir(), 'expman-test-logs-'));
 
 const created: string[] = [];
 afterEach(() => {
@@ -35,7 +37,7 @@ export interface CliResult {
 export function expman(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
   const result = spawnSync(process.execPath, [cliBundle, ...args], {
     cwd: options.cwd ?? repoRoot,
-    env: { ...process.env, DATA: '', ...options.env },
+    env: { ...process.env, DATA: '', EXPMAN_LOG_DIR: testLogDir, ...options.env },
     encoding: 'utf8',
     timeout: 180_000,
   });
@@ -44,7 +46,7 @@ export function expman(args: string[], options: { cwd?: string; env?: Record<str
 
 /** The same, without blocking the test process (for runs that are signalled mid-way). */
 export function expmanAsync(args: string[]) {
-  return spawn(process.execPath, [cliBundle, ...args], { cwd: repoRoot, env: { ...process.env, DATA: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [cliBundle, ...args], { cwd: repoRoot, env: { ...process.env, DATA: '', EXPMAN_LOG_DIR: testLogDir }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** JSON lines of a --json run. */

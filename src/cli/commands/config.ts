@@ -1,6 +1,6 @@
 import { loadConfig } from '../../core/config/load.js';
 import { describeOrigin } from '../../core/config/resolve.js';
-import { CONFIG_KEYS } from '../../core/config/schema.js';
+import { type CONFIG_KEYS } from '../../core/config/schema.js';
 import { configToToml } from '../../core/config/toml-write.js';
 import { ExpmanError } from '../../core/errors.js';
 import { DEFAULT_EXPERIMENT, checkName } from '../../core/workspace.js';

@@ -155,7 +155,7 @@ export function throwIssues(issues: ConfigIssue[]): never {
 export function parseConfigText(text: string, file: string, kind: ConfigLayer['kind']): ConfigLayer {
   let parsed: Record<string, unknown>;
   try {
-    parsed = TOML.parse(text) as Record<string, unknown>;
+    parsed = TOML.parse(text);
   } catch (error) {
     const e = error as { line?: number; col?: number; message: string };
     const line = (e.line ?? 0) + 1;
@@ -263,7 +263,7 @@ export function resolveConfig(layers: ReadonlyArray<ConfigLayer | null>): Resolv
     if (!layer) continue;
     for (const key of Object.keys(layer.values) as ConfigKey[]) {
       const value = layer.values[key];
-      values[key] = Array.isArray(value) ? [...value] : value;
+      values[key] = Array.isArray(value) ? [...(value as unknown[])] : value;
       origins[key] = layer.origins[key]!;
     }
   }

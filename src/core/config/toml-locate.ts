@@ -8,7 +8,7 @@ export interface KeyPosition {
   column: number;
 }
 
-const HEADER = /^(\s*)\[\s*([^\]\[]+?)\s*\]\s*(#.*)?$/;
+const HEADER = /^(\s*)\[\s*([^\][]+?)\s*\]\s*(#.*)?$/;
 const ASSIGN = /^(\s*)([A-Za-z0-9_\-."' ]+?)\s*=/;
 
 function unquoteKey(path: string): string {

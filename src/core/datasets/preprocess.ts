@@ -84,7 +84,7 @@ function assemble(src: Buffer, scan: CsvScan, header: string, sets: Array<{ rows
   for (const set of sets) {
     const suffix = Buffer.from(set.suffix);
     for (const r of set.rows) {
-      at += src.copy(out, at, scan.rowStart[r]!, scan.rowEnd[r]!);
+      at += src.copy(out, at, scan.rowStart[r], scan.rowEnd[r]);
       at += suffix.copy(out, at);
       out[at++] = 0x0a;
     }

@@ -43,7 +43,7 @@ export async function testRun(ws: Workspace, experiment: string, model: string):
   }
   const nf = data.features.length;
   const probabilities = tf.tidy(() => net.predict(standardize(tf, tf.tensor2d(data.test.x, [data.test.rows, nf]), metadata.normalization)) as import('@tensorflow/tfjs').Tensor2D);
-  const probs = (await probabilities.array()) as number[][];
+  const probs = (await probabilities.array());
   probabilities.dispose();
   net.dispose();
   const predicted = probs.map((row) => row.indexOf(Math.max(...row)));

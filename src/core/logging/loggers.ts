@@ -1,6 +1,7 @@
 import log from 'electron-log/node.js';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 
 /** The levels expman writes; electron-log's text format: `[2026-01-01 12:00:00.000] [info]  message`. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -19,11 +20,31 @@ let serial = 0;
  * Writes are synchronous, so what was logged before a crash is on disk.
  */
 export function fileLogger(file: string, level: LogLevel = 'info'): Logger {
+  // Fail here, loudly and once, if the file cannot be written: electron-log would otherwise retry and
+  // report the failure through itself forever.
   mkdirSync(dirname(file), { recursive: true });
+  appendFileSync(file, '');
   const logger = log.create({ logId: `expman-${process.pid}-${serial++}-${file}` });
   logger.transports.file.resolvePathFn = () => file;
   logger.transports.file.level = level;
   logger.transports.file.maxSize = 0; // run logs are data: never rotated away
   logger.transports.console.level = false;
   return logger;
+}
+
+/**
+ * Where the application log lives: outside the data folder (a command that fails on bad input must
+ * leave $DATA untouched), in $EXPMAN_LOG_DIR, else $XDG_STATE_HOME/expman, else ~/.local/state/expman.
+ */
+export function appLogFile(env: NodeJS.ProcessEnv = process.env, home = homedir()): string {
+  const dir = env['EXPMAN_LOG_DIR'] || join(env['XDG_STATE_HOME'] || join(home, '.local', 'state'), 'expman');
+  return join(dir, 'expman.log');
+}
+
+let app: Logger | undefined;
+
+/** The application log: one line per command started, finished or failed, across all data folders. */
+export function appLogger(): Logger {
+  app ??= fileLogger(appLogFile(), 'info');
+  return app;
 }

@@ -45,7 +45,7 @@ let tfModule: Tf | undefined;
 /** Loads tfjs once per process (it takes ~0.5 s), quietly. */
 export async function loadTf(): Promise<Tf> {
   if (!tfModule) {
-    tfModule = (await import('@tensorflow/tfjs')) as unknown as Tf;
+    tfModule = await import('@tensorflow/tfjs');
     // PROD silences tfjs's console advice (we report the backend choice ourselves) and skips debug checks.
     tfModule.env().set('PROD', true);
   }

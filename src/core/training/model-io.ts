@@ -28,7 +28,7 @@ export async function saveModel(
   dir: string,
   options: { metadata: ModelMetadata; includeOptimizer: boolean; extra?: Record<string, string> },
 ): Promise<void> {
-  model.setUserDefinedMetadata(options.metadata as unknown as Record<string, unknown>);
+  model.setUserDefinedMetadata(options.metadata);
   // tfjs's save with includeOptimizer leaks the optimizer's `iter` scalar; a scope around the save
   // (nothing else runs while training awaits it) releases whatever the save allocated.
   tf.engine().startScope();

@@ -35,6 +35,6 @@ export async function readRunConfig(dir: string): Promise<{ config: ResolvedConf
     throw new ExpmanError('RUN_MISSING', `${dir}: not a run folder (no config.toml)`, { file });
   }
   const layer = parseConfigText(text, file, 'config');
-  const provenance = ((TOML.parse(text) as { provenance?: Partial<Provenance> }).provenance ?? {}) as Partial<Provenance>;
+  const provenance = ((TOML.parse(text) as { provenance?: Partial<Provenance> }).provenance ?? {});
   return { config: resolveConfig([layer]), provenance, file };
 }

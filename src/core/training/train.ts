@@ -114,7 +114,7 @@ function prepareTensors(tf: Tf, data: PreparedDataset, config: FlatConfig) {
 
 export function standardize(tf: Tf, x: TF.Tensor2D, normalization: ModelMetadata['normalization']): TF.Tensor2D {
   if (!normalization) return x;
-  return tf.tidy(() => x.sub(tf.tensor1d(normalization.mean)).div(tf.tensor1d(normalization.std)) as TF.Tensor2D);
+  return tf.tidy(() => x.sub<TF.Tensor2D>(tf.tensor1d(normalization.mean)).div<TF.Tensor2D>(tf.tensor1d(normalization.std)));
 }
 
 interface RunContext {

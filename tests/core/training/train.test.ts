@@ -47,8 +47,8 @@ describe('trainNewRun', () => {
     // What was streamed is what was written.
     expect((await readEvents(dir)).map((e) => e.event)).toEqual(events.map((e) => e.event));
     const log = readFileSync(join(dir, 'logs/run.log'), 'utf8');
-    expect(log).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] \[info\]  run exp\/m1 started: expman train$/m);
-    expect(log).toMatch(/\[info\]  epoch 5\/5 loss=/);
+    expect(log).toMatch(/^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] \[info\] {2}run exp\/m1 started: expman train$/m);
+    expect(log).toMatch(/\[info\] {2}epoch 5\/5 loss=/);
 
     const config = TOML.parse(readFileSync(join(dir, 'config.toml'), 'utf8')) as any;
     expect(config.training.epochs).toBe(5);
