@@ -1,6 +1,7 @@
 import { ExpmanError, isExpmanError } from '../core/errors.js';
 import { appLogger } from '../core/logging/loggers.js';
 import { toolVersion } from '../core/version.js';
+import { backendsCommand, backendsHelp } from './commands/backends.js';
 import { configCommand, configHelp } from './commands/config.js';
 import { listCommand, listHelp } from './commands/list.js';
 import { preprocessCommand, preprocessHelp } from './commands/preprocess.js';
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, Command> = {
   rerun: { run: rerunCommand, help: rerunHelp, summary: "train again from a run's saved config.toml" },
   config: { run: configCommand, help: configHelp, summary: 'show the resolved configuration (config show --origin)' },
   list: { run: listCommand, help: listHelp, summary: 'list experiments and runs with status and best metrics' },
+  backends: { run: backendsCommand, help: backendsHelp, summary: 'which training backends load here, and how fast' },
 };
 
 function usage(): string {

@@ -18,8 +18,8 @@ export interface FieldSpec {
   readonly maxItems?: number;
 }
 
-/** Training backends, fastest first; `auto` walks this list and takes the first that loads. */
-export const BACKENDS = ['auto', 'wasm', 'cpu'] as const;
+/** Training backends; `auto` tries the others in this order (fastest first) and takes the first that loads. */
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 
 export const CONFIG_SCHEMA = {
@@ -108,7 +108,7 @@ export const CONFIG_SCHEMA = {
     type: 'string',
     default: 'auto',
     values: BACKENDS,
-    doc: 'TensorFlow.js backend. "auto" takes the fastest that loads; an explicit backend that cannot load is an error.',
+    doc: 'TensorFlow.js backend. "auto" tries tensorflow-gpu (CUDA), webgpu (Vulkan/Metal/D3D12), tensorflow (native CPU), wasm, cpu and takes the first that loads; an explicit backend that cannot load is an error.',
   },
   'training.early_stopping.enabled': {
     type: 'boolean',

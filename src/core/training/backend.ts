@@ -1,55 +1,155 @@
 import type * as TF from '@tensorflow/tfjs';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { ExpmanError } from '../errors.js';
 import type { BackendName } from '../config/schema.js';
 
 export type Tf = typeof TF;
+export type ConcreteBackend = Exclude<BackendName, 'auto'>;
 
 /** Which backend a run got, and why the ones before it were passed over. */
 export interface BackendChoice {
   tf: Tf;
-  backend: Exclude<BackendName, 'auto'>;
-  /** tfjs version and, where there is one, the backend package version. */
+  backend: ConcreteBackend;
+  /** tfjs version and the backend package's version. */
   version: string;
-  /** What computes: "CPU (JavaScript)", "CPU (WebAssembly, SIMD)", a GPU adapter name… */
+  /** What computes: "CPU (JavaScript)", "CPU (WebAssembly, SIMD)", "NVIDIA H100 (WebGPU, Vulkan)"… */
   device: string;
   /** Every backend tried in order, with the reason it was not used. */
-  attempts: Array<{ backend: string; ok: boolean; reason?: string }>;
+  attempts: Array<{ backend: ConcreteBackend; ok: boolean; reason?: string }>;
 }
 
-type Loader = (tf: Tf) => Promise<{ version: string; device: string }>;
+export type BackendLoader = (tf: Tf) => Promise<{ version: string; device: string }>;
 
-const LOADERS: Record<Exclude<BackendName, 'auto'>, Loader> = {
+/** The order `auto` tries, fastest first. */
+export const AUTO_ORDER: readonly ConcreteBackend[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Loads a native tfjs-node package. danfojs-node's npm override installs pure @tensorflow/tfjs under
+ * the name @tensorflow/tfjs-node, so the package's real name is checked before it is trusted.
+ */
+function requireNative(name: '@tensorflow/tfjs-node' | '@tensorflow/tfjs-node-gpu'): { version: string } {
+  let pkg: { name?: string; version: string };
+  try {
+    pkg = require(`${name}/package.json`) as { name?: string; version: string };
+  } catch {
+    throw new Error(`${name} is not installed (npm install ${name}; see README "Training backends")`);
+  }
+  if (pkg.name !== name) throw new Error(`${name} is not installed (only a pure-JS stand-in for danfojs-node is)`);
+  if (process.versions['electron']) throw new Error('native addons cannot load inside Electron (V8 memory cage); training runs in a plain Node.js worker');
+  require(name); // throws when libtensorflow or CUDA libraries are missing, with the loader's message
+  return pkg;
+}
+
+/**
+ * Dawn prints a native warning to stderr when it cannot load Vulkan; checking for the loader first keeps
+ * the output clean and gives a reason users can act on.
+ */
+function hasVulkanLoader(): boolean {
+  const dirs = [
+    ...(process.env['LD_LIBRARY_PATH'] ?? '').split(':').filter(Boolean),
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/lib/x86_64-linux-gnu',
+    '/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/usr/local/lib',
+  ];
+  if (dirs.some((dir) => existsSync(join(dir, 'libvulkan.so.1')))) return true;
+  try {
+    return execFileSync('ldconfig', ['-p'], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }).includes('libvulkan.so.1');
+  } catch {
+    return false;
+  }
+}
+
+async function useBackend(tf: Tf, name: string): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend("${name}") failed`);
+  await tf.ready();
+}
+
+export const LOADERS: Record<ConcreteBackend, BackendLoader> = {
+  'tensorflow-gpu': async (tf) => {
+    const pkg = requireNative('@tensorflow/tfjs-node-gpu');
+    await useBackend(tf, 'tensorflow');
+    return { version: `tfjs-node-gpu ${pkg.version}`, device: 'GPU (CUDA, libtensorflow)' };
+  },
+  webgpu: async (tf) => {
+    if (process.versions['electron']) throw new Error('the Dawn addon cannot load inside Electron (V8 memory cage); training runs in a plain Node.js worker');
+    if (process.platform === 'linux' && !hasVulkanLoader()) {
+      throw new Error('the Vulkan loader (libvulkan.so.1) is not installed: install libvulkan1 and your GPU driver\'s Vulkan ICD');
+    }
+    let dawn: { create: (options: string[]) => GPU; globals: Record<string, unknown> };
+    try {
+      dawn = (await import('webgpu')) as unknown as typeof dawn;
+    } catch (error) {
+      throw new Error(`the webgpu (Dawn) package could not be loaded: ${(error as Error).message.split('\n')[0]}`);
+    }
+    const g = globalThis as unknown as { navigator?: { gpu?: GPU } };
+    if (!g.navigator?.gpu) {
+      Object.assign(globalThis, dawn.globals);
+      const gpu = dawn.create([]);
+      if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
+      else g.navigator = { gpu };
+    }
+    const adapter = await g.navigator!.gpu!.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) throw new Error('no WebGPU adapter: no GPU with Vulkan, Metal or D3D12 drivers was found');
+    const info = adapter.info;
+    const webgpu = (await import('@tensorflow/tfjs-backend-webgpu')) as unknown as { version_webgpu: string };
+    await useBackend(tf, 'webgpu');
+    const name = [info.vendor, info.description || info.device].filter(Boolean).join(' ') || 'GPU';
+    return { version: `tfjs-backend-webgpu ${webgpu.version_webgpu}`, device: `${name} (WebGPU${info.architecture ? `, ${info.architecture}` : ''})` };
+  },
+  tensorflow: async (tf) => {
+    const pkg = requireNative('@tensorflow/tfjs-node');
+    await useBackend(tf, 'tensorflow');
+    return { version: `tfjs-node ${pkg.version}`, device: 'CPU (native libtensorflow)' };
+  },
   wasm: async (tf) => {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false');
-    await tf.ready();
+    const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as { version_wasm: string };
+    await useBackend(tf, 'wasm');
     const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
     const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
-    return {
-      version: `tfjs-backend-wasm ${wasm.version_wasm}`,
-      device: `CPU (WebAssembly${simd ? ', SIMD' : ''}${threads ? ', threads' : ''})`,
-    };
+    return { version: `tfjs-backend-wasm ${wasm.version_wasm}`, device: `CPU (WebAssembly${simd ? ', SIMD' : ''}${threads ? ', threads' : ''})` };
   },
   cpu: async (tf) => {
-    if (!(await tf.setBackend('cpu'))) throw new Error('tf.setBackend("cpu") returned false');
-    await tf.ready();
+    await useBackend(tf, 'cpu');
     return { version: `tfjs-backend-cpu ${tf.version['tfjs-backend-cpu'] ?? tf.version.tfjs}`, device: 'CPU (JavaScript)' };
   },
 };
-
-/** The order `auto` tries, fastest first. */
-export const AUTO_ORDER: ReadonlyArray<Exclude<BackendName, 'auto'>> = ['wasm', 'cpu'];
 
 let tfModule: Tf | undefined;
 
 /** Loads tfjs once per process (it takes ~0.5 s), quietly. */
 export async function loadTf(): Promise<Tf> {
   if (!tfModule) {
-    tfModule = await import('@tensorflow/tfjs');
+    tfModule = (await import('@tensorflow/tfjs')) as unknown as Tf;
     // PROD silences tfjs's console advice (we report the backend choice ourselves) and skips debug checks.
     tfModule.env().set('PROD', true);
   }
   return tfModule;
+}
+
+function reasonOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();
+}
+
+/** Tries one backend; the outcome instead of a throw. */
+export async function tryBackend(
+  tf: Tf,
+  backend: ConcreteBackend,
+  loaders: Partial<Record<ConcreteBackend, BackendLoader>> = LOADERS,
+): Promise<{ ok: true; version: string; device: string } | { ok: false; reason: string }> {
+  try {
+    return { ok: true, ...(await (loaders[backend] ?? LOADERS[backend])(tf)) };
+  } catch (error) {
+    return { ok: false, reason: reasonOf(error) };
+  }
 }
 
 /**
@@ -57,22 +157,17 @@ export async function loadTf(): Promise<Tf> {
  * that cannot load is an error carrying its reason, never a silent fallback. `loaders` is injectable so
  * tests can simulate a failing backend.
  */
-export async function selectBackend(
-  requested: BackendName,
-  loaders: Partial<Record<Exclude<BackendName, 'auto'>, Loader>> = LOADERS,
-): Promise<BackendChoice> {
+export async function selectBackend(requested: BackendName, loaders: Partial<Record<ConcreteBackend, BackendLoader>> = LOADERS): Promise<BackendChoice> {
   const tf = await loadTf();
   const order = requested === 'auto' ? AUTO_ORDER : [requested];
   const attempts: BackendChoice['attempts'] = [];
   for (const backend of order) {
-    const load = loaders[backend] ?? LOADERS[backend];
-    try {
-      const { version, device } = await load(tf);
+    const outcome = await tryBackend(tf, backend, loaders);
+    if (outcome.ok) {
       attempts.push({ backend, ok: true });
-      return { tf, backend, version: `tfjs ${tf.version.tfjs}; ${version}`, device, attempts };
-    } catch (error) {
-      attempts.push({ backend, ok: false, reason: error instanceof Error ? error.message : String(error) });
+      return { tf, backend, version: `tfjs ${tf.version.tfjs}; ${outcome.version}`, device: outcome.device, attempts };
     }
+    attempts.push({ backend, ok: false, reason: outcome.reason });
   }
   const reasons = attempts.map((a) => `${a.backend}: ${a.reason}`).join('; ');
   throw new ExpmanError(

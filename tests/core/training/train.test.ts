@@ -139,13 +139,34 @@ describe('selectBackend', () => {
     throw new Error('simulated load failure');
   };
 
-  it('auto falls back to the next backend and records why', async () => {
-    const choice = await selectBackend('auto', { wasm: failing });
+  it('auto tries tensorflow-gpu, webgpu, tensorflow, wasm, cpu in order, records why each failed, takes the first that loads', async () => {
+    const tried: string[] = [];
+    const failing = (name: string) => async () => {
+      tried.push(name);
+      throw new Error(`simulated ${name} failure\nsecond line is dropped`);
+    };
+    const choice = await selectBackend('auto', { 'tensorflow-gpu': failing('tensorflow-gpu'), webgpu: failing('webgpu'), tensorflow: failing('tensorflow'), wasm: failing('wasm') });
+    expect(tried).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm']);
     expect(choice.backend).toBe('cpu');
     expect(choice.attempts).toEqual([
-      { backend: 'wasm', ok: false, reason: 'simulated load failure' },
+      { backend: 'tensorflow-gpu', ok: false, reason: 'simulated tensorflow-gpu failure' },
+      { backend: 'webgpu', ok: false, reason: 'simulated webgpu failure' },
+      { backend: 'tensorflow', ok: false, reason: 'simulated tensorflow failure' },
+      { backend: 'wasm', ok: false, reason: 'simulated wasm failure' },
       { backend: 'cpu', ok: true },
     ]);
+  });
+
+  it('auto stops at the first backend that loads', async () => {
+    const choice = await selectBackend('auto', { 'tensorflow-gpu': failing, webgpu: failing, tensorflow: failing });
+    expect(choice.backend).toBe('wasm');
+    expect(choice.attempts.map((a) => a.backend)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm']);
+  });
+
+  it('native backends that are not really installed say so (danfojs installs a pure-JS stand-in as tfjs-node)', async () => {
+    const error = (await selectBackend('tensorflow').catch((e: unknown) => e)) as ExpmanError;
+    expect(error.code).toBe('BACKEND_UNAVAILABLE');
+    expect(error.message).toMatch(/^backend "tensorflow" could not be loaded: tensorflow: @tensorflow\/tfjs-node is not installed/);
   });
 
   it('an explicit backend that cannot load is an error, not a silent fallback', async () => {
