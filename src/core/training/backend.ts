@@ -97,7 +97,7 @@ export const LOADERS: Record<ConcreteBackend, BackendLoader> = {
       if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
       else g.navigator = { gpu };
     }
-    const adapter = await g.navigator!.gpu!.requestAdapter({ powerPreference: 'high-performance' });
+    const adapter = await g.navigator.gpu!.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) throw new Error('no WebGPU adapter: no GPU with Vulkan, Metal or D3D12 drivers was found');
     const info = adapter.info;
     const webgpu = (await import('@tensorflow/tfjs-backend-webgpu')) as unknown as { version_webgpu: string };
@@ -128,7 +128,7 @@ let tfModule: Tf | undefined;
 /** Loads tfjs once per process (it takes ~0.5 s), quietly. */
 export async function loadTf(): Promise<Tf> {
   if (!tfModule) {
-    tfModule = (await import('@tensorflow/tfjs')) as unknown as Tf;
+    tfModule = await import('@tensorflow/tfjs');
     // PROD silences tfjs's console advice (we report the backend choice ourselves) and skips debug checks.
     tfModule.env().set('PROD', true);
   }
