@@ -117,6 +117,37 @@ export function standardize(tf: Tf, x: TF.Tensor2D, normalization: ModelMetadata
   return tf.tidy(() => x.sub<TF.Tensor2D>(tf.tensor1d(normalization.mean)).div<TF.Tensor2D>(tf.tensor1d(normalization.std)));
 }
 
+/**
+ * Per-batch progress and throttled per-batch metrics. A plain `{ onBatchEnd }` object would make tfjs
+ * read every batch's loss back from the device (a GPU pipeline stall per batch); this callback reads the
+ * loss only when a metrics line is due, and yields to the event loop now and then so that a stop request
+ * (signal) is seen during a long epoch.
+ */
+function batchReporter(
+  tf: Tf,
+  options: { epoch: number; epochs: number; batches: number; intervalMs: number; hooks: TrainHooks; metrics: MetricsWriter },
+): TF.Callback {
+  const { epoch, epochs, batches, intervalMs, hooks, metrics } = options;
+  let lastWrite = 0;
+  let lastYield = Date.now();
+  const value = async (v: unknown): Promise<number> => (typeof v === 'number' ? v : ((await (v as TF.Scalar).data())[0] ?? NaN));
+  return new (class extends tf.Callback {
+    override async onBatchEnd(batch: number, logs?: TF.Logs): Promise<void> {
+      const now = Date.now();
+      hooks.onProgress?.({ phase: `epoch ${epoch}/${epochs}`, done: (epoch - 1) * batches + batch + 1, total: epochs * batches, unit: 'batches' });
+      if (logs && now - lastWrite >= intervalMs) {
+        lastWrite = now;
+        const [loss, accuracy] = await Promise.all([value(logs['loss']), value(logs['acc'])]);
+        hooks.onEvent?.(metrics.write({ event: 'batch_end', epoch, batch: batch + 1, batches, loss, accuracy }));
+      }
+      if (now - lastYield >= 100) {
+        lastYield = now;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+  })();
+}
+
 interface RunContext {
   ws: Workspace;
   dir: string;
@@ -161,7 +192,6 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
   log.info(`backend ${backend} (${ctx.backend.device}; ${ctx.backend.version}); ${model.countParams()} parameters; ${tensors.train.rows} training and ${tensors.val.rows} validation rows`);
 
   const batches = Math.ceil(tensors.train.rows / batchSize);
-  const batchInterval = config['logging.batch_interval_ms'];
   // Held in an object: the abort listener changes it while `fit` runs.
   const stop: { reason: 'signal' | 'early' | null } = { reason: null };
   const onAbort = (): void => {
@@ -179,7 +209,6 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
       const xs = tf.gather(tensors.train.x, indices);
       const ys = tf.gather(tensors.train.y, indices);
       indices.dispose();
-      let lastBatchWrite = 0;
       let history: TF.History;
       try {
         history = await model.fit(xs, ys, {
@@ -188,16 +217,7 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
           shuffle: false,
           verbose: 0,
           validationData: [tensors.val.x, tensors.val.y],
-          callbacks: {
-            onBatchEnd: async (batch, logs) => {
-              const now = Date.now();
-              hooks.onProgress?.({ phase: `epoch ${epoch}/${epochs}`, done: (epoch - 1) * batches + batch + 1, total: epochs * batches, unit: 'batches' });
-              if (logs && now - lastBatchWrite >= batchInterval) {
-                lastBatchWrite = now;
-                emit(metrics.write({ event: 'batch_end', epoch, batch: batch + 1, batches, loss: Number(logs['loss']), accuracy: Number(logs['acc']) }));
-              }
-            },
-          },
+          callbacks: [batchReporter(tf, { epoch, epochs, batches, intervalMs: config['logging.batch_interval_ms'], hooks, metrics })],
         });
       } finally {
         xs.dispose();
