@@ -85,7 +85,7 @@ function assemble(src: Buffer, scan: CsvScan, header: string, sets: Array<{ rows
     const suffix = Buffer.from(set.suffix);
     for (const r of set.rows) {
       at += src.copy(out, at, scan.rowStart[r], scan.rowEnd[r]);
-      at += suffix.copy(out, at);
+      if (suffix.length) at += suffix.copy(out, at);
       out[at++] = 0x0a;
     }
   }

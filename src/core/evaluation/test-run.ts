@@ -7,7 +7,7 @@ import { fileLogger } from '../logging/loggers.js';
 import { selectBackend } from '../training/backend.js';
 import { loadModel } from '../training/model-io.js';
 import { readRunConfig } from '../training/run-folder.js';
-import { standardize } from '../training/train.js';
+import { standardizeRows } from '../training/train.js';
 import { exists, paths, runFiles, type Workspace } from '../workspace.js';
 import { evaluatePredictions, type Evaluation } from './metrics.js';
 
@@ -42,7 +42,7 @@ export async function testRun(ws: Workspace, experiment: string, model: string):
     throw new ExpmanError('DATASET_CHANGED', `dataset ${data.name} has other classes or features than the model was trained on`, { key: 'data.dataset' });
   }
   const nf = data.features.length;
-  const probabilities = tf.tidy(() => net.predict(standardize(tf, tf.tensor2d(data.test.x, [data.test.rows, nf]), metadata.normalization)) as import('@tensorflow/tfjs').Tensor2D);
+  const probabilities = tf.tidy(() => net.predict(tf.tensor2d(standardizeRows(data.test.x, nf, metadata.normalization), [data.test.rows, nf])) as import('@tensorflow/tfjs').Tensor2D);
   const probs = (await probabilities.array());
   probabilities.dispose();
   net.dispose();
