@@ -68,6 +68,21 @@ function hasVulkanLoader(): boolean {
   }
 }
 
+function packageVersion(name: string): string | undefined {
+  try {
+    return (require(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return undefined; // bundled without its package.json
+  }
+}
+
+/** "NVIDIA GPU (WebGPU; driver NVIDIA: 580.159.04)" from Dawn's adapter info, whose fields vary by platform. */
+function describeAdapter(info: GPUAdapterInfo): string {
+  const vendor = info.vendor ? info.vendor.charAt(0).toUpperCase() + info.vendor.slice(1) : '';
+  const name = [vendor, info.device, info.architecture].filter(Boolean).join(' ') || 'GPU';
+  return `${name}${info.device ? '' : ' GPU'} (WebGPU${info.description ? `; ${info.description}` : ''})`;
+}
+
 async function useBackend(tf: Tf, name: string): Promise<void> {
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend("${name}") failed`);
   await tf.ready();
@@ -100,10 +115,9 @@ export const LOADERS: Record<ConcreteBackend, BackendLoader> = {
     const adapter = await g.navigator.gpu!.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) throw new Error('no WebGPU adapter: no GPU with Vulkan, Metal or D3D12 drivers was found');
     const info = adapter.info;
-    const webgpu = (await import('@tensorflow/tfjs-backend-webgpu')) as unknown as { version_webgpu: string };
+    await import('@tensorflow/tfjs-backend-webgpu');
     await useBackend(tf, 'webgpu');
-    const name = [info.vendor, info.description || info.device].filter(Boolean).join(' ') || 'GPU';
-    return { version: `tfjs-backend-webgpu ${webgpu.version_webgpu}`, device: `${name} (WebGPU${info.architecture ? `, ${info.architecture}` : ''})` };
+    return { version: `tfjs-backend-webgpu ${packageVersion('@tensorflow/tfjs-backend-webgpu') ?? `for tfjs-core ${tf.version_core}`}`, device: describeAdapter(info) };
   },
   tensorflow: async (tf) => {
     const pkg = requireNative('@tensorflow/tfjs-node');

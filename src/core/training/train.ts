@@ -177,6 +177,49 @@ class EpochData {
 }
 
 /**
+ * The best weights so far. An improvement only snapshots the weights on the device (no copy: the
+ * optimizer gives variables new buffers); they are written to best-model/ together with the next
+ * checkpoint and when the run ends. Writing a large model every improving epoch (tens of MB read back
+ * from a GPU) would cost a quarter of the throughput; a crash loses nothing that resuming from the last
+ * checkpoint does not recompute.
+ */
+class BestModel {
+  private pending: { weights: TF.Tensor[]; best: BestSoFar } | null = null;
+
+  constructor(
+    private readonly tf: Tf,
+    private readonly dir: string,
+    private readonly metadata: (epoch: number) => ModelMetadata,
+    private readonly onSaved: (best: BestSoFar) => void,
+  ) {}
+
+  hold(model: TF.LayersModel, best: BestSoFar): void {
+    this.dispose();
+    this.pending = { weights: model.getWeights().map((w) => w.clone()), best: { ...best } };
+  }
+
+  async flush(model: TF.LayersModel): Promise<void> {
+    const pending = this.pending;
+    if (!pending) return;
+    const live = model.getWeights().map((w) => w.clone());
+    try {
+      model.setWeights(pending.weights);
+      await saveModel(this.tf, model, this.dir, { metadata: this.metadata(pending.best.epoch), includeOptimizer: false });
+    } finally {
+      model.setWeights(live);
+      this.tf.dispose(live);
+    }
+    this.dispose();
+    this.onSaved(pending.best);
+  }
+
+  dispose(): void {
+    if (this.pending) this.tf.dispose(this.pending.weights);
+    this.pending = null;
+  }
+}
+
+/**
  * Per-batch progress and throttled per-batch metrics. A plain `{ onBatchEnd }` object would make tfjs
  * read every batch's loss back from the device (a GPU pipeline stall per batch); this callback reads the
  * loss only when a metrics line is due, and yields to the event loop now and then so that a stop request
@@ -252,6 +295,10 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
   log.info(`backend ${backend} (${ctx.backend.device}; ${ctx.backend.version}); ${model.countParams()} parameters; ${tensors.train.rows} training and ${tensors.val.rows} validation rows`);
 
   const batches = Math.ceil(tensors.train.rows / batchSize);
+  const best = new BestModel(tf, runFiles.bestModel(dir), metadata, (saved) => {
+    emit(metrics.write({ event: 'best_model_saved', path: 'best-model', ...saved }));
+    log.info(`best model saved: epoch ${saved.epoch} val_loss=${saved.val_loss.toFixed(4)}`);
+  });
   // Held in an object: the abort listener changes it while `fit` runs.
   const stop: { reason: 'signal' | 'early' | null } = { reason: null };
   const onAbort = (): void => {
@@ -296,9 +343,7 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
 
       if (state.best === null || m.val_loss < state.best.val_loss) {
         state.best = { epoch, val_loss: m.val_loss, val_accuracy: m.val_accuracy };
-        await saveModel(tf, model, runFiles.bestModel(dir), { metadata: metadata(epoch), includeOptimizer: false });
-        emit(metrics.write({ event: 'best_model_saved', path: 'best-model', ...state.best }));
-        log.info(`best model so far: epoch ${epoch} val_loss=${m.val_loss.toFixed(4)}`);
+        best.hold(model, state.best);
       }
       if (m.val_loss < state.stopping.best - config['training.early_stopping.min_delta']) {
         state.stopping = { best: m.val_loss, wait: 0 };
@@ -307,7 +352,10 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
       }
       state.epoch = epoch;
       const earlyStop = config['training.early_stopping.enabled'] && state.stopping.wait >= config['training.early_stopping.patience'];
-      if (epoch % config['checkpoints.every'] === 0 || epoch === epochs || earlyStop) await saveCheckpoint(ctx, model, state, metadata(epoch), emit);
+      if (epoch % config['checkpoints.every'] === 0 || epoch === epochs || earlyStop) {
+        await best.flush(model);
+        await saveCheckpoint(ctx, model, state, metadata(epoch), emit);
+      }
 
       ctx.status = { ...ctx.status, epoch, best: state.best, updated: new Date().toISOString() };
       await writeStatus(dir, ctx.status);
@@ -317,8 +365,12 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
         log.info(`early stopping at epoch ${epoch}: no improvement of val_loss for ${state.stopping.wait} epochs`);
       }
     }
+    await best.flush(model);
   } finally {
     hooks.signal?.removeEventListener('abort', onAbort);
+    // A run that fails (e.g. diverges) still leaves its best weights so far on disk.
+    await best.flush(model).catch(() => undefined);
+    best.dispose();
     epochData.dispose();
     tf.dispose([tensors.val.x, tensors.val.y]);
     model.optimizer?.dispose();

@@ -63,6 +63,25 @@ describe('trainNewRun', () => {
     expect((await listRuns(ws)).map((r) => [r.experiment, r.model, r.status])).toEqual([['exp', 'm1', 'finished']]);
   });
 
+  it('writes the best model with the checkpoints, holding improvements on the device in between', async () => {
+    const ws = await preparedWorkspace();
+    const result = await trainNewRun(ws, {
+      experiment: 'exp',
+      model: 'deferred',
+      config: configWith('training.epochs=7', 'checkpoints.every=3', 'training.early_stopping.enabled=false'),
+      commandLine: [],
+    });
+    const events = await readEvents(result.dir);
+    const saved = events.filter((e) => e.event === 'best_model_saved');
+    const checkpoints = events.filter((e) => e.event === 'checkpoint_saved').map((e) => (e as { epoch: number }).epoch);
+    expect(checkpoints).toEqual([3, 6, 7]);
+    expect(saved.length).toBeGreaterThan(0);
+    expect(saved.length).toBeLessThanOrEqual(3);
+    const meta = JSON.parse(readFileSync(join(result.dir, 'best-model/model.json'), 'utf8')).userDefinedMetadata;
+    expect(meta.epoch).toBe(result.best!.epoch);
+    expect(saved[saved.length - 1]).toMatchObject({ epoch: result.best!.epoch, val_loss: result.best!.val_loss });
+  });
+
   it('keeps the number of tensors flat across epochs', async () => {
     const ws = await preparedWorkspace();
     const tf = await loadTf();
