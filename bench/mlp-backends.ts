@@ -4,7 +4,7 @@
  * the same model in PyTorch in the same run. Prints samples/s, GFLOP/s, app/bare and tfjs/PyTorch.
  *
  *   node bench/output/build/mlp-backends.mjs [--backends webgpu,wasm] [--models small,large,iris]
- *        [--epochs 4] [--quick] [--python python3] [--out FILE.json]
+ *        [--epochs 4] [--rows N] [--quick] [--python python3] [--out FILE.json]
  *
  * Bundled by bench/mlp-backends.mjs (locally, packages external) or with tfjs inside for a GPU machine
  * that has no node_modules (scripts/gpu-check/prepare.sh).
@@ -47,6 +47,7 @@ const { values } = parseArgs({
     python: { type: 'string', default: 'python3' },
     out: { type: 'string' },
     iris: { type: 'string' },
+    rows: { type: 'string' },
   },
 });
 const epochs = Math.max(2, Number(values.epochs));
@@ -89,7 +90,8 @@ async function prepare(ws: Workspace, key: string, m: ModelSpec): Promise<string
     const iris = values.iris ?? join(process.cwd(), 'data', 'datasets', 'external', 'iris.csv');
     writeFileSync(join(external, `${name}.csv`), spawnSync('cat', [iris]).stdout);
   } else {
-    writeSyntheticCsv(join(external, `${name}.csv`), m, quick ? Math.min(m.rows, m.batch * 8) : m.rows);
+    const rows = values.rows ? Number(values.rows) : quick ? m.batch * 8 : m.rows;
+    writeSyntheticCsv(join(external, `${name}.csv`), m, Math.min(m.rows, rows));
   }
   await preprocess(ws, { dataset: name, name, split: 0.9, separateSets: true, seed: 1 });
   return name;

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 const BENCHES = {
   preprocess: () => import('./preprocess.mjs'),
   'training-overhead': () => import('./training-overhead.mjs'),
+  'mlp-backends': () => import('./mlp-backends.mjs'),
 };
 
 const USAGE = `usage: node bench/run.mjs [name...] [options]
