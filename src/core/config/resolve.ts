@@ -83,7 +83,7 @@ export function checkValue(key: ConfigKey, value: unknown): string | null {
     case 'string':
       if (typeof value !== 'string') return `expected ${expected}, ${got}`;
       if (spec.values && !spec.values.includes(value)) return `expected ${expected}, ${got}`;
-      if (value.length === 0) return `expected a non-empty string, got ""`;
+      if (value.length === 0 && !spec.allowEmpty) return `expected a non-empty string, got ""`;
       return null;
     case 'integer[]': {
       const ok =

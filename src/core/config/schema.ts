@@ -16,6 +16,8 @@ export interface FieldSpec {
   readonly exclusiveMax?: boolean;
   readonly values?: readonly string[];
   readonly maxItems?: number;
+  /** Strings only: "" is a valid value (meaning "not set"). */
+  readonly allowEmpty?: boolean;
 }
 
 /** Training backends; `auto` tries the others in this order (fastest first) and takes the first that loads. */
@@ -128,6 +130,12 @@ export const CONFIG_SCHEMA = {
     min: 0,
     doc: 'Smallest decrease of the validation loss that counts as an improvement.',
   },
+  'runtime.node': {
+    type: 'string',
+    default: '',
+    allowEmpty: true,
+    doc: 'Node.js executable for the training worker the desktop app starts ("" = node on PATH). GPU and native backends need a plain Node.js, not Electron.',
+  },
   'checkpoints.every': {
     type: 'integer',
     default: 1,
@@ -174,7 +182,7 @@ type ValueOf<S extends FieldSpec> = S['type'] extends 'integer' | 'number'
 export type FlatConfig = { -readonly [K in ConfigKey]: ValueOf<(typeof CONFIG_SCHEMA)[K]> };
 
 /** Sections in the order they appear in TOML files. */
-export const SECTION_ORDER = ['data', 'model', 'training', 'training.early_stopping', 'checkpoints', 'logging'] as const;
+export const SECTION_ORDER = ['data', 'model', 'training', 'training.early_stopping', 'runtime', 'checkpoints', 'logging'] as const;
 
 export function sectionOf(key: string): string {
   return key.slice(0, key.lastIndexOf('.'));

@@ -40,7 +40,7 @@ export interface WorkerHandle {
 }
 
 /** Variables a training worker may inherit; everything else (tokens, secrets) stays behind. */
-export const ENV_ALLOW_LIST = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'DATA', 'CUDA_VISIBLE_DEVICES', 'LD_LIBRARY_PATH', 'VK_DRIVER_FILES', 'VK_ICD_FILENAMES', 'SystemRoot'];
+export const ENV_ALLOW_LIST = ['EXPMAN_LOG_DIR', 'PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'DATA', 'CUDA_VISIBLE_DEVICES', 'LD_LIBRARY_PATH', 'VK_DRIVER_FILES', 'VK_ICD_FILENAMES', 'SystemRoot'];
 
 export function workerEnv(extra: Record<string, string> = {}, source: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {};

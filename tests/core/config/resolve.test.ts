@@ -133,3 +133,15 @@ describe('locateKeys', () => {
     expect(positions.get('model.activation')).toEqual({ line: 7, column: 1 });
   });
 });
+
+describe('the shipped default-config.toml', () => {
+  it('documents every key with the code defaults', async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(new URL('../../../default-config.toml', import.meta.url), 'utf8');
+    const layer = parseConfigText(text, 'default-config.toml', 'default-config.toml');
+    expect(Object.keys(layer.values).sort()).toEqual([...CONFIG_KEYS].sort());
+    expect(resolveConfig([layer]).values).toEqual(codeDefaults());
+    const comments = text.split('\n').filter((line) => line.startsWith('# ')).length;
+    expect(comments).toBeGreaterThanOrEqual(CONFIG_KEYS.length);
+  });
+});
