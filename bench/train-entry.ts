@@ -19,14 +19,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/core/config/load.js';
 import type { FlatConfig } from '../src/core/config/schema.js';
-import { loadPreparedDataset, type LabelledSet, type PreparedDataset } from '../src/core/datasets/load.js';
-import { stratifiedSplit } from '../src/core/datasets/preprocess.js';
+import { loadPreparedDataset, type PreparedDataset } from '../src/core/datasets/load.js';
 import { createRng, permutation } from '../src/core/random.js';
 import { selectBackend, type Tf } from '../src/core/training/backend.js';
 import { buildModel } from '../src/core/training/model.js';
 import { saveModel } from '../src/core/training/model-io.js';
 import { MetricsWriter, newStatus, writeStatus } from '../src/core/training/run-store.js';
-import { standardizeRows, trainNewRun } from '../src/core/training/train.js';
+import { trainNewRun, trainingArrays } from '../src/core/training/train.js';
 import { paths, runFiles, workspace } from '../src/core/workspace.js';
 
 const { values } = parseArgs({
@@ -50,34 +49,12 @@ const epochEnd = (epoch: number, durationMs: number, loss: unknown): void => {
   print({ event: 'epoch_end', epoch, duration_ms: durationMs, end_ms: performance.now(), cpu_ms: cpuMs(), loss });
 };
 
-/** The same validation split and standardisation as the app (train.ts prepareTensors), same seeds. */
+/** The same validation split and standardisation as the app (train.ts trainingArrays), same seeds. */
 function tensorsFor(tf: Tf, data: PreparedDataset, config: FlatConfig) {
-  const nf = data.features.length;
-  const nc = data.classes.length;
-  const { train: trainRows, test: valRows } = stratifiedSplit(Uint32Array.from(data.train.y), nc, 1 - config['data.validation_split'], config['training.seed'] + 7919);
-  const pick = (rows: Uint32Array): LabelledSet => {
-    const x = new Float32Array(rows.length * nf);
-    const y = new Int32Array(rows.length);
-    rows.forEach((r, i) => {
-      x.set(data.train.x.subarray(r * nf, (r + 1) * nf), i * nf);
-      y[i] = data.train.y[r]!;
-    });
-    return { x, y, rows: rows.length };
-  };
-  const train = pick(trainRows);
-  const val = pick(valRows);
-  let normalization: { mean: number[]; std: number[] } | null = null;
-  if (config['data.standardize']) {
-    const mean = new Array<number>(nf).fill(0);
-    const std = new Array<number>(nf).fill(0);
-    for (let r = 0; r < train.rows; r++) for (let f = 0; f < nf; f++) mean[f]! += train.x[r * nf + f]! / train.rows;
-    for (let r = 0; r < train.rows; r++) for (let f = 0; f < nf; f++) std[f]! += (train.x[r * nf + f]! - mean[f]!) ** 2 / train.rows;
-    for (let f = 0; f < nf; f++) std[f] = Math.sqrt(std[f]!) || 1;
-    normalization = { mean, std };
-  }
-  const toTensors = (set: LabelledSet) => ({
-    x: tf.tensor2d(standardizeRows(set.x, nf, normalization), [set.rows, nf]),
-    y: tf.tidy(() => tf.oneHot(tf.tensor1d(set.y, 'int32'), nc).toFloat()),
+  const { train, val, features, classes } = trainingArrays(data, config);
+  const toTensors = (set: { x: Float32Array; y: Float32Array; rows: number }) => ({
+    x: tf.tensor2d(set.x, [set.rows, features]),
+    y: tf.tensor2d(set.y, [set.rows, classes]),
     rows: set.rows,
   });
   return { train: toTensors(train), val: toTensors(val) };

@@ -81,8 +81,20 @@ async function freshModelName(ws: Workspace, experiment: string): Promise<string
 /** Backends that compute on the CPU, where shuffling host arrays beats a gather kernel. */
 const HOST_SHUFFLE_BACKENDS = new Set<string>(['cpu', 'wasm', 'tensorflow']);
 
-/** Splits off a stratified, seeded validation set and standardises with training statistics only. */
-function prepareTensors(tf: Tf, data: PreparedDataset, config: FlatConfig) {
+/** Host arrays a run trains on: standardised features and one-hot labels, row-major. */
+export interface TrainingArrays {
+  train: { x: Float32Array; y: Float32Array; rows: number };
+  val: { x: Float32Array; y: Float32Array; rows: number };
+  normalization: ModelMetadata['normalization'];
+  features: number;
+  classes: number;
+}
+
+/**
+ * Splits off a stratified, seeded validation set and standardises with training statistics only. The
+ * benchmarks' bare `fit` uses this too, so both train on identical data.
+ */
+export function trainingArrays(data: PreparedDataset, config: FlatConfig): TrainingArrays {
   const nf = data.features.length;
   const nc = data.classes.length;
   const yTrain = Uint32Array.from(data.train.y);
@@ -107,19 +119,19 @@ function prepareTensors(tf: Tf, data: PreparedDataset, config: FlatConfig) {
     for (let f = 0; f < nf; f++) std[f] = Math.sqrt(std[f]!) || 1;
     normalization = { mean, std };
   }
-  const hostX = (set: LabelledSet): Float32Array => standardizeRows(set.x, nf, normalization);
-  const hostY = (set: LabelledSet): Float32Array => {
+  const oneHot = (set: LabelledSet): Float32Array => {
     const out = new Float32Array(set.rows * nc);
     for (let r = 0; r < set.rows; r++) out[r * nc + set.y[r]!] = 1;
     return out;
   };
-  return {
-    train: { x: hostX(train), y: hostY(train), rows: train.rows },
-    val: { x: tf.tensor2d(hostX(val), [val.rows, nf]), y: tf.tensor2d(hostY(val), [val.rows, nc]), rows: val.rows },
-    normalization,
-    features: nf,
-    classes: nc,
-  };
+  const host = (set: LabelledSet) => ({ x: standardizeRows(set.x, nf, normalization), y: oneHot(set), rows: set.rows });
+  return { train: host(train), val: host(val), normalization, features: nf, classes: nc };
+}
+
+function prepareTensors(tf: Tf, data: PreparedDataset, config: FlatConfig) {
+  const arrays = trainingArrays(data, config);
+  const { val, features: nf, classes: nc } = arrays;
+  return { ...arrays, val: { x: tf.tensor2d(val.x, [val.rows, nf]), y: tf.tensor2d(val.y, [val.rows, nc]), rows: val.rows } };
 }
 
 /** (x - mean) / std per feature, computed once on the host so every backend sees the same inputs. */
