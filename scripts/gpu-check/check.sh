@@ -22,3 +22,5 @@ grep -h "not used\|backend" "$D/experiments/default/models/gpu-auto/logs/run.log
 echo "== MLP benchmark"
 $N .gpu/mlp-backends.mjs --backends webgpu --models small,large --epochs 5 --out "$OUT/mlp-webgpu.json" 2>&1 | tee "$OUT/mlp-webgpu.txt"
 $N .gpu/mlp-backends.mjs --backends webgpu,wasm --models iris --epochs 8 --out "$OUT/mlp-iris.json" 2>&1 | tee "$OUT/mlp-iris.txt"
+echo "== where a small MLP's time goes (webgpu)"
+$N .gpu/webgpu-dispatch.mjs --backend webgpu --rows 16384 --epochs 4 2>&1 | tee "$OUT/webgpu-dispatch.txt"

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { ExpmanError } from '../errors.js';
 import type { BackendName } from '../config/schema.js';
+import { patchTransposedMatMul } from './kernel-patches.js';
 
 export type Tf = typeof TF;
 export type ConcreteBackend = Exclude<BackendName, 'auto'>;
@@ -117,6 +118,7 @@ export const LOADERS: Record<ConcreteBackend, BackendLoader> = {
     const info = adapter.info;
     await import('@tensorflow/tfjs-backend-webgpu');
     await useBackend(tf, 'webgpu');
+    patchTransposedMatMul(tf, 'webgpu');
     return { version: `tfjs-backend-webgpu ${packageVersion('@tensorflow/tfjs-backend-webgpu') ?? `for tfjs-core ${tf.version_core}`}`, device: describeAdapter(info) };
   },
   tensorflow: async (tf) => {
@@ -127,6 +129,7 @@ export const LOADERS: Record<ConcreteBackend, BackendLoader> = {
   wasm: async (tf) => {
     const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as { version_wasm: string };
     await useBackend(tf, 'wasm');
+    patchTransposedMatMul(tf, 'wasm');
     const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
     const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
     return { version: `tfjs-backend-wasm ${wasm.version_wasm}`, device: `CPU (WebAssembly${simd ? ', SIMD' : ''}${threads ? ', threads' : ''})` };
