@@ -42,7 +42,7 @@ print(round(m['accuracy'], 4), int(c.values.sum()), len(p), round(p['correct'].m
 
     const list = expman(['list', '--data', data]);
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/^default\s+baseline\s+finished\s+\d+\/150\s+wasm\s+\d+\s+0\.\d{4}\s+0\.\d{4}\s+0\.9\d{3}$/m);
+    expect(list.stdout).toMatch(/^default\s+baseline\s+finished\s+\d+\/150\s+wasm\s+\d+\s+0\.\d{4}\s+0\.\d{4}\s+0\.9\d{3}\s+CPU \(WebAssembly, SIMD\)$/m);
   });
 
   it('--json streams run events for programs', () => {

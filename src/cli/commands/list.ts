@@ -7,7 +7,8 @@ import { dataWorkspace, emitJson, parse, type CommandContext } from '../context.
 export const listHelp = `expman list [--experiment E] [--json]
 
 Lists experiments and their runs: status (running, finished, failed, stopped), epochs, backend, the best
-validation metrics and, once tested, the test accuracy.`;
+validation metrics, once tested the test accuracy, and the device it trained on (--json adds the
+backend versions).`;
 
 async function testAccuracy(ws: Workspace, run: RunSummary): Promise<number | null> {
   try {
@@ -33,7 +34,7 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
     return 0;
   }
   const table = [
-    ['EXPERIMENT', 'RUN', 'STATUS', 'EPOCHS', 'BACKEND', 'BEST EPOCH', 'VAL_LOSS', 'VAL_ACC', 'TEST_ACC'],
+    ['EXPERIMENT', 'RUN', 'STATUS', 'EPOCHS', 'BACKEND', 'BEST EPOCH', 'VAL_LOSS', 'VAL_ACC', 'TEST_ACC', 'DEVICE'],
     ...rows.map((r) => [
       r.experiment,
       r.model,
@@ -44,6 +45,7 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
       r.best ? r.best.val_loss.toFixed(4) : '-',
       r.best ? r.best.val_accuracy.toFixed(4) : '-',
       r.test_accuracy === null ? '-' : r.test_accuracy.toFixed(4),
+      r.device ?? '',
     ]),
   ];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));

@@ -18,6 +18,9 @@ export interface StatusFile {
   epoch: number;
   epochs: number;
   backend?: string;
+  /** Backend package versions and the device, e.g. "Nvidia nvidia-h200 (WebGPU; …)". */
+  backend_version?: string;
+  device?: string;
   best: BestSoFar | null;
   error?: { code: string; message: string };
 }
@@ -99,6 +102,8 @@ export interface RunSummary {
   epoch: number;
   epochs: number;
   backend?: string;
+  backend_version?: string;
+  device?: string;
   best: BestSoFar | null;
   started: string;
   error?: { code: string; message: string };
@@ -136,6 +141,8 @@ export async function listRuns(ws: Workspace, experiment?: string): Promise<RunS
         epoch: status.epoch,
         epochs: status.epochs,
         backend: status.backend,
+        backend_version: status.backend_version,
+        device: status.device,
         best: status.best,
         started: status.started,
         error: status.error,

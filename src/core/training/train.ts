@@ -503,7 +503,7 @@ export async function trainNewRun(ws: Workspace, request: NewRunRequest): Promis
 
   const log = logTo(request, fileLogger(runFiles.runLog(dir), config['logging.level']));
   const metrics = new MetricsWriter(runFiles.metrics(dir));
-  const status: StatusFile = { ...newStatus(config['training.epochs']), backend: backend.backend };
+  const status: StatusFile = { ...newStatus(config['training.epochs']), backend: backend.backend, backend_version: backend.version, device: backend.device };
   await writeStatus(dir, status);
   for (const attempt of backend.attempts) if (!attempt.ok) log.warn(`backend ${attempt.backend} not used: ${attempt.reason}`);
   log.info(`run ${request.experiment}/${model} started: ${request.commandLine.join(' ')}`);
@@ -558,7 +558,7 @@ export async function resumeRun(ws: Workspace, request: ResumeRequest): Promise<
   }
   const log = logTo(request, fileLogger(runFiles.runLog(dir), config['logging.level']));
   const metrics = new MetricsWriter(runFiles.metrics(dir));
-  const status: StatusFile = { ...previous, ...newStatus(config['training.epochs']), started: previous.started, backend: backend.backend, epoch: resume?.state.epoch ?? 0, best: resume?.state.best ?? null };
+  const status: StatusFile = { ...previous, ...newStatus(config['training.epochs']), started: previous.started, backend: backend.backend, backend_version: backend.version, device: backend.device, epoch: resume?.state.epoch ?? 0, best: resume?.state.best ?? null };
   delete status.error;
   delete status.finished;
   await writeStatus(dir, status);
