@@ -37,6 +37,7 @@ export default defineConfig(
     'coverage/',
     'test-output/',
     'scratch/',
+    '.gpu/',
     'bench/output/',
     'data/',
   ]),

@@ -4,6 +4,7 @@ import { toolVersion } from '../core/version.js';
 import { backendsCommand, backendsHelp } from './commands/backends.js';
 import { configCommand, configHelp } from './commands/config.js';
 import { listCommand, listHelp } from './commands/list.js';
+import { notebookCommand, notebookHelp } from './commands/notebook.js';
 import { preprocessCommand, preprocessHelp } from './commands/preprocess.js';
 import { rerunCommand, rerunHelp } from './commands/rerun.js';
 import { testCommand, testHelp } from './commands/test.js';
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   config: { run: configCommand, help: configHelp, summary: 'show the resolved configuration (config show --origin)' },
   list: { run: listCommand, help: listHelp, summary: 'list experiments and runs with status and best metrics' },
   backends: { run: backendsCommand, help: backendsHelp, summary: 'which training backends load here, and how fast' },
+  notebook: { run: notebookCommand, help: notebookHelp, summary: 'open the analysis notebooks in Jupyter with DATA set' },
 };
 
 function usage(): string {

@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'RUN_EXISTS'
   | 'DATASET_EXISTS'
   | 'BACKEND_UNAVAILABLE'
-  | 'MODEL_MISSING';
+  | 'MODEL_MISSING'
+  | 'JUPYTER_MISSING';
 
 export interface ErrorDetails {
   file?: string;
