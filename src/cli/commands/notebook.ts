@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { ExpmanError } from '../../core/errors.js';
+import { findOnPath } from '../../core/find-on-path.js';
 import { packageRoot } from '../../core/version.js';
 import { resolveDataDir } from '../../core/workspace.js';
 import { emitJson, parse, type CommandContext } from '../context.js';
@@ -32,25 +33,6 @@ export interface NotebookLaunch {
   env: { DATA: string };
   frontend: Frontend;
   version: string;
-}
-
-/** The first executable called `name` on PATH (with PATHEXT's extensions on Windows), without a shell. */
-export function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const extensions = process.platform === 'win32' ? (env['PATHEXT'] ?? '.EXE;.CMD;.BAT').split(';') : [''];
-  for (const dir of (env['PATH'] ?? '').split(delimiter)) {
-    if (!dir) continue;
-    for (const extension of extensions) {
-      const candidate = join(dir, name + extension);
-      try {
-        if (!statSync(candidate).isFile()) continue;
-        accessSync(candidate, constants.X_OK);
-        return candidate;
-      } catch {
-        // not here
-      }
-    }
-  }
-  return undefined;
 }
 
 /** `jupyter lab --version` / `jupyter notebook --version`: the version if that front end is installed. */

@@ -1,5 +1,5 @@
 import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { findOnPath } from '../find-on-path.js';
 
 /**
  * Which Node.js runs the training worker. Native backends (tfjs-node-gpu, tfjs-node, Dawn's WebGPU) need
@@ -27,17 +27,6 @@ function isExecutable(path: string): boolean {
   }
 }
 
-export function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env, platform = process.platform): string | null {
-  const names = platform === 'win32' ? [`${name}.exe`, `${name}.cmd`] : [name];
-  for (const dir of (env['PATH'] ?? '').split(delimiter).filter(Boolean)) {
-    for (const candidate of names) {
-      const path = join(dir, candidate);
-      if (isExecutable(path)) return path;
-    }
-  }
-  return null;
-}
-
 export function resolveWorkerRuntime(
   configured: string,
   context: { execPath?: string; isElectron?: boolean; env?: NodeJS.ProcessEnv } = {},
@@ -52,7 +41,7 @@ export function resolveWorkerRuntime(
   }
   if (!isElectron) return { node: execPath, env: {}, nativeBackends: true, source: `this Node.js (${execPath})` };
   const onPath = findOnPath('node', context.env ?? process.env);
-  if (onPath) return { node: onPath, env: {}, nativeBackends: true, source: `node on PATH (${onPath})` };
+  if (onPath !== undefined) return { node: onPath, env: {}, nativeBackends: true, source: `node on PATH (${onPath})` };
   return {
     node: execPath,
     env: { ELECTRON_RUN_AS_NODE: '1' },

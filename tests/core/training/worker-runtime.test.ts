@@ -1,7 +1,8 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findOnPath, resolveWorkerRuntime } from '../../../src/core/training/worker-runtime.js';
+import { findOnPath } from '../../../src/core/find-on-path.js';
+import { resolveWorkerRuntime } from '../../../src/core/training/worker-runtime.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 
 function fakeNode(dir: string): string {
