@@ -278,7 +278,7 @@ interface RunContext {
 }
 
 async function runLoop(ctx: RunContext): Promise<RunResult> {
-  const { tf, backend } = { tf: ctx.backend.tf, backend: ctx.backend.backend };
+  const { tf, backend } = ctx.backend;
   const { config, hooks, metrics, log, dir } = ctx;
   const emit = (event: RunEvent): void => hooks.onEvent?.(event);
   const startedAt = Date.now();
@@ -286,6 +286,21 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
   const batchSize = config['training.batch_size'];
   const seed = config['training.seed'];
   const tensors = prepareTensors(tf, ctx.data, config);
+  if (!ctx.resume) {
+    emit(
+      metrics.write({
+        event: 'run_started',
+        experiment: ctx.experiment,
+        model: ctx.model,
+        dir,
+        epochs: config['training.epochs'],
+        backend,
+        device: ctx.backend.device,
+        train_rows: tensors.train.rows,
+        validation_rows: tensors.val.rows,
+      }),
+    );
+  }
   const epochData = new EpochData(tf, tensors.train, tensors, !HOST_SHUFFLE_BACKENDS.has(backend));
   const metadata = (epoch: number): ModelMetadata => ({
     features: ctx.data.features,
@@ -509,19 +524,6 @@ export async function trainNewRun(ws: Workspace, request: NewRunRequest): Promis
   log.info(`run ${request.experiment}/${model} started: ${request.commandLine.join(' ')}`);
   for (const key of CONFIG_KEYS) log.debug(`config ${key} = ${JSON.stringify(config[key])}`);
   const ctx: RunContext = { ws, dir, experiment: request.experiment, model, config, data, backend, hooks: request, status, metrics, log, resume: null };
-  request.onEvent?.(
-    metrics.write({
-      event: 'run_started',
-      experiment: request.experiment,
-      model,
-      dir,
-      epochs: config['training.epochs'],
-      backend: backend.backend,
-      device: backend.device,
-      train_rows: Math.round(data.train.rows * (1 - config['data.validation_split'])),
-      validation_rows: data.train.rows - Math.round(data.train.rows * (1 - config['data.validation_split'])),
-    }),
-  );
   return execute(ctx);
 }
 
