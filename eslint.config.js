@@ -85,11 +85,11 @@ export default defineConfig(
 
   // Node-side code: core, CLI, tests, benchmarks, tool configs.
   {
-    files: ['src/core/**', 'src/cli/**', 'tests/**', 'bench/**', 'scripts/**', 'bin/**', '*.config.{ts,js,mjs}'],
+    files: ['src/core/**', 'src/cli/**', 'src/server/**', 'tests/**', 'bench/**', 'scripts/**', 'bin/**', '*.config.{ts,js,mjs}'],
     languageOptions: { globals: { ...globals.node } },
   },
   {
-    files: ['src/core/**', 'src/cli/**'],
+    files: ['src/core/**', 'src/cli/**', 'src/server/**'],
     rules: { 'no-restricted-imports': restrictImports([noElectron]) },
   },
   // Tests read the JSON the CLI and core write (JSON.parse -> any) and check its shape with assertions,

@@ -9,6 +9,7 @@ import { preprocessCommand, preprocessHelp } from './commands/preprocess.js';
 import { rerunCommand, rerunHelp } from './commands/rerun.js';
 import { testCommand, testHelp } from './commands/test.js';
 import { trainCommand, trainHelp } from './commands/train.js';
+import { uiCommand, uiHelp } from './commands/ui.js';
 import type { CommandContext } from './context.js';
 
 interface Command {
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, Command> = {
   list: { run: listCommand, help: listHelp, summary: 'list experiments and runs with status and best metrics' },
   backends: { run: backendsCommand, help: backendsHelp, summary: 'which training backends load here, and how fast' },
   notebook: { run: notebookCommand, help: notebookHelp, summary: 'open the analysis notebooks in Jupyter with DATA set' },
+  ui: { run: uiCommand, help: uiHelp, summary: 'serve the app UI to a web browser (token-protected, 127.0.0.1)' },
 };
 
 function usage(): string {

@@ -6,13 +6,9 @@
  * unit-tested without Electron. src/main/index.ts wires the handlers to the real session/webContents.
  */
 
-/**
- * Content-Security-Policy of the renderer. It is both set as a `<meta http-equiv>` in
- * src/renderer/index.html (keep the two identical) and sent as a response header for the app's own
- * responses through `session.webRequest.onHeadersReceived`.
- */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
+import { CONTENT_SECURITY_POLICY } from '../shared/csp.js';
+
+export { CONTENT_SECURITY_POLICY };
 
 /** The part of an Electron event a handler needs to cancel its default action. */
 export interface PreventableEvent {
@@ -148,4 +144,21 @@ export function createCspHeadersHandler(
     }
     callback({ responseHeaders: withContentSecurityPolicy(details.responseHeaders) });
   };
+}
+
+/** The parts of an IPC event the sender check needs (Electron's IpcMainInvokeEvent has them). */
+export interface IpcSender {
+  sender: { id: number };
+  senderFrame: { url: string; parent: unknown } | null;
+}
+
+/**
+ * Whether an IPC message comes from one of the app's own windows, from its top frame, showing the app
+ * itself. Anything else (a destroyed frame, an iframe, a window navigated elsewhere) is dropped.
+ */
+export function isTrustedSender(event: IpcSender, windowIds: ReadonlySet<number>, appEntryUrl: string): boolean {
+  const frame = event.senderFrame;
+  if (!frame || frame.parent !== null) return false;
+  if (!windowIds.has(event.sender.id)) return false;
+  return isAppUrl(frame.url, appEntryUrl);
 }

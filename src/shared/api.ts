@@ -1,23 +1,254 @@
 /**
- * The object the preload script exposes to the renderer as `window.api`.
+ * The one API contract between the UI and the app's backend.
  *
- * Shared by the preload (which builds it) and the renderer (which reads it), so it must stay free of
- * runtime dependencies: no Electron, no Node built-ins. The real, typed IPC API is added in a later
- * issue; for now the renderer only needs to know which versions it runs on.
+ * Every call (`domain:verb`) is declared here once, with the runtime schema of its request and the type of
+ * its response; every pushed event likewise. The Electron preload, the main-process IPC handlers, the
+ * browser transport (`expman ui`) and the renderer are all typed from this table, so a call added here and
+ * forgotten in a handler table is a compile error, and every request is parsed by its schema at the
+ * boundary before any handler runs.
+ *
+ * Runtime dependencies: zod only (bundled into the preload and the renderer). No Node, no Electron.
  */
-export interface ExpmanApi {
-  /** Experiment Manager's own version (package.json "version"), as reported by the main process. */
-  readonly version: string;
-  /** Versions of the Electron runtime hosting the window. */
-  readonly runtime: {
-    readonly electron: string;
-    readonly chrome: string;
-    readonly node: string;
-  };
+import { z } from 'zod';
+import type { RunEvent } from './run-events.js';
+import type { ExperimentSummary, JobInfo, RunDetail, RunMetrics, RunSummary } from './runs.js';
+
+// ---- Request schemas ----------------------------------------------------------------------------------
+
+/** Dataset, experiment and model names become folder names (same rule as core's checkName). */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const nameSchema = z
+  .string()
+  .regex(NAME_PATTERN, 'expected a name of letters, digits, ".", "_" and "-", starting with a letter or digit')
+  .refine((name) => !name.includes('..'), 'a name may not contain ".."');
+
+const runRefSchema = z.strictObject({ experiment: nameSchema, model: nameSchema });
+const noArgs = z.strictObject({});
+/** `key=value` config overrides, exactly as `expman train --set` takes them (validated by the core). */
+const overridesSchema = z.array(z.string().min(3).max(2000)).max(200);
+/**
+ * A path *inside* the open data folder, relative, with '/' separators. Never absolute, never `..`:
+ * the UI cannot name anything outside the data folder.
+ */
+export const dataPathSchema = z
+  .string()
+  .max(4096)
+  .refine((p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p) && !p.includes('\\'), 'expected a path relative to the data folder')
+  .refine((p) => p.split('/').every((part) => part !== '..'), 'a path may not contain ".."');
+
+// ---- Response types -----------------------------------------------------------------------------------
+
+export interface AppInfo {
+  version: string;
+  transport: 'electron' | 'browser';
+  /** Absolute path of the open data folder (shown to the user; never accepted back as input). */
+  dataDir: string;
+  platform: string;
+  /** Which Node.js trains, and whether GPU/native backends can load in it. */
+  worker: { source: string; nativeBackends: boolean };
+  /** Features only the desktop app has (reveal in file manager, native dialogs). */
+  osIntegration: boolean;
 }
 
+/** What the app was asked to open (a data folder, an experiment folder or a model folder). */
+export interface WorkspaceFocus {
+  dataDir: string;
+  experiment?: string;
+  model?: string;
+}
+
+export interface JobsState {
+  jobs: JobInfo[];
+  concurrency: number;
+}
+
+// ---- The calls ------------------------------------------------------------------------------------------
+
+/** A call's declaration: its request schema and (as a phantom type) its response. */
+export interface CallSpec<Req extends z.ZodType, Res> {
+  readonly request: Req;
+  /** Type-level only; never read at run time. */
+  readonly response?: Res;
+}
+const call = <Res>() => <Req extends z.ZodType>(request: Req): CallSpec<Req, Res> => ({ request });
+
+export const CALLS = {
+  'app:info': call<AppInfo>()(noArgs),
+  'workspace:focus': call<WorkspaceFocus>()(noArgs),
+  'experiments:list': call<ExperimentSummary[]>()(noArgs),
+  'runs:list': call<RunSummary[]>()(z.strictObject({ experiment: nameSchema.optional() })),
+  'runs:get': call<RunDetail>()(runRefSchema),
+  'runs:metrics': call<RunMetrics>()(z.strictObject({ experiment: nameSchema, model: nameSchema, since: z.number().int().min(0).optional() })),
+  'runs:start': call<JobInfo>()(
+    z.strictObject({ experiment: nameSchema, model: nameSchema.optional(), overrides: overridesSchema.default([]) }),
+  ),
+  'runs:resume': call<JobInfo>()(runRefSchema),
+  'runs:stop': call<JobInfo>()(z.strictObject({ jobId: z.string().min(1).max(100) })),
+  'jobs:list': call<JobsState>()(noArgs),
+  'jobs:set-concurrency': call<JobsState>()(z.strictObject({ concurrency: z.number().int().min(1).max(16) })),
+  'shell:reveal': call<null>()(z.strictObject({ path: dataPathSchema })),
+} as const;
+
+export type CallChannel = keyof typeof CALLS;
+type SpecOf<C extends CallChannel> = (typeof CALLS)[C];
+/** What a caller passes (defaults may be omitted). */
+export type CallRequest<C extends CallChannel> = z.input<SpecOf<C>['request']>;
+/** What a handler receives: the request after parsing (defaults filled in). */
+export type ParsedRequest<C extends CallChannel> = z.output<SpecOf<C>['request']>;
+export type CallResponse<C extends CallChannel> = SpecOf<C> extends CallSpec<z.ZodType, infer R> ? R : never;
+
+export const CALL_CHANNELS = Object.keys(CALLS) as CallChannel[];
+
+export function isCallChannel(channel: unknown): channel is CallChannel {
+  return typeof channel === 'string' && Object.hasOwn(CALLS, channel);
+}
+
+// ---- Pushed events ------------------------------------------------------------------------------------
+
+/** Run events of one job since the last batch (at most ~10 batches a second per run). */
+export interface RunEventBatch {
+  jobId: string;
+  experiment: string;
+  model: string;
+  events: RunEvent[];
+}
+/** Output lines (the run log as the worker prints it, and stderr) since the last batch. */
+export interface LogLinesBatch {
+  jobId: string;
+  experiment: string;
+  model: string;
+  lines: string[];
+}
+/** A job has ended: always sent once per job, after its last event and log batch. */
+export interface JobExit {
+  jobId: string;
+  experiment: string;
+  model: string;
+  state: 'finished' | 'failed' | 'stopped';
+  code: number | null;
+  signal: string | null;
+  error?: { code: string; message: string };
+}
+export interface TaskProgress {
+  taskId: string;
+  phase: string;
+  done: number;
+  total: number;
+  unit: 'bytes' | 'rows' | 'batches' | 'epochs' | 'items';
+}
+
+export interface EventPayloads {
+  'runs:event': RunEventBatch;
+  'log:lines': LogLinesBatch;
+  'jobs:changed': JobsState;
+  'runs:exited': JobExit;
+  progress: TaskProgress;
+  /** The desktop app opened another folder, or was asked to focus an experiment or model. */
+  'workspace:changed': WorkspaceFocus;
+}
+export type EventChannel = keyof EventPayloads;
+
+const EVENT_TABLE: { readonly [E in EventChannel]: true } = {
+  'runs:event': true,
+  'log:lines': true,
+  'jobs:changed': true,
+  'runs:exited': true,
+  progress: true,
+  'workspace:changed': true,
+};
+export const EVENT_CHANNELS = Object.keys(EVENT_TABLE) as EventChannel[];
+
+// ---- Results and errors -------------------------------------------------------------------------------
+
+/** Errors cross the boundary as data (Electron's IPC and the WebSocket would lose an Error's fields). */
+export interface ApiErrorDto {
+  /** A core ErrorCode, or INVALID_ARGUMENT, UNKNOWN_CALL, UNSUPPORTED, INTERNAL. */
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiErrorDto };
+
+/** Thrown in the renderer when a call fails: the backend's code, message and details, unchanged. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly details: Record<string, unknown>;
+  constructor(error: ApiErrorDto) {
+    super(error.message);
+    this.name = 'ApiError';
+    this.code = error.code;
+    this.details = error.details ?? {};
+  }
+}
+
+// ---- Method names: 'runs:start' → runsStart, 'jobs:set-concurrency' → jobsSetConcurrency --------------
+
+type Camel<S extends string> = S extends `${infer A}-${infer B}` ? `${A}${Capitalize<Camel<B>>}` : S;
+export type MethodName<C extends string> = C extends `${infer D}:${infer V}` ? `${Camel<D>}${Capitalize<Camel<V>>}` : Camel<C>;
+export type ListenerName<E extends string> = `on${Capitalize<MethodName<E>>}`;
+
+export function methodName(channel: string): string {
+  return channel
+    .split(/[:-]/)
+    .map((part, i) => (i === 0 ? part : part.charAt(0).toUpperCase() + part.slice(1)))
+    .join('');
+}
+export function listenerName(channel: string): string {
+  const m = methodName(channel);
+  return `on${m.charAt(0).toUpperCase()}${m.slice(1)}`;
+}
+
+// ---- The API objects ----------------------------------------------------------------------------------
+
+export type Unsubscribe = () => void;
+
 /**
- * Command-line switch the main process appends to the renderer's argv (webPreferences.additionalArguments)
- * to hand the app version to the sandboxed preload, which cannot call `app.getVersion()` itself.
+ * What a transport provides: each call resolves to an ApiResult (never rejects for a failed call), and
+ * `on<Event>` subscriptions return an unsubscribe function. The Electron preload exposes exactly this as
+ * `window.expmanBridge`; the browser transport builds the same object over a WebSocket.
  */
-export const APP_VERSION_ARG = '--expman-app-version=';
+export type BridgeApi = {
+  readonly [C in CallChannel as MethodName<C>]: (request: CallRequest<C>) => Promise<ApiResult<CallResponse<C>>>;
+} & {
+  readonly [E in EventChannel as ListenerName<E>]: (listener: (payload: EventPayloads[E]) => void) => Unsubscribe;
+};
+
+/** What the renderer uses: calls resolve to their value or throw ApiError. */
+export type ExpmanApi = {
+  readonly [C in CallChannel as MethodName<C>]: (request: CallRequest<C>) => Promise<CallResponse<C>>;
+} & {
+  readonly [E in EventChannel as ListenerName<E>]: (listener: (payload: EventPayloads[E]) => void) => Unsubscribe;
+};
+
+/** Builds a BridgeApi from a transport's two primitives; used by the preload and the browser transport. */
+export function buildBridge(
+  invoke: (channel: CallChannel, request: unknown) => Promise<ApiResult<unknown>>,
+  subscribe: (channel: EventChannel, listener: (payload: unknown) => void) => Unsubscribe,
+): BridgeApi {
+  const api: Record<string, unknown> = {};
+  for (const channel of CALL_CHANNELS) api[methodName(channel)] = (request: unknown) => invoke(channel, request);
+  for (const channel of EVENT_CHANNELS) api[listenerName(channel)] = (listener: (payload: unknown) => void) => subscribe(channel, listener);
+  return api as BridgeApi;
+}
+
+/** Turns a BridgeApi into the throwing ExpmanApi the renderer uses. */
+export function unwrapBridge(bridge: BridgeApi): ExpmanApi {
+  const raw = bridge as unknown as Record<string, (arg: unknown) => unknown>;
+  const api: Record<string, unknown> = {};
+  for (const channel of CALL_CHANNELS) {
+    const name = methodName(channel);
+    api[name] = async (request: unknown) => {
+      const result = (await raw[name]!(request ?? {})) as ApiResult<unknown>;
+      if (!result.ok) throw new ApiError(result.error);
+      return result.value;
+    };
+  }
+  for (const channel of EVENT_CHANNELS) {
+    const name = listenerName(channel);
+    api[name] = raw[name];
+  }
+  return api as ExpmanApi;
+}
+
+/** Name of the object the preload exposes on `window`. */
+export const BRIDGE_GLOBAL = 'expmanBridge';

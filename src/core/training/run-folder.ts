@@ -4,7 +4,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { parseConfigText, resolveConfig, type ResolvedConfig } from '../config/resolve.js';
 import { ExpmanError } from '../errors.js';
 import type { Provenance } from '../provenance.js';
-import { runFiles, workspace, type Workspace } from '../workspace.js';
+import { exists, paths, runFiles, workspace, type Workspace } from '../workspace.js';
 
 export interface RunFolder {
   ws: Workspace;
@@ -37,4 +37,18 @@ export async function readRunConfig(dir: string): Promise<{ config: ResolvedConf
   const layer = parseConfigText(text, file, 'config');
   const provenance = ((TOML.parse(text) as { provenance?: Partial<Provenance> }).provenance ?? {});
   return { config: resolveConfig([layer]), provenance, file };
+}
+
+/** run-YYYYMMDD-HHMMSS in local time. */
+function timestampName(date = new Date()): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `run-${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
+}
+
+/** A new run folder name, run-<date>-<time>, made unique within the experiment. */
+export async function freshModelName(ws: Workspace, experiment: string): Promise<string> {
+  const base = timestampName();
+  let name = base;
+  for (let i = 2; await exists(paths.modelDir(ws, experiment, name)); i++) name = `${base}-${i}`;
+  return name;
 }

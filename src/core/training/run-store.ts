@@ -5,8 +5,9 @@ import { isTempName, writeFileAtomic } from '../fs/atomic.js';
 import { paths, runFiles, type Workspace } from '../workspace.js';
 import type { BestSoFar, RunEvent, WithoutTime } from './events.js';
 
-/** A run's lifecycle as recorded in status.json. `running` with a dead process reads as `failed`. */
-export type RunStatus = 'running' | 'finished' | 'failed' | 'stopped';
+import type { RunStatus, RunSummary } from '../../shared/runs.js';
+
+export type { RunStatus, RunSummary } from '../../shared/runs.js';
 
 export interface StatusFile {
   status: RunStatus;
@@ -92,21 +93,6 @@ export function epochHistory(events: RunEvent[]): Array<Extract<RunEvent, { even
   const byEpoch = new Map<number, Extract<RunEvent, { event: 'epoch_end' }>>();
   for (const e of events) if (e.event === 'epoch_end') byEpoch.set(e.epoch, e);
   return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
-}
-
-export interface RunSummary {
-  experiment: string;
-  model: string;
-  dir: string;
-  status: RunStatus;
-  epoch: number;
-  epochs: number;
-  backend?: string;
-  backend_version?: string;
-  device?: string;
-  best: BestSoFar | null;
-  started: string;
-  error?: { code: string; message: string };
 }
 
 async function dirs(path: string): Promise<string[]> {

@@ -13,11 +13,12 @@ import { fileLogger, type Logger } from '../logging/loggers.js';
 import type { ProgressListener } from '../progress.js';
 import { baseProvenance, type Provenance } from '../provenance.js';
 import { createRng, permutation } from '../random.js';
-import { checkName, ensureWritableDir, exists, paths, runFiles, type Workspace } from '../workspace.js';
+import { checkName, ensureWritableDir, paths, runFiles, type Workspace } from '../workspace.js';
 import { selectBackend, type BackendChoice, type Tf } from './backend.js';
 import type { BestSoFar, RunEvent } from './events.js';
 import { buildModel } from './model.js';
 import { loadModel, readAdamState, restoreAdamState, saveModel, type ModelMetadata } from './model-io.js';
+import { freshModelName } from './run-folder.js';
 import {
   MetricsWriter,
   checkpointStateFile,
@@ -64,18 +65,6 @@ interface CheckpointState {
   best: BestSoFar | null;
   stopping: { best: number; wait: number };
   adam?: { acc_beta1: number; acc_beta2: number } | null;
-}
-
-function timestampName(date = new Date()): string {
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `run-${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}${p(date.getMinutes())}${p(date.getSeconds())}`;
-}
-
-async function freshModelName(ws: Workspace, experiment: string): Promise<string> {
-  const base = timestampName();
-  let name = base;
-  for (let i = 2; await exists(paths.modelDir(ws, experiment, name)); i++) name = `${base}-${i}`;
-  return name;
 }
 
 /** Backends that compute on the CPU, where shuffling host arrays beats a gather kernel. */

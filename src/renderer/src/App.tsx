@@ -1,18 +1,54 @@
 import type { JSX } from 'react';
+import type { ExpmanApi } from '../../shared/api';
+import { ApiProvider } from './api/context';
+import { Sidebar } from './shell/Sidebar';
+import { routeHref, useRoute, type Route } from './state/route';
+import { useWorkspace, WorkspaceProvider } from './state/workspace';
+import { HomeView } from './views/HomeView';
 
-export function App(): JSX.Element {
-  const api = window.api as Window['api'] | undefined;
+function View({ route }: { route: Route }): JSX.Element {
+  switch (route.view) {
+    default:
+      return <HomeView />;
+  }
+}
+
+function Shell(): JSX.Element {
+  const route = useRoute();
+  const { info } = useWorkspace();
   return (
-    <main className="placeholder">
-      <h1>Experiment Manager</h1>
-      <p>
-        The desktop UI is coming soon. Today the CLI runs the whole workflow — see <code>npx expman --help</code>.
-      </p>
-      {api && (
-        <p className="versions">
-          Version {api.version} · Electron {api.runtime.electron} · Chrome {api.runtime.chrome} · Node {api.runtime.node}
-        </p>
-      )}
-    </main>
+    <div className="app">
+      <header className="app-header">
+        <span className="app-title">Experiment Manager</span>
+        <span className="app-folder" title={info?.dataDir} data-testid="data-folder">
+          {info?.dataDir}
+        </span>
+        <nav className="app-nav">
+          <a href={routeHref({ view: 'home' })} aria-current={route.view === 'home' ? 'page' : undefined}>
+            Runs
+          </a>
+          <a href={routeHref({ view: 'datasets' })} aria-current={route.view === 'datasets' ? 'page' : undefined}>
+            Datasets
+          </a>
+          <a href={routeHref({ view: 'compare', runs: [] })} aria-current={route.view === 'compare' ? 'page' : undefined}>
+            Compare
+          </a>
+        </nav>
+      </header>
+      <Sidebar route={route} />
+      <main className="app-main">
+        <View route={route} />
+      </main>
+    </div>
+  );
+}
+
+export function App({ api }: { api: ExpmanApi }): JSX.Element {
+  return (
+    <ApiProvider api={api}>
+      <WorkspaceProvider>
+        <Shell />
+      </WorkspaceProvider>
+    </ApiProvider>
   );
 }

@@ -1,10 +1,10 @@
 /// <reference types="vite/client" />
 
-import type { ExpmanApi } from '../../shared/api';
+import type { BridgeApi } from '../../shared/api';
 
 declare global {
   interface Window {
-    /** Exposed by src/preload/index.ts through contextBridge. */
-    readonly api: ExpmanApi;
+    /** Exposed by src/preload/index.ts through contextBridge in the desktop app; absent in a browser. */
+    readonly expmanBridge?: BridgeApi;
   }
 }

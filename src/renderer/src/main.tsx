@@ -3,14 +3,16 @@
 import '@vitejs/plugin-react/preamble';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { connectApi } from './api/client';
 import { App } from './App';
 import './styles.css';
 
 const container = document.getElementById('root');
 if (!container) throw new Error('#root element missing from index.html');
 
+const { api } = connectApi();
 createRoot(container).render(
   <StrictMode>
-    <App />
+    <App api={api} />
   </StrictMode>,
 );

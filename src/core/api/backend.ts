@@ -1,0 +1,112 @@
+import { platform } from 'node:os';
+import { relative, resolve, sep } from 'node:path';
+import type { AppInfo, WorkspaceFocus } from '../../shared/api.js';
+import type { ExperimentSummary } from '../../shared/runs.js';
+import { ExpmanError } from '../errors.js';
+import { RunManager, type Emit } from '../jobs/run-manager.js';
+import { listExperiments, listRuns } from '../training/run-store.js';
+import { resolveWorkerRuntime } from '../training/worker-runtime.js';
+import { toolVersion } from '../version.js';
+import { DEFAULT_EXPERIMENT, exists, paths, workspace, type Workspace } from '../workspace.js';
+import { createDispatcher, type Dispatch, type Handlers } from './dispatch.js';
+import { runDetail, runMetrics } from './run-details.js';
+
+/** What only a desktop shell can do; absent in the browser transport, where such calls are UNSUPPORTED. */
+export interface OsIntegration {
+  /** Shows an absolute path (inside the data folder) in the system file manager. */
+  reveal(path: string): Promise<void>;
+}
+
+export interface BackendOptions {
+  focus: WorkspaceFocus;
+  transport: AppInfo['transport'];
+  emit: Emit;
+  os?: OsIntegration;
+  runManager?: RunManager;
+  onInternalError?: (channel: string, error: unknown) => void;
+}
+
+export interface Backend {
+  dispatch: Dispatch;
+  handlers: Handlers;
+  runs: RunManager;
+  focus(): WorkspaceFocus;
+  /** Switches to another data folder (jobs already running keep running and reporting). */
+  setFocus(focus: WorkspaceFocus): void;
+}
+
+/** Resolves a path the UI named relative to the data folder, refusing anything that would leave it. */
+export function insideDataDir(ws: Workspace, relativePath: string): string {
+  const abs = resolve(ws.root, relativePath);
+  const rel = relative(ws.root, abs);
+  if (rel === '..' || rel.startsWith(`..${sep}`) || resolve(ws.root, rel) !== abs) {
+    throw new ExpmanError('USAGE', `${relativePath} is outside the data folder`, { key: 'path' });
+  }
+  return abs;
+}
+
+async function experimentsOverview(ws: Workspace): Promise<ExperimentSummary[]> {
+  const names = await listExperiments(ws);
+  // The CLI trains into experiments/default unless told otherwise, so a fresh data folder offers it.
+  if (!names.includes(DEFAULT_EXPERIMENT)) names.unshift(DEFAULT_EXPERIMENT);
+  const runs = await listRuns(ws);
+  return Promise.all(
+    names.map(async (name) => ({
+      name,
+      hasConfig: await exists(paths.experimentConfig(ws, name)),
+      runs: runs.filter((run) => run.experiment === name),
+    })),
+  );
+}
+
+/**
+ * The app's backend: every API call implemented over the core, for any transport (Electron IPC in the
+ * desktop app, HTTP + WebSocket in `expman ui`). Plain Node; imports nothing from Electron.
+ */
+export function createBackend(options: BackendOptions): Backend {
+  let focus = options.focus;
+  const ws = (): Workspace => workspace(focus.dataDir);
+  const runs = options.runManager ?? new RunManager({ emit: options.emit });
+
+  const handlers: Handlers = {
+    'app:info': async () => {
+      const runtime = resolveWorkerRuntime('');
+      return {
+        version: toolVersion(),
+        transport: options.transport,
+        dataDir: focus.dataDir,
+        platform: platform(),
+        worker: { source: runtime.source, nativeBackends: runtime.nativeBackends },
+        osIntegration: options.os !== undefined,
+      };
+    },
+    'workspace:focus': async () => ({ ...focus }),
+    'experiments:list': async () => experimentsOverview(ws()),
+    'runs:list': async ({ experiment }) => listRuns(ws(), experiment),
+    'runs:get': async ({ experiment, model }) => runDetail(ws(), experiment, model),
+    'runs:metrics': async ({ experiment, model, since }) => runMetrics(ws(), experiment, model, since),
+    'runs:start': async ({ experiment, model, overrides }) => runs.start(ws(), { experiment, model, overrides }),
+    'runs:resume': async (run) => runs.resume(ws(), run),
+    'runs:stop': async ({ jobId }) => runs.stop(jobId),
+    'jobs:list': async () => runs.state(),
+    'jobs:set-concurrency': async ({ concurrency }) => runs.setConcurrency(concurrency),
+    'shell:reveal': async ({ path }) => {
+      if (!options.os) throw new ExpmanError('USAGE', 'revealing files needs the desktop app');
+      const abs = insideDataDir(ws(), path);
+      if (!(await exists(abs))) throw new ExpmanError('USAGE', `${path} does not exist in the data folder`, { file: abs });
+      await options.os.reveal(abs);
+      return null;
+    },
+  };
+
+  return {
+    dispatch: createDispatcher(handlers, options.onInternalError),
+    handlers,
+    runs,
+    focus: () => ({ ...focus }),
+    setFocus: (next) => {
+      focus = next;
+      options.emit('workspace:changed', { ...next });
+    },
+  };
+}

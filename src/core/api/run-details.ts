@@ -1,0 +1,93 @@
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { ExpmanError } from '../errors.js';
+import { readRunConfig } from '../training/run-folder.js';
+import { listCheckpoints, listRuns } from '../training/run-store.js';
+import { exists, paths, runFiles, type Workspace } from '../workspace.js';
+import type { RunEvent } from '../../shared/run-events.js';
+import type { RunDetail, RunMetrics, TestResultsDto } from '../../shared/runs.js';
+
+/** Rows of a CSV file written by `expman test` (no quoting needed: names are checked, values numeric). */
+function parseSimpleCsv(text: string): { header: string[]; rows: string[][] } {
+  const lines = text.split(/\r?\n/).filter((line) => line.length > 0);
+  const [head, ...rest] = lines;
+  return { header: head ? head.split(',') : [], rows: rest.map((line) => line.split(',')) };
+}
+
+async function readResults(ws: Workspace, experiment: string, model: string): Promise<TestResultsDto | null> {
+  const dir = paths.resultsDir(ws, experiment, model);
+  if (!(await exists(join(dir, 'metrics.csv')))) return null;
+  const [metricsCsv, perClassCsv, confusionCsv] = await Promise.all(
+    ['metrics.csv', 'per-class.csv', 'confusion-matrix.csv'].map((name) => fs.readFile(join(dir, name), 'utf8')),
+  );
+  const metrics = Object.fromEntries(parseSimpleCsv(metricsCsv!).rows.map(([name, value]) => [name!, Number(value)]));
+  const perClass = parseSimpleCsv(perClassCsv!).rows.map(([cls, precision, recall, f1, support]) => ({
+    class: cls!,
+    precision: Number(precision),
+    recall: Number(recall),
+    f1: Number(f1),
+    support: Number(support),
+  }));
+  const confusion = parseSimpleCsv(confusionCsv!);
+  return {
+    metrics,
+    perClass,
+    classes: confusion.rows.map((row) => row[0]!),
+    confusion: confusion.rows.map((row) => row.slice(1).map(Number)),
+  };
+}
+
+export async function runDetail(ws: Workspace, experiment: string, model: string): Promise<RunDetail> {
+  const summary = (await listRuns(ws, experiment)).find((run) => run.model === model);
+  const dir = paths.modelDir(ws, experiment, model);
+  if (!summary) throw new ExpmanError('RUN_MISSING', `no run ${experiment}/${model} in ${ws.root}`, { file: dir });
+  const { config, provenance } = await readRunConfig(dir);
+  const configText = await fs.readFile(runFiles.config(dir), 'utf8');
+  return {
+    summary,
+    config: { ...config.values },
+    configText,
+    provenance: JSON.parse(JSON.stringify(provenance)) as Record<string, unknown>,
+    checkpoints: await listCheckpoints(dir),
+    hasBestModel: await exists(join(runFiles.bestModel(dir), 'model.json')),
+    results: await readResults(ws, experiment, model),
+  };
+}
+
+/** Metric events of a run from byte `since` of metrics.jsonl; only complete lines are consumed. */
+export async function runMetrics(ws: Workspace, experiment: string, model: string, since = 0): Promise<RunMetrics> {
+  const file = runFiles.metrics(paths.modelDir(ws, experiment, model));
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch {
+    if (!(await exists(paths.modelDir(ws, experiment, model)))) {
+      throw new ExpmanError('RUN_MISSING', `no run ${experiment}/${model} in ${ws.root}`, { file });
+    }
+    return { epochs: [], batches: [], offset: 0 };
+  }
+  try {
+    const { size } = await handle.stat();
+    const start = since > size ? 0 : since; // the file was replaced: read it again from the start
+    const buffer = Buffer.alloc(size - start);
+    await handle.read(buffer, 0, buffer.length, start);
+    const end = buffer.lastIndexOf(0x0a) + 1;
+    const result: RunMetrics = { epochs: [], batches: [], offset: start + end };
+    for (const line of buffer.subarray(0, end).toString('utf8').split('\n')) {
+      if (!line) continue;
+      let event: RunEvent;
+      try {
+        event = JSON.parse(line) as RunEvent;
+      } catch {
+        continue; // a line cut by a crash; the run log says what happened
+      }
+      if (event.event === 'epoch_end') result.epochs.push(event);
+      else if (event.event === 'batch_end') {
+        result.batches.push({ epoch: event.epoch, batch: event.batch, batches: event.batches, loss: event.loss, accuracy: event.accuracy });
+      }
+    }
+    return result;
+  } finally {
+    await handle.close();
+  }
+}

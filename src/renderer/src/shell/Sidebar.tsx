@@ -1,0 +1,96 @@
+import { useMemo, useState, type JSX } from 'react';
+import type { JobInfo, RunSummary } from '../../../shared/runs';
+import { routeHref, type Route } from '../state/route';
+import { useWorkspace } from '../state/workspace';
+import { StatusBadge } from './StatusBadge';
+
+function fmt(value: number | undefined): string {
+  return value === undefined ? '' : value.toFixed(3);
+}
+
+interface RunRow {
+  model: string;
+  status: RunSummary['status'] | JobInfo['state'];
+  epoch?: number;
+  epochs?: number;
+  valAccuracy?: number;
+}
+
+/** Experiments and their runs (with queued jobs that have no folder yet), live badges, and a filter. */
+export function Sidebar({ route }: { route: Route }): JSX.Element {
+  const { experiments, experimentsError, jobs } = useWorkspace();
+  const [filter, setFilter] = useState('');
+
+  const tree = useMemo(() => {
+    const needle = filter.trim().toLowerCase();
+    return (experiments ?? [])
+      .map((exp) => {
+        const rows: RunRow[] = exp.runs.map((run) => ({
+          model: run.model,
+          status: run.status,
+          epoch: run.epoch,
+          epochs: run.epochs,
+          valAccuracy: run.best?.val_accuracy,
+        }));
+        for (const job of jobs.jobs) {
+          if (job.run.experiment !== exp.name) continue;
+          const row = rows.find((r) => r.model === job.run.model);
+          if (!row) {
+            if (job.state === 'queued' || job.state === 'running') rows.push({ model: job.run.model, status: job.state, epoch: job.epoch, epochs: job.epochs });
+          } else if (job.state === 'queued' || job.state === 'running') {
+            row.status = job.state;
+          }
+        }
+        const match = (text: string): boolean => text.toLowerCase().includes(needle);
+        const visible = needle === '' || match(exp.name) ? rows : rows.filter((r) => match(r.model) || match(r.status));
+        return { name: exp.name, rows: visible, show: needle === '' || match(exp.name) || visible.length > 0 };
+      })
+      .filter((exp) => exp.show);
+  }, [experiments, jobs, filter]);
+
+  const current = (r: Route): 'page' | undefined => (routeHref(r) === routeHref(route) ? 'page' : undefined);
+
+  return (
+    <nav className="sidebar" aria-label="Experiments">
+      <div className="sidebar-search">
+        <input type="search" placeholder="Filter runs…" aria-label="Filter experiments and runs" value={filter} onChange={(e) => setFilter(e.target.value)} />
+      </div>
+      <div className="sidebar-section">
+        <div className="sidebar-heading">Data</div>
+        <a className="item" href={routeHref({ view: 'datasets' })} aria-current={route.view === 'datasets' ? 'page' : undefined}>
+          <span className="name">Datasets</span>
+        </a>
+      </div>
+      <div className="sidebar-section" data-testid="experiments-list">
+        <div className="sidebar-heading">
+          <span>Experiments</span>
+          <span className="spacer" />
+        </div>
+        {experimentsError && <div className="error-box">{experimentsError.message}</div>}
+        {!experiments && !experimentsError && <div className="empty">Loading…</div>}
+        {tree.map((exp) => (
+          <div key={exp.name} data-experiment={exp.name}>
+            <a className="item" href={routeHref({ view: 'experiment', experiment: exp.name })} aria-current={current({ view: 'experiment', experiment: exp.name })}>
+              <span className="name">{exp.name}</span>
+              <span className="metric">{exp.rows.length}</span>
+            </a>
+            {exp.rows.map((run) => (
+              <a
+                key={run.model}
+                className="item run"
+                data-run={`${exp.name}/${run.model}`}
+                href={routeHref({ view: 'run', experiment: exp.name, model: run.model })}
+                aria-current={route.view === 'run' && route.experiment === exp.name && route.model === run.model ? 'page' : undefined}
+                title={run.model}
+              >
+                <span className="name">{run.model}</span>
+                {run.valAccuracy !== undefined && <span className="metric" title="best validation accuracy">{fmt(run.valAccuracy)}</span>}
+                <StatusBadge status={run.status} epoch={run.epoch} epochs={run.epochs} />
+              </a>
+            ))}
+          </div>
+        ))}
+      </div>
+    </nav>
+  );
+}

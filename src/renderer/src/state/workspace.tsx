@@ -1,0 +1,74 @@
+import { createContext, useContext, useEffect, useMemo, useRef, useState, type JSX, type ReactNode } from 'react';
+import type { AppInfo, JobsState, WorkspaceFocus } from '../../../shared/api';
+import type { ExperimentSummary } from '../../../shared/runs';
+import { useApi } from '../api/context';
+import { useAsync } from './use-async';
+
+export interface WorkspaceState {
+  info: AppInfo | undefined;
+  focus: WorkspaceFocus | undefined;
+  experiments: ExperimentSummary[] | undefined;
+  experimentsError: Error | undefined;
+  jobs: JobsState;
+  reloadExperiments: () => void;
+}
+
+const WorkspaceContext = createContext<WorkspaceState | undefined>(undefined);
+
+/**
+ * What every view shares: the app info, the open folder, experiments with their runs, and the job queue.
+ * It follows the backend's pushed events: job changes and run ends reload the run list at once; epoch
+ * progress refreshes badges and best metrics at most once a second.
+ */
+export function WorkspaceProvider({ children }: { children: ReactNode }): JSX.Element {
+  const api = useApi();
+  const info = useAsync(() => api.appInfo({}), [api]);
+  const [focus, setFocus] = useState<WorkspaceFocus>();
+  const experiments = useAsync(() => api.experimentsList({}), [api, focus?.dataDir]);
+  const [jobs, setJobs] = useState<JobsState>({ jobs: [], concurrency: 1 });
+  const reload = experiments.reload;
+  const pending = useRef<ReturnType<typeof setTimeout>>(undefined);
+
+  useEffect(() => {
+    const soon = (ms: number): void => {
+      if (pending.current !== undefined) return;
+      pending.current = setTimeout(() => {
+        pending.current = undefined;
+        reload();
+      }, ms);
+    };
+    void api.workspaceFocus({}).then(setFocus);
+    void api.jobsList({}).then(setJobs);
+    const unsubscribe = [
+      api.onJobsChanged((state) => {
+        setJobs(state);
+        soon(100);
+      }),
+      api.onRunsExited(() => soon(100)),
+      api.onRunsEvent((batch) => {
+        if (batch.events.some((e) => e.event === 'epoch_end' || e.event === 'run_started')) soon(1000);
+      }),
+      api.onWorkspaceChanged((next) => {
+        setFocus(next);
+        const target = next.experiment && next.model ? `#/runs/${next.experiment}/${next.model}` : next.experiment ? `#/experiments/${next.experiment}` : '#/';
+        location.hash = target;
+      }),
+    ];
+    return () => {
+      for (const off of unsubscribe) off();
+      clearTimeout(pending.current);
+    };
+  }, [api, reload]);
+
+  const value = useMemo<WorkspaceState>(
+    () => ({ info: info.data, focus, experiments: experiments.data, experimentsError: experiments.error, jobs, reloadExperiments: reload }),
+    [info.data, focus, experiments.data, experiments.error, jobs, reload],
+  );
+  return <WorkspaceContext.Provider value={value}>{children}</WorkspaceContext.Provider>;
+}
+
+export function useWorkspace(): WorkspaceState {
+  const state = useContext(WorkspaceContext);
+  if (!state) throw new Error('useWorkspace outside WorkspaceProvider');
+  return state;
+}

@@ -1,0 +1,33 @@
+/**
+ * Events of a training run. They are written one JSON object per line to logs/metrics.jsonl, streamed
+ * by `expman train --json`, and forwarded by the desktop app; this union is the one definition.
+ */
+export interface EpochMetrics {
+  loss: number;
+  accuracy: number;
+  val_loss: number;
+  val_accuracy: number;
+}
+
+export interface BestSoFar {
+  epoch: number;
+  val_loss: number;
+  val_accuracy: number;
+}
+
+export type RunEvent =
+  | { event: 'run_started'; time: string; experiment: string; model: string; dir: string; epochs: number; backend: string; device: string; train_rows: number; validation_rows: number }
+  | { event: 'run_resumed'; time: string; from_epoch: number; checkpoint: string }
+  | { event: 'batch_end'; time: string; epoch: number; batch: number; batches: number; loss: number; accuracy: number }
+  | ({ event: 'epoch_end'; time: string; epoch: number; epochs: number; duration_ms: number; samples_per_s: number } & EpochMetrics)
+  | { event: 'checkpoint_saved'; time: string; epoch: number; path: string }
+  | ({ event: 'best_model_saved'; time: string; path: string } & BestSoFar)
+  | { event: 'early_stopped'; time: string; epoch: number; best_epoch: number; patience: number }
+  | { event: 'run_finished'; time: string; epochs_completed: number; best: BestSoFar | null; duration_ms: number }
+  | { event: 'run_stopped'; time: string; epochs_completed: number; signal: string }
+  | { event: 'run_failed'; time: string; epochs_completed: number; error: { code: string; message: string } };
+
+export type RunEventName = RunEvent['event'];
+
+/** Distributes a Omit over a union, so `omitTime<RunEvent>` stays a discriminated union. */
+export type WithoutTime<T> = T extends unknown ? Omit<T, 'time'> : never;

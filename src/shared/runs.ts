@@ -1,0 +1,91 @@
+/**
+ * Runs and training jobs as the UI sees them. Pure, serialisable types: the core produces them, the API
+ * carries them, the renderer draws them.
+ */
+import type { BestSoFar, RunEvent } from './run-events.js';
+
+/** A run's lifecycle as recorded in status.json. `running` with a dead process reads as `failed`. */
+export type RunStatus = 'running' | 'finished' | 'failed' | 'stopped';
+
+export interface RunSummary {
+  experiment: string;
+  model: string;
+  dir: string;
+  status: RunStatus;
+  epoch: number;
+  epochs: number;
+  backend?: string;
+  backend_version?: string;
+  device?: string;
+  best: BestSoFar | null;
+  started: string;
+  error?: { code: string; message: string };
+}
+
+/** A run identified inside the open data folder: experiments/<experiment>/models/<model>. */
+export interface RunRef {
+  experiment: string;
+  model: string;
+}
+
+export interface ExperimentSummary {
+  name: string;
+  /** Whether experiments/<name>/config.toml exists. */
+  hasConfig: boolean;
+  runs: RunSummary[];
+}
+
+/** A training job supervised by the app: queued until a slot is free, then a child process. */
+export type JobState = 'queued' | 'running' | 'finished' | 'failed' | 'stopped';
+
+export interface JobInfo {
+  id: string;
+  run: RunRef;
+  kind: 'train' | 'resume';
+  state: JobState;
+  queuedAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  pid?: number;
+  /** Set once the process has exited. */
+  exit?: { code: number | null; signal: string | null };
+  error?: { code: string; message: string };
+  /** Latest epoch seen, for badges. */
+  epoch?: number;
+  epochs?: number;
+}
+
+export interface CheckpointInfo {
+  epoch: number;
+}
+
+/** What `expman test` wrote to experiments/<e>/results/<model>/. */
+export interface TestResultsDto {
+  /** metrics.csv: accuracy, macro/weighted precision, recall, f1, test_rows, best_epoch. */
+  metrics: Record<string, number>;
+  /** per-class.csv rows. */
+  perClass: Array<{ class: string; precision: number; recall: number; f1: number; support: number }>;
+  classes: string[];
+  /** confusion[i][j]: rows of true class i predicted as class j. */
+  confusion: number[][];
+}
+
+export interface RunDetail {
+  summary: RunSummary;
+  /** The completed config (flat key → value) saved with the run. */
+  config: Record<string, unknown>;
+  /** The run's config.toml as written (with provenance). */
+  configText: string;
+  provenance: Record<string, unknown>;
+  checkpoints: number[];
+  hasBestModel: boolean;
+  results: TestResultsDto | null;
+}
+
+/** Full-resolution per-epoch and per-batch metrics of a run, from logs/metrics.jsonl. */
+export interface RunMetrics {
+  epochs: Array<Extract<RunEvent, { event: 'epoch_end' }>>;
+  batches: Array<{ epoch: number; batch: number; batches: number; loss: number; accuracy: number }>;
+  /** Byte offset of metrics.jsonl read so far: ask again with `since` to get only what is new. */
+  offset: number;
+}
