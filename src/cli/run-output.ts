@@ -25,7 +25,9 @@ export async function runWithTerminal(json: boolean, start: (hooks: TrainHooks) 
   const print = (text: string): void => (bar.enabled ? bar.println(text) : console.log(text));
   const onEvent = (event: RunEvent): void => {
     if (json) {
-      if (event.event !== 'batch_end') emitJson(event);
+      // Every event, per-batch ones included (as often as logging.batch_interval_ms writes them): the
+      // desktop app and `expman ui` draw live per-batch charts from this stream.
+      emitJson(event);
       return;
     }
     switch (event.event) {

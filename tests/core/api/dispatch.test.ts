@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { createBackend } from '../../../src/core/api/backend.js';
+import type { EventChannel } from '../../../src/shared/api.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'expman-dispatch-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function backend(withOs = false) {
+  const events: Array<[EventChannel, unknown]> = [];
+  const revealed: string[] = [];
+  const b = createBackend({
+    focus: { dataDir: dir },
+    transport: 'browser',
+    emit: (channel, payload) => events.push([channel, payload]),
+    ...(withOs ? { os: { reveal: async (p: string) => void revealed.push(p) } } : {}),
+  });
+  return { b, events, revealed };
+}
+
+describe('the API dispatcher', () => {
+  test('refuses calls that are not in the contract', async () => {
+    const { b } = backend();
+    expect(await b.dispatch('fs:read', { path: '/etc/passwd' })).toEqual({
+      ok: false,
+      error: { code: 'UNKNOWN_CALL', message: 'unknown API call "fs:read"' },
+    });
+    expect(await b.dispatch(42, {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_CALL' } });
+    expect(await b.dispatch('__proto__', {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_CALL' } });
+  });
+
+  test('validates every argument and says which key is wrong', async () => {
+    const { b } = backend();
+    const result = await b.dispatch('runs:get', { experiment: '../../etc', model: 'x' });
+    expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', details: { key: 'experiment' } } });
+    expect(result.ok ? '' : result.error.message).toMatch(/^invalid request for runs:get: experiment: /);
+    expect(await b.dispatch('jobs:set-concurrency', { concurrency: 0 })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', details: { key: 'concurrency' } } });
+    expect(await b.dispatch('jobs:set-concurrency', { concurrency: '2' })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    expect(await b.dispatch('runs:start', { experiment: 'e', overrides: 'training.epochs=1' })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', details: { key: 'overrides' } } });
+    expect(await b.dispatch('runs:list', null)).toMatchObject({ ok: true });
+  });
+
+  test('core errors come back typed, with code, message and details', async () => {
+    const { b } = backend();
+    const result = await b.dispatch('runs:get', { experiment: 'default', model: 'nope' });
+    expect(result).toMatchObject({ ok: false, error: { code: 'RUN_MISSING', message: `no run default/nope in ${dir}` } });
+    const start = await b.dispatch('runs:start', { experiment: 'default', overrides: ['training.epochz=3'] });
+    expect(start).toMatchObject({ ok: false, error: { code: 'CONFIG_INVALID' } });
+    expect(start.ok ? '' : start.error.message).toMatch(/training\.epochz/);
+  });
+
+  test('an unexpected failure in a handler becomes INTERNAL, never a crash', async () => {
+    const { b } = backend();
+    const boom = { ...b.handlers, 'jobs:list': async () => Promise.reject(new Error('disk on fire')) };
+    const { createDispatcher } = await import('../../../src/core/api/dispatch.js');
+    const seen: string[] = [];
+    const dispatch = createDispatcher(boom, (channel) => seen.push(channel));
+    expect(await dispatch('jobs:list', {})).toEqual({ ok: false, error: { code: 'INTERNAL', message: 'disk on fire' } });
+    expect(seen).toEqual(['jobs:list']);
+  });
+
+  test('shell:reveal needs the desktop app and never leaves the data folder', async () => {
+    expect(await backend().b.dispatch('shell:reveal', { path: '.' })).toMatchObject({ ok: false, error: { code: 'USAGE', message: 'revealing files needs the desktop app' } });
+    const { b, revealed } = backend(true);
+    expect(await b.dispatch('shell:reveal', { path: '../..' })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+    expect(await b.dispatch('shell:reveal', { path: '.' })).toEqual({ ok: true, value: null });
+    expect(revealed).toEqual([dir]);
+  });
+
+  test('a fresh data folder lists the default experiment with no runs', async () => {
+    const { b } = backend();
+    expect(await b.dispatch('experiments:list', {})).toEqual({ ok: true, value: [{ name: 'default', hasConfig: false, runs: [] }] });
+    expect(await b.dispatch('app:info', {})).toMatchObject({ ok: true, value: { transport: 'browser', dataDir: dir, osIntegration: false } });
+  });
+});
