@@ -11,7 +11,6 @@ import {
   nameSchema,
   unwrapBridge,
   type ApiResult,
-  type BridgeApi,
 } from '../../src/shared/api.js';
 
 describe('the API contract', () => {
