@@ -3,6 +3,7 @@ import { relative, resolve, sep } from 'node:path';
 import type { AppInfo, WorkspaceFocus } from '../../shared/api.js';
 import type { ExperimentSummary } from '../../shared/runs.js';
 import { ExpmanError } from '../errors.js';
+import { runCliTask } from '../jobs/cli-task.js';
 import { RunManager, type Emit } from '../jobs/run-manager.js';
 import { listExperiments, listRuns } from '../training/run-store.js';
 import { resolveWorkerRuntime } from '../training/worker-runtime.js';
@@ -87,6 +88,11 @@ export function createBackend(options: BackendOptions): Backend {
     'runs:metrics': async ({ experiment, model, since }) => runMetrics(ws(), experiment, model, since),
     'runs:start': async ({ experiment, model, overrides }) => runs.start(ws(), { experiment, model, overrides }),
     'runs:resume': async (run) => runs.resume(ws(), run),
+    'runs:test': async ({ experiment, model }) => {
+      const root = ws().root;
+      await runCliTask(['test', '--data', root, '--experiment', experiment, '--model', model], resolveWorkerRuntime(''));
+      return runDetail(ws(), experiment, model);
+    },
     'runs:stop': async ({ jobId }) => runs.stop(jobId),
     'jobs:list': async () => runs.state(),
     'jobs:set-concurrency': async ({ concurrency }) => runs.setConcurrency(concurrency),
