@@ -68,7 +68,7 @@ export function MetricChart(props: MetricChartProps): JSX.Element {
     const { series: current, smoothing: weight, logScale: log } = latest.current;
     const prepared = model.prepare(current, { buckets: bucketsOf(plot), xRange: viewRef.current, smoothing: weight, logScale: log });
     extentRef.current = prepared.extent;
-    plot.setData(prepared.data as uPlot.AlignedData);
+    plot.setData(prepared.data);
   }, [model]);
 
   const schedule = useCallback(() => {
@@ -116,7 +116,7 @@ export function MetricChart(props: MetricChartProps): JSX.Element {
         onReset: () => setView(null),
         onCursor: (x) => setHoverX(x),
       }),
-      prepared.data as uPlot.AlignedData,
+      prepared.data,
       host,
     );
     plotRef.current = plot;

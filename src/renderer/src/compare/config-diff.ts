@@ -68,5 +68,6 @@ export function formatConfigValue(value: unknown): string {
   if (isPlainObject(value)) {
     return `{ ${Object.entries(value).map(([k, v]) => `${k} = ${formatConfigValue(v)}`).join(', ')} }`;
   }
-  return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return JSON.stringify(value) ?? typeof value;
 }
