@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import {
   DownsampleBuffer,
+  downsampleGrowing,
   downsampleMinMax,
   downsampleRange,
   lowerBound,
@@ -145,4 +146,17 @@ test('lowerBound and upperBound find the edges of runs of equal values', () => {
   expect(lowerBound(x, 6)).toBe(5);
   expect(upperBound(x, 0)).toBe(0);
   expect(lowerBound(x, 5, 4)).toBe(4);
+});
+
+test('downsampleGrowing resumed after each append equals bucketing everything at once', () => {
+  const { x, y } = walk(50_000, 3);
+  const grid = [0, 30_000] as const;
+  const buffer = new DownsampleBuffer();
+  let resumed = downsampleGrowing(x, y, grid[0], grid[1], 300, 5, buffer, false);
+  for (const length of [6, 100, 1_000, 1_001, 20_000, 45_000, 50_000]) resumed = downsampleGrowing(x, y, grid[0], grid[1], 300, length, buffer, true);
+  const whole = downsampleGrowing(x, y, grid[0], grid[1], 300, 50_000, new DownsampleBuffer(), false);
+  expect(Array.from(resumed.x)).toEqual(Array.from(whole.x));
+  expect(Array.from(resumed.y)).toEqual(Array.from(whole.y));
+  expect(Array.from(resumed.index)).toEqual(Array.from(whole.index));
+  expect(whole.x.length).toBeLessThanOrEqual(4 * 300);
 });

@@ -229,8 +229,8 @@ function plotOptions(setup: PlotSetup): uPlot.Options {
   setup.series.forEach((s, i) => {
     const colour = seriesColour(theme, s.color, i);
     // TensorBoard's look: the raw values faint behind the smoothed line
-    lines.push({ label: s.label, stroke: colour, width: setup.smoothed ? 1 : 1.5, alpha: setup.smoothed ? 0.28 : 1, spanGaps: true, points: { show: false } });
-    if (setup.smoothed) lines.push({ label: `${s.label} (smoothed)`, stroke: colour, width: 1.75, spanGaps: true, points: { show: false } });
+    lines.push({ label: s.label, stroke: colour, width: 1, alpha: setup.smoothed ? 0.28 : 1, spanGaps: true, points: { show: false } });
+    if (setup.smoothed) lines.push({ label: `${s.label} (smoothed)`, stroke: colour, width: 1, spanGaps: true, points: { show: false } });
   });
   let pendingCursor = 0;
   let cursorX: number | null = null;

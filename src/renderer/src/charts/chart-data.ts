@@ -2,7 +2,7 @@
 // it grows), downsampled on one shared bucket grid (so overlaid runs are treated alike), and joined on
 // one x axis. Results are cached per series, so a redraw redoes only the series whose data or view changed.
 
-import { DownsampleBuffer, downsampleRange, lowerBound, type Downsampled, type NumArray } from './downsample';
+import { DownsampleBuffer, downsampleGrowing, downsampleRange, lowerBound, type Downsampled, type NumArray } from './downsample';
 import { createEma, emaExtend, type EmaState } from './smoothing';
 
 /** One line of a chart: full-resolution points, x non-decreasing. */
@@ -52,6 +52,8 @@ export interface PointValue {
   readonly smoothed?: number;
 }
 
+const EMPTY: Downsampled = { x: new Float64Array(0), y: new Float64Array(0), index: new Int32Array(0) };
+
 class SeriesCache {
   // the arrays the smoothed copy was computed from, and how far
   smoothX: NumArray | null = null;
@@ -62,10 +64,11 @@ class SeriesCache {
   viewX: NumArray | null = null;
   viewY: NumArray | null = null;
   viewKey = '';
+  viewLength = 0;
   readonly rawBuffer = new DownsampleBuffer();
-  readonly smoothBuffer = new DownsampleBuffer();
-  raw: Downsampled | null = null;
-  smooth: Downsampled | null = null;
+  raw: Downsampled = EMPTY;
+  /** the smoothed values at the raw line's points */
+  smoothAtRaw = new Float64Array(0);
 
   /**
    * Brings the smoothed copy up to `length`, smoothing only the new points when the data only grew.
@@ -82,6 +85,12 @@ class SeriesCache {
       this.smoothed = bigger;
     }
     emaExtend(this.ema, series.y, length, this.smoothed);
+  }
+
+  pickSmoothed(): void {
+    const { index } = this.raw;
+    if (this.smoothAtRaw.length < index.length) this.smoothAtRaw = new Float64Array(Math.max(index.length, this.smoothAtRaw.length * 2));
+    for (let i = 0; i < index.length; i++) this.smoothAtRaw[i] = this.smoothed[index[i]!]!;
   }
 }
 
@@ -112,12 +121,13 @@ export function dataExtent(series: readonly ChartSeries[]): [number, number] | n
 /** Stateful preparer, one per chart: keeps per-series smoothing and downsampling between redraws. */
 export class ChartDataModel {
   private readonly caches = new Map<string, SeriesCache>();
+  private grid: { start: number; end: number; buckets: number } | null = null;
 
   prepare(series: readonly ChartSeries[], options: PrepareOptions): PreparedChart {
     const { buckets, smoothing, logScale } = options;
     const extent = dataExtent(series);
-    const view = options.xRange ?? extent;
-    const lines: Downsampled[] = [];
+    const grid = options.xRange ? null : this.gridFor(extent, buckets);
+    const lines: Line[] = [];
     const live = new Set<string>();
     for (const s of series) {
       if (live.has(s.id)) throw new RangeError(`chart series id "${s.id}" is used twice`);
@@ -125,20 +135,55 @@ export class ChartDataModel {
       const cache = this.cacheOf(s.id);
       const length = seriesLength(s);
       if (smoothing > 0) cache.updateSmoothing(s, length, smoothing);
-      const viewKey = view ? `${length}|${view[0]}|${view[1]}|${buckets}|${smoothing}` : 'empty';
-      if (cache.viewX !== s.x || cache.viewY !== s.y || cache.viewKey !== viewKey) {
-        cache.raw = view ? downsampleRange(s.x, s.y, view[0], view[1], buckets, length, cache.rawBuffer) : EMPTY;
-        cache.smooth =
-          smoothing > 0 && view ? downsampleRange(s.x, cache.smoothed, view[0], view[1], buckets, length, cache.smoothBuffer) : EMPTY;
-        cache.viewKey = viewKey;
-        cache.viewX = s.x;
-        cache.viewY = s.y;
+      const sameData = cache.viewX === s.x && cache.viewY === s.y;
+      if (options.xRange) {
+        const [from, to] = options.xRange;
+        const viewKey = `range|${from}|${to}|${buckets}|${smoothing}|${length}`;
+        if (!sameData || cache.viewKey !== viewKey) {
+          cache.raw = downsampleRange(s.x, s.y, from, to, buckets, length, cache.rawBuffer);
+          cache.viewKey = viewKey;
+          if (smoothing > 0) cache.pickSmoothed();
+        }
+      } else if (grid) {
+        // The whole series on the shared grid: when it only grew, bucket just its last bucket and the new points.
+        const viewKey = `grid|${grid.start}|${grid.end}|${buckets}|${smoothing}`;
+        const grew = sameData && cache.viewKey === viewKey && length >= cache.viewLength;
+        if (!grew || length !== cache.viewLength) {
+          cache.raw = downsampleGrowing(s.x, s.y, grid.start, grid.end, buckets, length, cache.rawBuffer, grew);
+          cache.viewKey = viewKey;
+          if (smoothing > 0) cache.pickSmoothed();
+        }
+      } else {
+        cache.raw = EMPTY;
+        cache.viewKey = 'empty';
       }
-      lines.push(cache.raw!);
-      if (smoothing > 0) lines.push(cache.smooth!);
+      cache.viewX = s.x;
+      cache.viewY = s.y;
+      cache.viewLength = length;
+      lines.push(cache.raw);
+      // The smoothed line is taken at the raw line's points (at least one per pixel column), which is
+      // exact to the eye for a smooth curve, halves the work and lets both lines share their x values.
+      if (smoothing > 0) lines.push({ x: cache.raw.x, y: cache.smoothAtRaw.subarray(0, cache.raw.x.length) });
     }
     for (const id of this.caches.keys()) if (!live.has(id)) this.caches.delete(id);
     return { ...joinLines(lines, logScale), extent };
+  }
+
+  /**
+   * The bucket grid of the unzoomed view, shared by all series. It fits the data exactly, and when the
+   * data outgrows it, it is stretched a quarter beyond, so a live chart re-buckets everything only
+   * every 25 % of growth (buckets are then at most 1.25 pixel columns wide).
+   */
+  private gridFor(extent: readonly [number, number] | null, buckets: number): { start: number; end: number } | null {
+    if (!extent) return (this.grid = null);
+    const [start, last] = extent;
+    const grid = this.grid;
+    if (grid && grid.start === start && grid.buckets === buckets && last <= grid.end && last > grid.start + (grid.end - grid.start) / 2) {
+      return grid;
+    }
+    const end = grid && grid.start === start && grid.buckets === buckets && last > grid.end ? start + (last - start) * 1.25 : last > start ? last : start + 1;
+    this.grid = { start, end, buckets };
+    return this.grid;
   }
 
   /**
@@ -165,49 +210,73 @@ export class ChartDataModel {
   }
 }
 
-const EMPTY: Downsampled = { x: new Float64Array(0), y: new Float64Array(0) };
+/** A line to draw: x sorted. */
+export interface Line {
+  readonly x: Float64Array;
+  readonly y: ArrayLike<number>;
+}
 
-/** Joins sorted lines on the union of their x values; lines lacking a point there get null. */
-export function joinLines(lines: readonly Downsampled[], logScale: boolean): { data: PreparedChart['data']; points: number } {
-  const union = unionX(lines);
+/**
+ * Joins lines on the union of their x values (uPlot draws from one x array); a line lacking a point at
+ * some x gets null there. Lines that share their x array (raw and smoothed) are placed once.
+ */
+export function joinLines(lines: readonly Line[], logScale: boolean): { data: PreparedChart['data']; points: number } {
+  const distinct = [...new Set(lines.map((line) => line.x))];
+  const { union, positions } = mergeSorted(distinct);
   const data: PreparedChart['data'] = [union];
   let points = 0;
   for (const line of lines) {
+    const at = positions.get(line.x)!;
     const ys = new Array<number | null>(union.length).fill(null);
-    const lx = line.x;
     const ly = line.y;
-    let j = 0;
-    for (let u = 0; u < union.length && j < lx.length; u++) {
-      const ux = union[u]!;
+    for (let j = 0; j < at.length; j++) {
+      const value = ly[j]!;
       // several points at one x (duplicate steps): the last one stands for them
-      while (j < lx.length && lx[j]! === ux) {
-        const value = ly[j]!;
-        ys[u] = logScale && !(value > 0) ? null : value;
-        j++;
-      }
+      ys[at[j]!] = logScale && !(value > 0) ? null : value;
     }
-    points += lx.length;
+    points += at.length;
     data.push(ys);
   }
   return { data, points };
 }
 
-function unionX(lines: readonly Downsampled[]): Float64Array {
-  if (lines.length === 0) return new Float64Array(0);
-  const first = lines[0]!.x;
-  if (lines.every((line) => sameValues(line.x, first))) return first.slice();
-  let total = 0;
-  for (const line of lines) total += line.x.length;
-  const all = new Float64Array(total);
-  let offset = 0;
-  for (const line of lines) {
-    all.set(line.x, offset);
-    offset += line.x.length;
+/** The sorted union of sorted arrays, and where each array's points land in it. O(total × arrays). */
+function mergeSorted(arrays: readonly Float64Array[]): { union: Float64Array; positions: Map<Float64Array, Int32Array> } {
+  const positions = new Map<Float64Array, Int32Array>();
+  const first = arrays[0] ?? new Float64Array(0);
+  if (arrays.every((a) => sameValues(a, first))) {
+    // the usual case: runs logged at the same epochs, or a single series
+    const identity = new Int32Array(first.length);
+    for (let i = 0; i < identity.length; i++) identity[i] = i;
+    for (const a of arrays) positions.set(a, identity);
+    return { union: first.slice(), positions };
   }
-  all.sort();
+  const total = arrays.reduce((sum, a) => sum + a.length, 0);
+  const union = new Float64Array(total);
+  const at = arrays.map((a) => new Int32Array(a.length));
+  const heads = new Int32Array(arrays.length);
   let n = 0;
-  for (let i = 0; i < all.length; i++) if (n === 0 || all[i] !== all[n - 1]) all[n++] = all[i]!;
-  return all.slice(0, n);
+  for (;;) {
+    let min = Infinity;
+    let any = false;
+    for (let k = 0; k < arrays.length; k++) {
+      const a = arrays[k]!;
+      if (heads[k]! < a.length) {
+        any = true;
+        if (a[heads[k]!]! < min) min = a[heads[k]!]!;
+      }
+    }
+    if (!any) break;
+    union[n] = min;
+    for (let k = 0; k < arrays.length; k++) {
+      const a = arrays[k]!;
+      const positionsK = at[k]!;
+      while (heads[k]! < a.length && a[heads[k]!]! === min) positionsK[heads[k]!++] = n;
+    }
+    n++;
+  }
+  arrays.forEach((a, k) => positions.set(a, at[k]!));
+  return { union: union.slice(0, n), positions };
 }
 
 function sameValues(a: Float64Array, b: Float64Array): boolean {

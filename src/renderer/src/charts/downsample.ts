@@ -9,6 +9,8 @@ export type NumArray = ArrayLike<number>;
 export interface Downsampled {
   readonly x: Float64Array;
   readonly y: Float64Array;
+  /** each point's index in the input, to pick the same points from a derived series (its smoothed copy) */
+  readonly index: Int32Array;
 }
 
 /**
@@ -18,17 +20,32 @@ export interface Downsampled {
 export class DownsampleBuffer {
   x = new Float64Array(0);
   y = new Float64Array(0);
+  index = new Int32Array(0);
+  /**
+   * Where the last bucket of the latest bucketing began: its first point's input index and output
+   * position. Bucketing again from there over the same grid gives what bucketing everything would, so
+   * a growing series is re-bucketed from its last bucket on (downsampleGrowing).
+   */
+  resumeInput = 0;
+  resumeOutput = 0;
 
   reserve(capacity: number): void {
     if (this.x.length >= capacity) return;
     const size = Math.max(capacity, this.x.length * 2, 64);
     const x = new Float64Array(size);
     const y = new Float64Array(size);
+    const index = new Int32Array(size);
     // keep what a caller wrote before asking for more room (downsampleRange's leading neighbour)
     x.set(this.x);
     y.set(this.y);
+    index.set(this.index);
     this.x = x;
     this.y = y;
+    this.index = index;
+  }
+
+  views(n: number): Downsampled {
+    return { x: this.x.subarray(0, n), y: this.y.subarray(0, n), index: this.index.subarray(0, n) };
   }
 }
 
@@ -83,8 +100,8 @@ export function downsampleMinMax(
   buffer = new DownsampleBuffer(),
 ): Downsampled {
   checkArgs(x, y, buckets, length);
-  if (length === 0) return { x: buffer.x.subarray(0, 0), y: buffer.y.subarray(0, 0) };
-  return bucketize(x, y, 0, length, x[0]!, x[length - 1]!, buckets, buffer, 0);
+  if (length === 0) return buffer.views(0);
+  return bucketize(x, y, 0, length, x[0]!, x[length - 1]!, buckets, buffer, 0, true);
 }
 
 /**
@@ -112,15 +129,39 @@ export function downsampleRange(
   const before = previousFinite(x, y, start - 1);
   if (before >= 0) {
     buffer.x[n] = x[before]!;
-    buffer.y[n++] = y[before]!;
+    buffer.y[n] = y[before]!;
+    buffer.index[n++] = before;
   }
-  n = bucketize(x, y, start, end, xMin, xMax, buckets, buffer, n).x.length;
+  n = bucketize(x, y, start, end, xMin, xMax, buckets, buffer, n, true).x.length;
   const after = nextFinite(x, y, end, length);
   if (after < length) {
     buffer.x[n] = x[after]!;
-    buffer.y[n++] = y[after]!;
+    buffer.y[n] = y[after]!;
+    buffer.index[n++] = after;
   }
-  return { x: buffer.x.subarray(0, n), y: buffer.y.subarray(0, n) };
+  return buffer.views(n);
+}
+
+/**
+ * Min/max bucketing of `x[0..length)` over the grid [xStart, xEnd] (all points inside it) for a series
+ * that only grows: with `resume`, the buffer's previous result for the same arrays and grid is kept up to
+ * its last bucket and only that bucket and the new points are bucketed, so a live chart's redraw costs
+ * O(new points) instead of O(all points).
+ */
+export function downsampleGrowing(
+  x: NumArray,
+  y: NumArray,
+  xStart: number,
+  xEnd: number,
+  buckets: number,
+  length: number,
+  buffer: DownsampleBuffer,
+  resume: boolean,
+): Downsampled {
+  checkArgs(x, y, buckets, length);
+  const start = resume ? buffer.resumeInput : 0;
+  const n = resume ? buffer.resumeOutput : 0;
+  return bucketize(x, y, start, length, xStart, xEnd, buckets, buffer, n, false);
 }
 
 function isFinitePoint(x: NumArray, y: NumArray, i: number): boolean {
@@ -137,7 +178,10 @@ function nextFinite(x: NumArray, y: NumArray, i: number, length: number): number
   return i;
 }
 
-/** Buckets points [start, end) over [xStart, xEnd] into `buffer` from position `n`; returns views of [0, n'). */
+/**
+ * Buckets points [start, end) over [xStart, xEnd] into `buffer` from position `n`; returns views of [0, n').
+ * One pass, no closures (variables a closure captures live on the heap, which made this loop 3× slower).
+ */
 function bucketize(
   x: NumArray,
   y: NumArray,
@@ -148,73 +192,85 @@ function bucketize(
   buckets: number,
   buffer: DownsampleBuffer,
   n: number,
+  keepAllWhenFew: boolean,
 ): Downsampled {
   buffer.reserve(n + Math.min(end - start, 4 * buckets) + 2);
+  buffer.resumeInput = start;
+  buffer.resumeOutput = n;
   const bx = buffer.x;
   const by = buffer.y;
-  if (end - start <= 4 * buckets) {
-    // Few enough points: every point is kept (bucketing would only reorder nothing).
+  const bi = buffer.index;
+  if (keepAllWhenFew && end - start <= 4 * buckets) {
+    // Few enough points: every point is kept.
     for (let i = start; i < end; i++) {
       const xi = x[i]!;
       const yi = y[i]!;
       if (!Number.isFinite(xi) || !Number.isFinite(yi)) continue;
       bx[n] = xi;
-      by[n++] = yi;
+      by[n] = yi;
+      bi[n++] = i;
     }
-    return { x: bx.subarray(0, n), y: by.subarray(0, n) };
+    return buffer.views(n);
   }
   const span = xEnd - xStart;
   const scale = span > 0 ? buckets / span : 0;
-  const last = buckets - 1;
-  let bucket = -1;
-  let first = -1;
-  let lastIdx = -1;
-  let minIdx = -1;
-  let maxIdx = -1;
-  let minY = 0;
-  let maxY = 0;
-  const flush = (): void => {
-    // first <= min, max <= last by index; emit in index (= x) order without duplicates
-    bx[n] = x[first]!;
-    by[n++] = y[first]!;
+  const lastBucket = buckets - 1;
+  let i = start;
+  while (i < end) {
+    const x0 = x[i]!;
+    const y0 = y[i]!;
+    // v - v is 0 for a finite v and NaN otherwise: one test for both coordinates
+    if (x0 - x0 + (y0 - y0) !== 0) {
+      i++;
+      continue;
+    }
+    const t0 = (x0 - xStart) * scale;
+    // t | 0 is Math.floor(t) for 0 <= t < 2^31, and cheaper
+    const bucket = t0 >= lastBucket ? lastBucket : t0 <= 0 ? 0 : t0 | 0;
+    const first = i;
+    buffer.resumeInput = i;
+    buffer.resumeOutput = n;
+    let last = i;
+    let minIdx = i;
+    let maxIdx = i;
+    let minY = y0;
+    let maxY = y0;
+    for (i++; i < end; i++) {
+      const xi = x[i]!;
+      const yi = y[i]!;
+      if (xi - xi + (yi - yi) !== 0) continue;
+      const t = (xi - xStart) * scale;
+      if ((t >= lastBucket ? lastBucket : t <= 0 ? 0 : t | 0) !== bucket) break;
+      last = i;
+      if (yi < minY) {
+        minY = yi;
+        minIdx = i;
+      } else if (yi > maxY) {
+        maxY = yi;
+        maxIdx = i;
+      }
+    }
+    // first <= min, max <= last by index: emit in index (= x) order without duplicates
+    bx[n] = x0;
+    by[n] = y0;
+    bi[n++] = first;
     const lo = minIdx < maxIdx ? minIdx : maxIdx;
     const hi = minIdx < maxIdx ? maxIdx : minIdx;
     if (lo !== first) {
       bx[n] = x[lo]!;
-      by[n++] = y[lo]!;
+      by[n] = y[lo]!;
+      bi[n++] = lo;
     }
     if (hi !== lo && hi !== first) {
       bx[n] = x[hi]!;
-      by[n++] = y[hi]!;
+      by[n] = y[hi]!;
+      bi[n++] = hi;
     }
-    if (lastIdx !== hi && lastIdx !== lo && lastIdx !== first) {
-      bx[n] = x[lastIdx]!;
-      by[n++] = y[lastIdx]!;
-    }
-  };
-  for (let i = start; i < end; i++) {
-    const xi = x[i]!;
-    const yi = y[i]!;
-    if (!Number.isFinite(xi) || !Number.isFinite(yi)) continue;
-    let b = Math.floor((xi - xStart) * scale);
-    if (b > last) b = last;
-    else if (b < 0) b = 0;
-    if (b !== bucket) {
-      if (bucket >= 0) flush();
-      bucket = b;
-      first = lastIdx = minIdx = maxIdx = i;
-      minY = maxY = yi;
-      continue;
-    }
-    lastIdx = i;
-    if (yi < minY) {
-      minY = yi;
-      minIdx = i;
-    } else if (yi > maxY) {
-      maxY = yi;
-      maxIdx = i;
+    if (last !== hi && last !== lo && last !== first) {
+      bx[n] = x[last]!;
+      by[n] = y[last]!;
+      bi[n++] = last;
     }
   }
-  if (bucket >= 0) flush();
-  return { x: bx.subarray(0, n), y: by.subarray(0, n) };
+  return buffer.views(n);
 }
