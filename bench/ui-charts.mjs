@@ -1,6 +1,7 @@
 // Chart drawing speed in Chromium: MetricChart (min/max-bucketed, src/renderer/src/charts) against bare
 // uPlot fed every raw point, both measured in the same page and run. The page (bench/ui/charts.html) is
 // built with vite and driven with playwright-core in headless Chromium (software rendering, no GPU).
+/* global window -- page.evaluate callbacks run in the page */
 import { createServer } from 'node:http';
 import { existsSync, promises as fs } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
@@ -142,6 +143,10 @@ async function checkInteractions(browser, url) {
   await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
   await page.mouse.up();
   const zoomed = await page.getByRole('button', { name: 'Reset zoom' }).count();
+  // hover values while zoomed, for a look
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+  await page.waitForTimeout(100);
+  await page.locator('figure.chart').first().screenshot({ path: join(OUTPUT_DIR, 'ui-charts-zoomed-hover.png') });
   await over.dblclick();
   const reset = await page.getByRole('button', { name: 'Reset zoom' }).count();
   await page.close();

@@ -221,7 +221,11 @@ function plotOptions(setup: PlotSetup): uPlot.Options {
     label,
     stroke: theme.fgMuted,
     font: `11px ${theme.font}`,
-    labelFont: `12px ${theme.font}`,
+    labelFont: `11px ${theme.font}`,
+    // compact: tick labels and the axis name take ~50 px instead of uPlot's default ~80
+    labelSize: label ? 16 : 0,
+    labelGap: 0,
+    gap: 4,
     grid: { stroke: theme.grid, width: 1 },
     ticks: { stroke: theme.grid, width: 1, size: 4 },
   });
@@ -251,7 +255,7 @@ function plotOptions(setup: PlotSetup): uPlot.Options {
       },
       y: setup.logScale ? { distr: 3, log: 10 } : {},
     },
-    axes: [axis(setup.xLabel), { ...axis(setup.yLabel), size: 56 }],
+    axes: [{ ...axis(setup.xLabel), size: 28 }, { ...axis(setup.yLabel), size: 48 }],
     cursor: {
       drag: { x: true, y: false, setScale: false },
       points: { size: 6 },
