@@ -24,6 +24,11 @@ export interface MetricChartProps {
   /** plot height in CSS pixels; the width follows the container */
   readonly height?: number;
   readonly className?: string;
+  /**
+   * Canvas colours are read from the CSS variables when the plot is built; pass the app's theme name
+   * (or anything that changes with it) so a theme switch rebuilds the plot in the new colours.
+   */
+  readonly themeKey?: string;
 }
 
 const NO_SERIES_HIDDEN: ReadonlySet<string> = new Set();
@@ -36,7 +41,7 @@ const MIN_WIDTH = 120;
  * data redraws at most once per animation frame.
  */
 export function MetricChart(props: MetricChartProps): JSX.Element {
-  const { series, xLabel = 'step', yLabel, title, smoothing = 0, logScale = false, height = 240, className } = props;
+  const { series, xLabel = 'step', yLabel, title, smoothing = 0, logScale = false, height = 240, className, themeKey } = props;
   checkSmoothingWeight(smoothing);
   const [ownHidden, setOwnHidden] = useState<ReadonlySet<string>>(NO_SERIES_HIDDEN);
   const hidden = props.hidden ?? ownHidden;
@@ -139,7 +144,7 @@ export function MetricChart(props: MetricChartProps): JSX.Element {
       plotRef.current = null;
     };
     // series' data and smoothing weight reach the plot through `latest` and the redraw below
-  }, [layoutKey, smoothed, logScale, height, xLabel, yLabel, model, schedule, setView]);
+  }, [layoutKey, smoothed, logScale, height, xLabel, yLabel, themeKey, model, schedule, setView]);
 
   // New data or smoothing: redraw on the next animation frame (coalescing bursts of appends).
   useLayoutEffect(() => {
