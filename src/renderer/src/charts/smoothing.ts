@@ -39,19 +39,35 @@ export function emaExtend(state: EmaState, y: NumArray, length: number, out: Flo
     throw new RangeError(`emaExtend: length ${length} exceeds the input (${y.length}) or output (${out.length})`);
   }
   const w = state.weight;
+  const keep = 1 - w;
   let last = state.last;
   let count = state.count;
   let debiasPow = w ** count;
-  for (let i = state.done; i < length; i++) {
+  // Once w^n is below 1e-20, 1 - w^n is exactly 1: the debiasing is over and the loop below needs
+  // neither the power (which would otherwise sink into slow subnormal numbers) nor a division.
+  if (debiasPow < 1e-20) debiasPow = 0;
+  let i = state.done;
+  for (; i < length && debiasPow !== 0; i++) {
     const value = y[i]!;
-    if (!Number.isFinite(value)) {
+    if (value - value !== 0) {
+      out[i] = value; // NaN or ±Infinity: shown as is, not averaged
+      continue;
+    }
+    last = last * w + keep * value;
+    count++;
+    debiasPow *= w;
+    if (debiasPow < 1e-20) debiasPow = 0;
+    out[i] = last / (1 - debiasPow);
+  }
+  for (; i < length; i++) {
+    const value = y[i]!;
+    if (value - value !== 0) {
       out[i] = value;
       continue;
     }
-    last = last * w + (1 - w) * value;
+    last = last * w + keep * value;
     count++;
-    debiasPow *= w;
-    out[i] = last / (1 - debiasPow);
+    out[i] = last;
   }
   state.last = last;
   state.count = count;
