@@ -37,7 +37,7 @@ export function FinalMetricsTable({ runs, columns = DEFAULT_METRIC_COLUMNS }: Fi
                 {columns.map((column) => {
                   const isBest = best.get(column.key)?.has(run.id) ?? false;
                   return (
-                    <td key={column.key} className={isBest ? 'cmp-best' : undefined} aria-label={isBest ? 'best' : undefined}>
+                    <td key={column.key} className={isBest ? 'cmp-best' : undefined} title={isBest ? `best ${column.label}` : undefined}>
                       {formatMetricValue(run.values[column.key])}
                     </td>
                   );
