@@ -52,8 +52,8 @@ test('a growing buffer is smoothed and bucketed incrementally: every drawn point
     expect(smoothed![i]).toBe(smooth[xi]);
   });
   // the extremes of the raw data survive the incremental bucketing
-  expect(Math.max(...(raw as number[]))).toBe(Math.max(...full.y));
-  expect(Math.min(...(raw as number[]))).toBe(Math.min(...full.y));
+  expect(Math.max(...(raw as number[]))).toBe(Math.max(...Array.from(full.y)));
+  expect(Math.min(...(raw as number[]))).toBe(Math.min(...Array.from(full.y)));
 });
 
 test('a zoomed view re-buckets the points in range', () => {
