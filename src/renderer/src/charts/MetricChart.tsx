@@ -33,6 +33,8 @@ export interface MetricChartProps {
 
 const NO_SERIES_HIDDEN: ReadonlySet<string> = new Set();
 const MIN_WIDTH = 120;
+/** width of the y axis (tick labels and name), px */
+const Y_AXIS_SIZE = 48;
 
 /**
  * A metric chart for many points and live runs: uPlot on a canvas, fed min/max-bucketed lines (one
@@ -104,7 +106,9 @@ export function MetricChart(props: MetricChartProps): JSX.Element {
     setTheme(chartTheme);
     const width = Math.max(MIN_WIDTH, Math.floor(host.clientWidth));
     const current = latest.current;
-    const prepared = model.prepare(current.series, { buckets: width, xRange: viewRef.current, smoothing: current.smoothing, logScale });
+    // about the plotting area's width, so the first redraw keeps this bucket grid
+    const buckets = Math.max(1, width - Y_AXIS_SIZE);
+    const prepared = model.prepare(current.series, { buckets, xRange: viewRef.current, smoothing: current.smoothing, logScale });
     extentRef.current = prepared.extent;
     const plot = new uPlot(
       plotOptions({
@@ -260,7 +264,7 @@ function plotOptions(setup: PlotSetup): uPlot.Options {
       },
       y: setup.logScale ? { distr: 3, log: 10 } : {},
     },
-    axes: [{ ...axis(setup.xLabel), size: 28 }, { ...axis(setup.yLabel), size: 48 }],
+    axes: [{ ...axis(setup.xLabel), size: 28 }, { ...axis(setup.yLabel), size: Y_AXIS_SIZE }],
     cursor: {
       drag: { x: true, y: false, setScale: false },
       points: { size: 6 },
