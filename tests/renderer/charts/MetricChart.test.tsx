@@ -1,0 +1,136 @@
+// jsdom has no canvas: the 2D context is replaced by a recorder that accepts every call (uPlot draws
+// into it), and matchMedia by a stub. What is checked is the React side (legend, show/hide, values,
+// controls) and what reaches uPlot; the drawing itself is checked in Chromium by bench/ui-charts.mjs.
+import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { useState } from 'react';
+import { afterEach, expect, test, vi } from 'vitest';
+import type { ChartSeries } from '../../../src/renderer/src/charts/chart-data';
+
+let lineCalls = 0;
+
+// Before uPlot is imported: it reads matchMedia when it loads.
+vi.stubGlobal('matchMedia', (query: string) => ({
+  matches: false,
+  media: query,
+  addEventListener: () => undefined,
+  removeEventListener: () => undefined,
+}));
+const context = new Proxy(
+  {},
+  {
+    get(target: Record<string | symbol, unknown>, key) {
+      if (key in target) return target[key];
+      if (key === 'measureText') return () => ({ width: 10 });
+      if (key === 'lineTo') return () => void lineCalls++;
+      return () => undefined;
+    },
+    set(target, key, value) {
+      target[key] = value;
+      return true;
+    },
+  },
+);
+vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(() => context as unknown as CanvasRenderingContext2D);
+vi.stubGlobal('Path2D', class {
+  moveTo(): void {}
+  lineTo(): void {
+    lineCalls++;
+  }
+  rect(): void {}
+  arc(): void {}
+  closePath(): void {}
+});
+
+afterEach(() => {
+  cleanup();
+  lineCalls = 0;
+});
+
+const { MetricChart } = await import('../../../src/renderer/src/charts/MetricChart');
+const { ChartControls } = await import('../../../src/renderer/src/charts/ChartControls');
+
+const loss: ChartSeries = { id: 'loss', label: 'loss', x: [1, 2, 3, 4], y: [1.2, 0.8, 0.5, 0.4] };
+const valLoss: ChartSeries = { id: 'val_loss', label: 'val_loss', x: [1, 2, 3, 4], y: [1.3, 0.9, 0.7, 0.65] };
+
+test('draws the series and lists them in the legend with their last values', async () => {
+  const { container } = render(<MetricChart title="Loss" series={[loss, valLoss]} xLabel="epoch" />);
+  await act(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+  expect(screen.getByText('Loss')).toBeTruthy();
+  expect(container.querySelector('.uplot canvas')).not.toBeNull();
+  expect(lineCalls).toBeGreaterThan(0);
+  const item = screen.getByRole('button', { name: /^loss/ });
+  expect(item.getAttribute('aria-pressed')).toBe('true');
+  expect(item.textContent).toContain('0.4');
+  expect(screen.getByRole('button', { name: /val_loss/ }).textContent).toContain('0.65');
+});
+
+test('with smoothing the legend shows the smoothed value and the raw one', () => {
+  render(<MetricChart series={[{ id: 'a', label: 'a', x: [0, 1], y: [1, 3] }]} smoothing={0.5} />);
+  // debiased EMA of [1, 3] with w = 0.5: (0.25 + 1.5) / 0.75
+  expect(screen.getByRole('button', { name: /^a/ }).textContent).toBe(`a${String(Number((1.75 / 0.75).toPrecision(4)))} (3)`);
+});
+
+test('clicking a legend entry hides the series and clicking again shows it', async () => {
+  const user = userEvent.setup();
+  render(<MetricChart series={[loss, valLoss]} />);
+  const item = screen.getByRole('button', { name: /^loss/ });
+  await user.click(item);
+  expect(item.getAttribute('aria-pressed')).toBe('false');
+  expect(item.textContent).toBe('loss');
+  await user.click(item);
+  expect(item.getAttribute('aria-pressed')).toBe('true');
+});
+
+test('a controlled hidden set is reported through onToggleSeries', async () => {
+  const user = userEvent.setup();
+  const toggles: string[] = [];
+  render(<MetricChart series={[loss, valLoss]} hidden={new Set(['val_loss'])} onToggleSeries={(id) => toggles.push(id)} />);
+  expect(screen.getByRole('button', { name: /val_loss/ }).getAttribute('aria-pressed')).toBe('false');
+  await user.click(screen.getByRole('button', { name: /^loss/ }));
+  expect(toggles).toEqual(['loss']);
+});
+
+test('a live series that grows updates the legend without rebuilding the plot', async () => {
+  const x = new Float64Array(1024);
+  const y = new Float64Array(1024);
+  let length = 0;
+  const append = (n: number): void => {
+    for (let i = 0; i < n; i++, length++) {
+      x[length] = length;
+      y[length] = 1 / (1 + length);
+    }
+  };
+  append(10);
+  const { container, rerender } = render(<MetricChart series={[{ id: 'live', label: 'live', x, y, length }]} />);
+  const canvas = container.querySelector('canvas');
+  append(90);
+  rerender(<MetricChart series={[{ id: 'live', label: 'live', x, y, length }]} />);
+  await act(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+  expect(container.querySelector('canvas')).toBe(canvas);
+  expect(screen.getByRole('button', { name: /^live/ }).textContent).toBe(`live${String(Number((1 / 100).toPrecision(4)))}`);
+});
+
+test('ChartControls reports the smoothing weight and the log toggle', async () => {
+  const user = userEvent.setup();
+  function Harness() {
+    const [smoothing, setSmoothing] = useState(0.6);
+    const [log, setLog] = useState(false);
+    return (
+      <>
+        <ChartControls smoothing={smoothing} onSmoothingChange={setSmoothing} logScale={log} onLogScaleChange={setLog} />
+        <span data-testid="state">{`${smoothing}|${log}`}</span>
+      </>
+    );
+  }
+  render(<Harness />);
+  fireEvent.change(screen.getByLabelText('Smoothing'), { target: { value: '0.9' } });
+  await user.click(screen.getByLabelText('Log scale'));
+  expect(screen.getByTestId('state').textContent).toBe('0.9|true');
+  expect(screen.getByText('0.9')).toBeTruthy();
+});
+
+test('rejects a smoothing weight outside 0 … 0.999', () => {
+  vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  expect(() => render(<MetricChart series={[loss]} smoothing={1} />)).toThrow(/between 0 and 0.999, got 1/);
+});
