@@ -83,6 +83,8 @@ export const CALLS = {
     z.strictObject({ experiment: nameSchema, model: nameSchema.optional(), overrides: overridesSchema.default([]) }),
   ),
   'runs:resume': call<JobInfo>()(runRefSchema),
+  /** Trains a new run from this run's saved config (exact re-run). */
+  'runs:rerun': call<JobInfo>()(runRefSchema),
   /** Evaluates the run's best model on the test set (`expman test`); resolves with the updated run. */
   'runs:test': call<RunDetail>()(runRefSchema),
   'runs:stop': call<JobInfo>()(z.strictObject({ jobId: z.string().min(1).max(100) })),

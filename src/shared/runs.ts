@@ -41,7 +41,7 @@ export type JobState = 'queued' | 'running' | 'finished' | 'failed' | 'stopped';
 export interface JobInfo {
   id: string;
   run: RunRef;
-  kind: 'train' | 'resume';
+  kind: 'train' | 'resume' | 'rerun';
   state: JobState;
   queuedAt: string;
   startedAt?: string;

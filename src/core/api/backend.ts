@@ -88,6 +88,7 @@ export function createBackend(options: BackendOptions): Backend {
     'runs:metrics': async ({ experiment, model, since }) => runMetrics(ws(), experiment, model, since),
     'runs:start': async ({ experiment, model, overrides }) => runs.start(ws(), { experiment, model, overrides }),
     'runs:resume': async (run) => runs.resume(ws(), run),
+    'runs:rerun': async (run) => runs.rerun(ws(), run),
     'runs:test': async ({ experiment, model }) => {
       const root = ws().root;
       await runCliTask(['test', '--data', root, '--experiment', experiment, '--model', model], resolveWorkerRuntime(''));

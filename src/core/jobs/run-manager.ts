@@ -114,6 +114,19 @@ export class RunManager {
     return this.enqueue(ws, run, 'resume', ['train', '--resume', dir], runtime);
   }
 
+  /** Queues a new run trained from a run's saved config.toml (`expman rerun`): `<model>-rerun-<n>`. */
+  async rerun(ws: Workspace, run: { experiment: string; model: string }): Promise<JobInfo> {
+    const dir = paths.modelDir(ws, run.experiment, run.model);
+    if (!(await readStatus(dir))) throw new ExpmanError('RUN_MISSING', `no run ${run.experiment}/${run.model} in ${ws.root}`, { file: dir });
+    let n = 1;
+    let model: string;
+    do model = `${run.model}-rerun-${n++}`;
+    while ((await exists(paths.modelDir(ws, run.experiment, model))) || this.claimed(ws, run.experiment, model));
+    const config = await loadConfig(ws, { experiment: run.experiment, overrides: [] });
+    const runtime = this.runtimeFor(config.values['runtime.node']);
+    return this.enqueue(ws, { experiment: run.experiment, model }, 'rerun', ['rerun', dir, '--model', model], runtime);
+  }
+
   /** Stops a job: a queued job leaves the queue; a running one stops after its current batch (SIGTERM). */
   stop(jobId: string): JobInfo {
     const job = this.jobs.find((j) => j.info.id === jobId);

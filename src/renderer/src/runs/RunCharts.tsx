@@ -1,0 +1,42 @@
+import { useMemo, useState, type JSX } from 'react';
+import { ChartControls } from '../charts/ChartControls';
+import { MetricChart } from '../charts/MetricChart';
+import type { RunMetricsStore } from './run-metrics';
+
+/** Live charts of one run: per epoch (train and validation) and per batch, with shared controls. */
+export function RunCharts({ store, version }: { store: RunMetricsStore; version: number }): JSX.Element {
+  const [smoothing, setSmoothing] = useState(0);
+  const [logScale, setLogScale] = useState(false);
+  // New series objects whenever the store changed, so the charts pick up appended points.
+  const series = useMemo(
+    () => ({
+      loss: [store.epochChartSeries('loss'), store.epochChartSeries('val_loss')],
+      accuracy: [store.epochChartSeries('accuracy'), store.epochChartSeries('val_accuracy')],
+      batchLoss: [store.batchChartSeries('loss')],
+      batchAccuracy: [store.batchChartSeries('accuracy')],
+    }),
+    [store, version],
+  );
+  if (store.epochCount === 0 && store.batchCount === 0) {
+    return <div className="panel empty">No metrics yet: they appear here as soon as the first batch is done.</div>;
+  }
+  return (
+    <div className="run-charts" data-testid="run-charts" data-epochs={store.epochCount} data-batches={store.batchCount}>
+      <ChartControls smoothing={smoothing} onSmoothingChange={setSmoothing} logScale={logScale} onLogScaleChange={setLogScale} />
+      <div className="chart-grid">
+        <div className="panel">
+          <MetricChart title="Loss per epoch" series={series.loss} xLabel="epoch" smoothing={smoothing} logScale={logScale} />
+        </div>
+        <div className="panel">
+          <MetricChart title="Accuracy per epoch" series={series.accuracy} xLabel="epoch" smoothing={smoothing} />
+        </div>
+        <div className="panel">
+          <MetricChart title="Loss per batch" series={series.batchLoss} xLabel="batch" smoothing={smoothing} logScale={logScale} />
+        </div>
+        <div className="panel">
+          <MetricChart title="Accuracy per batch" series={series.batchAccuracy} xLabel="batch" smoothing={smoothing} />
+        </div>
+      </div>
+    </div>
+  );
+}
