@@ -5,12 +5,15 @@ import { Sidebar } from './shell/Sidebar';
 import { routeHref, useRoute, type Route } from './state/route';
 import { useWorkspace, WorkspaceProvider } from './state/workspace';
 import { RunView } from './runs/RunView';
+import { CompareView } from './views/CompareView';
 import { HomeView } from './views/HomeView';
 
 function View({ route }: { route: Route }): JSX.Element {
   switch (route.view) {
     case 'run':
       return <RunView key={`${route.experiment}/${route.model}`} experiment={route.experiment} model={route.model} tab={route.tab} />;
+    case 'compare':
+      return <CompareView runs={route.runs} />;
     default:
       return <HomeView />;
   }

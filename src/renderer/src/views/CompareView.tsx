@@ -1,0 +1,106 @@
+import { useMemo, useState, type JSX } from 'react';
+import type { RunDetail, RunRef } from '../../../shared/runs';
+import { useApi } from '../api/context';
+import { ChartControls } from '../charts/ChartControls';
+import type { ChartSeries } from '../charts/chart-data';
+import { MetricChart } from '../charts/MetricChart';
+import { ConfigDiffTable } from '../compare/ConfigDiffTable';
+import { FinalMetricsTable } from '../compare/FinalMetricsTable';
+import type { EpochMetric } from '../runs/run-metrics';
+import { useManyRunMetrics } from '../runs/use-many-run-metrics';
+import { navigate } from '../state/route';
+import { useAsync } from '../state/use-async';
+import { useWorkspace } from '../state/workspace';
+
+const keyOf = (r: RunRef): string => `${r.experiment}/${r.model}`;
+const CHARTS: Array<{ metric: EpochMetric; title: string; log: boolean }> = [
+  { metric: 'val_loss', title: 'Validation loss', log: true },
+  { metric: 'val_accuracy', title: 'Validation accuracy', log: false },
+  { metric: 'loss', title: 'Training loss', log: true },
+  { metric: 'accuracy', title: 'Training accuracy', log: false },
+];
+
+/** Several runs side by side: overlaid charts (one bucket grid), the config keys that differ, final metrics. */
+export function CompareView({ runs }: { runs: RunRef[] }): JSX.Element {
+  const api = useApi();
+  const { experiments } = useWorkspace();
+  const all = useMemo(() => (experiments ?? []).flatMap((e) => e.runs), [experiments]);
+  const ids = runs.map(keyOf).join(',');
+  const details = useAsync(() => Promise.all(runs.map((r) => api.runsGet(r))), [api, ids]);
+  const { stores, version } = useManyRunMetrics(runs);
+  const [smoothing, setSmoothing] = useState(0);
+  const [logScale, setLogScale] = useState(false);
+
+  const toggle = (r: RunRef): void => {
+    const next = runs.some((x) => keyOf(x) === keyOf(r)) ? runs.filter((x) => keyOf(x) !== keyOf(r)) : [...runs, r];
+    navigate({ view: 'compare', runs: next });
+  };
+
+  const chartSeries = useMemo(() => {
+    const out = new Map<EpochMetric, ChartSeries[]>();
+    for (const { metric } of CHARTS) out.set(metric, runs.flatMap((r) => { const s = stores.get(keyOf(r)); return s ? [s.epochChartSeries(metric, `${keyOf(r)}:`, keyOf(r))] : []; }));
+    return out;
+  }, [stores, version, ids]);
+
+  const metricRows = useMemo(() => {
+    const byKey = new Map<string, RunDetail>((details.data ?? []).map((d) => [`${d.summary.experiment}/${d.summary.model}`, d]));
+    return runs.map((r) => {
+      const d = byKey.get(keyOf(r));
+      const last = stores.get(keyOf(r))?.latestEpoch();
+      return {
+        id: keyOf(r),
+        label: keyOf(r),
+        values: {
+          best_val_loss: d?.summary.best?.val_loss ?? null,
+          best_val_accuracy: d?.summary.best?.val_accuracy ?? null,
+          loss: last?.loss ?? null,
+          accuracy: last?.accuracy ?? null,
+          test_accuracy: d?.results?.metrics['accuracy'] ?? null,
+        },
+      };
+    });
+  }, [details.data, stores, version, ids]);
+
+  return (
+    <section className="view" aria-label="Compare runs">
+      <div className="view-head">
+        <h1>Compare</h1>
+        <span className="muted">{runs.length < 2 ? 'pick two or more runs' : `${runs.length} runs`}</span>
+      </div>
+      <div className="panel compare-picker" data-testid="compare-picker">
+        {all.length === 0 && <span className="muted">No runs in this data folder yet.</span>}
+        {all.map((r) => (
+          <label key={keyOf(r)} className="compare-pick">
+            <input type="checkbox" checked={runs.some((x) => keyOf(x) === keyOf(r))} onChange={() => toggle(r)} />
+            <span>{keyOf(r)}</span>
+          </label>
+        ))}
+      </div>
+      {details.error && <div className="error-box">{details.error.message}</div>}
+      {runs.length > 0 && (
+        <>
+          <ChartControls smoothing={smoothing} onSmoothingChange={setSmoothing} logScale={logScale} onLogScaleChange={setLogScale} />
+          <div className="chart-grid">
+            {CHARTS.map((c) => (
+              <div className="panel" key={c.metric}>
+                <MetricChart title={c.title} series={chartSeries.get(c.metric) ?? []} xLabel="epoch" smoothing={smoothing} logScale={logScale && c.log} />
+              </div>
+            ))}
+          </div>
+          <div className="panel">
+            <h2>Metrics</h2>
+            <FinalMetricsTable runs={metricRows} />
+          </div>
+          <div className="panel" data-testid="config-diff">
+            <h2>Configuration differences</h2>
+            {details.data ? (
+              <ConfigDiffTable runs={details.data.map((d) => ({ id: `${d.summary.experiment}/${d.summary.model}`, label: `${d.summary.experiment}/${d.summary.model}`, config: d.config }))} />
+            ) : (
+              <span className="muted">Loading…</span>
+            )}
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
