@@ -132,9 +132,9 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
         <h2 id={`${id}-title`}>Preprocess a dataset</h2>
         <p className="ds-muted ds-dialog-lead">A stratified, seeded shuffle split of a raw CSV into a training and a test set, with an info.toml that describes them.</p>
         <fieldset disabled={running !== null} className="ds-fieldset">
-          <label className="ds-field">
-            <span>Raw dataset</span>
-            <select ref={first} value={form.source} onChange={(e) => update({ source: e.target.value })} {...field('source')}>
+          <div className="ds-field">
+            <label htmlFor={`${id}-source`}>Raw dataset</label>
+            <select id={`${id}-source`} ref={first} value={form.source} onChange={(e) => update({ source: e.target.value })} {...field('source')}>
               {sources.map((s) => (
                 <option key={s.name} value={s.name}>
                   {s.name}.csv ({formatCount(s.rows)} rows)
@@ -142,7 +142,7 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
               ))}
             </select>
             {fieldError('source')}
-          </label>
+          </div>
           <div className="ds-field">
             <label htmlFor={`${id}-split`}>Training fraction</label>
             <div className="ds-split">
@@ -172,16 +172,16 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
             </span>
           </label>
           <div className="ds-field-row">
-            <label className="ds-field">
-              <span>Seed</span>
-              <input type="text" inputMode="numeric" value={form.seed} onChange={(e) => update({ seed: e.target.value })} {...field('seed')} />
+            <div className="ds-field">
+              <label htmlFor={`${id}-seed`}>Seed</label>
+              <input id={`${id}-seed`} type="text" inputMode="numeric" value={form.seed} onChange={(e) => update({ seed: e.target.value })} {...field('seed')} />
               {fieldError('seed')}
-            </label>
-            <label className="ds-field ds-grow">
-              <span>Name</span>
-              <input type="text" value={form.name} spellCheck={false} onChange={(e) => update({ name: e.target.value })} {...field('name')} />
+            </div>
+            <div className="ds-field ds-grow">
+              <label htmlFor={`${id}-name`}>Name</label>
+              <input id={`${id}-name`} type="text" value={form.name} spellCheck={false} onChange={(e) => update({ name: e.target.value })} {...field('name')} />
               {fieldError('name') ?? <span className="ds-hint">{exists ? `datasets/${form.name.trim()}/ exists: identical content is kept; different content needs Replace` : `→ datasets/${form.name.trim()}/`}</span>}
-            </label>
+            </div>
           </div>
           <label className="ds-check">
             <input type="checkbox" checked={form.force} onChange={(e) => update({ force: e.target.checked })} />
