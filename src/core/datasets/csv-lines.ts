@@ -113,25 +113,56 @@ interface CachedIndex {
 const cache = new Map<string, CachedIndex>();
 const CACHE_ENTRIES = 16;
 
+/**
+ * Counts the data rows and records every ROW_STRIDE-th row's offset. Unlike forEachLine it makes no
+ * per-line objects, only native indexOf calls: 1,000,000 rows take tens of milliseconds. Blank-line
+ * rules are forEachLine's (a line is blank when it is empty or a lone CR).
+ */
+async function countRows(file: string): Promise<{ total: number; offsets: number[] }> {
+  const handle = await fs.open(file, 'r');
+  const offsets: number[] = [];
+  let total = -1; // the first non-blank line is the header
+  let lineStart = 0;
+  let lastByte = -1;
+  let pos = 0;
+  const take = (start: number, length: number, before: number): void => {
+    if (length > 1 || (length === 1 && before !== CR)) {
+      if (total >= 0 && total % ROW_STRIDE === 0) offsets.push(start);
+      total++;
+    }
+  };
+  try {
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, CHUNK, pos);
+      if (bytesRead === 0) break;
+      let i = 0;
+      for (;;) {
+        const lf = chunk.indexOf(LF, i);
+        if (lf < 0 || lf >= bytesRead) break;
+        take(lineStart, pos + lf - lineStart, lf > 0 ? chunk[lf - 1]! : lastByte);
+        lineStart = pos + lf + 1;
+        i = lf + 1;
+      }
+      lastByte = chunk[bytesRead - 1]!;
+      pos += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+  take(lineStart, pos - lineStart, lastByte);
+  return { total: Math.max(0, total), offsets };
+}
+
 /** One pass over the file that finds (not parses) rows; cached until the file changes. */
 export async function rowIndex(file: string): Promise<RowIndex> {
   const stat = await fs.stat(file);
   const hit = cache.get(file);
   if (hit && hit.size === stat.size && hit.mtimeMs === stat.mtimeMs) return hit.index;
-  let header: string[] | null = null;
-  let firstRow: string[] | null = null;
-  let total = 0;
-  const offsets: number[] = [];
-  await forEachLine(file, 0, (line, start) => {
-    if (header === null) {
-      header = splitCsvLine(decodeLine(line));
-      return;
-    }
-    if (total === 0) firstRow = splitCsvLine(line.toString('utf8'));
-    if (total % ROW_STRIDE === 0) offsets.push(start);
-    total++;
-  });
-  const index: RowIndex = { header: header ?? [], firstRow, total, offsets };
+  const { total, offsets } = await countRows(file);
+  const header = await readHeader(file);
+  const firstRow = total > 0 ? ((await readRows(file, 0, 1))[0] ?? null) : null;
+  const index: RowIndex = { header, firstRow, total, offsets };
   cache.delete(file);
   cache.set(file, { size: stat.size, mtimeMs: stat.mtimeMs, index });
   if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value!);

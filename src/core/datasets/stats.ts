@@ -65,6 +65,32 @@ async function streamPass(file: string, shown: string, labelColumn: string | nul
   let known: boolean[] = [];
   let rows = 0;
   let error: ExpmanError | null = null;
+  // Defined once, not per line: they read `rows` and the column state of this pass.
+  const takeLabel = (value: string): void => {
+    if (rows >= labelIds.length) {
+      const grown = new Int32Array(labelIds.length * 2);
+      grown.set(labelIds);
+      labelIds = grown;
+    }
+    let id = value === '' ? -1 : classIds.get(value);
+    if (id === undefined) {
+      id = classes.length;
+      classes.push(value);
+      classIds.set(value, id);
+    }
+    labelIds[rows] = id;
+  };
+  // `value` is NaN for an empty cell and for text; `empty` tells them apart.
+  const takeNumber = (col: number, value: number, empty: boolean): void => {
+    const column = columns[col]!;
+    if (!column.numeric) return;
+    if (!empty && !Number.isFinite(value)) {
+      column.numeric = false;
+      return;
+    }
+    if (!empty) known[col] = true;
+    column.push(rows, empty ? NaN : value);
+  };
   await forEachLine(file, 0, (line) => {
     if (header === null) {
       header = splitCsvLine(decodeLine(line));
@@ -74,31 +100,6 @@ async function streamPass(file: string, shown: string, labelColumn: string | nul
       return true;
     }
     const ncol = header.length;
-    const takeLabel = (value: string): void => {
-      if (rows >= labelIds.length) {
-        const grown = new Int32Array(labelIds.length * 2);
-        grown.set(labelIds);
-        labelIds = grown;
-      }
-      let id = value === '' ? -1 : classIds.get(value);
-      if (id === undefined) {
-        id = classes.length;
-        classes.push(value);
-        classIds.set(value, id);
-      }
-      labelIds[rows] = id;
-    };
-    // `value` is NaN for an empty cell and for text; `empty` tells them apart.
-    const takeNumber = (col: number, value: number, empty: boolean): void => {
-      const column = columns[col]!;
-      if (!column.numeric) return;
-      if (!empty && !Number.isFinite(value)) {
-        column.numeric = false;
-        return;
-      }
-      if (!empty) known[col] = true;
-      column.push(rows, empty ? NaN : value);
-    };
     let found: number;
     if (line.includes(0x22)) {
       // Quoted fields are rare in numeric data; they take the slower text path.
@@ -165,28 +166,33 @@ function quantile(sorted: Float64Array, q: number): number {
   return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
 }
 
-function describeColumn(column: string, values: Float64Array): { describe: ColumnDescribe; present: Float64Array } {
-  const present = values.filter((v) => !Number.isNaN(v));
-  const n = present.length;
-  const sorted = Float64Array.from(present).sort();
+function describeColumn(column: string, values: Float64Array): ColumnDescribe {
+  // Index loops, not filter/for-of: this runs over every value of every column of large files.
+  const sorted = new Float64Array(values.length);
+  let n = 0;
   let sum = 0;
-  for (const v of present) sum += v;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v === v) {
+      sorted[n++] = v;
+      sum += v;
+    }
+  }
+  const present = sorted.subarray(0, n);
   const mean = n ? sum / n : NaN;
   let squares = 0;
-  for (const v of present) squares += (v - mean) * (v - mean);
+  for (let i = 0; i < n; i++) squares += (present[i]! - mean) * (present[i]! - mean);
+  present.sort();
   return {
-    describe: {
-      column,
-      count: n,
-      mean,
-      std: n > 1 ? Math.sqrt(squares / (n - 1)) : NaN,
-      min: n ? sorted[0]! : NaN,
-      q25: n ? quantile(sorted, 0.25) : NaN,
-      q50: n ? quantile(sorted, 0.5) : NaN,
-      q75: n ? quantile(sorted, 0.75) : NaN,
-      max: n ? sorted[n - 1]! : NaN,
-    },
-    present,
+    column,
+    count: n,
+    mean,
+    std: n > 1 ? Math.sqrt(squares / (n - 1)) : NaN,
+    min: n ? present[0]! : NaN,
+    q25: n ? quantile(present, 0.25) : NaN,
+    q50: n ? quantile(present, 0.5) : NaN,
+    q75: n ? quantile(present, 0.75) : NaN,
+    max: n ? present[n - 1]! : NaN,
   };
 }
 
@@ -194,8 +200,8 @@ function describeColumn(column: string, values: Float64Array): { describe: Colum
 export function histogram(column: string, values: Float64Array, bins: number, labelIds: Int32Array | null, classes: number): FeatureHistogram {
   let min = Infinity;
   let max = -Infinity;
-  for (const v of values) {
-    if (Number.isNaN(v)) continue;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
     if (v < min) min = v;
     if (v > max) max = v;
   }
@@ -209,13 +215,14 @@ export function histogram(column: string, values: Float64Array, bins: number, la
   const counts = new Array<number>(bins).fill(0);
   const byClass = labelIds && classes > 0 ? Array.from({ length: classes }, () => new Array<number>(bins).fill(0)) : null;
   const scale = bins / (max - min);
-  values.forEach((v, row) => {
-    if (Number.isNaN(v)) return;
+  for (let row = 0; row < values.length; row++) {
+    const v = values[row]!;
+    if (v !== v) continue;
     const bin = Math.min(bins - 1, Math.floor((v - min) * scale));
     counts[bin]!++;
-    const id = labelIds?.[row] ?? -1;
+    const id = labelIds ? labelIds[row]! : -1;
     if (byClass && id >= 0) byClass[id]![bin]!++;
-  });
+  }
   return { column, edges, counts, byClass };
 }
 
@@ -227,9 +234,21 @@ interface DanfoDescribe {
   max: number;
 }
 
-/** danfojs readCSV + describe(); imported on first use only (its tfjs start-up is slow). */
+let danfo: Promise<typeof import('danfojs-node')> | undefined;
+
+/**
+ * Loads danfojs (and the tfjs it starts) once. Imported on first use only, since that costs seconds;
+ * a long-lived process (the app's main process) can call this when idle so the first Statistics view
+ * does not wait for it.
+ */
+export function warmUpDanfo(): Promise<unknown> {
+  danfo ??= import('danfojs-node');
+  return danfo;
+}
+
+/** danfojs readCSV + describe(). */
 async function danfoDescribe(file: string, columns: string[]): Promise<Map<string, DanfoDescribe>> {
-  const dfd = await import('danfojs-node');
+  const dfd = (await warmUpDanfo()) as typeof import('danfojs-node');
   const df = await dfd.readCSV(file);
   const numeric = df.columns.filter((c: string) => columns.includes(c));
   const table = df.loc({ columns: numeric }).describe();
@@ -267,7 +286,7 @@ export async function datasetStats(ws: Workspace, name: string, part: DatasetPar
   const describe: ColumnDescribe[] = [];
   const histograms: FeatureHistogram[] = [];
   for (const [column, values] of pass.columns) {
-    const { describe: d } = describeColumn(column, values);
+    const d = describeColumn(column, values);
     const danfo = fromDanfo?.get(column);
     describe.push(danfo ? { ...d, count: danfo.count, mean: danfo.mean, std: danfo.std, min: danfo.min, max: danfo.max } : d);
     histograms.push(histogram(column, values, bins, pass.label ? pass.labelIds : null, pass.classes.length));
