@@ -97,7 +97,7 @@ export interface DatasetStats {
   rows: number;
   describe: ColumnDescribe[];
   label: string | null;
-  /** Rows per class in order of first appearance; empty without a label column. */
+  /** Rows per class: info.toml's class order for prepared files, else order of first appearance; empty without a label. */
   classBalance: Array<{ label: string; count: number }>;
   histograms: FeatureHistogram[];
   /** How the numbers were computed: "danfojs" (small files) or "stream" (one streaming pass). */

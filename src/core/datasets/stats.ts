@@ -55,13 +55,14 @@ interface Pass {
  * One pass over the file. A column is numeric when its first non-empty cell is a number and every later
  * non-empty cell is too (as pandas infers float64); empty cells are missing values, not zeros.
  */
-async function streamPass(file: string, shown: string, labelColumn: string | null): Promise<Pass> {
+async function streamPass(file: string, shown: string, labelColumn: string | null, knownClasses: readonly string[]): Promise<Pass> {
   let header: string[] | null = null;
   let columns: Column[] = [];
   let labelAt = -1;
   let labelIds = new Int32Array(1024);
-  const classes: string[] = [];
-  const classIds = new Map<string, number>();
+  // Known classes (info.toml's order) come first, so a class keeps its colour in every file of a dataset.
+  const classes: string[] = [...knownClasses];
+  const classIds = new Map<string, number>(classes.map((value, i) => [value, i]));
   let known: boolean[] = [];
   let rows = 0;
   let error: ExpmanError | null = null;
@@ -280,7 +281,7 @@ export async function datasetStats(ws: Workspace, name: string, part: DatasetPar
     const last = (firstRow as string[] | null)?.[header.length - 1];
     if (last !== undefined && last !== '' && !isNumberText(last)) label = header[header.length - 1]!;
   }
-  const pass = await streamPass(file, shown, label);
+  const pass = await streamPass(file, shown, label, info?.label.classes ?? []);
   const engine = options.engine === 'danfojs' || (options.engine !== 'stream' && (await stat(file)).size <= DANFO_MAX_BYTES) ? 'danfojs' : 'stream';
   const fromDanfo = engine === 'danfojs' ? await danfoDescribe(file, [...pass.columns.keys()]) : null;
   const describe: ColumnDescribe[] = [];

@@ -193,6 +193,16 @@ describe('datasetStats', () => {
     const train = await datasetStats(ws, 'prepared-dataset', 'train', { engine: 'stream' });
     expectSameAsPandas(train, join(ws.root, 'datasets/prepared-dataset/train.csv'), 'species');
     expect(train.rows).toBe(120);
+    // Classes in info.toml's order, not the shuffled file's, so each keeps its colour across files.
+    await preprocess(ws, { ...options, name: 'p75', split: 0.75 });
+    const p75 = readFileSync(join(ws.root, 'datasets/p75/train.csv'), 'utf8').split('\n');
+    expect(p75[1]!.split(',').at(-1)).toBe('virginica');
+    const shuffled = await datasetStats(ws, 'p75', 'train', { engine: 'stream' });
+    expect(shuffled.classBalance).toEqual([
+      { label: 'setosa', count: 38 },
+      { label: 'versicolor', count: 38 },
+      { label: 'virginica', count: 38 },
+    ]);
     const data = await datasetStats(ws, 'one-file', 'data');
     // The `set` column is text: not described, not a label.
     expect(data.describe.map((d) => d.column)).toEqual(['sepal_length', 'sepal_width', 'petal_length', 'petal_width']);
