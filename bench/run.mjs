@@ -7,6 +7,7 @@ const BENCHES = {
   'training-overhead': () => import('./training-overhead.mjs'),
   'mlp-backends': () => import('./mlp-backends.mjs'),
   'ui-charts': () => import('./ui-charts.mjs'),
+  'dataset-browse': () => import('./dataset-browse.mjs'),
 };
 
 const USAGE = `usage: node bench/run.mjs [name...] [options]

@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'DATASET_EXISTS'
   | 'BACKEND_UNAVAILABLE'
   | 'MODEL_MISSING'
-  | 'JUPYTER_MISSING';
+  | 'JUPYTER_MISSING'
+  | 'CANCELLED';
 
 export interface ErrorDetails {
   file?: string;

@@ -25,6 +25,8 @@ export interface PreprocessOptions {
   /** Replace an existing prepared dataset whose content would differ. */
   force?: boolean;
   onProgress?: ProgressListener;
+  /** Cancels the job: it stops at the next step and leaves nothing on disk (the temporary folder is removed). */
+  signal?: AbortSignal;
 }
 
 export interface PreprocessResult {
@@ -32,6 +34,11 @@ export interface PreprocessResult {
   info: DatasetInfo;
   /** True when an identical dataset was already there and nothing was written. */
   unchanged: boolean;
+}
+
+/** Throws ExpmanError CANCELLED once the signal has fired; called between steps. */
+function checkCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ExpmanError('CANCELLED', 'preprocess cancelled; nothing was written', { key: 'signal' });
 }
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
@@ -105,10 +112,12 @@ export async function preprocess(ws: Workspace, options: PreprocessOptions): Pro
   validateSplit(options.split);
   const source = paths.externalCsv(ws, options.dataset);
   const shown = relative(ws.root, source);
+  checkCancelled(options.signal);
   let raw: Buffer;
   try {
-    raw = await fs.readFile(source);
+    raw = await fs.readFile(source, { signal: options.signal });
   } catch {
+    checkCancelled(options.signal);
     let available: string[] = [];
     try {
       available = (await fs.readdir(paths.externalDir(ws))).filter((f) => f.endsWith('.csv')).map((f) => f.slice(0, -4));
@@ -122,6 +131,7 @@ export async function preprocess(ws: Workspace, options: PreprocessOptions): Pro
     );
   }
   options.onProgress?.({ phase: 'reading', done: raw.length, total: raw.length, unit: 'bytes' });
+  checkCancelled(options.signal);
 
   const header = firstLine(raw).split(',').map((c) => c.trim());
   const label = options.label ?? header[header.length - 1] ?? '';
@@ -139,6 +149,7 @@ export async function preprocess(ws: Workspace, options: PreprocessOptions): Pro
     throw new ExpmanError('USAGE', `--split=${options.split} leaves the ${train.length === 0 ? 'training' : 'test'} set empty for ${scan.rows} rows`, { key: 'split' });
   }
   options.onProgress?.({ phase: 'writing', done: 0, total: scan.rows, unit: 'rows' });
+  checkCancelled(options.signal);
 
   const headerText = scan.header.join(',');
   const files: Array<{ name: string; data: Buffer; rows: number }> = options.separateSets
@@ -193,9 +204,22 @@ export async function preprocess(ws: Workspace, options: PreprocessOptions): Pro
       );
     }
   }
+  checkCancelled(options.signal);
   await ensureWritableDir(paths.datasetsDir(ws));
   await writeDirAtomic(dir, async (tmp) => {
-    for (const file of files) await fs.writeFile(join(tmp, file.name), file.data);
+    let done = 0;
+    for (const file of files) {
+      try {
+        await fs.writeFile(join(tmp, file.name), file.data, { signal: options.signal });
+      } catch (error) {
+        checkCancelled(options.signal);
+        throw error;
+      }
+      done += file.rows;
+      options.onProgress?.({ phase: 'writing', done, total: scan.rows, unit: 'rows' });
+      checkCancelled(options.signal);
+    }
+    // Past this point the folder is renamed into place: the job completes even if cancelled now.
     await fs.writeFile(join(tmp, INFO_FILE), infoToToml(info));
   });
   options.onProgress?.({ phase: 'writing', done: scan.rows, total: scan.rows, unit: 'rows' });
