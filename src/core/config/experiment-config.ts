@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ConfigFileDto, ConfigIssueDto, ConfigOriginDto, ConfigValue, ResolvedEntryDto, ValidateResult } from '../../shared/config.js';
+import type { ConfigFileDto, ConfigIssueDto, ConfigValue, ResolvedEntryDto, ValidateResult } from '../../shared/config.js';
 import { ExpmanError, isExpmanError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { checkName, paths, type Workspace } from '../workspace.js';
@@ -81,8 +81,8 @@ function textIssues(text: string, issues: readonly ConfigIssue[], syntaxError: b
 
 function entries(resolved: ResolvedConfig): ResolvedEntryDto[] {
   return CONFIG_KEYS.map((key) => {
-    const value = resolved.values[key] as ConfigValue;
-    return { key, value: Array.isArray(value) ? [...value] : value, origin: { ...resolved.origins[key] } as ConfigOriginDto };
+    const value = resolved.values[key];
+    return { key, value: Array.isArray(value) ? [...value] : value, origin: { ...resolved.origins[key] } };
   });
 }
 
