@@ -68,6 +68,8 @@ export interface ConfigIssueDto {
    * default-config.toml) or an override ("command line --set x=y"). Absent for the edited text itself.
    */
   source?: string;
+  /** True for a TOML syntax error: the text could not be read at all, so no value in it counts. */
+  syntax?: boolean;
 }
 
 export interface ValidateResult {

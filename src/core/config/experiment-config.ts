@@ -59,6 +59,7 @@ function textIssues(text: string, issues: readonly ConfigIssue[], syntaxError: b
   const assignments = syntaxError ? [] : scanToml(text).assignments;
   return issues.map((issue) => {
     const dto: ConfigIssueDto = { message: issue.message };
+    if (syntaxError) dto.syntax = true;
     if (issue.key !== undefined) dto.key = issue.key;
     if (issue.expected !== undefined) dto.expected = issue.expected;
     if (issue.line === undefined) return dto;

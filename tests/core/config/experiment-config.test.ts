@@ -76,7 +76,7 @@ describe('validateConfigText', () => {
     const result = await validateConfigText(ws, 'e1', '[training]\nepochs = = 3\n');
     expect(result.ok).toBe(false);
     expect(result.issues).toHaveLength(1);
-    expect(result.issues[0]).toMatchObject({ line: 2, column: expect.any(Number) });
+    expect(result.issues[0]).toMatchObject({ line: 2, column: expect.any(Number), syntax: true });
     expect(result.issues[0]!.message).toMatch(/^invalid TOML: /);
   });
 
