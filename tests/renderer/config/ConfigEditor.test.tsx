@@ -1,12 +1,14 @@
 import { forEachDiagnostic } from '@codemirror/lint';
 import { EditorView } from '@codemirror/view';
-import { act, cleanup, render, screen, waitFor, within } from '@testing-library/react';
+import { act, cleanup, configure, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigEditor } from '../../../src/renderer/src/config/ConfigEditor';
 import { loadCoreConfigBridge, type CoreConfigBridge } from './core-bridge';
 
 const makeBridge = await loadCoreConfigBridge();
+// Validation goes through the real core (file reads); on a loaded machine it can take over the default 1 s.
+configure({ asyncUtilTimeout: 10_000 });
 
 beforeAll(() => {
   // jsdom has no layout; CodeMirror measures text ranges when it scrolls or draws the cursor.

@@ -1,4 +1,4 @@
-import { cleanup, render, screen, within } from '@testing-library/react';
+import { cleanup, configure, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigForm } from '../../../src/renderer/src/config/ConfigForm';
@@ -6,6 +6,8 @@ import { ResolvedConfigTable } from '../../../src/renderer/src/config/ResolvedCo
 import { loadCoreConfigBridge } from './core-bridge';
 
 const makeBridge = await loadCoreConfigBridge();
+// Validation goes through the real core (file reads); on a loaded machine it can take over the default 1 s.
+configure({ asyncUtilTimeout: 10_000 });
 afterEach(cleanup);
 
 const TEXT = '[training]\nepochs = 40\n\n[model]\nhidden_units = [32, 8]\n';

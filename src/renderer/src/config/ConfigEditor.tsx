@@ -162,7 +162,8 @@ export function ConfigEditor({ schema, text, title, file, validate, edit, save, 
           </h2>
           {file && (
             <span className="cfg-file cfg-mono" title={file}>
-              {file}
+              {/* Left-to-right marks keep the path's leading "/" in place inside the rtl (end-visible) box. */}
+              {`\u200E${file}\u200E`}
             </span>
           )}
         </div>

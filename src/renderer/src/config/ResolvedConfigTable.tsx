@@ -1,8 +1,27 @@
-import { useMemo, useState, type JSX } from 'react';
+import { Fragment, useMemo, useState, type JSX } from 'react';
 import type { ResolvedEntryDto } from '../../../shared/config';
 import { displayConfigValue, originLabel } from './field-value';
 import { OriginBadge } from './OriginBadge';
 import './config.css';
+
+/** A dotted key that wraps only after its dots, never inside a name. */
+function DottedKey({ dotted }: { dotted: string }): JSX.Element {
+  const parts = dotted.split('.');
+  return (
+    <>
+      {parts.map((part, index) => (
+        <Fragment key={index}>
+          {part}
+          {index < parts.length - 1 && (
+            <>
+              .<wbr />
+            </>
+          )}
+        </Fragment>
+      ))}
+    </>
+  );
+}
 
 export interface ResolvedConfigTableProps {
   /** Every key's resolved value and origin. */
@@ -54,7 +73,7 @@ export function ResolvedConfigTable({ entries, changedKeys }: ResolvedConfigTabl
             {shown.map((entry) => (
               <tr key={entry.key} data-key={entry.key} className={changedKeys?.has(entry.key) ? 'cfg-row-changed' : undefined}>
                 <th scope="row" className="cfg-mono">
-                  {entry.key}
+                  <DottedKey dotted={entry.key} />
                 </th>
                 <td className="cfg-mono cfg-resolved-value">{displayConfigValue(entry.value)}</td>
                 <td>

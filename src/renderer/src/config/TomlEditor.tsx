@@ -37,13 +37,14 @@ const tomlHighlight = HighlightStyle.define([
 const editorTheme = EditorView.theme({
   '&': { height: '100%', backgroundColor: 'var(--bg-sunken)', color: 'var(--fg)' },
   '&.cm-focused': { outline: 'none' },
-  '.cm-scroller': { fontFamily: 'var(--font-mono)', lineHeight: '1.55' },
+  '.cm-scroller': { fontFamily: 'var(--font-mono)', fontSize: '13px', lineHeight: '1.6' },
   '.cm-content': { caretColor: 'var(--fg)', padding: 'var(--space) 0' },
   '.cm-gutters': { backgroundColor: 'var(--bg-sunken)', color: 'var(--fg-muted)', borderRight: '1px solid var(--border)' },
   '.cm-activeLine': { backgroundColor: 'color-mix(in srgb, var(--accent) 7%, transparent)' },
   '.cm-activeLineGutter': { backgroundColor: 'color-mix(in srgb, var(--accent) 12%, transparent)', color: 'var(--fg)' },
   '.cm-selectionBackground, &.cm-focused .cm-selectionBackground': { backgroundColor: 'color-mix(in srgb, var(--accent) 25%, transparent) !important' },
   '.cm-tooltip': { backgroundColor: 'var(--bg-raised)', color: 'var(--fg)', border: '1px solid var(--border)', borderRadius: 'var(--radius)' },
+  '.cm-diagnostic': { fontFamily: 'var(--font-ui)', fontSize: '12px' },
   '.cm-panels': { backgroundColor: 'var(--bg-raised)', color: 'var(--fg)' },
   '.cm-lintRange-error': { backgroundImage: 'none', textDecoration: 'underline wavy var(--danger)', textDecorationSkipInk: 'none', textUnderlineOffset: '3px' },
 });

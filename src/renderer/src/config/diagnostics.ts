@@ -65,7 +65,7 @@ export function issuesToDiagnostics(doc: Text, issues: readonly ConfigIssueDto[]
       if (from < lineAt.to) to = from + 1;
       else if (from > lineAt.from) start = from - 1;
     }
-    diagnostics.push({ from: start, to, severity: 'error', message: issueText(issue), source: issue.key ?? 'toml' });
+    diagnostics.push({ from: start, to, severity: 'error', message: issueText(issue) });
   }
   return diagnostics;
 }
