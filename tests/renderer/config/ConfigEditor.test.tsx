@@ -149,6 +149,30 @@ describe('ConfigEditor', () => {
     expect(row('training.optimizer').className).toBe('');
   });
 
+  it('saves with Ctrl+S and reports the dirty state', async () => {
+    const bridge = makeBridge({ experimentConfig: SAVED });
+    const onDirtyChange = vi.fn();
+    const { container } = renderEditor(bridge, SAVED, { onDirtyChange });
+    const view = editorView(container);
+    replaceText(view, SAVED.replace('epochs = 40', 'epochs = 45'));
+    await waitFor(() => expect(onDirtyChange).toHaveBeenLastCalledWith(true));
+    await waitFor(() => expect(saveButton()).toHaveProperty('disabled', false));
+    await act(async () => {
+      view.contentDOM.dispatchEvent(new KeyboardEvent('keydown', { key: 's', ctrlKey: true, bubbles: true }));
+    });
+    await waitFor(() => expect(bridge.fileText()).toBe(SAVED.replace('epochs = 40', 'epochs = 45')));
+    await waitFor(() => expect(onDirtyChange).toHaveBeenLastCalledWith(false));
+  });
+
+  it('resets an invalid value from the form, removing it from the text', async () => {
+    const bridge = makeBridge();
+    const { container } = renderEditor(bridge, '[training]\nepochs = "many" # oops\nseed = 1\n', { initialMode: 'form' });
+    const field = (await screen.findByText(/got string "many"/, { selector: '.cfg-field-error' })).closest('.cfg-field') as HTMLElement;
+    await userEvent.click(within(field).getByRole('button', { name: 'Reset' }));
+    await waitFor(() => expect(editorView(container).state.doc.toString()).toBe('[training]\nseed = 1\n'));
+    await screen.findByText('✓ Valid');
+  });
+
   it('disables the form while the text is not TOML, saying where the syntax error is', async () => {
     const bridge = makeBridge();
     renderEditor(bridge, '[training\nepochs = 3\n', { initialMode: 'form' });

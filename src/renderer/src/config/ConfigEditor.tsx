@@ -24,6 +24,8 @@ export interface ConfigEditorProps {
   save: (text: string) => Promise<void>;
   /** Called after a successful save with the saved text. */
   onSaved?: (text: string) => void;
+  /** Called when the text starts or stops differing from the saved one (e.g. to warn before leaving). */
+  onDirtyChange?: (dirty: boolean) => void;
   initialMode?: ConfigEditorMode;
   /** Delay before an edit is validated, in milliseconds. */
   validateDelayMs?: number;
@@ -50,7 +52,19 @@ function where(issue: ConfigIssueDto): string {
  * which also resolves the config with the origin of each value. Save stays disabled until the current
  * text is known to be valid.
  */
-export function ConfigEditor({ schema, text, title, file, validate, edit, save, onSaved, initialMode = 'text', validateDelayMs = 150 }: ConfigEditorProps): JSX.Element {
+export function ConfigEditor({
+  schema,
+  text,
+  title,
+  file,
+  validate,
+  edit,
+  save,
+  onSaved,
+  onDirtyChange,
+  initialMode = 'text',
+  validateDelayMs = 150,
+}: ConfigEditorProps): JSX.Element {
   const [saved, setSaved] = useState(text);
   const [draft, setDraft] = useState(text);
   const [mode, setMode] = useState<ConfigEditorMode>(initialMode);
@@ -71,12 +85,15 @@ export function ConfigEditor({ schema, text, title, file, validate, edit, save, 
     setSavedResolved(null);
   }, [text]);
 
-  // Debounced validation; only the answer for the latest text counts.
+  // Debounced validation; only the answer for the latest text counts. The callback is read through a
+  // ref so a parent passing a new function on each render does not trigger another validation.
+  const validateRef = useRef(validate);
+  validateRef.current = validate;
   const sequence = useRef(0);
   useEffect(() => {
     const mine = ++sequence.current;
     const timer = setTimeout(() => {
-      validate(draft).then(
+      validateRef.current(draft).then(
         (result) => {
           if (sequence.current !== mine) return;
           setValidation({ text: draft, result });
@@ -89,11 +106,14 @@ export function ConfigEditor({ schema, text, title, file, validate, edit, save, 
       );
     }, validateDelayMs);
     return () => clearTimeout(timer);
-  }, [draft, saved, validate, validateDelayMs]);
+  }, [draft, saved, validateDelayMs]);
 
   const result = validation?.result;
   const current = validation?.text === draft;
   const dirty = draft !== saved;
+  const onDirtyChangeRef = useRef(onDirtyChange);
+  onDirtyChangeRef.current = onDirtyChange;
+  useEffect(() => onDirtyChangeRef.current?.(dirty), [dirty]);
   const canSave = dirty && current && result?.ok === true && !saving;
   const issues = result?.issues ?? [];
   const syntaxIssue = issues.find((issue) => issue.syntax);

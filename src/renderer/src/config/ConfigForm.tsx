@@ -67,7 +67,8 @@ function ConfigField({ field, value, resolved, inherited, issues, onEdit, disabl
     }
   };
 
-  const isSet = value !== undefined;
+  // A key the text sets with an invalid value is not in `values`, but it is in the text and can be reset.
+  const isSet = value !== undefined || issues.length > 0;
   const placeholder = inheritedText(inherited, field);
   const describedBy = `${id}-doc`;
   const errors = [...issues.map((issue) => issue.message), ...(editError ? [editError] : [])];
