@@ -18,13 +18,18 @@ export async function defaultConfigPath(ws: Workspace): Promise<string> {
   return (await exists(own)) ? own : join(packageRoot(), 'default-config.toml');
 }
 
+/** The default-config.toml layer as loadConfig uses it (null when neither file exists). */
+export async function loadDefaultLayer(ws: Workspace): Promise<ConfigLayer | null> {
+  return readConfigFile(await defaultConfigPath(ws), 'default-config.toml', false);
+}
+
 /**
  * Resolves a run's configuration with the strict precedence
  * code defaults < default-config.toml < experiment config.toml (or --config) < --set overrides.
  */
 export async function loadConfig(ws: Workspace, request: ConfigRequest): Promise<ResolvedConfig & { layers: ConfigLayer[] }> {
   const layers: ConfigLayer[] = [];
-  const defaults = await readConfigFile(await defaultConfigPath(ws), 'default-config.toml', false);
+  const defaults = await loadDefaultLayer(ws);
   if (defaults) layers.push(defaults);
   const configFile = request.configFile ?? paths.experimentConfig(ws, request.experiment);
   const config = await readConfigFile(configFile, 'config', request.configFile !== undefined);

@@ -148,11 +148,21 @@ export function throwIssues(issues: ConfigIssue[]): never {
   });
 }
 
+/** A config text checked against the schema: its valid values, and every problem found. */
+export interface InspectedConfigText {
+  layer: ConfigLayer;
+  issues: ConfigIssue[];
+  /** True when the text is not TOML at all (one issue, at the syntax error); the layer is then empty. */
+  syntaxError: boolean;
+}
+
 /**
- * Parses a TOML config text into a validated layer. `file` names it in errors. Unknown keys, wrong
- * types and out-of-range values are all collected and reported together.
+ * Checks a TOML config text without throwing: the layer holds the values that are valid, `issues` every
+ * unknown key, wrong type and out-of-range value (with line and column). The editor shows all of them
+ * live; `parseConfigText` refuses the text when there is any.
  */
-export function parseConfigText(text: string, file: string, kind: ConfigLayer['kind']): ConfigLayer {
+export function inspectConfigText(text: string, file: string, kind: ConfigLayer['kind']): InspectedConfigText {
+  const layer: ConfigLayer = { kind, file, values: {}, origins: {} };
   let parsed: Record<string, unknown>;
   try {
     parsed = TOML.parse(text);
@@ -161,10 +171,9 @@ export function parseConfigText(text: string, file: string, kind: ConfigLayer['k
     const line = (e.line ?? 0) + 1;
     const column = (e.col ?? 0) + 1;
     const reason = e.message.split('\n')[0]!.replace(/ at row \d+, col \d+, pos \d+:?$/, '');
-    throw new ExpmanError('CONFIG_PARSE', `${file}:${line}:${column}: invalid TOML: ${reason}`, { file, line, column });
+    return { layer, issues: [{ message: `invalid TOML: ${reason}`, file, line, column }], syntaxError: true };
   }
   const positions = locateKeys(text);
-  const layer: ConfigLayer = { kind, file, values: {}, origins: {} };
   const issues: ConfigIssue[] = [];
   const where = (key: string): Partial<KeyPosition> => positions.get(key) ?? positions.get(key.slice(0, key.lastIndexOf('.'))) ?? {};
 
@@ -194,6 +203,19 @@ export function parseConfigText(text: string, file: string, kind: ConfigLayer['k
     }
   };
   walk(parsed, '');
+  return { layer, issues, syntaxError: false };
+}
+
+/**
+ * Parses a TOML config text into a validated layer. `file` names it in errors. Unknown keys, wrong
+ * types and out-of-range values are all collected and reported together.
+ */
+export function parseConfigText(text: string, file: string, kind: ConfigLayer['kind']): ConfigLayer {
+  const { layer, issues, syntaxError } = inspectConfigText(text, file, kind);
+  if (syntaxError) {
+    const { line, column, message } = issues[0]!;
+    throw new ExpmanError('CONFIG_PARSE', `${file}:${line}:${column}: ${message}`, { file, line, column });
+  }
   if (issues.length) throwIssues(issues);
   return layer;
 }

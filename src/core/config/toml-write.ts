@@ -1,7 +1,8 @@
 import TOML from '@iarna/toml';
 import { CONFIG_KEYS, CONFIG_SCHEMA, SECTION_ORDER, leafOf, sectionOf, type ConfigKey, type FieldSpec, type FlatConfig } from './schema.js';
 
-function formatValue(spec: FieldSpec, value: unknown): string {
+/** One value as TOML text, in the form its schema type declares. */
+export function formatValue(spec: FieldSpec, value: unknown): string {
   switch (spec.type) {
     case 'number': {
       const n = value as number;

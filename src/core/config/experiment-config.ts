@@ -1,0 +1,139 @@
+import { promises as fs } from 'node:fs';
+import { dirname } from 'node:path';
+import type { ConfigFileDto, ConfigIssueDto, ConfigValue, ResolvedEntryDto, ValidateResult } from '../../shared/config.js';
+import { ExpmanError, isExpmanError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { checkName, paths, type Workspace } from '../workspace.js';
+import { loadDefaultLayer } from './load.js';
+import { inspectConfigText, parseConfigText, parseOverrides, resolveConfig, type ConfigIssue, type ConfigLayer, type ResolvedConfig } from './resolve.js';
+import { CONFIG_KEYS } from './schema.js';
+import { scanToml } from './toml-scan.js';
+
+/**
+ * The experiment's config.toml as the editor works on it: read it, validate an edited text exactly as
+ * `loadConfig` would resolve it once saved, and save it (atomically, and only when valid).
+ */
+
+export async function readExperimentConfig(ws: Workspace, experiment: string): Promise<ConfigFileDto> {
+  checkName('experiment', experiment);
+  const file = paths.experimentConfig(ws, experiment);
+  try {
+    return { experiment, file, text: await fs.readFile(file, 'utf8'), exists: true };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { experiment, file, text: '', exists: false };
+    throw new ExpmanError('CONFIG_INVALID', `${file}: cannot read config file (${code ?? String(error)})`, { file });
+  }
+}
+
+/** Issues carried by an ExpmanError from another layer (default-config.toml, --set), marked with where they are. */
+function foreignIssues(error: unknown, fallbackSource: string): ConfigIssueDto[] {
+  if (!isExpmanError(error)) throw error;
+  const listed = error.details['issues'] as ConfigIssue[] | undefined;
+  const items = listed ?? [{ ...error.details, message: error.message }];
+  return items.map((issue) => ({
+    message: issue.message,
+    ...(issue.key !== undefined && { key: issue.key }),
+    ...(issue.expected !== undefined && { expected: issue.expected }),
+    ...(issue.line !== undefined && { line: issue.line }),
+    ...(issue.column !== undefined && { column: issue.column }),
+    source: issue.file ?? (issue['source'] as string | undefined) ?? fallbackSource,
+  }));
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
+  return starts;
+}
+
+function positionOf(starts: readonly number[], offset: number): { line: number; column: number } {
+  let line = 0;
+  while (line + 1 < starts.length && starts[line + 1]! <= offset) line++;
+  return { line: line + 1, column: offset - starts[line]! + 1 };
+}
+
+/** Issues in the edited text, with the range to underline: the assignment's key to its value's end. */
+function textIssues(text: string, issues: readonly ConfigIssue[], syntaxError: boolean): ConfigIssueDto[] {
+  const starts = lineStarts(text);
+  const assignments = syntaxError ? [] : scanToml(text).assignments;
+  return issues.map((issue) => {
+    const dto: ConfigIssueDto = { message: issue.message };
+    if (syntaxError) dto.syntax = true;
+    if (issue.key !== undefined) dto.key = issue.key;
+    if (issue.expected !== undefined) dto.expected = issue.expected;
+    if (issue.line === undefined) return dto;
+    dto.line = issue.line;
+    dto.column = issue.column ?? 1;
+    const assignment = assignments.find((a) => a.key === issue.key);
+    if (assignment && positionOf(starts, assignment.lineStart).line === issue.line) {
+      const end = positionOf(starts, assignment.valueEnd);
+      dto.endLine = end.line;
+      dto.endColumn = end.column;
+    } else if (!syntaxError) {
+      // A table header or a line the scan does not read as an assignment: underline the line's content.
+      const lineText = (text.slice(starts[issue.line - 1] ?? 0).split(/\r?\n/)[0] ?? '').replace(/\s*#.*$/, '');
+      dto.endLine = issue.line;
+      dto.endColumn = Math.max(lineText.trimEnd().length + 1, dto.column + 1);
+    }
+    return dto;
+  });
+}
+
+function entries(resolved: ResolvedConfig): ResolvedEntryDto[] {
+  return CONFIG_KEYS.map((key) => {
+    const value = resolved.values[key];
+    return { key, value: Array.isArray(value) ? [...value] : value, origin: { ...resolved.origins[key] } };
+  });
+}
+
+/**
+ * Validates `text` as if it were experiments/<experiment>/config.toml, and resolves the config a run
+ * would get with it, layer for layer as `loadConfig` does (defaults < default-config.toml < this text <
+ * overrides). Never throws for bad input: every problem is an issue, and the resolved config is built
+ * from the values that are valid.
+ */
+export async function validateConfigText(ws: Workspace, experiment: string, text: string, overrides: readonly string[] = []): Promise<ValidateResult> {
+  checkName('experiment', experiment);
+  const file = paths.experimentConfig(ws, experiment);
+  const issues: ConfigIssueDto[] = [];
+
+  let defaults: ConfigLayer | null = null;
+  try {
+    defaults = await loadDefaultLayer(ws);
+  } catch (error) {
+    issues.push(...foreignIssues(error, 'default-config.toml'));
+  }
+  const inspected = inspectConfigText(text, file, 'config');
+  issues.push(...textIssues(text, inspected.issues, inspected.syntaxError));
+  let overrideLayer: ConfigLayer | null = null;
+  try {
+    if (overrides.length) overrideLayer = parseOverrides(overrides);
+  } catch (error) {
+    issues.push(...foreignIssues(error, 'override'));
+  }
+
+  const values: Record<string, ConfigValue> = {};
+  for (const [key, value] of Object.entries(inspected.layer.values)) values[key] = value as ConfigValue;
+  return {
+    ok: issues.length === 0,
+    issues,
+    values,
+    resolved: entries(resolveConfig([defaults, inspected.layer, overrideLayer])),
+    inherited: entries(resolveConfig([defaults])),
+  };
+}
+
+/**
+ * Saves the experiment's config.toml. An invalid text is refused with the same error the CLI would give
+ * for that file (every issue in `details.issues`) and the file on disk is left as it was; a valid one
+ * replaces it atomically.
+ */
+export async function saveExperimentConfig(ws: Workspace, experiment: string, text: string): Promise<{ file: string }> {
+  checkName('experiment', experiment);
+  const file = paths.experimentConfig(ws, experiment);
+  parseConfigText(text, file, 'config');
+  await fs.mkdir(dirname(file), { recursive: true });
+  await writeFileAtomic(file, text);
+  return { file };
+}

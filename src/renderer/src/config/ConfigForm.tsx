@@ -1,0 +1,190 @@
+import { useEffect, useId, useState, type JSX, type KeyboardEvent } from 'react';
+import type { ConfigFieldSpec, ConfigIssueDto, ConfigSchemaDto, ConfigValue, ResolvedEntryDto } from '../../../shared/config';
+import { formatConfigValue, originLabel, parseFieldInput } from './field-value';
+import { OriginBadge } from './OriginBadge';
+import './config.css';
+
+export interface ConfigFormProps {
+  schema: ConfigSchemaDto;
+  /** The values the edited text sets (ValidateResult.values). */
+  values: Readonly<Record<string, ConfigValue>>;
+  /** Every key's resolved value and origin (ValidateResult.resolved). */
+  resolved: readonly ResolvedEntryDto[];
+  /** What each key falls back to when the text does not set it (ValidateResult.inherited). */
+  inherited: readonly ResolvedEntryDto[];
+  issues: readonly ConfigIssueDto[];
+  /** Sets a key (null: remove it from the text so it inherits). Rejects with the core's message when refused. */
+  onEdit: (key: string, value: ConfigValue | null) => Promise<void>;
+  /** When set, the text cannot be edited through the form (e.g. a TOML syntax error); says why. */
+  disabledReason?: string;
+}
+
+interface FieldProps {
+  field: ConfigFieldSpec;
+  value: ConfigValue | undefined;
+  resolved: ResolvedEntryDto | undefined;
+  inherited: ResolvedEntryDto | undefined;
+  issues: readonly ConfigIssueDto[];
+  onEdit: ConfigFormProps['onEdit'];
+  disabled: boolean;
+}
+
+function inheritedText(entry: ResolvedEntryDto | undefined, field: ConfigFieldSpec): string {
+  const value = entry ? entry.value : field.default;
+  const text = Array.isArray(value) ? (value.length ? value.join(', ') : '[] (none)') : value === '' ? '""' : String(value);
+  return entry ? `${text} (${originLabel(entry.origin)})` : text;
+}
+
+function ConfigField({ field, value, resolved, inherited, issues, onEdit, disabled }: FieldProps): JSX.Element {
+  const id = useId();
+  const formatted = formatConfigValue(value);
+  const [draft, setDraft] = useState(formatted);
+  const [editError, setEditError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  // The text is the source of truth: when it changes (a text edit, a Revert), the input follows.
+  useEffect(() => setDraft(formatted), [formatted]);
+
+  const commit = async (next: ConfigValue | null): Promise<void> => {
+    setBusy(true);
+    try {
+      await onEdit(field.key, next);
+      setEditError(null);
+    } catch (error) {
+      setEditError(error instanceof Error ? error.message : String(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const commitDraft = (): void => {
+    if (draft === formatted && !editError) return;
+    void commit(parseFieldInput(field, draft));
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLInputElement>): void => {
+    if (event.key === 'Enter') commitDraft();
+    if (event.key === 'Escape') {
+      setDraft(formatted);
+      setEditError(null);
+    }
+  };
+
+  // A key the text sets with an invalid value is not in `values`, but it is in the text and can be reset.
+  const isSet = value !== undefined || issues.length > 0;
+  const placeholder = inheritedText(inherited, field);
+  const describedBy = `${id}-doc`;
+  const errors = [...issues.map((issue) => issue.message), ...(editError ? [editError] : [])];
+  const invalid = errors.length > 0;
+
+  let input: JSX.Element;
+  if (field.type === 'boolean') {
+    const checked = typeof value === 'boolean' ? value : resolved?.value === true;
+    input = (
+      <label className="cfg-check">
+        <input id={id} type="checkbox" checked={checked} disabled={disabled || busy} aria-describedby={describedBy} onChange={(event) => void commit(event.target.checked)} />
+        <span>{checked ? 'true' : 'false'}</span>
+      </label>
+    );
+  } else if (field.values) {
+    input = (
+      <select
+        id={id}
+        className="cfg-input"
+        value={typeof value === 'string' ? value : ''}
+        disabled={disabled || busy}
+        aria-invalid={invalid}
+        aria-describedby={describedBy}
+        onChange={(event) => void commit(event.target.value === '' ? null : event.target.value)}
+      >
+        <option value="">inherit: {placeholder}</option>
+        {field.values.map((option) => (
+          <option key={option} value={option}>
+            {option}
+          </option>
+        ))}
+      </select>
+    );
+  } else {
+    const numeric = field.type === 'integer' || field.type === 'number';
+    input = (
+      <input
+        id={id}
+        className="cfg-input cfg-mono"
+        type={numeric ? 'number' : 'text'}
+        inputMode={field.type === 'integer[]' ? 'numeric' : undefined}
+        min={numeric ? field.min : undefined}
+        max={numeric ? field.max : undefined}
+        step={field.type === 'integer' ? 1 : numeric ? 'any' : undefined}
+        value={draft}
+        placeholder={placeholder}
+        disabled={disabled}
+        aria-invalid={invalid}
+        aria-describedby={describedBy}
+        onChange={(event) => setDraft(event.target.value)}
+        onBlur={commitDraft}
+        onKeyDown={onKeyDown}
+      />
+    );
+  }
+
+  return (
+    <div className={`cfg-field${invalid ? ' cfg-field--invalid' : ''}${isSet ? ' cfg-field--set' : ''}`} data-key={field.key}>
+      <div className="cfg-field-head">
+        <label htmlFor={id} className="cfg-field-name cfg-mono" title={field.key}>
+          {field.name}
+        </label>
+        {resolved && <OriginBadge origin={resolved.origin} />}
+        {isSet && (
+          <button type="button" className="cfg-link" disabled={disabled || busy} onClick={() => void commit(null)} title={`Remove from this file; inherit ${placeholder}`}>
+            Reset
+          </button>
+        )}
+      </div>
+      <div className="cfg-field-input">{input}</div>
+      <p id={describedBy} className="cfg-field-doc">
+        {field.doc} <span className="cfg-expected">{field.type === 'integer[]' ? 'Comma-separated integers; [] for none.' : `Accepts ${field.expected}.`}</span>
+      </p>
+      {errors.map((message, index) => (
+        <p key={index} className="cfg-field-error" role="alert">
+          {message}
+        </p>
+      ))}
+    </div>
+  );
+}
+
+/** The config as a form generated from the schema: one group per TOML table, one input per key. */
+export function ConfigForm({ schema, values, resolved, inherited, issues, onEdit, disabledReason }: ConfigFormProps): JSX.Element {
+  const resolvedByKey = new Map(resolved.map((entry) => [entry.key, entry]));
+  const inheritedByKey = new Map(inherited.map((entry) => [entry.key, entry]));
+  return (
+    <div className="cfg-form">
+      {disabledReason && (
+        <p className="cfg-banner cfg-banner--warn" role="status">
+          {disabledReason}
+        </p>
+      )}
+      {schema.sections.map((section) => {
+        const fields = schema.fields.filter((field) => field.section === section);
+        if (!fields.length) return null;
+        return (
+          <fieldset key={section} className="cfg-section">
+            <legend className="cfg-mono">[{section}]</legend>
+            <div className="cfg-section-grid">
+              {fields.map((field) => (
+                <ConfigField
+                  key={field.key}
+                  field={field}
+                  value={values[field.key]}
+                  resolved={resolvedByKey.get(field.key)}
+                  inherited={inheritedByKey.get(field.key)}
+                  issues={issues.filter((issue) => issue.key === field.key && !issue.source)}
+                  onEdit={onEdit}
+                  disabled={disabledReason !== undefined}
+                />
+              ))}
+            </div>
+          </fieldset>
+        );
+      })}
+    </div>
+  );
+}

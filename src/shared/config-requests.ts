@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+/**
+ * Request schemas of the config API (config:read, config:validate, config:edit, config:save). Every
+ * argument arrives as `unknown` over IPC or HTTP and is parsed with these before a handler calls the
+ * core; the core then checks the config itself against the config schema. Limits keep one request from
+ * being unreasonably large.
+ */
+
+/** Config files are small; 1 MiB is far above any real one. */
+export const MAX_CONFIG_TEXT = 1 << 20;
+
+// The same rule as checkName in src/core/workspace.ts (which shared code cannot import); a test keeps them equal.
+const experiment = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'experiment names use letters, digits, ".", "_" and "-"')
+  .refine((name) => !name.includes('..'), 'experiment names cannot contain ".."');
+const text = z.string().max(MAX_CONFIG_TEXT);
+const key = z.string().min(1).max(200);
+
+export const ConfigValueSchema = z.union([z.number(), z.string().max(4096), z.boolean(), z.array(z.number()).max(1024)]);
+
+export const ConfigReadRequest = z.object({ experiment }).strict();
+export const ConfigValidateRequest = z.object({ experiment, text, overrides: z.array(z.string().max(4096)).max(256).optional() }).strict();
+/** `value: null` removes the key, so it inherits. */
+export const ConfigEditRequest = z.object({ text, key, value: ConfigValueSchema.nullable() }).strict();
+export const ConfigSaveRequest = z.object({ experiment, text }).strict();
+
+export type ConfigReadRequest = z.infer<typeof ConfigReadRequest>;
+export type ConfigValidateRequest = z.infer<typeof ConfigValidateRequest>;
+export type ConfigEditRequest = z.infer<typeof ConfigEditRequest>;
+export type ConfigSaveRequest = z.infer<typeof ConfigSaveRequest>;

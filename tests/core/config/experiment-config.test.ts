@@ -1,0 +1,149 @@
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readExperimentConfig, saveExperimentConfig, validateConfigText } from '../../../src/core/config/experiment-config.js';
+import { loadConfig } from '../../../src/core/config/load.js';
+import { configSchemaDto } from '../../../src/core/config/schema-dto.js';
+import { CONFIG_KEYS, CONFIG_SCHEMA } from '../../../src/core/config/schema.js';
+import { ExpmanError } from '../../../src/core/errors.js';
+import { paths, workspace } from '../../../src/core/workspace.js';
+import { tempDataDir } from '../../helpers/data-dir.js';
+
+const EXPERIMENT_TEXT = '# tuned\n[training]\nepochs = 30\nlearning_rate = 0.05\n\n[model]\nhidden_units = [8]\n';
+
+function workspaceWithDefaults() {
+  const ws = workspace(tempDataDir(false));
+  writeFileSync(paths.defaultConfig(ws), '[training]\nepochs = 99\nbatch_size = 4\n\n[logging]\nlevel = "warn"\n');
+  return ws;
+}
+
+describe('validateConfigText', () => {
+  it('resolves values and origins exactly as loadConfig does once the text is saved', async () => {
+    const ws = workspaceWithDefaults();
+    const overrides = ['training.seed=7', 'training.epochs=12'];
+    const result = await validateConfigText(ws, 'e1', EXPERIMENT_TEXT, overrides);
+    expect(result.ok).toBe(true);
+    expect(result.issues).toEqual([]);
+    expect(result.values).toEqual({ 'training.epochs': 30, 'training.learning_rate': 0.05, 'model.hidden_units': [8] });
+
+    await saveExperimentConfig(ws, 'e1', EXPERIMENT_TEXT);
+    const loaded = await loadConfig(ws, { experiment: 'e1', overrides });
+    expect(result.resolved.map((entry) => entry.key)).toEqual(CONFIG_KEYS);
+    for (const entry of result.resolved) {
+      const key = entry.key as (typeof CONFIG_KEYS)[number];
+      expect(entry.value, key).toEqual(loaded.values[key]);
+      expect(entry.origin, key).toEqual(loaded.origins[key]);
+    }
+    const byKey = Object.fromEntries(result.resolved.map((entry) => [entry.key, entry]));
+    expect(byKey['training.epochs']!.origin).toEqual({ kind: 'override', text: 'training.epochs=12' });
+    expect(byKey['training.learning_rate']!.origin).toEqual({ kind: 'config', file: paths.experimentConfig(ws, 'e1'), line: 4, column: 1 });
+    expect(byKey['training.batch_size']!.origin).toMatchObject({ kind: 'default-config.toml', line: 3 });
+    expect(byKey['training.optimizer']!.origin).toEqual({ kind: 'default' });
+  });
+
+  it('gives the inherited values: what a key falls back to without the edited text', async () => {
+    const ws = workspaceWithDefaults();
+    const result = await validateConfigText(ws, 'e1', EXPERIMENT_TEXT);
+    const inherited = Object.fromEntries(result.inherited.map((entry) => [entry.key, entry]));
+    expect(inherited['training.epochs']).toMatchObject({ value: 99, origin: { kind: 'default-config.toml' } });
+    expect(inherited['training.learning_rate']).toMatchObject({ value: CONFIG_SCHEMA['training.learning_rate'].default, origin: { kind: 'default' } });
+  });
+
+  it('reports every problem with line, column, the range to underline, the key and the expected type', async () => {
+    const ws = workspaceWithDefaults();
+    const text = '[training]\nepochs = "many"  # oops\nbatch_size = 16\nepoch = 3\n';
+    const result = await validateConfigText(ws, 'e1', text);
+    expect(result.ok).toBe(false);
+    expect(result.issues).toEqual([
+      {
+        message: 'expected integer ≥ 1 and ≤ 1000000, got string "many"',
+        key: 'training.epochs',
+        expected: 'integer ≥ 1 and ≤ 1000000',
+        line: 2,
+        column: 1,
+        endLine: 2,
+        endColumn: 16,
+      },
+      { message: 'unknown key (did you mean training.epochs?)', key: 'training.epoch', line: 4, column: 1, endLine: 4, endColumn: 10 },
+    ]);
+    // The valid keys still count, so the form and the resolved table stay useful while editing.
+    expect(result.values).toEqual({ 'training.batch_size': 16 });
+    expect(result.resolved.find((entry) => entry.key === 'training.epochs')!.value).toBe(99);
+  });
+
+  it('reports a TOML syntax error at its position', async () => {
+    const ws = workspaceWithDefaults();
+    const result = await validateConfigText(ws, 'e1', '[training]\nepochs = = 3\n');
+    expect(result.ok).toBe(false);
+    expect(result.issues).toHaveLength(1);
+    expect(result.issues[0]).toMatchObject({ line: 2, column: expect.any(Number), syntax: true });
+    expect(result.issues[0]!.message).toMatch(/^invalid TOML: /);
+  });
+
+  it('reports problems outside the text (default-config.toml, overrides) with their source', async () => {
+    const ws = workspace(tempDataDir(false));
+    writeFileSync(paths.defaultConfig(ws), '[training]\nepochs = 0\n');
+    const result = await validateConfigText(ws, 'e1', '', ['training.seed=x']);
+    expect(result.ok).toBe(false);
+    expect(result.issues).toEqual([
+      expect.objectContaining({ key: 'training.epochs', line: 2, source: paths.defaultConfig(ws) }),
+      expect.objectContaining({ key: 'training.seed', source: 'command line --set training.seed=x' }),
+    ]);
+  });
+});
+
+describe('saveExperimentConfig', () => {
+  it('writes the text exactly, creating the experiment folder, and leaves no temporary file', async () => {
+    const ws = workspace(tempDataDir(false));
+    const { file } = await saveExperimentConfig(ws, 'fresh', EXPERIMENT_TEXT);
+    expect(file).toBe(paths.experimentConfig(ws, 'fresh'));
+    expect(readFileSync(file, 'utf8')).toBe(EXPERIMENT_TEXT);
+    expect(readdirSync(paths.experimentDir(ws, 'fresh'))).toEqual(['config.toml']);
+    expect(await readExperimentConfig(ws, 'fresh')).toEqual({ experiment: 'fresh', file, text: EXPERIMENT_TEXT, exists: true });
+  });
+
+  it('refuses an invalid text with the CLI error and every issue, leaving the file unchanged', async () => {
+    const ws = workspace(tempDataDir(false));
+    const file = paths.experimentConfig(ws, 'e1');
+    mkdirSync(paths.experimentDir(ws, 'e1'), { recursive: true });
+    writeFileSync(file, EXPERIMENT_TEXT);
+    const error = await saveExperimentConfig(ws, 'e1', '[training]\nbatch_size = "16"\nepoch = 1\n').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExpmanError);
+    const e = error as ExpmanError;
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.message).toBe(`${file}:2:1: training.batch_size: expected integer ≥ 1 and ≤ 1000000, got string "16" (and 1 more)`);
+    expect(e.details['issues']).toHaveLength(2);
+    const syntax = await saveExperimentConfig(ws, 'e1', '[training\n').catch((x: unknown) => x);
+    expect((syntax as ExpmanError).code).toBe('CONFIG_PARSE');
+    expect(readFileSync(file, 'utf8')).toBe(EXPERIMENT_TEXT);
+    expect(readdirSync(paths.experimentDir(ws, 'e1'))).toEqual(['config.toml']);
+  });
+
+  it('refuses a bad experiment name before touching the disk', async () => {
+    const ws = workspace(tempDataDir(false));
+    await expect(saveExperimentConfig(ws, '../x', '')).rejects.toThrow(/invalid experiment name/);
+    expect(readdirSync(ws.root)).toEqual([]);
+  });
+});
+
+describe('readExperimentConfig and configSchemaDto', () => {
+  it('reads a missing config as an empty text', async () => {
+    const ws = workspace(tempDataDir(false));
+    expect(await readExperimentConfig(ws, 'none')).toEqual({ experiment: 'none', file: join(ws.root, 'experiments', 'none', 'config.toml'), text: '', exists: false });
+  });
+
+  it('sends every schema key with its section, type, default and expected text', () => {
+    const dto = configSchemaDto();
+    expect(dto.fields.map((field) => field.key)).toEqual(CONFIG_KEYS);
+    expect(dto.fields.find((field) => field.key === 'training.early_stopping.patience')).toMatchObject({
+      section: 'training.early_stopping',
+      name: 'patience',
+      type: 'integer',
+      default: 20,
+      min: 1,
+      expected: 'integer ≥ 1 and ≤ 1000000',
+    });
+    expect(dto.sections[0]).toBe('data');
+    expect(JSON.parse(JSON.stringify(dto))).toEqual(dto);
+  });
+});

@@ -1,0 +1,107 @@
+import { cleanup, configure, render, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ConfigForm } from '../../../src/renderer/src/config/ConfigForm';
+import { ResolvedConfigTable } from '../../../src/renderer/src/config/ResolvedConfigTable';
+import { loadCoreConfigBridge } from './core-bridge';
+
+const makeBridge = await loadCoreConfigBridge();
+// Validation goes through the real core (file reads); on a loaded machine it can take over the default 1 s.
+configure({ asyncUtilTimeout: 10_000 });
+afterEach(cleanup);
+
+const TEXT = '[training]\nepochs = 40\n\n[model]\nhidden_units = [32, 8]\n';
+
+async function renderForm(onEdit = vi.fn(async () => {})) {
+  const bridge = makeBridge({ defaultConfig: '[training]\nbatch_size = 8\n' });
+  const result = await bridge.validate(TEXT);
+  render(<ConfigForm schema={bridge.schema} values={result.values} resolved={result.resolved} inherited={result.inherited} issues={result.issues} onEdit={onEdit} />);
+  return { bridge, onEdit };
+}
+
+describe('ConfigForm', () => {
+  it('generates one group per table and an input of the right kind for every key', async () => {
+    const { bridge } = await renderForm();
+    const groups = screen.getAllByRole('group');
+    expect(groups.map((group) => group.querySelector('legend')!.textContent)).toEqual(bridge.schema.sections.map((section) => `[${section}]`));
+    for (const field of bridge.schema.fields) {
+      const group = screen.getByRole('group', { name: `[${field.section}]` });
+      const input = within(group).getByLabelText(field.name);
+      const expectedTag = field.values ? 'SELECT' : 'INPUT';
+      expect(input.tagName, field.key).toBe(expectedTag);
+      if (field.type === 'boolean') expect((input as HTMLInputElement).type, field.key).toBe('checkbox');
+      if (field.type === 'integer' || field.type === 'number') {
+        expect((input as HTMLInputElement).type, field.key).toBe('number');
+        if (field.min !== undefined) expect((input as HTMLInputElement).min, field.key).toBe(String(field.min));
+        if (field.max !== undefined) expect((input as HTMLInputElement).max, field.key).toBe(String(field.max));
+      }
+      // Each field shows its documentation.
+      expect(input.closest('.cfg-field')!.textContent, field.key).toContain(field.doc);
+    }
+    const activation = screen.getByLabelText<HTMLSelectElement>('activation');
+    expect([...activation.options].map((option) => option.value)).toEqual(['', 'relu', 'tanh', 'sigmoid', 'elu', 'selu']);
+  });
+
+  it('shows set values, inherited values with their origin as placeholders, and origin badges', async () => {
+    await renderForm();
+    const epochs = screen.getByLabelText<HTMLInputElement>('epochs');
+    expect(epochs.value).toBe('40');
+    expect(epochs.closest('.cfg-field')!.querySelector('.cfg-origin')!.textContent).toBe('config.toml:2');
+    expect(screen.getByLabelText<HTMLInputElement>('hidden_units').value).toBe('32, 8');
+    const batch = screen.getByLabelText<HTMLInputElement>('batch_size');
+    expect(batch.value).toBe('');
+    expect(batch.placeholder).toBe('8 (default-config.toml:2)');
+    expect(batch.closest('.cfg-field')!.querySelector('.cfg-origin')!.textContent).toBe('default-config.toml:2');
+    expect(screen.getByLabelText<HTMLInputElement>('seed').placeholder).toBe('42 (default)');
+  });
+
+  it('sends typed values, clears to inherit, toggles booleans and resets keys the text sets', async () => {
+    const { onEdit } = await renderForm();
+    await userEvent.type(screen.getByLabelText('learning_rate'), '0.003{Enter}');
+    expect(onEdit).toHaveBeenLastCalledWith('training.learning_rate', 0.003);
+    await userEvent.clear(screen.getByLabelText('hidden_units'));
+    await userEvent.tab();
+    expect(onEdit).toHaveBeenLastCalledWith('model.hidden_units', null);
+    await userEvent.click(screen.getByLabelText('standardize'));
+    expect(onEdit).toHaveBeenLastCalledWith('data.standardize', false);
+    const epochsField = screen.getByLabelText('epochs').closest('.cfg-field') as HTMLElement;
+    await userEvent.click(within(epochsField).getByRole('button', { name: 'Reset' }));
+    expect(onEdit).toHaveBeenLastCalledWith('training.epochs', null);
+  });
+
+  it("shows the text's validation issue under its field", async () => {
+    const bridge = makeBridge();
+    const result = await bridge.validate('[model]\ndropout = 1.5\n');
+    render(<ConfigForm schema={bridge.schema} values={result.values} resolved={result.resolved} inherited={result.inherited} issues={result.issues} onEdit={vi.fn()} />);
+    const field = screen.getByLabelText('dropout').closest('.cfg-field') as HTMLElement;
+    expect(within(field).getByRole('alert').textContent).toBe('expected number ≥ 0 and < 1, got float 1.5');
+    expect(screen.getByLabelText('dropout').getAttribute('aria-invalid')).toBe('true');
+  });
+});
+
+describe('ResolvedConfigTable', () => {
+  it('lists every key with value and origin, and filters by key, value or origin', async () => {
+    const bridge = makeBridge({ defaultConfig: '[training]\nbatch_size = 8\n', overrides: ['training.seed=5'] });
+    const result = await bridge.validate(TEXT);
+    render(<ResolvedConfigTable entries={result.resolved} />);
+    const table = screen.getByRole('table', { name: 'Resolved config' });
+    const rows = () => within(table).getAllByRole('row').slice(1);
+    expect(rows()).toHaveLength(bridge.schema.fields.length);
+    const cells = (key: string) => [...within(table).getByText(key).closest('tr')!.children].map((cell) => cell.textContent);
+    expect(cells('model.hidden_units')).toEqual(['model.hidden_units', '[32, 8]', 'config.toml:5']);
+    expect(cells('training.batch_size')).toEqual(['training.batch_size', '8', 'default-config.toml:2']);
+    expect(cells('training.seed')).toEqual(['training.seed', '5', 'override']);
+    expect(cells('runtime.node')).toEqual(['runtime.node', '""', 'default']);
+
+    const filter = screen.getByLabelText('Filter resolved config');
+    await userEvent.type(filter, 'default-config');
+    expect(rows().map((row) => row.children[0]!.textContent)).toEqual(['training.batch_size']);
+    await userEvent.clear(filter);
+    await userEvent.type(filter, 'early_stopping');
+    expect(rows()).toHaveLength(3);
+    expect(screen.getByText('3 of 21')).toBeTruthy();
+    await userEvent.clear(filter);
+    await userEvent.type(filter, 'nothing-like-this');
+    expect(screen.getByText('No key matches “nothing-like-this”.')).toBeTruthy();
+  });
+});
