@@ -10,6 +10,17 @@
  * Runtime dependencies: zod only (bundled into the preload and the renderer). No Node, no Electron.
  */
 import { z } from 'zod';
+import type { ConfigFileDto, ConfigSchemaDto, ValidateResult } from './config.js';
+import { ConfigEditRequest, ConfigReadRequest, ConfigSaveRequest, ConfigValidateRequest } from './config-requests.js';
+import {
+  DatasetPageRequestSchema,
+  DatasetStatsRequestSchema,
+  PreprocessRequestSchema,
+  type DatasetPage,
+  type DatasetStats,
+  type DatasetSummary,
+  type PreprocessOutcome,
+} from './datasets.js';
 import type { RunEvent } from './run-events.js';
 import type { ExperimentSummary, JobInfo, RunDetail, RunMetrics, RunSummary } from './runs.js';
 
@@ -35,6 +46,9 @@ export const dataPathSchema = z
   .max(4096)
   .refine((p) => !p.startsWith('/') && !/^[A-Za-z]:/.test(p) && !p.includes('\\'), 'expected a path relative to the data folder')
   .refine((p) => p.split('/').every((part) => part !== '..'), 'a path may not contain ".."');
+
+/** Chosen by the caller for a long task, to match its progress events and to cancel it. */
+export const taskIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a task id of letters, digits, "_" and "-"');
 
 // ---- Response types -----------------------------------------------------------------------------------
 
@@ -91,6 +105,23 @@ export const CALLS = {
   'jobs:list': call<JobsState>()(noArgs),
   'jobs:set-concurrency': call<JobsState>()(z.strictObject({ concurrency: z.number().int().min(1).max(16) })),
   'shell:reveal': call<null>()(z.strictObject({ path: dataPathSchema })),
+
+  'config:schema': call<ConfigSchemaDto>()(noArgs),
+  'config:read': call<ConfigFileDto>()(ConfigReadRequest),
+  /** Issues and the resolved config (with origins) as if `text` were the experiment's config.toml. */
+  'config:validate': call<ValidateResult>()(ConfigValidateRequest),
+  /** One key changed in the TOML text, comments and layout kept (`value: null` removes the key). */
+  'config:edit': call<string>()(ConfigEditRequest),
+  /** Atomic save; refused (with the issues) while the text is invalid. */
+  'config:save': call<{ file: string }>()(ConfigSaveRequest),
+
+  'datasets:list': call<DatasetSummary[]>()(noArgs),
+  'datasets:page': call<DatasetPage>()(DatasetPageRequestSchema.strict()),
+  'datasets:stats': call<DatasetStats>()(DatasetStatsRequestSchema.strict()),
+  /** Splits a raw dataset; progress comes as `progress` events with this taskId; `tasks:cancel` aborts it. */
+  'datasets:preprocess': call<PreprocessOutcome>()(PreprocessRequestSchema.extend({ taskId: taskIdSchema }).strict()),
+  /** Cancels a long task started with a taskId; it ends with a CANCELLED error and leaves nothing behind. */
+  'tasks:cancel': call<{ cancelled: boolean }>()(z.strictObject({ taskId: taskIdSchema })),
 } as const;
 
 export type CallChannel = keyof typeof CALLS;

@@ -11,6 +11,13 @@ import { toolVersion } from '../version.js';
 import { DEFAULT_EXPERIMENT, exists, paths, workspace, type Workspace } from '../workspace.js';
 import { createDispatcher, type Dispatch, type Handlers } from './dispatch.js';
 import { runDetail, runMetrics } from './run-details.js';
+import { removeConfigValue, setConfigValue } from '../config/edit.js';
+import { readExperimentConfig, saveExperimentConfig, validateConfigText } from '../config/experiment-config.js';
+import { configSchemaDto } from '../config/schema-dto.js';
+import { listDatasets, preparedDatasetSummary, readDatasetPage } from '../datasets/browse.js';
+import { preprocess } from '../datasets/preprocess.js';
+import { datasetStats } from '../datasets/stats.js';
+import { PREPROCESS_DEFAULTS } from '../../shared/datasets.js';
 
 /** What only a desktop shell can do; absent in the browser transport, where such calls are UNSUPPORTED. */
 export interface OsIntegration {
@@ -24,6 +31,11 @@ export interface BackendOptions {
   emit: Emit;
   os?: OsIntegration;
   runManager?: RunManager;
+  /**
+   * How dataset statistics are computed: 'auto' uses danfojs for small files. The desktop app passes
+   * 'stream' (same figures, no tfjs in Electron's process, where native addons are not allowed).
+   */
+  statsEngine?: 'auto' | 'stream';
   onInternalError?: (channel: string, error: unknown) => void;
 }
 
@@ -68,6 +80,18 @@ export function createBackend(options: BackendOptions): Backend {
   let focus = options.focus;
   const ws = (): Workspace => workspace(focus.dataDir);
   const runs = options.runManager ?? new RunManager({ emit: options.emit });
+  /** Long tasks the UI may cancel, by the taskId it chose. */
+  const tasks = new Map<string, AbortController>();
+  const task = async <T>(taskId: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    if (tasks.has(taskId)) throw new ExpmanError('USAGE', `task ${taskId} is already running`, { key: 'taskId' });
+    const controller = new AbortController();
+    tasks.set(taskId, controller);
+    try {
+      return await work(controller.signal);
+    } finally {
+      tasks.delete(taskId);
+    }
+  };
 
   const handlers: Handlers = {
     'app:info': async () => {
@@ -97,6 +121,35 @@ export function createBackend(options: BackendOptions): Backend {
     'runs:stop': async ({ jobId }) => runs.stop(jobId),
     'jobs:list': async () => runs.state(),
     'jobs:set-concurrency': async ({ concurrency }) => runs.setConcurrency(concurrency),
+    'config:schema': async () => configSchemaDto(),
+    'config:read': async ({ experiment }) => readExperimentConfig(ws(), experiment),
+    'config:validate': async ({ experiment, text, overrides }) => validateConfigText(ws(), experiment, text, overrides ?? []),
+    'config:edit': async ({ text, key, value }) => (value === null ? removeConfigValue(text, key) : setConfigValue(text, key, value)),
+    'config:save': async ({ experiment, text }) => saveExperimentConfig(ws(), experiment, text),
+    'datasets:list': async () => listDatasets(ws()),
+    'datasets:page': async ({ name, part, offset, limit }) => readDatasetPage(ws(), name, part, offset, limit),
+    'datasets:stats': async ({ name, part, bins }) => datasetStats(ws(), name, part, { ...(bins !== undefined ? { bins } : {}), engine: options.statsEngine ?? 'auto' }),
+    'datasets:preprocess': async (req) =>
+      task(req.taskId, async (signal) => {
+        const here = ws();
+        const result = await preprocess(here, {
+          dataset: req.source,
+          name: req.name ?? PREPROCESS_DEFAULTS.name,
+          split: req.split,
+          separateSets: req.separateSets,
+          seed: req.seed ?? PREPROCESS_DEFAULTS.seed,
+          ...(req.label !== undefined ? { label: req.label } : {}),
+          ...(req.force !== undefined ? { force: req.force } : {}),
+          onProgress: (p) => options.emit('progress', { taskId: req.taskId, ...p }),
+          signal,
+        });
+        return { dataset: await preparedDatasetSummary(here, result.info.dataset.name), unchanged: result.unchanged };
+      }),
+    'tasks:cancel': async ({ taskId }) => {
+      const controller = tasks.get(taskId);
+      controller?.abort();
+      return { cancelled: controller !== undefined };
+    },
     'shell:reveal': async ({ path }) => {
       if (!options.os) throw new ExpmanError('USAGE', 'revealing files needs the desktop app');
       const abs = insideDataDir(ws(), path);
