@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'DATASET_EXISTS'
   | 'BACKEND_UNAVAILABLE'
   | 'MODEL_MISSING'
-  | 'JUPYTER_MISSING';
+  | 'JUPYTER_MISSING'
+  | 'LOG_MISSING'
+  | 'LOG_PATTERN';
 
 export interface ErrorDetails {
   file?: string;
