@@ -6,6 +6,7 @@ const BENCHES = {
   preprocess: () => import('./preprocess.mjs'),
   'training-overhead': () => import('./training-overhead.mjs'),
   'mlp-backends': () => import('./mlp-backends.mjs'),
+  'ui-logs': () => import('./ui-logs.mjs'),
 };
 
 const USAGE = `usage: node bench/run.mjs [name...] [options]

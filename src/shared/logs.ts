@@ -36,6 +36,8 @@ export const logReadRequestSchema = z.object({
   count: z.number().int().min(0).max(MAX_LOG_READ_LINES),
   /** Only lines of these levels; absent = every line (including lines without a level). */
   levels: z.array(logLevelSchema).optional(),
+  /** Return the last `count` rows instead (`from` is ignored): opening a log at its end takes one read. */
+  tail: z.boolean().optional(),
 });
 export type LogReadRequest = z.infer<typeof logReadRequestSchema>;
 
@@ -51,7 +53,7 @@ export interface LogInfo {
 }
 
 export interface LogWindow extends LogInfo {
-  /** The first row returned, as requested (clamped to `totalRows`). */
+  /** The first row returned: as requested (clamped to `totalRows`), or where the tail starts. */
   from: number;
   lines: LogLine[];
   /** Rows in the view filtered by the request's levels (= totalLines without a filter). */

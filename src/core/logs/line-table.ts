@@ -14,7 +14,8 @@ export class LineTable {
     this.length++;
   }
 
-  private grow(capacity: number): void {
+  /** Replaces the columns with copies of `capacity` entries (the indexer's hot loop writes them directly). */
+  grow(capacity: number): void {
     const starts = new Float64Array(capacity);
     starts.set(this.starts);
     const levels = new Uint8Array(capacity);

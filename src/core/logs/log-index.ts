@@ -133,8 +133,9 @@ export class LogIndex {
     await this.refresh();
     const snap = this.snapshot();
     const view = this.view(snap, request.levels);
-    const from = Math.min(request.from, view.total);
-    const count = Math.min(request.count, MAX_LOG_READ_LINES, view.total - from);
+    const wanted = Math.min(request.count, MAX_LOG_READ_LINES);
+    const from = request.tail ? Math.max(0, view.total - wanted) : Math.min(request.from, view.total);
+    const count = Math.min(wanted, view.total - from);
     const numbers: number[] = [];
     for (let row = from; row < from + count; row++) numbers.push(view.lineAt(row));
     const texts = await this.readTexts(snap, numbers);
@@ -329,15 +330,26 @@ export class LogIndex {
       if (bytesRead < want) size = readPos + bytesRead;
       const chunk = buf.subarray(0, bytesRead);
       let pos = 0;
+      // The hot loop: one memchr per line, columns written in place (a method call per line costs more).
+      let { starts, levels, length } = table;
+      const counts = this.counts;
       for (let nl = chunk.indexOf(0x0a, 0); nl !== -1; nl = chunk.indexOf(0x0a, pos)) {
         const level = lineLevel ?? (parseLevelCode(chunk, pos, nl) || previous);
-        table.push(lineStartPos, level);
-        this.counts[level]!++;
+        if (length === starts.length) {
+          table.length = length;
+          table.grow(length * 2);
+          ({ starts, levels } = table);
+        }
+        starts[length] = lineStartPos;
+        levels[length] = level;
+        length++;
+        counts[level]!++;
         previous = level;
         lineLevel = undefined;
         pos = nl + 1;
         lineStartPos = readPos + pos;
       }
+      table.length = length;
       if (pos < bytesRead && lineLevel === undefined) {
         if (bytesRead - pos < HEADER_BYTES && readPos + bytesRead < size) {
           // Too little of the next line to read its header: read again from its start.

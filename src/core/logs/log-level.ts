@@ -15,7 +15,7 @@ export function codeOfLevel(level: LogLevel): LevelCode {
   return LOG_LEVELS.indexOf(level) + 1;
 }
 
-const LEVEL_BYTES = LOG_LEVELS.map((level) => Buffer.from(level, 'latin1'));
+const LEVEL_BYTES = LOG_LEVELS.map((level) => Uint8Array.from(level, (char) => char.charCodeAt(0)));
 const OPEN = 0x5b; // [
 const CLOSE = 0x5d; // ]
 const SPACE = 0x20;
@@ -25,23 +25,25 @@ const HEADER_SEARCH = 64;
 /**
  * The level named by an electron-log text header at `start` (`[<date>] [<level>]  message`), or
  * NO_LEVEL when the line does not start with one: it then continues the previous entry (a stack trace,
- * a multi-line message). Works on bytes so that indexing a million lines decodes no strings.
+ * a multi-line message). Works on bytes, comparing by hand (Buffer#compare costs more in argument
+ * checks than the comparison), so that indexing a million lines decodes no strings.
  */
-export function parseLevelCode(buf: Buffer, start: number, end: number): LevelCode {
+export function parseLevelCode(buf: Uint8Array, start: number, end: number): LevelCode {
   if (start >= end || buf[start] !== OPEN) return NO_LEVEL;
   const limit = Math.min(end, start + HEADER_SEARCH);
-  for (let i = start + 1; i + 2 < limit; i++) {
-    if (buf[i] !== CLOSE || buf[i + 1] !== SPACE || buf[i + 2] !== OPEN) continue;
-    const nameStart = i + 3;
-    for (let code = 0; code < LEVEL_BYTES.length; code++) {
-      const name = LEVEL_BYTES[code]!;
-      const nameEnd = nameStart + name.length;
-      if (nameEnd < end && buf[nameEnd] === CLOSE && buf.compare(name, 0, name.length, nameStart, nameEnd) === 0) {
-        return code + 1;
-      }
-    }
-    // The first "] [" is where the level must be: anything else there means this is not a header.
-    return NO_LEVEL;
+  let close = start + 1;
+  while (close < limit && buf[close] !== CLOSE) close++;
+  if (close + 3 >= limit || buf[close + 1] !== SPACE || buf[close + 2] !== OPEN) return NO_LEVEL;
+  const nameStart = close + 3;
+  const first = buf[nameStart];
+  // The levels' first letters differ, so the first byte picks the only candidate.
+  for (let code = 0; code < LEVEL_BYTES.length; code++) {
+    const name = LEVEL_BYTES[code]!;
+    if (name[0] !== first) continue;
+    const nameEnd = nameStart + name.length;
+    if (nameEnd >= end || buf[nameEnd] !== CLOSE) return NO_LEVEL;
+    for (let k = 1; k < name.length; k++) if (buf[nameStart + k] !== name[k]) return NO_LEVEL;
+    return code + 1;
   }
   return NO_LEVEL;
 }

@@ -65,6 +65,8 @@ describe('LogIndex', () => {
     expect(middle.lines.map((line) => line.text.slice(-7))).toEqual(['line 20', 'line 21', 'line 22']);
     const past = await index.read({ from: 48, count: 10 });
     expect(past.lines.map((line) => line.n)).toEqual([48, 49]);
+    const tail = await index.read({ from: 0, count: 3, tail: true });
+    expect([tail.from, tail.lines.map((line) => line.n)]).toEqual([47, [47, 48, 49]]);
     const beyond = await index.read({ from: 500, count: 10 });
     expect(beyond.from).toBe(50);
     expect(beyond.lines).toEqual([]);

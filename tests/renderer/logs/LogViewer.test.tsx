@@ -68,6 +68,8 @@ describe('LogViewer', () => {
     const source = new MemoryLogSource(sampleLog(100));
     render(<LogViewer source={source} />);
     await screen.findByText(/message 99$/);
+    // Opening at the end takes one read of the tail.
+    expect(source.reads[0]).toMatchObject({ tail: true });
     const follow = screen.getByRole('button', { name: 'Follow' });
     expect(follow.getAttribute('aria-pressed')).toBe('true');
     expect(viewport().scrollTop).toBe(100 * ROW_HEIGHT - VIEWPORT_PX);

@@ -63,7 +63,7 @@ export class MemoryLogSource implements LogSource {
   async read(request: LogReadRequest): Promise<LogWindow> {
     this.reads.push(request);
     const view = this.view(request.levels);
-    const from = Math.min(request.from, view.length);
+    const from = request.tail ? Math.max(0, view.length - request.count) : Math.min(request.from, view.length);
     return { ...this.info(), from, lines: view.slice(from, from + request.count), totalRows: view.length };
   }
 

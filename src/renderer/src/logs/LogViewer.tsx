@@ -33,12 +33,12 @@ export interface LogViewerProps {
 export function LogViewer({ source, follow = true, label = 'Log' }: LogViewerProps): JSX.Element {
   const [enabled, setEnabled] = useState<ReadonlySet<LogLevel>>(() => new Set(LOG_LEVELS));
   const levels = useMemo(() => (enabled.size === LOG_LEVELS.length ? undefined : LOG_LEVELS.filter((level) => enabled.has(level))), [enabled]);
-  const rows = useLogRows(source, levels);
+  const [following, setFollowing] = useState(follow);
+  const rows = useLogRows(source, levels, following);
   const viewport = useRef<HTMLDivElement>(null);
   const searchInput = useRef<HTMLInputElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [viewportHeight, setViewportHeight] = useState(0);
-  const [following, setFollowing] = useState(follow);
   const [wrap, setWrap] = useState(false);
   const [query, setQuery] = useState<LogQuery>({ pattern: '', regex: false, caseSensitive: false });
   const [selection, setSelection] = useState<{ anchor: number; focus: number }>();

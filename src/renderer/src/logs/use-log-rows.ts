@@ -19,9 +19,12 @@ export interface LogRows {
 
 /**
  * Rows of a LogSource read in blocks of BLOCK_ROWS through a small LRU cache, re-read where the log
- * changed (subscribe). `levels` undefined = every line.
+ * changed (subscribe). `levels` undefined = every line. `atEnd`: start with the tail, not the head.
  */
-export function useLogRows(source: LogSource, levels: readonly LogLevel[] | undefined): LogRows {
+export function useLogRows(source: LogSource, levels: readonly LogLevel[] | undefined, atEnd: boolean): LogRows {
+  /** Whether a (re)start reads the end of the log first (the viewer is following). */
+  const startAtEnd = useRef(atEnd);
+  startAtEnd.current = atEnd;
   const cache = useRef(new BlockCache());
   const inflight = useRef(new Set<number>());
   /** Bumped when the source or filter changes: answers to older requests are dropped. */
@@ -34,21 +37,27 @@ export function useLogRows(source: LogSource, levels: readonly LogLevel[] | unde
   const [, setVersion] = useState(0);
   const levelsKey = levels ? levels.join(',') : '*';
 
-  const fetchBlock = useCallback(
-    (index: number) => {
-      if (inflight.current.has(index)) return;
-      inflight.current.add(index);
+  /** Reads rows and caches every block the answer covers whole (or up to the end of the log). */
+  const fetchRows = useCallback(
+    (key: number, request: { from: number; count: number; tail?: boolean }) => {
+      if (inflight.current.has(key)) return;
+      inflight.current.add(key);
       const asked = epoch.current;
       source
-        .read({ from: index * BLOCK_ROWS, count: BLOCK_ROWS, ...(levels ? { levels: [...levels] } : {}) })
+        .read({ ...request, ...(levels ? { levels: [...levels] } : {}) })
         .then((window) => {
           if (asked !== epoch.current) return;
-          inflight.current.delete(index);
+          inflight.current.delete(key);
           if (generation.current !== undefined && window.generation !== generation.current) cache.current.clear();
           generation.current = window.generation;
-          const last = window.lines[window.lines.length - 1];
-          const final = window.lines.length === BLOCK_ROWS && !(last && last.n === window.totalLines - 1 && !window.complete);
-          if (window.from === index * BLOCK_ROWS) cache.current.set(index, { lines: window.lines, final });
+          const end = window.from + window.lines.length;
+          for (let b = Math.ceil(window.from / BLOCK_ROWS); b * BLOCK_ROWS < end; b++) {
+            const lines = window.lines.slice(b * BLOCK_ROWS - window.from, (b + 1) * BLOCK_ROWS - window.from);
+            if (lines.length < BLOCK_ROWS && b * BLOCK_ROWS + lines.length < window.totalRows) break;
+            const last = lines[lines.length - 1];
+            const final = lines.length === BLOCK_ROWS && !(last && last.n === window.totalLines - 1 && !window.complete);
+            cache.current.set(b, { lines, final });
+          }
           setTotalRows(window.totalRows);
           setInfo(window);
           setError(undefined);
@@ -57,7 +66,7 @@ export function useLogRows(source: LogSource, levels: readonly LogLevel[] | unde
         })
         .catch((reason: unknown) => {
           if (asked !== epoch.current) return;
-          inflight.current.delete(index);
+          inflight.current.delete(key);
           setError(reason instanceof Error ? reason.message : String(reason));
           setLoaded(true);
         });
@@ -65,6 +74,9 @@ export function useLogRows(source: LogSource, levels: readonly LogLevel[] | unde
     // levelsKey stands for the content of levels (a new array with the same levels is the same filter).
     [source, levelsKey],
   );
+  const fetchBlock = useCallback((index: number) => fetchRows(index, { from: index * BLOCK_ROWS, count: BLOCK_ROWS }), [fetchRows]);
+  /** The last two blocks' worth of rows in one read (key -1 while in flight). */
+  const fetchTail = useCallback(() => fetchRows(-1, { from: 0, count: 2 * BLOCK_ROWS, tail: true }), [fetchRows]);
 
   // A new source or filter: start over from the first block.
   useEffect(() => {
@@ -74,8 +86,9 @@ export function useLogRows(source: LogSource, levels: readonly LogLevel[] | unde
     generation.current = undefined;
     setTotalRows(0);
     setLoaded(false);
-    fetchBlock(0);
-  }, [fetchBlock]);
+    if (startAtEnd.current) fetchTail();
+    else fetchBlock(0);
+  }, [fetchBlock, fetchTail]);
 
   const totalRef = useRef(totalRows);
   totalRef.current = totalRows;
