@@ -103,6 +103,26 @@ describe('LogIndex', () => {
     expect(await index.refresh()).toBe(false);
   });
 
+  test('follow() reports growth to its listener until stopped', async () => {
+    const file = logFile(entry('info', 'one'));
+    const index = await LogIndex.open(file);
+    const seen: number[] = [];
+    let notified!: () => void;
+    const grown = new Promise<void>((resolve) => (notified = resolve));
+    const stop = index.follow(
+      (info) => {
+        seen.push(info.totalLines);
+        notified();
+      },
+      { intervalMs: 10 },
+    );
+    appendFileSync(file, entry('warn', 'two'));
+    await grown;
+    stop();
+    expect(seen).toEqual([2]);
+    expect(index.info().levelCounts.warn).toBe(1);
+  });
+
   test('truncation and replacement reset the index and bump the generation', async () => {
     const file = logFile(entry('info', 'a') + entry('info', 'b') + entry('info', 'c'));
     const index = await LogIndex.open(file);
