@@ -44,6 +44,20 @@ function watchFirstScreen(): void {
   requestAnimationFrame(check);
 }
 
+/** A log generated in the page itself: the floor of the first screen (page load and React render, no
+ * server round trip, no index). */
+function inPageSource(lines: number): LogSource {
+  const all = Array.from({ length: lines }, (_, n) => ({ n, text: `[2026-11-26 05:00:00.000] [info]  line ${n}`, level: 'info' as const }));
+  const info = { totalLines: lines, fileSize: 0, generation: 0, complete: true, levelCounts: { error: 0, warn: 0, info: lines, verbose: 0, debug: 0, silly: 0 } };
+  return {
+    read: async ({ from, count, tail }) => {
+      const start = tail ? Math.max(0, lines - count) : Math.min(from, lines);
+      return { ...info, from: start, lines: all.slice(start, start + count), totalRows: lines };
+    },
+    search: async () => ({ matches: [], rows: [], truncated: false, searchedLines: lines, generation: 0 }),
+  };
+}
+
 const params = new URLSearchParams(location.search);
 const root = createRoot(document.getElementById('root')!);
 if (params.has('naive')) {
@@ -63,7 +77,7 @@ if (params.has('naive')) {
       <div className="bench-shell">
         <aside className="bench-sidebar">Experiment Manager · run.log</aside>
         <main className="bench-main">
-          <LogViewer source={source} follow={params.get('follow') !== '0'} label="run.log" />
+          <LogViewer source={params.has('inpage') ? inPageSource(1000) : source} follow={params.get('follow') !== '0'} label="run.log" />
         </main>
       </div>
     </StrictMode>,

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent, type MouseEvent } from 'react';
 import { LOG_LEVELS, type LogLevel, type LogLine, type LogSource } from '../../../shared/logs';
+import { BLOCK_ROWS } from './block-cache';
 import { HighlightedText } from './HighlightedText';
 import { contentHeight, firstRowAt, isAtBottom, maxScrollTop, scrollTopFor, type Geometry } from './scroll-geometry';
 import { useLogRows } from './use-log-rows';
@@ -10,6 +11,8 @@ import './logs.css';
 export const ROW_HEIGHT = 18;
 /** Rows rendered above and below the viewport so fast scrolling does not show gaps. */
 const OVERSCAN = 12;
+/** Rows read ahead of the rendered ones in both directions. */
+const PREFETCH_ROWS = BLOCK_ROWS / 2;
 /** Most lines one copy puts on the clipboard. */
 export const MAX_COPY_LINES = 50_000;
 
@@ -103,8 +106,9 @@ export function LogViewer({ source, follow = true, label = 'Log' }: LogViewerPro
     end = Math.min(rows.totalRows, Math.ceil(first) + visibleCount + OVERSCAN);
     windowTop = scrollTop - (first - start) * ROW_HEIGHT;
   }
+  // Read ahead half a block each way, so scrolling reaches rows that are already here.
   const { ensure } = rows;
-  useEffect(() => ensure(start, end), [ensure, start, end]);
+  useEffect(() => ensure(Math.max(0, start - PREFETCH_ROWS), end + PREFETCH_ROWS), [ensure, start, end]);
 
   const currentMatchLine = search.result && search.current >= 0 ? search.result.matches[search.current] : undefined;
   const selected = selection ? { from: Math.min(selection.anchor, selection.focus), to: Math.max(selection.anchor, selection.focus) } : undefined;

@@ -112,6 +112,7 @@ export function useLogRows(source: LogSource, levels: readonly LogLevel[] | unde
 
   const ensure = useCallback(
     (start: number, end: number) => {
+      end = Math.min(end, totalRef.current);
       if (end <= start) return;
       for (let b = Math.floor(start / BLOCK_ROWS); b <= Math.floor((end - 1) / BLOCK_ROWS); b++) {
         if (!cache.current.has(b)) fetchBlock(b);
