@@ -202,7 +202,7 @@ export class LogIndex {
       let rows = matches;
       if (mask !== NO_FILTER) {
         const filter = this.filterRows(snap.table, snap.complete, mask);
-        rows = matches.map((n) => (n < snap.complete ? filter.lowerBound(n) : filter.length));
+        rows = matches.map((n) => filter.lowerBound(n)); // the tail's row: after every complete line that passes
       }
       return { matches, rows, truncated, searchedLines: snap.complete + (hasTail ? 1 : 0), generation: snap.generation };
     } finally {
