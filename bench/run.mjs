@@ -8,6 +8,7 @@ const BENCHES = {
   'mlp-backends': () => import('./mlp-backends.mjs'),
   'ui-charts': () => import('./ui-charts.mjs'),
   'dataset-browse': () => import('./dataset-browse.mjs'),
+  'ui-logs': () => import('./ui-logs.mjs'),
 };
 
 const USAGE = `usage: node bench/run.mjs [name...] [options]

@@ -18,7 +18,9 @@ export type ErrorCode =
   | 'BACKEND_UNAVAILABLE'
   | 'MODEL_MISSING'
   | 'JUPYTER_MISSING'
-  | 'CANCELLED';
+  | 'CANCELLED'
+  | 'LOG_MISSING'
+  | 'LOG_PATTERN';
 
 export interface ErrorDetails {
   file?: string;
