@@ -21,6 +21,7 @@ import {
   type DatasetSummary,
   type PreprocessOutcome,
 } from './datasets.js';
+import { logReadRequestSchema, logSearchRequestSchema, type LogInfo, type LogSearchResult, type LogWindow } from './logs.js';
 import type { RunEvent } from './run-events.js';
 import type { ExperimentSummary, JobInfo, RunDetail, RunMetrics, RunSummary } from './runs.js';
 
@@ -106,6 +107,13 @@ export const CALLS = {
   'jobs:set-concurrency': call<JobsState>()(z.strictObject({ concurrency: z.number().int().min(1).max(16) })),
   'shell:reveal': call<null>()(z.strictObject({ path: dataPathSchema })),
 
+  /** A window of a run's logs/run.log (level-filtered rows, or the tail). */
+  'logs:read': call<LogWindow>()(z.strictObject({ experiment: nameSchema, model: nameSchema, request: logReadRequestSchema.strict() })),
+  'logs:search': call<LogSearchResult>()(z.strictObject({ experiment: nameSchema, model: nameSchema, request: logSearchRequestSchema.strict() })),
+  /** Follow a run's log: `logs:changed` events (at most 4 a second) until as many `logs:unwatch` calls. */
+  'logs:watch': call<null>()(runRefSchema),
+  'logs:unwatch': call<null>()(runRefSchema),
+
   'config:schema': call<ConfigSchemaDto>()(noArgs),
   'config:read': call<ConfigFileDto>()(ConfigReadRequest),
   /** Issues and the resolved config (with origins) as if `text` were the experiment's config.toml. */
@@ -177,6 +185,8 @@ export interface EventPayloads {
   'log:lines': LogLinesBatch;
   'jobs:changed': JobsState;
   'runs:exited': JobExit;
+  /** A followed run log grew, was truncated or replaced. */
+  'logs:changed': { experiment: string; model: string; info: LogInfo };
   progress: TaskProgress;
   /** The desktop app opened another folder, or was asked to focus an experiment or model. */
   'workspace:changed': WorkspaceFocus;
@@ -188,6 +198,7 @@ const EVENT_TABLE: { readonly [E in EventChannel]: true } = {
   'log:lines': true,
   'jobs:changed': true,
   'runs:exited': true,
+  'logs:changed': true,
   progress: true,
   'workspace:changed': true,
 };

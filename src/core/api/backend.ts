@@ -8,7 +8,7 @@ import { RunManager, type Emit } from '../jobs/run-manager.js';
 import { listExperiments, listRuns } from '../training/run-store.js';
 import { resolveWorkerRuntime } from '../training/worker-runtime.js';
 import { toolVersion } from '../version.js';
-import { DEFAULT_EXPERIMENT, exists, paths, workspace, type Workspace } from '../workspace.js';
+import { DEFAULT_EXPERIMENT, exists, paths, runFiles, workspace, type Workspace } from '../workspace.js';
 import { createDispatcher, type Dispatch, type Handlers } from './dispatch.js';
 import { runDetail, runMetrics } from './run-details.js';
 import { removeConfigValue, setConfigValue } from '../config/edit.js';
@@ -18,6 +18,7 @@ import { listDatasets, preparedDatasetSummary, readDatasetPage } from '../datase
 import { preprocess } from '../datasets/preprocess.js';
 import { datasetStats } from '../datasets/stats.js';
 import { PREPROCESS_DEFAULTS } from '../../shared/datasets.js';
+import { LogRegistry } from '../logs/log-registry.js';
 
 /** What only a desktop shell can do; absent in the browser transport, where such calls are UNSUPPORTED. */
 export interface OsIntegration {
@@ -80,6 +81,10 @@ export function createBackend(options: BackendOptions): Backend {
   let focus = options.focus;
   const ws = (): Workspace => workspace(focus.dataDir);
   const runs = options.runManager ?? new RunManager({ emit: options.emit });
+  const logs = new LogRegistry();
+  const logFile = (experiment: string, model: string): string => runFiles.runLog(paths.modelDir(ws(), experiment, model));
+  /** Followed run logs: reference counts, so two views of one run share one watcher. */
+  const follows = new Map<string, { count: number; stop: () => void }>();
   /** Long tasks the UI may cancel, by the taskId it chose. */
   const tasks = new Map<string, AbortController>();
   const task = async <T>(taskId: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
@@ -121,6 +126,27 @@ export function createBackend(options: BackendOptions): Backend {
     'runs:stop': async ({ jobId }) => runs.stop(jobId),
     'jobs:list': async () => runs.state(),
     'jobs:set-concurrency': async ({ concurrency }) => runs.setConcurrency(concurrency),
+    'logs:read': async ({ experiment, model, request }) => logs.read(logFile(experiment, model), request),
+    'logs:search': async ({ experiment, model, request }) => logs.search(logFile(experiment, model), request),
+    'logs:watch': async ({ experiment, model }) => {
+      const key = `${ws().root}\0${experiment}\0${model}`;
+      const follow = follows.get(key);
+      if (follow) follow.count++;
+      else {
+        const stop = logs.watch(logFile(experiment, model), (info) => options.emit('logs:changed', { experiment, model, info }));
+        follows.set(key, { count: 1, stop });
+      }
+      return null;
+    },
+    'logs:unwatch': async ({ experiment, model }) => {
+      const key = `${ws().root}\0${experiment}\0${model}`;
+      const follow = follows.get(key);
+      if (follow && --follow.count === 0) {
+        follow.stop();
+        follows.delete(key);
+      }
+      return null;
+    },
     'config:schema': async () => configSchemaDto(),
     'config:read': async ({ experiment }) => readExperimentConfig(ws(), experiment),
     'config:validate': async ({ experiment, text, overrides }) => validateConfigText(ws(), experiment, text, overrides ?? []),
