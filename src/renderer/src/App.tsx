@@ -6,12 +6,18 @@ import { routeHref, useRoute, type Route } from './state/route';
 import { useWorkspace, WorkspaceProvider } from './state/workspace';
 import { RunView } from './runs/RunView';
 import { CompareView } from './views/CompareView';
+import { DatasetsView } from './views/DatasetsView';
+import { ExperimentView } from './views/ExperimentView';
 import { HomeView } from './views/HomeView';
 
 function View({ route }: { route: Route }): JSX.Element {
   switch (route.view) {
     case 'run':
       return <RunView key={`${route.experiment}/${route.model}`} experiment={route.experiment} model={route.model} tab={route.tab} />;
+    case 'experiment':
+      return <ExperimentView key={route.experiment} experiment={route.experiment} />;
+    case 'datasets':
+      return <DatasetsView />;
     case 'compare':
       return <CompareView runs={route.runs} />;
     default:

@@ -6,6 +6,7 @@ import { navigate, routeHref } from '../state/route';
 import { useAsync } from '../state/use-async';
 import { useWorkspace } from '../state/workspace';
 import { RunCharts } from './RunCharts';
+import { RunLog } from './RunLog';
 import { RunResults } from './RunResults';
 import { useRunMetrics } from './use-run-metrics';
 
@@ -152,6 +153,7 @@ export function RunView({ experiment, model, tab = 'charts' }: { experiment: str
       </nav>
       {metrics.error && <div className="error-box">{metrics.error.message}</div>}
       {tab === 'charts' && <RunCharts store={metrics.store} version={metrics.version} />}
+      {tab === 'logs' && (detail.data ? <RunLog experiment={experiment} model={model} /> : <div className="panel empty">The log appears when the run starts.</div>)}
       {tab === 'config' && (detail.data ? <ConfigPanel detail={detail.data} /> : <div className="panel empty">{detail.error?.message ?? 'Loading…'}</div>)}
       {tab === 'results' &&
         (detail.data?.results ? (

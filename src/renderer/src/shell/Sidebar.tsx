@@ -1,6 +1,6 @@
 import { useMemo, useState, type JSX } from 'react';
 import type { JobInfo, RunSummary } from '../../../shared/runs';
-import { routeHref, type Route } from '../state/route';
+import { navigate, routeHref, type Route } from '../state/route';
 import { useWorkspace } from '../state/workspace';
 import { StatusBadge } from './StatusBadge';
 
@@ -20,6 +20,13 @@ interface RunRow {
 export function Sidebar({ route }: { route: Route }): JSX.Element {
   const { experiments, experimentsError, jobs } = useWorkspace();
   const [filter, setFilter] = useState('');
+  const [newName, setNewName] = useState<string | null>(null);
+  const nameOk = newName !== null && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(newName) && !newName.includes('..');
+  const createExperiment = (): void => {
+    if (!nameOk) return;
+    navigate({ view: 'experiment', experiment: newName });
+    setNewName(null);
+  };
 
   const tree = useMemo(() => {
     const needle = filter.trim().toLowerCase();
@@ -65,7 +72,33 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
         <div className="sidebar-heading">
           <span>Experiments</span>
           <span className="spacer" />
+          <button type="button" className="btn small" title="New experiment" aria-label="New experiment" onClick={() => setNewName('')}>
+            +
+          </button>
         </div>
+        {newName !== null && (
+          <form
+            className="new-experiment"
+            onSubmit={(e) => {
+              e.preventDefault();
+              createExperiment();
+            }}
+          >
+            <input
+              type="text"
+              autoFocus
+              placeholder="experiment name"
+              aria-label="New experiment name"
+              aria-invalid={newName !== '' && !nameOk}
+              value={newName}
+              onChange={(e) => setNewName(e.target.value)}
+              onKeyDown={(e) => e.key === 'Escape' && setNewName(null)}
+            />
+            <button type="submit" className="btn small" disabled={!nameOk}>
+              Create
+            </button>
+          </form>
+        )}
         {experimentsError && <div className="error-box">{experimentsError.message}</div>}
         {!experiments && !experimentsError && <div className="empty">Loading…</div>}
         {tree.map((exp) => (

@@ -1,0 +1,31 @@
+import { useMemo, type JSX } from 'react';
+import type { LogSource } from '../../../shared/logs';
+import { useApi } from '../api/context';
+import { LogViewer } from '../logs/LogViewer';
+
+/** A run's logs/run.log in the log viewer, followed live through logs:watch / logs:changed. */
+export function RunLog({ experiment, model }: { experiment: string; model: string }): JSX.Element {
+  const api = useApi();
+  const source = useMemo<LogSource>(
+    () => ({
+      read: (request) => api.logsRead({ experiment, model, request }),
+      search: (request) => api.logsSearch({ experiment, model, request }),
+      subscribe: (listener) => {
+        const off = api.onLogsChanged((change) => {
+          if (change.experiment === experiment && change.model === model) listener(change.info);
+        });
+        void api.logsWatch({ experiment, model });
+        return () => {
+          off();
+          void api.logsUnwatch({ experiment, model });
+        };
+      },
+    }),
+    [api, experiment, model],
+  );
+  return (
+    <div className="log-pane" data-testid="run-log">
+      <LogViewer source={source} label={`Log of ${experiment}/${model}`} />
+    </div>
+  );
+}

@@ -1,0 +1,177 @@
+import { useState, type JSX } from 'react';
+import type { ConfigValue } from '../../../shared/config';
+import { useApi } from '../api/context';
+import { ConfigEditor } from '../config/ConfigEditor';
+import { StatusBadge } from '../shell/StatusBadge';
+import { navigate, routeHref } from '../state/route';
+import { useAsync } from '../state/use-async';
+import { useWorkspace } from '../state/workspace';
+
+const fmt = (v: number | undefined): string => (v === undefined ? '–' : v.toFixed(4));
+
+/** Parses the launcher's overrides box: one `key=value` per line; blank lines and # comments ignored. */
+export function parseOverrideLines(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+/** Runs of this experiment with their state, and jobs waiting in the queue. */
+function ExperimentRuns({ experiment }: { experiment: string }): JSX.Element {
+  const api = useApi();
+  const { experiments, jobs } = useWorkspace();
+  const runs = experiments?.find((e) => e.name === experiment)?.runs ?? [];
+  const queued = jobs.jobs.filter((j) => j.run.experiment === experiment && j.state === 'queued');
+  const running = new Map(jobs.jobs.filter((j) => j.run.experiment === experiment && j.state === 'running').map((j) => [j.run.model, j]));
+  if (runs.length === 0 && queued.length === 0) return <p className="muted">No runs yet.</p>;
+  return (
+    <table className="data" data-testid="experiment-runs">
+      <thead>
+        <tr>
+          <th>Run</th>
+          <th>Status</th>
+          <th className="num">Epoch</th>
+          <th className="num">Best val loss</th>
+          <th className="num">Best val acc</th>
+          <th />
+        </tr>
+      </thead>
+      <tbody>
+        {runs.map((run) => {
+          const job = running.get(run.model);
+          return (
+            <tr key={run.model}>
+              <td>
+                <a href={routeHref({ view: 'run', experiment, model: run.model })}>{run.model}</a>
+              </td>
+              <td>
+                <StatusBadge status={job ? 'running' : run.status} epoch={run.epoch} epochs={run.epochs} />
+              </td>
+              <td className="num">
+                {run.epoch}/{run.epochs}
+              </td>
+              <td className="num">{fmt(run.best?.val_loss)}</td>
+              <td className="num">{fmt(run.best?.val_accuracy)}</td>
+              <td>
+                {job && (
+                  <button type="button" className="btn small danger" onClick={() => void api.runsStop({ jobId: job.id })}>
+                    Stop
+                  </button>
+                )}
+              </td>
+            </tr>
+          );
+        })}
+        {queued.map((job) => (
+          <tr key={job.id}>
+            <td>{job.run.model}</td>
+            <td>
+              <StatusBadge status="queued" />
+            </td>
+            <td colSpan={3} className="muted">
+              waiting for a free slot
+            </td>
+            <td>
+              <button type="button" className="btn small danger" onClick={() => void api.runsStop({ jobId: job.id })}>
+                Remove
+              </button>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** An experiment: its config.toml in the editor (text or form), the run launcher and queue, its runs. */
+export function ExperimentView({ experiment }: { experiment: string }): JSX.Element {
+  const api = useApi();
+  const { jobs } = useWorkspace();
+  const schema = useAsync(() => api.configSchema({}), [api]);
+  const file = useAsync(() => api.configRead({ experiment }), [api, experiment]);
+  const [dirty, setDirty] = useState(false);
+  const [overrides, setOverrides] = useState('');
+  const [model, setModel] = useState('');
+  const [starting, setStarting] = useState(false);
+  const [launchError, setLaunchError] = useState<string>();
+
+  const start = (): void => {
+    setStarting(true);
+    setLaunchError(undefined);
+    api
+      .runsStart({ experiment, overrides: parseOverrideLines(overrides), ...(model.trim() ? { model: model.trim() } : {}) })
+      .then((job) => {
+        setModel('');
+        navigate({ view: 'run', experiment, model: job.run.model });
+      })
+      .catch((e: unknown) => setLaunchError(e instanceof Error ? e.message : String(e)))
+      .finally(() => setStarting(false));
+  };
+
+  return (
+    <section className="view" aria-label={`Experiment ${experiment}`}>
+      <div className="view-head">
+        <h1>{experiment}</h1>
+        <span className="muted">experiments/{experiment}/config.toml</span>
+      </div>
+      {(schema.error ?? file.error) && <div className="error-box">{(schema.error ?? file.error)!.message}</div>}
+      {schema.data && file.data && (
+        <ConfigEditor
+          key={`${experiment}:${file.data.text}`}
+          schema={schema.data}
+          text={file.data.text}
+          title={file.data.exists ? 'config.toml' : 'config.toml (new: saving creates it)'}
+          file={file.data.file}
+          validate={(text) => api.configValidate({ experiment, text, overrides: parseOverrideLines(overrides) })}
+          edit={(text: string, key: string, value: ConfigValue | null) => api.configEdit({ text, key, value })}
+          save={async (text) => {
+            await api.configSave({ experiment, text });
+          }}
+          onSaved={() => {
+            setDirty(false);
+          }}
+          onDirtyChange={setDirty}
+        />
+      )}
+      <div className="panel launcher" data-testid="launcher">
+        <h2>Start a run</h2>
+        <div className="launcher-grid">
+          <label>
+            <span>Overrides (one <code>key=value</code> per line, like <code>--set</code>)</span>
+            <textarea rows={3} spellCheck={false} placeholder={'training.epochs=50\nmodel.hidden_units=[32, 16]'} value={overrides} onChange={(e) => setOverrides(e.target.value)} aria-label="Overrides" />
+          </label>
+          <label>
+            <span>Run name (optional)</span>
+            <input type="text" placeholder="run-<date>-<time>" value={model} onChange={(e) => setModel(e.target.value)} aria-label="Run name" />
+          </label>
+          <label>
+            <span>Runs at a time</span>
+            <select value={jobs.concurrency} onChange={(e) => void api.jobsSetConcurrency({ concurrency: Number(e.target.value) })} aria-label="Runs at a time">
+              {[1, 2, 3, 4, 6, 8].map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        <div className="launcher-actions">
+          <button type="button" className="btn primary" disabled={starting || dirty} onClick={start}>
+            {starting ? 'Starting…' : 'Start run'}
+          </button>
+          {dirty && <span className="muted">Save the config first: runs train from the saved config.toml.</span>}
+        </div>
+        {launchError && (
+          <div className="error-box" role="alert">
+            {launchError}
+          </div>
+        )}
+      </div>
+      <div className="panel">
+        <h2>Runs</h2>
+        <ExperimentRuns experiment={experiment} />
+      </div>
+    </section>
+  );
+}
