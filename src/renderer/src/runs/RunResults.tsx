@@ -61,7 +61,7 @@ export function RunResults({ results }: { results: TestResultsDto }): JSX.Elemen
         <table className="confusion" aria-label="Confusion matrix (rows: actual, columns: predicted)">
           <thead>
             <tr>
-              <th className="muted">actual ＼ predicted</th>
+              <th className="muted">actual ↓ · predicted →</th>
               {results.classes.map((c) => (
                 <th key={c}>{c}</th>
               ))}

@@ -88,7 +88,6 @@ export function CompareView({ runs }: { runs: RunRef[] }): JSX.Element {
             ))}
           </div>
           <div className="panel">
-            <h2>Metrics</h2>
             <FinalMetricsTable runs={metricRows} />
           </div>
           <div className="panel" data-testid="config-diff">
