@@ -143,6 +143,8 @@ function start(initialFolder: string | undefined): void {
   backend = createBackend({
     focus: { dataDir: resolveDataDir(undefined) },
     transport: 'electron',
+    // danfojs would load tfjs into Electron's process, where native addons are not allowed.
+    statsEngine: 'stream',
     emit: <E extends keyof EventPayloads>(channel: E, payload: EventPayloads[E]) =>
       broadcast(BrowserWindow.getAllWindows().map((w) => w.webContents), channel, payload),
     os: { reveal: async (path) => shell.showItemInFolder(path) },

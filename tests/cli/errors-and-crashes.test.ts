@@ -110,7 +110,8 @@ describe('a crashed training process', () => {
     const dir = join(data, 'experiments/default/models/crashed');
     const listed = jsonLines<{ runs: Array<{ model: string; status: string }> }>(expman(['list', '--data', data, '--json']).stdout)[0]!;
     expect(listed.runs.find((r) => r.model === 'crashed')?.status).toBe('failed');
-    expect(readFileSync(join(dir, 'logs/run.log'), 'utf8')).toMatch(/epoch 5\/12 loss=/);
+    // Killed as soon as epoch 5's event was printed: its log line may or may not have been written yet.
+    expect(readFileSync(join(dir, 'logs/run.log'), 'utf8')).toMatch(/epoch 4\/12 loss=/);
     expect(readFileSync(join(dir, 'logs/metrics.jsonl'), 'utf8')).toContain('"epoch":5,');
     const complete = readdirSync(join(dir, 'checkpoints')).filter((n) => !n.startsWith('.'));
     expect(complete.length).toBeGreaterThan(0);
