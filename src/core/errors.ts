@@ -17,7 +17,15 @@ export type ErrorCode =
   | 'DATASET_EXISTS'
   | 'BACKEND_UNAVAILABLE'
   | 'MODEL_MISSING'
-  | 'JUPYTER_MISSING';
+  | 'JUPYTER_MISSING'
+  | 'ARCHIVE_INVALID'
+  | 'ARCHIVE_UNSAFE'
+  | 'ARCHIVE_CONFLICT'
+  | 'CANCELLED'
+  | 'RSYNC_MISSING'
+  | 'SYNC_UNREACHABLE'
+  | 'SYNC_PERMISSION'
+  | 'SYNC_FAILED';
 
 export interface ErrorDetails {
   file?: string;
