@@ -6,7 +6,7 @@ import type { ProgressListener } from '../progress.js';
 import { cancelledError } from './cancel.js';
 
 export interface ArchiveEntry {
-  /** The path exactly as stored (a directory without its trailing '/'). */
+  /** The path as stored, without a leading "./" or a directory's trailing '/'. */
   path: string;
   /** node-tar's type name: File, OldFile, Directory, SymbolicLink, Link, CharacterDevice, … */
   type: string;
@@ -51,7 +51,8 @@ export async function readArchive(
     const parser = new Parser({
       strict: true,
       onReadEntry: (entry: ReadEntry) => {
-        const path = entry.path.replace(/\/+$/, '');
+        // GNU tar -C dir . stores "./x": the same entry as "x".
+        const path = entry.path.replace(/^(\.\/+)+/, '').replace(/\/+$/, '');
         current = path;
         const info: ArchiveEntry = { path, type: entry.type, size: entry.size, mode: entry.mode ?? 0, mtime: entry.mtime, linkpath: entry.linkpath };
         try {
