@@ -6,7 +6,7 @@ import { TEMP_PREFIX } from '../fs/atomic.js';
 import { ExpmanError } from '../errors.js';
 import type { ProgressListener } from '../progress.js';
 import { baseProvenance } from '../provenance.js';
-import { cancelledError, throwIfCancelled } from './cancel.js';
+import { cancelledError, throwIfCancelled } from '../cancel.js';
 import { findLiveRuns } from './live-runs.js';
 import { MANIFEST_FORMAT, MANIFEST_NAME, serializeManifest, type LiveRun, type Manifest, type ManifestFile, type SkippedEntry } from './manifest.js';
 import { ParallelGzipWriter, type ParallelGzipOptions } from './parallel-gzip.js';

@@ -3,7 +3,7 @@ import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { ExpmanError } from '../errors.js';
 import type { ProgressListener } from '../progress.js';
-import { cancelledError } from './cancel.js';
+import { cancelledError } from '../cancel.js';
 
 export interface ArchiveEntry {
   /** The path as stored, without a leading "./" or a directory's trailing '/'. */
@@ -99,6 +99,6 @@ export async function readArchive(
       options.onProgress?.({ phase, done: total, total, unit: 'bytes' });
       Promise.all(pending).then(() => resolvePromise(), fail);
     });
-    input.pipe(gunzip).pipe(parser as unknown as NodeJS.WritableStream);
+    input.pipe(gunzip).pipe(parser);
   });
 }

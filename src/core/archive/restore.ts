@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { TEMP_PREFIX } from '../fs/atomic.js';
 import { ExpmanError } from '../errors.js';
 import type { ProgressListener } from '../progress.js';
-import { cancelledError, throwIfCancelled } from './cancel.js';
+import { cancelledError, throwIfCancelled } from '../cancel.js';
 import { entryProblems, FILE_TYPES } from './entry-safety.js';
 import { MANIFEST_NAME, type Manifest } from './manifest.js';
 import { readArchive, type ArchiveEntry } from './read-archive.js';

@@ -48,7 +48,7 @@ describe('archive verify', () => {
     const tar = gunzipSync(readFileSync(out));
     const at = tar.indexOf('a,b,label\n1,2,c1\n'); // the content of datasets/prepared-dataset/test.csv
     expect(at).toBeGreaterThan(0);
-    tar[at + 12] ^= 0x01;
+    tar[at + 12] = tar[at + 12]! ^ 0x01;
     writeFileSync(out, gzipSync(tar));
     const report = await verifyArchive(out);
     expect(report.ok).toBe(false);
@@ -58,7 +58,8 @@ describe('archive verify', () => {
   it('a damaged compressed byte fails with the entry being read', async () => {
     const { out } = await madeArchive();
     const bytes = readFileSync(out);
-    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    const middle = Math.floor(bytes.length / 2);
+    bytes[middle] = bytes[middle]! ^ 0xff;
     writeFileSync(out, bytes);
     await expect(verifyArchive(out)).rejects.toMatchObject({ code: 'ARCHIVE_INVALID', message: expect.stringMatching(/damaged .* while reading \S+/) });
   });

@@ -1,4 +1,4 @@
-import { ExpmanError } from '../errors.js';
+import { ExpmanError } from './errors.js';
 
 /** The one error a cancelled archive, restore or sync ends with (the CLI maps it to exit 130). */
 export function cancelledError(what: string): ExpmanError {
