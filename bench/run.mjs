@@ -6,6 +6,7 @@ const BENCHES = {
   preprocess: () => import('./preprocess.mjs'),
   'training-overhead': () => import('./training-overhead.mjs'),
   'mlp-backends': () => import('./mlp-backends.mjs'),
+  archive: () => import('./archive.mjs'),
 };
 
 const USAGE = `usage: node bench/run.mjs [name...] [options]
