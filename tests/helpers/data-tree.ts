@@ -38,6 +38,7 @@ export function writeDataTree(root: string, options: { weights?: number } = {}):
     write(root, `${run}/config.toml`, `[provenance]\nseed = ${e}\n`);
     write(root, `${run}/status.json`, JSON.stringify({ status: 'finished', pid: 1, host: 'elsewhere', started: '2026-01-01T00:00:00Z', updated: '2026-01-01T00:00:00Z', epoch: 2, epochs: 2, best: null }));
     write(root, `${run}/logs/run.log`, Array.from({ length: 300 }, (_, i) => `[2026-01-01 00:00:${String(i % 60).padStart(2, '0')}] epoch ${i} loss ${Math.exp(-i / 50).toFixed(6)}`).join('\n') + '\n');
+    write(root, `${run}/logs/stderr.log`, ''); // empty files too
     write(root, `${run}/logs/metrics.jsonl`, Array.from({ length: 100 }, (_, i) => JSON.stringify({ event: 'epoch_end', epoch: i, loss: 1 / (i + 1) })).join('\n') + '\n');
     write(root, `${run}/best-model/model.json`, '{"format":"layers-model"}\n');
     write(root, `${run}/best-model/weights.bin`, fakeWeights(weights, 10 + e));
