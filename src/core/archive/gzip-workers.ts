@@ -10,15 +10,29 @@ const { parentPort } = require('node:worker_threads');
 const { gzipSync } = require('node:zlib');
 parentPort.on('message', ({ id, data, level }) => {
   try {
-    parentPort.postMessage({ id, member: gzipSync(data, { level }) });
+    const compressed = gzipSync(data, { level });
+    // A view into a larger buffer would be cloned whole: hand back exactly the member's bytes.
+    const member = compressed.byteOffset === 0 && compressed.buffer.byteLength === compressed.length ? compressed : Buffer.from(compressed);
+    // The input block goes back too, for reuse: memory stays flat however much is archived.
+    parentPort.postMessage({ id, member, data }, [member.buffer, data.buffer]);
   } catch (error) {
     parentPort.postMessage({ id, error: String(error && error.message || error) });
   }
 });
 `;
 
+export interface Compressed {
+  member: Buffer;
+  /** The input block, handed back by the worker for reuse. */
+  block: Buffer;
+}
+
+function toBuffer(view: Uint8Array): Buffer {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+}
+
 interface Job {
-  resolve: (member: Buffer) => void;
+  resolve: (result: Compressed) => void;
   reject: (error: Error) => void;
 }
 
@@ -39,24 +53,24 @@ export class GzipWorkers {
   ) {
     this.workers = Array.from({ length: Math.max(1, count) }, () => {
       const worker = new Worker(WORKER_SOURCE, { eval: true });
-      worker.on('message', (message: { id: number; member?: Uint8Array; error?: string }) => {
+      worker.on('message', (message: { id: number; member?: Uint8Array; data?: Uint8Array; error?: string }) => {
         const job = this.jobs.get(message.id);
         if (!job) return;
         this.jobs.delete(message.id);
-        if (message.error !== undefined || !message.member) job.reject(new Error(`gzip worker: ${message.error ?? 'no output'}`));
-        else job.resolve(Buffer.from(message.member.buffer, message.member.byteOffset, message.member.byteLength));
+        if (message.error !== undefined || !message.member || !message.data) job.reject(new Error(`gzip worker: ${message.error ?? 'no output'}`));
+        else job.resolve({ member: toBuffer(message.member), block: toBuffer(message.data) });
       });
       worker.on('error', (error) => this.failAll(error));
       return worker;
     });
   }
 
-  /** One gzip member of `data`; `data`'s memory is handed to the worker (do not use it afterwards). */
-  compress(data: Buffer): Promise<Buffer> {
+  /** One gzip member of `data`; `data`'s memory is handed to the worker and comes back as `block`. */
+  compress(data: Buffer): Promise<Compressed> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     const worker = this.workers[id % this.workers.length]!;
-    return new Promise<Buffer>((resolve, reject) => {
+    return new Promise<Compressed>((resolve, reject) => {
       this.jobs.set(id, { resolve, reject });
       // Transfer, not copy, when the block owns its whole ArrayBuffer (blocks are allocated one by one).
       const owns = data.byteOffset === 0 && data.buffer.byteLength === data.length && data.buffer instanceof ArrayBuffer;

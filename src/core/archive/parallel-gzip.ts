@@ -32,6 +32,8 @@ export class ParallelGzipWriter {
   private lastWrite: Promise<void> = Promise.resolve();
   private position = 0;
   private readonly workers: GzipWorkers;
+  /** Blocks back from the workers, reused instead of allocating new ones. */
+  private readonly free: Buffer[] = [];
   /** Uncompressed bytes taken in. */
   bytesIn = 0;
   /** Compressed bytes written. */
@@ -93,11 +95,15 @@ export class ParallelGzipWriter {
     const compressed = this.workers.compress(full);
     compressed.catch(() => undefined); // awaited in the write chain; this only stops an early rejection counting as unhandled
     // Writes are chained so members land in order, while the caller goes on reading the next block.
-    const written = this.lastWrite.then(async () => this.append(await compressed));
+    const written = this.lastWrite.then(async () => {
+      const { member, block } = await compressed;
+      if (block.length === this.blockSize) this.free.push(block);
+      await this.append(member);
+    });
     written.catch(() => undefined); // awaited in order below; this only stops an early rejection counting as unhandled
     this.lastWrite = written;
     this.pending.push(written);
-    this.block = Buffer.allocUnsafe(this.blockSize);
+    this.block = this.free.pop() ?? Buffer.allocUnsafe(this.blockSize);
     this.used = 0;
     // Bounded queue: memory stays at about 2 × concurrency × blockSize whatever the input size.
     while (this.pending.length >= this.concurrency) await this.pending.shift();
