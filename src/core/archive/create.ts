@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants, promises as fs } from 'node:fs';
+import { constants, promises as fs, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { TEMP_PREFIX } from '../fs/atomic.js';
@@ -54,6 +54,31 @@ function isAtomicUnit(path: string): boolean {
 }
 
 const READ_CHUNK = 1 << 20;
+/** Files up to this size are read whole, several ahead of the one being archived (see prefetch below). */
+const SMALL_FILE = 256 * 1024;
+const PREFETCH_WINDOW = 32;
+
+interface SmallFile {
+  stat: Stats;
+  data: Buffer;
+}
+
+/** Reads a whole file through one handle (size from what was read: a log may grow meanwhile); null if it is gone. */
+async function readSmallFile(path: string): Promise<SmallFile | null> {
+  let handle: FileHandle;
+  try {
+    handle = await fs.open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    const stat = await handle.stat();
+    return { stat, data: await handle.readFile() };
+  } finally {
+    await handle.close();
+  }
+}
 
 /**
  * Writes a gzip tar of the data folder with a MANIFEST (path, size and sha256 of every file, provenance,
@@ -126,13 +151,46 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
     files.push({ path: entry.path, size: stat.size, sha256: hash.digest('hex') });
   };
 
+  // Small files (thousands of logs) are opened and read a window ahead, concurrently: one at a time, the
+  // file-system round trips would leave the compressing threads idle.
+  const prefetched = new Map<number, Promise<SmallFile | null>>();
+  let prefetchNext = 0;
+  const prefetchUpTo = (last: number) => {
+    for (; prefetchNext <= Math.min(last, walk.entries.length - 1); prefetchNext++) {
+      const entry = walk.entries[prefetchNext]!;
+      if (entry.type !== 'File' || entry.stat.size > SMALL_FILE || isAtomicUnit(dirname(entry.path))) continue;
+      const read = readSmallFile(join(root, entry.path));
+      read.catch(() => undefined); // awaited in order below; this only stops an early rejection counting as unhandled
+      prefetched.set(prefetchNext, read);
+    }
+  };
+
+  const archiveSmallFile = async (entry: WalkEntry, small: SmallFile): Promise<void> => {
+    const { stat, data } = small;
+    await writer.write(encodeHeader({ path: entry.path, type: 'File', mode: stat.mode, uid: stat.uid, gid: stat.gid, size: data.length, mtime: stat.mtime }));
+    await writer.write(data);
+    await writer.write(padding(data.length));
+    files.push({ path: entry.path, size: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+    done += data.length;
+    report();
+  };
+
   try {
     let skipPrefix: string | undefined;
     for (let i = 0; i < walk.entries.length; i++) {
       throwIfCancelled(options.signal, what);
+      prefetchUpTo(i + PREFETCH_WINDOW);
       const entry = walk.entries[i]!;
+      const small = prefetched.get(i);
+      prefetched.delete(i);
       if (skipPrefix !== undefined && entry.path.startsWith(skipPrefix)) continue;
       skipPrefix = undefined;
+      if (small) {
+        const content = await small;
+        if (content) await archiveSmallFile(entry, content);
+        else skipped.push({ path: entry.path, reason: 'removed while archiving' });
+        continue;
+      }
 
       if (entry.type === 'Directory') {
         if (isAtomicUnit(entry.path)) {
@@ -212,6 +270,7 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
       seconds: (Date.now() - started) / 1000,
     };
   } catch (error) {
+    await Promise.allSettled(prefetched.values());
     await writer.abandon();
     for (const h of preopened.values()) await h.close().catch(() => undefined);
     if (!closed) await handle.close().catch(() => undefined);
