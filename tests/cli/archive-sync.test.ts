@@ -126,7 +126,7 @@ describe('expman sync', () => {
       expect(resumed.stdout).toMatch(/^Synced .* files transferred/);
       expect(describeTree(remote)).toEqual(describeTree(data, isTemp));
       const nothing = expman(['sync', '--data', data, dest, '--json'], { env });
-      expect(jsonLines(nothing.stdout)[0]).toMatchObject({ event: 'sync_finished', items: [], summary: { filesTransferred: 0 } });
+      expect(jsonLines(nothing.stdout)[0]).toMatchObject({ event: 'sync_finished', items: [], summary: { files_transferred: 0 } });
 
       const pulled = join(tempDataDir(false), 'pulled');
       const pull = expman(['sync', '--data', pulled, '--from', dest, '--exclude-checkpoints'], { env });

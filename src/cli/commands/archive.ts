@@ -60,7 +60,10 @@ async function create(argv: string[]): Promise<number> {
     console.error('expman: archive cancelled; no file was written');
     return signalExitCode(outcome.signal);
   }
-  if (values.json) emitJson({ event: 'archive_created', data, ...outcome.value });
+  if (values.json) {
+    const r = outcome.value;
+    emitJson({ event: 'archive_created', data, file: r.file, files: r.files, links: r.links, bytes: r.bytes, archive_bytes: r.archiveBytes, live_runs: r.liveRuns, skipped: r.skipped, seconds: r.seconds });
+  }
   else for (const line of describeCreated(outcome.value, data)) console.log(line);
   return 0;
 }

@@ -83,7 +83,24 @@ export async function syncCommand(ctx: CommandContext): Promise<number> {
     console.error('expman: sync cancelled; run it again to resume');
     return signalExitCode(outcome.signal);
   }
-  if (values.json) emitJson({ event: 'sync_finished', ...outcome.value });
+  if (values.json) {
+    const { summary: s, dryRun, ...rest } = outcome.value;
+    emitJson({
+      event: 'sync_finished',
+      ...rest,
+      dry_run: dryRun,
+      summary: {
+        files: s.files,
+        files_transferred: s.filesTransferred,
+        files_deleted: s.filesDeleted,
+        total_size: s.totalSize,
+        transferred_size: s.transferredSize,
+        bytes_sent: s.bytesSent,
+        bytes_received: s.bytesReceived,
+        bytes_per_second: s.bytesPerSecond,
+      },
+    });
+  }
   else console.log(summaryLine(outcome.value));
   return 0;
 }
