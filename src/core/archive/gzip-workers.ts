@@ -45,15 +45,18 @@ export class GzipWorkers {
   private readonly workers: Worker[];
   private readonly jobs = new Map<number, Job>();
   private nextId = 0;
+  private readonly outstanding: number[];
   private failure: Error | undefined;
 
   constructor(
     private readonly level = 6,
     count = availableParallelism(),
   ) {
-    this.workers = Array.from({ length: Math.max(1, count) }, () => {
+    this.outstanding = Array.from({ length: Math.max(1, count) }, () => 0);
+    this.workers = this.outstanding.map((_, index) => {
       const worker = new Worker(WORKER_SOURCE, { eval: true });
       worker.on('message', (message: { id: number; member?: Uint8Array; data?: Uint8Array; error?: string }) => {
+        this.outstanding[index]!--;
         const job = this.jobs.get(message.id);
         if (!job) return;
         this.jobs.delete(message.id);
@@ -69,7 +72,12 @@ export class GzipWorkers {
   compress(data: Buffer): Promise<Compressed> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
-    const worker = this.workers[id % this.workers.length]!;
+    // The least busy worker, not round robin: when the OS holds one thread back (a busy machine), the
+    // others take the next blocks instead of idling behind it.
+    let index = 0;
+    for (let w = 1; w < this.workers.length; w++) if (this.outstanding[w]! < this.outstanding[index]!) index = w;
+    const worker = this.workers[index]!;
+    this.outstanding[index]!++;
     return new Promise<Compressed>((resolve, reject) => {
       this.jobs.set(id, { resolve, reject });
       // Transfer, not copy, when the block owns its whole ArrayBuffer (blocks are allocated one by one).

@@ -46,7 +46,7 @@ export class ParallelGzipWriter {
     this.level = options.level ?? 6;
     this.blockSize = options.blockSize ?? 1 << 20;
     const threads = options.threads ?? availableParallelism();
-    this.concurrency = options.concurrency ?? threads * 2 + 2;
+    this.concurrency = options.concurrency ?? threads * 3 + 2;
     this.workers = new GzipWorkers(this.level, threads);
     this.block = Buffer.allocUnsafe(this.blockSize);
   }
