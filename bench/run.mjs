@@ -9,6 +9,7 @@ const BENCHES = {
   'ui-charts': () => import('./ui-charts.mjs'),
   'dataset-browse': () => import('./dataset-browse.mjs'),
   'ui-logs': () => import('./ui-logs.mjs'),
+  archive: () => import('./archive.mjs'),
 };
 
 const USAGE = `usage: node bench/run.mjs [name...] [options]

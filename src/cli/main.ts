@@ -1,12 +1,14 @@
-import { ExpmanError, isExpmanError } from '../core/errors.js';
+import { ExpmanError, isExpmanError, type ErrorCode } from '../core/errors.js';
 import { appLogger } from '../core/logging/loggers.js';
 import { toolVersion } from '../core/version.js';
+import { archiveCommand, archiveHelp } from './commands/archive.js';
 import { backendsCommand, backendsHelp } from './commands/backends.js';
 import { configCommand, configHelp } from './commands/config.js';
 import { listCommand, listHelp } from './commands/list.js';
 import { notebookCommand, notebookHelp } from './commands/notebook.js';
 import { preprocessCommand, preprocessHelp } from './commands/preprocess.js';
 import { rerunCommand, rerunHelp } from './commands/rerun.js';
+import { syncCommand, syncHelp } from './commands/sync.js';
 import { testCommand, testHelp } from './commands/test.js';
 import { trainCommand, trainHelp } from './commands/train.js';
 import { uiCommand, uiHelp } from './commands/ui.js';
@@ -28,6 +30,17 @@ const COMMANDS: Record<string, Command> = {
   backends: { run: backendsCommand, help: backendsHelp, summary: 'which training backends load here, and how fast' },
   notebook: { run: notebookCommand, help: notebookHelp, summary: 'open the analysis notebooks in Jupyter with DATA set' },
   ui: { run: uiCommand, help: uiHelp, summary: 'serve the app UI to a web browser (token-protected, 127.0.0.1)' },
+  archive: { run: archiveCommand, help: archiveHelp, summary: 'write the data folder as a .tar.gz with a MANIFEST; verify, restore' },
+  sync: { run: syncCommand, help: syncHelp, summary: 'rsync the data folder to or --from a folder or [user@]host:path' },
+};
+
+/** Errors that scripts may want to tell apart get their own exit status (others: 1; README lists them). */
+const EXIT_CODES: Partial<Record<ErrorCode, number>> = {
+  USAGE: 2,
+  RSYNC_MISSING: 3,
+  SYNC_UNREACHABLE: 4,
+  SYNC_PERMISSION: 5,
+  SYNC_FAILED: 6,
 };
 
 function usage(): string {
@@ -83,7 +96,7 @@ export async function main(argv: string[]): Promise<number> {
       if (json) process.stdout.write(`${JSON.stringify({ event: 'error', code: error.code, message: error.message, details: error.details })}\n`);
       const issues = (error.details['issues'] as Array<{ text: string }> | undefined) ?? [];
       console.error(`expman: error: ${issues.length > 1 ? issues.map((i) => i.text).join('\nexpman: error: ') : error.message}`);
-      return error.code === 'USAGE' ? 2 : 1;
+      return EXIT_CODES[error.code] ?? 1;
     }
     if (json) process.stdout.write(`${JSON.stringify({ event: 'error', code: 'INTERNAL', message: String(error) })}\n`);
     console.error(`expman: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

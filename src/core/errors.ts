@@ -18,9 +18,16 @@ export type ErrorCode =
   | 'BACKEND_UNAVAILABLE'
   | 'MODEL_MISSING'
   | 'JUPYTER_MISSING'
+  | 'ARCHIVE_INVALID'
+  | 'ARCHIVE_UNSAFE'
+  | 'ARCHIVE_CONFLICT'
   | 'CANCELLED'
   | 'LOG_MISSING'
-  | 'LOG_PATTERN';
+  | 'LOG_PATTERN'
+  | 'RSYNC_MISSING'
+  | 'SYNC_UNREACHABLE'
+  | 'SYNC_PERMISSION'
+  | 'SYNC_FAILED';
 
 export interface ErrorDetails {
   file?: string;

@@ -1,0 +1,126 @@
+import { resolve } from 'node:path';
+import { createArchive, defaultArchiveName, type ArchiveResult } from '../../core/archive/create.js';
+import { restoreArchive } from '../../core/archive/restore.js';
+import { verifyArchive } from '../../core/archive/verify.js';
+import { ExpmanError } from '../../core/errors.js';
+import { resolveDataDir } from '../../core/workspace.js';
+import { cancellable, signalExitCode } from '../cancellation.js';
+import { emitJson, parse, type CommandContext } from '../context.js';
+import { formatBytes, formatSeconds, ProgressBar } from '../progress-bar.js';
+
+export const archiveHelp = `expman archive [--data DIR] [--out FILE] [--exclude-checkpoints] [--only experiments/<exp>]... [--json]
+expman archive verify FILE [--json]
+expman archive restore FILE --into DIR [--force] [--json]
+
+Writes the data folder as a standard .tar.gz (GNU tar lists and extracts it unchanged: modes, mtimes and
+relative links kept). Its last entry, MANIFEST, lists the path, size and sha256 of every file, the
+provenance (expman version, host, time) and the runs that were training at the time. Temporary files
+(.tmp-*, e.g. a checkpoint being written) are never archived. Compression is gzip -6, on all cores.
+
+  --out FILE              where to write (default: ./expman-data-<date>-<time>.tar.gz); never overwritten
+  --exclude-checkpoints   leave out checkpoints/ folders (best-model/ is kept)
+  --only PATH             archive only this part of the folder, e.g. experiments/e1 (repeatable)
+
+verify    re-reads FILE and checks every file against the MANIFEST: reports missing, extra and corrupt
+          entries; exit 1 on any problem.
+restore   checks FILE first (refuses absolute paths, '..', links leaving DIR, and existing files unless
+          --force), extracts it into DIR, verifies what it wrote, and only then moves it into place.
+
+Ctrl-C cancels and leaves no partial archive (exit 130).`;
+
+function describeCreated(result: ArchiveResult, data: string): string[] {
+  const ratio = result.bytes > 0 ? ` (${((100 * result.archiveBytes) / result.bytes).toFixed(0)}%)` : '';
+  const lines = [
+    `Archived ${result.files} files (${formatBytes(result.bytes)}) from ${data} to ${result.file}: ${formatBytes(result.archiveBytes)}${ratio} in ${formatSeconds(result.seconds)}`,
+  ];
+  for (const run of result.liveRuns) lines.push(`  live run: ${run.path} (pid ${run.pid} on ${run.host}); its newest checkpoint may be missing`);
+  for (const skipped of result.skipped) lines.push(`  skipped: ${skipped.path}: ${skipped.reason}`);
+  return lines;
+}
+
+async function create(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      out: { type: 'string' },
+      'exclude-checkpoints': { type: 'boolean', default: false },
+      only: { type: 'string', multiple: true },
+    },
+    true,
+  );
+  if (positionals.length) throw new ExpmanError('USAGE', `unexpected argument ${JSON.stringify(positionals[0])}; subcommands: verify, restore`);
+  const data = resolveDataDir(values.data);
+  const out = resolve(values.out ?? defaultArchiveName());
+  const bar = new ProgressBar();
+  const outcome = await cancellable((signal) =>
+    createArchive({ dataDir: data, out, excludeCheckpoints: values['exclude-checkpoints'], only: values.only, signal, onProgress: (p) => bar.update(p) }),
+  );
+  bar.clear();
+  if (!outcome.ok) {
+    console.error('expman: archive cancelled; no file was written');
+    return signalExitCode(outcome.signal);
+  }
+  if (values.json) {
+    const r = outcome.value;
+    emitJson({ event: 'archive_created', data, file: r.file, files: r.files, links: r.links, bytes: r.bytes, archive_bytes: r.archiveBytes, live_runs: r.liveRuns, skipped: r.skipped, seconds: r.seconds });
+  }
+  else for (const line of describeCreated(outcome.value, data)) console.log(line);
+  return 0;
+}
+
+async function verify(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {}, true);
+  if (positionals.length !== 1) throw new ExpmanError('USAGE', 'expected one archive: expman archive verify FILE');
+  const file = resolve(positionals[0]!);
+  const bar = new ProgressBar();
+  const outcome = await cancellable((signal) => verifyArchive(file, { signal, onProgress: (p) => bar.update(p) }));
+  bar.clear();
+  if (!outcome.ok) return signalExitCode(outcome.signal);
+  const report = outcome.value;
+  if (values.json) emitJson({ event: 'archive_verified', ...report });
+  else {
+    for (const problem of report.problems) console.log(`${problem.kind.padEnd(8)} ${problem.path}: ${problem.detail}`);
+  }
+  if (!report.ok) {
+    const first = report.problems[0]!;
+    throw new ExpmanError('ARCHIVE_INVALID', `${file}: ${report.problems.length} problem(s), e.g. ${first.kind} ${first.path} (${first.detail})`, {
+      file,
+      problems: report.problems,
+    });
+  }
+  if (!values.json) {
+    const p = report.manifest!.provenance;
+    console.log(`OK: ${file}: ${report.checked} files match the MANIFEST (made ${p.created} by expman ${p.tool_version} on ${p.host})`);
+  }
+  return 0;
+}
+
+async function restore(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { into: { type: 'string' }, force: { type: 'boolean', default: false } }, true);
+  if (positionals.length !== 1) throw new ExpmanError('USAGE', 'expected one archive: expman archive restore FILE --into DIR');
+  if (!values.into) throw new ExpmanError('USAGE', 'restore needs --into DIR (the folder to restore into)', { key: 'into' });
+  const file = resolve(positionals[0]!);
+  const bar = new ProgressBar();
+  const outcome = await cancellable((signal) => restoreArchive(file, values.into!, { force: values.force, signal, onProgress: (p) => bar.update(p) }));
+  bar.clear();
+  if (!outcome.ok) {
+    console.error('expman: restore cancelled; nothing was changed');
+    return signalExitCode(outcome.signal);
+  }
+  const result = outcome.value;
+  if (values.json) {
+    const { manifest, ...rest } = result;
+    emitJson({ event: 'archive_restored', file, ...rest, provenance: manifest.provenance, live_runs: manifest.live_runs });
+  } else {
+    const replaced = result.overwritten ? `, ${result.overwritten} existing files replaced` : '';
+    console.log(`Restored ${result.files} files (${formatBytes(result.bytes)}) into ${result.into}, verified against the MANIFEST${replaced}`);
+  }
+  return 0;
+}
+
+export async function archiveCommand(ctx: CommandContext): Promise<number> {
+  const [sub, ...rest] = ctx.argv;
+  if (sub === 'verify') return verify(rest);
+  if (sub === 'restore') return restore(rest);
+  return create(ctx.argv);
+}

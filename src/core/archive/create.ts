@@ -1,0 +1,281 @@
+import { createHash } from 'node:crypto';
+import { constants, promises as fs, type Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { TEMP_PREFIX } from '../fs/atomic.js';
+import { ExpmanError } from '../errors.js';
+import type { ProgressListener } from '../progress.js';
+import { baseProvenance } from '../provenance.js';
+import { cancelledError, throwIfCancelled } from '../cancel.js';
+import { findLiveRuns } from './live-runs.js';
+import { MANIFEST_FORMAT, MANIFEST_NAME, serializeManifest, type LiveRun, type Manifest, type ManifestFile, type SkippedEntry } from './manifest.js';
+import { ParallelGzipWriter, type ParallelGzipOptions } from './parallel-gzip.js';
+import { END_OF_ARCHIVE, encodeHeader, padding } from './tar-header.js';
+import { walkDataFolder, type WalkEntry } from './walk.js';
+
+export interface CreateArchiveOptions {
+  dataDir: string;
+  /** The .tar.gz to write; it appears only when complete (written under a temporary name, then renamed). */
+  out: string;
+  excludeCheckpoints?: boolean;
+  /** Archive only these subtrees, e.g. ["experiments/e1"]. */
+  only?: string[];
+  /** Replace an existing `out` (the desktop asks in its save dialog); otherwise an existing file is an error. */
+  overwrite?: boolean;
+  signal?: AbortSignal;
+  /** Bytes of file content archived so far, of the total found when the folder was listed. */
+  onProgress?: ProgressListener;
+  gzip?: ParallelGzipOptions;
+}
+
+export interface ArchiveResult {
+  file: string;
+  files: number;
+  links: number;
+  /** Bytes of file content archived. */
+  bytes: number;
+  /** Size of the .tar.gz. */
+  archiveBytes: number;
+  liveRuns: LiveRun[];
+  skipped: SkippedEntry[];
+  seconds: number;
+}
+
+/** The default archive name: expman-data-YYYYMMDD-HHMMSS.tar.gz (local time). */
+export function defaultArchiveName(now = new Date()): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `expman-data-${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}.tar.gz`;
+}
+
+/** Checkpoint folders and best-model/ are written atomically and replaced whole: archive all or none of one. */
+function isAtomicUnit(path: string): boolean {
+  const parts = path.split('/');
+  return parts.at(-1) === 'best-model' || parts.at(-2) === 'checkpoints';
+}
+
+const READ_CHUNK = 1 << 20;
+/** Files up to this size are read whole, several ahead of the one being archived (see prefetch below). */
+const SMALL_FILE = 256 * 1024;
+const PREFETCH_WINDOW = 32;
+
+interface SmallFile {
+  stat: Stats;
+  data: Buffer;
+}
+
+/** Reads a whole file through one handle (size from what was read: a log may grow meanwhile); null if it is gone. */
+async function readSmallFile(path: string): Promise<SmallFile | null> {
+  let handle: FileHandle;
+  try {
+    handle = await fs.open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  try {
+    const stat = await handle.stat();
+    return { stat, data: await handle.readFile() };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Writes a gzip tar of the data folder with a MANIFEST (path, size and sha256 of every file, provenance,
+ * live runs) as its last entry. Each file is opened once and read from that handle only: expman replaces
+ * files by rename, never rewrites them in place, so an open handle always reads one complete version.
+ */
+export async function createArchive(options: CreateArchiveOptions): Promise<ArchiveResult> {
+  const started = Date.now();
+  const root = resolve(options.dataDir);
+  const out = resolve(options.out);
+  const what = `archive of ${root}`;
+  throwIfCancelled(options.signal, what);
+
+  try {
+    const outDir = await fs.stat(dirname(out));
+    if (!outDir.isDirectory()) throw new Error('not a folder');
+    await fs.access(dirname(out), constants.W_OK);
+  } catch (error) {
+    throw new ExpmanError('NOT_WRITABLE', `${dirname(out)}: cannot write the archive there (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { file: out });
+  }
+  if (!options.overwrite && (await fs.lstat(out).catch(() => null))) {
+    throw new ExpmanError('ARCHIVE_CONFLICT', `${out} already exists; choose another --out or remove it`, { file: out });
+  }
+
+  const walk = await walkDataFolder(root, { excludeCheckpoints: options.excludeCheckpoints, only: options.only, exclude: [out] });
+  const liveRuns = await findLiveRuns(root);
+  const skipped = [...walk.skipped];
+  const files: ManifestFile[] = [];
+  const links: Manifest['links'] = [];
+  const total = walk.totalBytes;
+  let done = 0;
+  let lastReport = 0;
+  const report = (force = false) => {
+    if (!options.onProgress) return;
+    const now = Date.now();
+    if (!force && now - lastReport < 100) return;
+    lastReport = now;
+    options.onProgress({ phase: 'archiving', done: Math.min(done, total), total, unit: 'bytes' });
+  };
+
+  const temp = join(dirname(out), `${TEMP_PREFIX}${basename(out)}-${process.pid}-${Date.now().toString(36)}`);
+  const handle = await fs.open(temp, 'wx', 0o644);
+  const writer = new ParallelGzipWriter(handle, options.gzip);
+  const preopened = new Map<string, FileHandle>();
+  let closed = false;
+
+  const archiveFile = async (entry: WalkEntry, file: FileHandle): Promise<void> => {
+    const stat = await file.stat();
+    await writer.write(encodeHeader({ path: entry.path, type: 'File', mode: stat.mode, uid: stat.uid, gid: stat.gid, size: stat.size, mtime: stat.mtime }));
+    const hash = createHash('sha256');
+    let position = 0;
+    while (position < stat.size) {
+      throwIfCancelled(options.signal, what);
+      const space = await writer.space();
+      const want = Math.min(space.length, stat.size - position, READ_CHUNK);
+      let { bytesRead } = await file.read(space, 0, want, position);
+      if (bytesRead === 0) {
+        // Truncated under us (not something expman does): keep the header's promise with zeros.
+        space.fill(0, 0, want);
+        bytesRead = want;
+        if (!skipped.some((s) => s.path === entry.path)) skipped.push({ path: entry.path, reason: 'truncated while archiving; the rest is zeros' });
+      }
+      hash.update(space.subarray(0, bytesRead));
+      writer.commit(bytesRead);
+      position += bytesRead;
+      done += bytesRead;
+      report();
+    }
+    await writer.write(padding(stat.size));
+    files.push({ path: entry.path, size: stat.size, sha256: hash.digest('hex') });
+  };
+
+  // Small files (thousands of logs) are opened and read a window ahead, concurrently: one at a time, the
+  // file-system round trips would leave the compressing threads idle.
+  const prefetched = new Map<number, Promise<SmallFile | null>>();
+  let prefetchNext = 0;
+  const prefetchUpTo = (last: number) => {
+    for (; prefetchNext <= Math.min(last, walk.entries.length - 1); prefetchNext++) {
+      const entry = walk.entries[prefetchNext]!;
+      if (entry.type !== 'File' || entry.stat.size > SMALL_FILE || isAtomicUnit(dirname(entry.path))) continue;
+      const read = readSmallFile(join(root, entry.path));
+      read.catch(() => undefined); // awaited in order below; this only stops an early rejection counting as unhandled
+      prefetched.set(prefetchNext, read);
+    }
+  };
+
+  const archiveSmallFile = async (entry: WalkEntry, small: SmallFile): Promise<void> => {
+    const { stat, data } = small;
+    await writer.write(encodeHeader({ path: entry.path, type: 'File', mode: stat.mode, uid: stat.uid, gid: stat.gid, size: data.length, mtime: stat.mtime }));
+    await writer.write(data);
+    await writer.write(padding(data.length));
+    files.push({ path: entry.path, size: data.length, sha256: createHash('sha256').update(data).digest('hex') });
+    done += data.length;
+    report();
+  };
+
+  try {
+    let skipPrefix: string | undefined;
+    for (let i = 0; i < walk.entries.length; i++) {
+      throwIfCancelled(options.signal, what);
+      prefetchUpTo(i + PREFETCH_WINDOW);
+      const entry = walk.entries[i]!;
+      const small = prefetched.get(i);
+      prefetched.delete(i);
+      if (skipPrefix !== undefined && entry.path.startsWith(skipPrefix)) continue;
+      skipPrefix = undefined;
+      if (small) {
+        const content = await small;
+        if (content) await archiveSmallFile(entry, content);
+        else skipped.push({ path: entry.path, reason: 'removed while archiving' });
+        continue;
+      }
+
+      if (entry.type === 'Directory') {
+        if (isAtomicUnit(entry.path)) {
+          // Open every file of the unit before archiving any: a unit deleted meanwhile is left out whole.
+          const prefix = `${entry.path}/`;
+          try {
+            for (let j = i + 1; j < walk.entries.length && walk.entries[j]!.path.startsWith(prefix); j++) {
+              const inner = walk.entries[j]!;
+              if (inner.type === 'File') preopened.set(inner.path, await fs.open(join(root, inner.path), 'r'));
+            }
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+            for (const h of preopened.values()) await h.close();
+            preopened.clear();
+            skipped.push({ path: entry.path, reason: 'removed while archiving (a replaced checkpoint)' });
+            skipPrefix = prefix;
+            continue;
+          }
+        }
+        await writer.write(encodeHeader({ path: entry.path, type: 'Directory', mode: entry.stat.mode, uid: entry.stat.uid, gid: entry.stat.gid, size: 0, mtime: entry.stat.mtime }));
+      } else if (entry.type === 'SymbolicLink') {
+        await writer.write(encodeHeader({ path: entry.path, type: 'SymbolicLink', mode: entry.stat.mode, uid: entry.stat.uid, gid: entry.stat.gid, size: 0, mtime: entry.stat.mtime, linkpath: entry.target! }));
+        links.push({ path: entry.path, target: entry.target! });
+      } else {
+        let file = preopened.get(entry.path);
+        preopened.delete(entry.path);
+        if (!file) {
+          try {
+            file = await fs.open(join(root, entry.path), 'r');
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+            skipped.push({ path: entry.path, reason: 'removed while archiving' });
+            done += entry.stat.size;
+            continue;
+          }
+        }
+        try {
+          await archiveFile(entry, file);
+        } finally {
+          await file.close();
+        }
+      }
+    }
+
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      provenance: { ...baseProvenance(), data_dir: root },
+      options: { exclude_checkpoints: Boolean(options.excludeCheckpoints), only: options.only ?? [] },
+      live_runs: liveRuns,
+      skipped,
+      files,
+      links,
+    };
+    const body = serializeManifest(manifest);
+    const uid = process.getuid?.() ?? 0;
+    const gid = process.getgid?.() ?? 0;
+    await writer.write(encodeHeader({ path: MANIFEST_NAME, type: 'File', mode: 0o644, uid, gid, size: body.length, mtime: new Date() }));
+    await writer.write(body);
+    await writer.write(padding(body.length));
+    await writer.write(END_OF_ARCHIVE);
+    throwIfCancelled(options.signal, what);
+    await writer.finish();
+    await handle.sync();
+    await handle.close();
+    closed = true;
+    throwIfCancelled(options.signal, what);
+    await fs.rename(temp, out);
+    report(true);
+    return {
+      file: out,
+      files: files.length,
+      links: links.length,
+      bytes: files.reduce((sum, f) => sum + f.size, 0),
+      archiveBytes: writer.bytesOut,
+      liveRuns,
+      skipped,
+      seconds: (Date.now() - started) / 1000,
+    };
+  } catch (error) {
+    await Promise.allSettled(prefetched.values());
+    await writer.abandon();
+    for (const h of preopened.values()) await h.close().catch(() => undefined);
+    if (!closed) await handle.close().catch(() => undefined);
+    await fs.rm(temp, { force: true });
+    if (options.signal?.aborted) throw cancelledError(what);
+    throw error;
+  }
+}

@@ -1,0 +1,58 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createArchive } from '../../../src/core/archive/create.js';
+import { findLiveRuns, REMOTE_LIVE_WINDOW_MS } from '../../../src/core/archive/live-runs.js';
+import { verifyArchive } from '../../../src/core/archive/verify.js';
+import { tempDataDir } from '../../helpers/data-dir.js';
+import { writeDataTree } from '../../helpers/data-tree.js';
+
+function setStatus(data: string, run: string, fields: Record<string, unknown>): void {
+  const file = join(data, run, 'status.json');
+  writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), ...fields }));
+}
+
+describe('archiving while a run trains', () => {
+  it('lists live runs: running with a live process here, or recently updated elsewhere', async () => {
+    const data = tempDataDir();
+    writeDataTree(data, { weights: 100 });
+    const now = Date.now();
+    setStatus(data, 'experiments/e1/models/run-0', { status: 'running', pid: process.pid, host: hostname(), updated: new Date(now).toISOString() });
+    setStatus(data, 'experiments/e2/models/run-1', { status: 'running', pid: 1, host: 'gpu-box', updated: new Date(now - 60_000).toISOString() });
+    expect((await findLiveRuns(data, now)).map((r) => r.path)).toEqual(['experiments/e1/models/run-0', 'experiments/e2/models/run-1']);
+    // Elsewhere and silent for longer than the window: a crashed run, not a live one.
+    expect((await findLiveRuns(data, now + REMOTE_LIVE_WINDOW_MS)).map((r) => r.path)).toEqual(['experiments/e1/models/run-0']);
+    // Here, with a process that has exited: crashed.
+    const gone = execFileSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).trim();
+    setStatus(data, 'experiments/e1/models/run-0', { pid: Number(gone) });
+    expect((await findLiveRuns(data, now)).map((r) => r.path)).toEqual(['experiments/e2/models/run-1']);
+  });
+
+  it('skips the checkpoint being written, leaves out a checkpoint deleted mid-archive whole, and records live runs', async () => {
+    const data = tempDataDir();
+    writeDataTree(data, { weights: 300_000 });
+    const run = 'experiments/e2/models/run-1';
+    setStatus(data, run, { status: 'running', pid: process.pid, host: hostname() });
+    const out = join(tempDataDir(false), 'live.tar.gz');
+    let deleted = false;
+    const result = await createArchive({
+      dataDir: data,
+      out,
+      onProgress: () => {
+        if (deleted) return;
+        // The trainer prunes an old checkpoint after the folder was listed: all of it or nothing goes in.
+        rmSync(join(data, run, 'checkpoints/model-checkpoint-epoch-1'), { recursive: true });
+        deleted = true;
+      },
+    });
+    expect(result.liveRuns.map((r) => r.path)).toEqual([run]);
+    expect(result.skipped).toEqual([{ path: `${run}/checkpoints/model-checkpoint-epoch-1`, reason: 'removed while archiving (a replaced checkpoint)' }]);
+    const listing = execFileSync('tar', ['tzf', out], { encoding: 'utf8' });
+    expect(listing).not.toContain('.tmp-');
+    expect(listing).not.toContain(`${run}/checkpoints/model-checkpoint-epoch-1`);
+    expect(listing).toContain(`${run}/checkpoints/model-checkpoint-epoch-2/weights.bin`);
+    expect((await verifyArchive(out)).ok).toBe(true);
+  });
+});
