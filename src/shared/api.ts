@@ -10,6 +10,7 @@
  * Runtime dependencies: zod only (bundled into the preload and the renderer). No Node, no Electron.
  */
 import { z } from 'zod';
+import type { AppCommand, ArchiveResultDto, SyncDestination, SyncResultDto } from './archive-sync.js';
 import type { ConfigFileDto, ConfigSchemaDto, ValidateResult } from './config.js';
 import { ConfigEditRequest, ConfigReadRequest, ConfigSaveRequest, ConfigValidateRequest } from './config-requests.js';
 import {
@@ -50,6 +51,19 @@ export const dataPathSchema = z
 
 /** Chosen by the caller for a long task, to match its progress events and to cancel it. */
 export const taskIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a task id of letters, digits, "_" and "-"');
+
+/** A sync target: a local folder or `[user@]host:path`; no option-like or control characters. */
+export const syncTargetSchema = z
+  .string()
+  .min(1)
+  .max(1000)
+  .refine((t) => !t.startsWith('-') && !/[\u0000-\u001f]/.test(t), 'expected a folder or [user@]host:path');
+export const syncDestinationSchema = z.strictObject({
+  name: z.string().min(1).max(100),
+  target: syncTargetSchema,
+  excludeCheckpoints: z.boolean(),
+  delete: z.boolean(),
+});
 
 // ---- Response types -----------------------------------------------------------------------------------
 
@@ -128,6 +142,27 @@ export const CALLS = {
   'datasets:stats': call<DatasetStats>()(DatasetStatsRequestSchema.strict()),
   /** Splits a raw dataset; progress comes as `progress` events with this taskId; `tasks:cancel` aborts it. */
   'datasets:preprocess': call<PreprocessOutcome>()(PreprocessRequestSchema.extend({ taskId: taskIdSchema }).strict()),
+  /**
+   * Archives the data folder (.tar.gz with a MANIFEST). The desktop app asks where to save it with the
+   * system's save dialog; a cancelled dialog or task ends with CANCELLED and leaves no partial file.
+   */
+  'archive:create': call<ArchiveResultDto>()(
+    z.strictObject({ taskId: taskIdSchema, excludeCheckpoints: z.boolean().default(false), only: z.array(z.string().regex(/^experiments\/[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/)).max(100).default([]) }),
+  ),
+  'sync:destinations': call<SyncDestination[]>()(noArgs),
+  'sync:save-destination': call<SyncDestination[]>()(z.strictObject({ destination: syncDestinationSchema })),
+  'sync:remove-destination': call<SyncDestination[]>()(z.strictObject({ name: z.string().min(1).max(100) })),
+  /** rsync push (`to`) or pull (`from`); dryRun lists what would change. Progress as `progress` events. */
+  'sync:run': call<SyncResultDto>()(
+    z.strictObject({
+      taskId: taskIdSchema,
+      target: syncTargetSchema,
+      direction: z.enum(['push', 'pull']),
+      dryRun: z.boolean(),
+      delete: z.boolean().default(false),
+      excludeCheckpoints: z.boolean().default(false),
+    }),
+  ),
   /** Cancels a long task started with a taskId; it ends with a CANCELLED error and leaves nothing behind. */
   'tasks:cancel': call<{ cancelled: boolean }>()(z.strictObject({ taskId: taskIdSchema })),
 } as const;
@@ -188,6 +223,8 @@ export interface EventPayloads {
   /** A followed run log grew, was truncated or replaced. */
   'logs:changed': { experiment: string; model: string; info: LogInfo };
   progress: TaskProgress;
+  /** The desktop menu asks the UI to open a dialog (File → Archive Data…, Sync Data…). */
+  'app:command': { command: AppCommand };
   /** The desktop app opened another folder, or was asked to focus an experiment or model. */
   'workspace:changed': WorkspaceFocus;
 }
@@ -200,6 +237,7 @@ const EVENT_TABLE: { readonly [E in EventChannel]: true } = {
   'runs:exited': true,
   'logs:changed': true,
   progress: true,
+  'app:command': true,
   'workspace:changed': true,
 };
 export const EVENT_CHANNELS = Object.keys(EVENT_TABLE) as EventChannel[];
