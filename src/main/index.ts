@@ -147,7 +147,30 @@ function start(initialFolder: string | undefined): void {
     statsEngine: 'stream',
     emit: <E extends keyof EventPayloads>(channel: E, payload: EventPayloads[E]) =>
       broadcast(BrowserWindow.getAllWindows().map((w) => w.webContents), channel, payload),
-    os: { reveal: async (path) => shell.showItemInFolder(path) },
+    os: {
+      reveal: async (path) => shell.showItemInFolder(path),
+      chooseArchivePath: async (defaultName) => {
+        const options = {
+          title: 'Archive Data',
+          defaultPath: join(app.getPath('documents'), defaultName),
+          filters: [{ name: 'gzip tar archive', extensions: ['tar.gz', 'tgz'] }],
+        };
+        const result = mainWindow ? await dialog.showSaveDialog(mainWindow, options) : await dialog.showSaveDialog(options);
+        return result.canceled || !result.filePath ? undefined : result.filePath;
+      },
+      archiveDone: (result) => {
+        if (!Notification.isSupported()) return;
+        const note = new Notification({
+          title: 'Archive ready',
+          body: `${result.files} files in ${result.file}`,
+          actions: [{ type: 'button', text: 'Reveal in File Manager' }],
+        });
+        const reveal = (): void => shell.showItemInFolder(result.file);
+        note.on('click', reveal);
+        note.on('action', reveal);
+        note.show();
+      },
+    },
     onInternalError: (channel, error) => log.error(`[api] ${channel}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   });
   registerApiHandlers(
@@ -166,6 +189,8 @@ function start(initialFolder: string | undefined): void {
       openDataFolder: () => void chooseFolder('Open Data Folder', backend.focus().dataDir),
       openExperimentFolder: () => void chooseFolder('Open Experiment Folder', join(backend.focus().dataDir, 'experiments')),
       revealInFileManager: () => void shell.openPath(focusedFolder()),
+      archiveData: () => void showWindow().then(() => broadcast(BrowserWindow.getAllWindows().map((w) => w.webContents), 'app:command', { command: 'archive' })),
+      syncData: () => void showWindow().then(() => broadcast(BrowserWindow.getAllWindows().map((w) => w.webContents), 'app:command', { command: 'sync' })),
       openAppLog: () => shell.showItemInFolder(appLogFile()),
       openDocumentation: () => void shell.openExternal(DOCS_URL),
       showAbout: () => app.showAboutPanel(),

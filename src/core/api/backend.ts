@@ -1,5 +1,5 @@
 import { platform } from 'node:os';
-import { relative, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import type { AppInfo, WorkspaceFocus } from '../../shared/api.js';
 import type { ExperimentSummary } from '../../shared/runs.js';
 import { ExpmanError } from '../errors.js';
@@ -19,11 +19,19 @@ import { preprocess } from '../datasets/preprocess.js';
 import { datasetStats } from '../datasets/stats.js';
 import { PREPROCESS_DEFAULTS } from '../../shared/datasets.js';
 import { LogRegistry } from '../logs/log-registry.js';
+import type { ArchiveResultDto } from '../../shared/archive-sync.js';
+import { createArchive, defaultArchiveName } from '../archive/create.js';
+import { syncData } from '../sync/sync.js';
+import { SyncDestinationStore, settingsDir } from './sync-destinations.js';
 
 /** What only a desktop shell can do; absent in the browser transport, where such calls are UNSUPPORTED. */
 export interface OsIntegration {
   /** Shows an absolute path (inside the data folder) in the system file manager. */
   reveal(path: string): Promise<void>;
+  /** The system's save dialog for a new archive; undefined when the user cancels it. */
+  chooseArchivePath(defaultName: string): Promise<string | undefined>;
+  /** Tells the user an archive is ready (a notification that can reveal it). */
+  archiveDone(result: ArchiveResultDto): void;
 }
 
 export interface BackendOptions {
@@ -37,6 +45,8 @@ export interface BackendOptions {
    * 'stream' (same figures, no tfjs in Electron's process, where native addons are not allowed).
    */
   statsEngine?: 'auto' | 'stream';
+  /** Saved sync destinations; default: ~/.config/expman/sync-destinations.json. */
+  syncDestinationsFile?: string;
   onInternalError?: (channel: string, error: unknown) => void;
 }
 
@@ -85,6 +95,7 @@ export function createBackend(options: BackendOptions): Backend {
   const logFile = (experiment: string, model: string): string => runFiles.runLog(paths.modelDir(ws(), experiment, model));
   /** Followed run logs: reference counts, so two views of one run share one watcher. */
   const follows = new Map<string, { count: number; stop: () => void }>();
+  const destinations = new SyncDestinationStore(options.syncDestinationsFile ?? join(settingsDir(), 'sync-destinations.json'));
   /** Long tasks the UI may cancel, by the taskId it chose. */
   const tasks = new Map<string, AbortController>();
   const task = async <T>(taskId: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> => {
@@ -171,6 +182,34 @@ export function createBackend(options: BackendOptions): Backend {
         });
         return { dataset: await preparedDatasetSummary(here, result.info.dataset.name), unchanged: result.unchanged };
       }),
+    'archive:create': async ({ taskId, excludeCheckpoints, only }) => {
+      const os = options.os;
+      if (!os) {
+        throw new ExpmanError('USAGE', 'archiving from the browser UI is not available (it would write a file on the server): run `expman archive` on the machine that holds the data folder');
+      }
+      const out = await os.chooseArchivePath(defaultArchiveName());
+      if (out === undefined) throw new ExpmanError('CANCELLED', 'archive cancelled: no file chosen');
+      const result = await task(taskId, (signal) =>
+        createArchive({ dataDir: ws().root, out, excludeCheckpoints, only, overwrite: true, signal, onProgress: (p) => options.emit('progress', { taskId, ...p }) }),
+      );
+      os.archiveDone(result);
+      return result;
+    },
+    'sync:destinations': async () => destinations.list(),
+    'sync:save-destination': async ({ destination }) => destinations.save(destination),
+    'sync:remove-destination': async ({ name }) => destinations.remove(name),
+    'sync:run': async ({ taskId, target, direction, dryRun, delete: del, excludeCheckpoints }) =>
+      task(taskId, (signal) =>
+        syncData({
+          dataDir: ws().root,
+          ...(direction === 'push' ? { to: target } : { from: target }),
+          dryRun,
+          delete: del,
+          excludeCheckpoints,
+          signal,
+          onProgress: (p) => options.emit('progress', { taskId, ...p }),
+        }),
+      ),
     'tasks:cancel': async ({ taskId }) => {
       const controller = tasks.get(taskId);
       controller?.abort();

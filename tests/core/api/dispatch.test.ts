@@ -15,7 +15,7 @@ function backend(withOs = false) {
     focus: { dataDir: dir },
     transport: 'browser',
     emit: (channel, payload) => events.push([channel, payload]),
-    ...(withOs ? { os: { reveal: async (p: string) => void revealed.push(p) } } : {}),
+    ...(withOs ? { os: { reveal: async (p: string) => void revealed.push(p), chooseArchivePath: async () => undefined, archiveDone: () => undefined } } : {}),
   });
   return { b, events, revealed };
 }
