@@ -57,7 +57,7 @@ export const syncTargetSchema = z
   .string()
   .min(1)
   .max(1000)
-  .refine((t) => !t.startsWith('-') && !/[\u0000-\u001f]/.test(t), 'expected a folder or [user@]host:path');
+  .refine((t) => !t.startsWith('-') && ![...t].some((c) => c.charCodeAt(0) < 0x20), 'expected a folder or [user@]host:path');
 export const syncDestinationSchema = z.strictObject({
   name: z.string().min(1).max(100),
   target: syncTargetSchema,
