@@ -269,10 +269,10 @@ export class LogIndex {
     while (this.building !== undefined && this.table.length < from + wanted) await this.progress();
     if (this.building === undefined) return undefined;
     const snap: Snapshot = { table: this.table, complete: this.table.length, tailStart: this.scanned, size: this.scanned, tailLevel: NO_LEVEL, generation: this.generation };
+    const info = this.estimatedInfo(Math.max(this.estimatedTotal(0, 0), from + wanted), snap.complete);
     const numbers = Array.from({ length: wanted }, (_, i) => from + i);
     const texts = await this.readTexts(snap, numbers);
     const lines = numbers.map((n, i) => lineOf(n, texts[i]!, snap.table.levels[n]!));
-    const info = this.estimatedInfo(Math.max(this.estimatedTotal(0, 0), from + wanted), snap.complete);
     return { ...info, from, lines, totalRows: info.totalLines };
   }
 
@@ -290,7 +290,8 @@ export class LogIndex {
         const bufStart = size - span;
         if (bufStart <= this.scanned) return undefined;
         const buf = await readAt(handle, bufStart, span);
-        if (buf.length < span) return undefined; // the file shrank: the build's end will tell
+        // The file shrank (the build's end will tell), or the build reached these bytes meanwhile.
+        if (buf.length < span || this.building !== size || bufStart <= this.scanned) return undefined;
         // Line starts after the first newline: the bytes before it end a line that starts further back.
         const starts: number[] = [];
         for (let nl = buf.indexOf(0x0a); nl !== -1 && nl + 1 < buf.length; nl = buf.indexOf(0x0a, nl + 1)) starts.push(nl + 1);
@@ -494,6 +495,11 @@ export class LogIndex {
         lineStartPos = readPos + pos;
       }
       table.length = length;
+      if (this.building !== undefined) {
+        this.scanned = lineStartPos;
+        this.notify();
+        await this.onChunk?.();
+      }
       if (pos < bytesRead && lineLevel === undefined) {
         if (bytesRead - pos < HEADER_BYTES && readPos + bytesRead < size) {
           // Too little of the next line to read its header: read again from its start.
@@ -504,11 +510,6 @@ export class LogIndex {
       }
       readPos += bytesRead;
       if (bytesRead === 0) break;
-      if (this.building !== undefined) {
-        this.scanned = lineStartPos;
-        this.notify();
-        await this.onChunk?.();
-      }
     }
     this.tailStart = lineStartPos;
     this.tailLevel = lineStartPos < size ? (lineLevel ?? previous) : NO_LEVEL;

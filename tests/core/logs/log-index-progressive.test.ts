@@ -82,6 +82,20 @@ describe('LogIndex progressive indexing', () => {
     expect(done.lines[6]!.n).toBe(count - 1);
   });
 
+  test('the estimated line count comes close as the build goes on, and the tail is not counted twice', async () => {
+    const count = 60_000;
+    const file = logFile(count);
+    const { index, step, finish } = await heldOpen(file);
+    while (index.info().indexedLines! < count / 2) await step();
+    const info = index.info();
+    expect(info.estimated).toBe(true);
+    expect(Math.abs(info.totalLines - count)).toBeLessThan(count * 0.03);
+    const tail = await index.read({ from: 0, count: 3, tail: true });
+    expect(Math.abs(tail.totalLines - count)).toBeLessThan(count * 0.03);
+    expect(shape(tail.lines)).toEqual([count - 3, count - 2, count - 1].map((i) => [lineAt(i), levelAt(i)]));
+    await finish();
+  });
+
   test('a continuation line at the top of an early tail read gets the level of its entry', async () => {
     const count = 40_000;
     const file = logFile(count);
