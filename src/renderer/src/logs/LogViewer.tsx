@@ -269,7 +269,7 @@ export function LogViewer({ source, follow = true, label = 'Log' }: LogViewerPro
         onScroll={onScroll}
       >
         <div className="logv-spacer" style={{ height: contentHeight(geometry) }} />
-        <div className={`logv-window${wrap && atEnd ? ' logv-window-end' : ''}`} style={{ transform: `translateY(${windowTop}px)`, ...(wrap ? { height: viewportHeight } : {}) }} data-first-row={start}>
+        <div className={`logv-window${wrap && atEnd ? ' logv-window-end' : ''}`} style={{ top: windowTop, ...(wrap ? { height: viewportHeight } : {}) }} data-first-row={start}>
           {rendered}
         </div>
         {rows.loaded && rows.totalRows === 0 && !rows.error && <div className="logv-empty">{levels ? 'No lines at the selected levels' : 'The log is empty'}</div>}
