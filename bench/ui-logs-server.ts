@@ -10,8 +10,9 @@ const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javas
 
 export interface LogServer {
   url: string;
-  /** Milliseconds the server spent opening (indexing) the log, once a page asked for it. */
-  indexMs(): number | undefined;
+  /** Milliseconds from the first request for the log until its index was complete (the index is built
+   * progressively: reads are answered before that); undefined when no page asked for the log. */
+  indexMs(): Promise<number | undefined>;
   close(): Promise<void>;
 }
 
@@ -19,16 +20,19 @@ export interface LogServer {
  * log while the run wrote it. */
 export async function serveLog(logFile: string, staticDir: string, { preindex = false } = {}): Promise<LogServer> {
   let index: Promise<LogIndex> | undefined;
-  let indexMs: number | undefined;
+  let indexMs: Promise<number> | undefined;
   const open = (): Promise<LogIndex> =>
     (index ??= (async () => {
       const started = performance.now();
       const opened = await LogIndex.open(logFile);
-      indexMs = performance.now() - started;
+      indexMs = opened.indexed().then(() => performance.now() - started);
       return opened;
     })());
 
-  if (preindex) await open();
+  if (preindex) {
+    await open();
+    await indexMs;
+  }
 
   const server: Server = createServer((request, response) => {
     const reply = (status: number, body: unknown): void => {
@@ -72,7 +76,10 @@ export async function serveLog(logFile: string, staticDir: string, { preindex = 
   const port = typeof address === 'object' && address ? address.port : 0;
   return {
     url: `http://127.0.0.1:${port}`,
-    indexMs: () => indexMs,
+    indexMs: async () => {
+      await index;
+      return indexMs;
+    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -160,7 +160,8 @@ export async function run({ quick = false, repeats } = {}) {
       ]) {
         const server = await serveLog(file, pageDir, { preindex });
         try {
-          results[name] = { ms: await firstScreen(browser, `${server.url}/logs.html${query}`, 180_000), indexMs: server.indexMs() };
+          const ms = await firstScreen(browser, `${server.url}/logs.html${query}`, 180_000);
+          results[name] = { ms, indexMs: await server.indexMs() };
         } finally {
           await server.close();
         }
@@ -200,6 +201,9 @@ export async function run({ quick = false, repeats } = {}) {
     try {
       await page.goto(`${server.url}/logs.html?follow=0`);
       await page.waitForFunction(() => window.__bench.firstScreen !== undefined, null, { timeout: 60_000 });
+      // Scrolling measures rendering: let the (progressive) index finish first, as it has in the app
+      // for a log it followed while the run wrote it.
+      await server.indexMs();
       const patterns = [
         ['idle (baseline)', 0],
         ['smooth, 5 rows/frame', 90],
@@ -234,12 +238,12 @@ export async function run({ quick = false, repeats } = {}) {
 
   const m = Object.fromEntries(Object.keys(records[0]).map((key) => [key, median(records.map((r) => r[key]))]));
   printTable(
-    `first screen of a ${fmt.int(lines)}-line log (median of ${rounds}; from navigation start, index built on the first read)`,
+    `first screen of a ${fmt.int(lines)}-line log (median of ${rounds}; from navigation start; the index is built from the first read on)`,
     ['variant', 'ms', 'vs naive', 'vs wc -l'],
     [
       ['viewer, opened at the end (follow)', fmt.int(m.viewer_end_ms), fmt.ratio(m.viewer_end_ms / m.naive_ms), fmt.ratio(m.viewer_end_ms / m.wc_ms)],
       ['viewer, opened at the start', fmt.int(m.viewer_start_ms), fmt.ratio(m.viewer_start_ms / m.naive_ms), fmt.ratio(m.viewer_start_ms / m.wc_ms)],
-      ['  of which: core index build (server side)', fmt.int(m.index_ms), '', fmt.ratio(m.index_ms / m.wc_ms)],
+      ['core index build to complete (server side; reads answered meanwhile)', fmt.int(m.index_ms), '', fmt.ratio(m.index_ms / m.wc_ms)],
       ['viewer, index already built (followed log)', fmt.int(m.viewer_warm_ms), fmt.ratio(m.viewer_warm_ms / m.naive_ms), fmt.ratio(m.viewer_warm_ms / m.wc_ms)],
       ['floor: viewer over 1,000 lines made in the page', fmt.int(m.floor_ms), fmt.ratio(m.floor_ms / m.naive_ms), fmt.ratio(m.floor_ms / m.wc_ms)],
       ['naive: whole file in a <pre> (baseline)', fmt.int(m.naive_ms), fmt.ratio(1), fmt.ratio(m.naive_ms / m.wc_ms)],

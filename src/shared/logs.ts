@@ -50,6 +50,12 @@ export interface LogInfo {
   /** Whether the file ends with a newline, i.e. its last line is finished and will not change. */
   complete: boolean;
   levelCounts: Record<LogLevel, number>;
+  /** True while the file is still being indexed (a large log just opened): `totalLines` is an estimate,
+   * `levelCounts` count the lines indexed so far, and line numbers from `indexedLines` on (lines read
+   * from the end of the file) are numbered from the estimate, so they change once the index is done. */
+  estimated?: boolean;
+  /** While `estimated`: lines [0, indexedLines) are indexed, their numbers exact. */
+  indexedLines?: number;
 }
 
 export interface LogWindow extends LogInfo {

@@ -25,6 +25,12 @@ const HEADER_BYTES = 64;
 export const MAX_LINE_BYTES = 64 << 10;
 /** A window whose lines span at most this many bytes is read with one read() call. */
 const SPAN_READ_BYTES = 1 << 20;
+/** A refresh with more than this many bytes to index answers reads while it runs (progressive
+ * indexing): the head from the part indexed so far, the tail by reading the end of the file. */
+const PROGRESSIVE_BYTES = 8 << 20;
+/** A tail read before the index is complete reads the end of the file in steps up to this many bytes. */
+const TAIL_SCAN_BYTES = 256 << 10;
+const MAX_TAIL_SCAN_BYTES = 16 << 20;
 /** Level filters kept warm (each is a row → line map, 4 bytes a matching line). */
 const MAX_FILTERS = 4;
 const NO_FILTER = -1;
@@ -40,6 +46,15 @@ interface SearchState {
   scanned: number;
   matches: number[];
   truncated: boolean;
+}
+
+export interface LogIndexOptions {
+  /** Bytes read per indexing step (default 4 MiB). */
+  chunkBytes?: number;
+  /** Refreshes with more bytes than this to index are progressive (default 8 MiB). */
+  progressiveBytes?: number;
+  /** Awaited after each indexing step: tests hold a build half-way here to look at it. */
+  onChunk?: () => Promise<void> | void;
 }
 
 /** What one read or search works on: the tables are append-only, so a snapshot stays consistent while
@@ -74,23 +89,52 @@ export class LogIndex {
   private filters = new Map<number, Filter>();
   private lastSearch: SearchState | undefined;
   private refreshing: Promise<unknown> = Promise.resolve();
+  /** While a progressive refresh runs: the file size it indexes up to. */
+  private building: number | undefined;
+  /** While building: where the indexed part ends (the start of the first line not indexed yet). */
+  private scanned = 0;
+  private waiters: (() => void)[] = [];
+  private onBuildStart: (() => void) | undefined;
+  private readonly chunkBytes: number;
+  private readonly progressiveBytes: number;
+  private readonly onChunk: (() => Promise<void> | void) | undefined;
 
-  private constructor(file: string) {
+  private constructor(file: string, options: LogIndexOptions) {
     this.file = file;
+    this.chunkBytes = Math.max(HEADER_BYTES, options.chunkBytes ?? CHUNK_BYTES);
+    this.progressiveBytes = options.progressiveBytes ?? PROGRESSIVE_BYTES;
+    this.onChunk = options.onChunk;
   }
 
-  /** Opens and indexes `file`; a missing file is an ExpmanError (LOG_MISSING) naming it. */
-  static async open(file: string): Promise<LogIndex> {
-    const index = new LogIndex(file);
-    await index.refresh();
+  /**
+   * Opens and indexes `file`; a missing file is an ExpmanError (LOG_MISSING) naming it. A large file
+   * resolves as soon as its indexing has started: reads are answered meanwhile (see `read`), and
+   * `indexed()` tells when the index is complete.
+   */
+  static async open(file: string, options: LogIndexOptions = {}): Promise<LogIndex> {
+    const index = new LogIndex(file, options);
+    const first = index.refresh();
+    const started = new Promise<void>((resolve) => (index.onBuildStart = resolve));
+    await Promise.race([first, started]);
+    index.onBuildStart = undefined;
     return index;
+  }
+
+  /** Resolves once the index covers the whole file as last seen (no progressive build running). */
+  async indexed(): Promise<void> {
+    while (this.building !== undefined) await this.progress();
   }
 
   get totalLines(): number {
     return this.table.length + (this.size > this.tailStart ? 1 : 0);
   }
 
+  /**
+   * While a progressive build runs, `totalLines` is an estimate (lines indexed so far plus the bytes
+   * left at their mean length), `levelCounts` count the indexed lines only and `complete` is false.
+   */
   info(): LogInfo {
+    if (this.building !== undefined) return this.estimatedInfo(this.estimatedTotal(0, 0));
     const levelCounts = Object.fromEntries(LOG_LEVELS.map((level) => [level, this.counts[codeOfLevel(level)]!])) as Record<LogLevel, number>;
     const tail = levelOfCode(this.tailLevel);
     if (this.size > this.tailStart && tail) levelCounts[tail]++;
@@ -119,8 +163,10 @@ export class LogIndex {
     const timer = setInterval(() => {
       if (busy) return;
       busy = true;
+      // The end of a progressive build is news too: the line count stops being an estimate.
+      const wasBuilding = this.building !== undefined;
       this.refresh()
-        .then((changed) => changed && listener(this.info()))
+        .then((changed) => (changed || wasBuilding) && listener(this.info()))
         .catch((error: unknown) => onError?.(error))
         .finally(() => (busy = false));
     }, intervalMs);
@@ -128,8 +174,18 @@ export class LogIndex {
     return () => clearInterval(timer);
   }
 
-  /** Rows `from .. from+count` of the view filtered by `levels` (all lines without), with their text. */
+  /**
+   * Rows `from .. from+count` of the view filtered by `levels` (all lines without), with their text.
+   * While a progressive build runs, an unfiltered read does not wait for it: a head read is answered
+   * from the lines indexed so far (waiting only until they reach its rows), a tail read from the end of
+   * the file, numbered from the estimated line count (`estimated`: true, `indexedLines` says which
+   * line numbers are exact). Filtered reads wait for the whole index.
+   */
   async read(request: LogReadRequest): Promise<LogWindow> {
+    if (this.building !== undefined && !request.levels) {
+      const early = request.tail ? await this.readTailEarly(request.count) : await this.readHeadEarly(request.from, request.count);
+      if (early) return early;
+    }
     await this.refresh();
     const snap = this.snapshot();
     const view = this.view(snap, request.levels);
@@ -139,10 +195,7 @@ export class LogIndex {
     const numbers: number[] = [];
     for (let row = from; row < from + count; row++) numbers.push(view.lineAt(row));
     const texts = await this.readTexts(snap, numbers);
-    const lines: LogLine[] = numbers.map((n, i) => {
-      const level = levelOfCode(levelCode(snap, n));
-      return level ? { n, text: texts[i]!, level } : { n, text: texts[i]! };
-    });
+    const lines = numbers.map((n, i) => lineOf(n, texts[i]!, levelCode(snap, n)));
     return { ...this.info(), from, lines, totalRows: view.total };
   }
 
@@ -208,6 +261,87 @@ export class LogIndex {
     } finally {
       await handle.close();
     }
+  }
+
+  /** Rows [from, from+count) while building, once indexed; undefined when the build ended meanwhile. */
+  private async readHeadEarly(from: number, count: number): Promise<LogWindow | undefined> {
+    const wanted = Math.min(count, MAX_LOG_READ_LINES);
+    while (this.building !== undefined && this.table.length < from + wanted) await this.progress();
+    if (this.building === undefined) return undefined;
+    const snap: Snapshot = { table: this.table, complete: this.table.length, tailStart: this.scanned, size: this.scanned, tailLevel: NO_LEVEL, generation: this.generation };
+    const info = this.estimatedInfo(Math.max(this.estimatedTotal(0, 0), from + wanted), snap.complete);
+    const numbers = Array.from({ length: wanted }, (_, i) => from + i);
+    const texts = await this.readTexts(snap, numbers);
+    const lines = numbers.map((n, i) => lineOf(n, texts[i]!, snap.table.levels[n]!));
+    return { ...info, from, lines, totalRows: info.totalLines };
+  }
+
+  /**
+   * The last `count` lines while building, read backwards from the end of the file until they and the
+   * header their entry started with are in the buffer. Undefined when that reaches the indexed part
+   * (the build is nearly done then: the caller waits for it).
+   */
+  private async readTailEarly(count: number): Promise<LogWindow | undefined> {
+    const size = this.building!;
+    const wanted = Math.min(count, MAX_LOG_READ_LINES);
+    const handle = await this.openFile();
+    try {
+      for (let span = TAIL_SCAN_BYTES; span <= MAX_TAIL_SCAN_BYTES; span *= 2) {
+        const bufStart = size - span;
+        if (bufStart <= this.scanned) return undefined;
+        const buf = await readAt(handle, bufStart, span);
+        // The file shrank (the build's end will tell), or the build reached these bytes meanwhile.
+        if (buf.length < span || this.building !== size || bufStart <= this.scanned) return undefined;
+        // Line starts after the first newline: the bytes before it end a line that starts further back.
+        const starts: number[] = [];
+        for (let nl = buf.indexOf(0x0a); nl !== -1 && nl + 1 < buf.length; nl = buf.indexOf(0x0a, nl + 1)) starts.push(nl + 1);
+        const first = Math.max(0, starts.length - wanted);
+        const codes = starts.map((start, i) => parseLevelCode(buf, start, i + 1 < starts.length ? starts[i + 1]! : buf.length));
+        const headed = codes.slice(0, first + 1).some((code) => code !== NO_LEVEL);
+        if ((starts.length <= wanted || !headed) && span < MAX_TAIL_SCAN_BYTES) continue;
+        let level = NO_LEVEL;
+        for (let i = 0; i < first; i++) level = codes[i] || level;
+        const terminated = buf[buf.length - 1] === 0x0a;
+        const total = this.estimatedTotal(starts.length, span - starts[0]!);
+        const lines: LogLine[] = [];
+        for (let i = first; i < starts.length; i++) {
+          level = codes[i] || level;
+          const end = i + 1 < starts.length ? starts[i + 1]! : buf.length;
+          const n = total - (starts.length - i);
+          lines.push(lineOf(n, lineText(buf, starts[i]!, end, i + 1 < starts.length || terminated), level));
+        }
+        const info = { ...this.estimatedInfo(total), complete: terminated };
+        return { ...info, from: total - lines.length, lines, totalRows: total };
+      }
+      return undefined;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Lines while building: the indexed ones, the bytes left at their mean length, and `tailLines`
+   * whole lines counted in the last `tailBytes` bytes of the file. */
+  private estimatedTotal(tailLines: number, tailBytes: number): number {
+    const lines = this.table.length;
+    const perLine = lines > 0 && this.scanned > 0 ? this.scanned / lines : tailLines > 0 ? tailBytes / tailLines : 100;
+    const rest = Math.max(0, this.building! - tailBytes - this.scanned);
+    return lines + Math.ceil(rest / perLine) + tailLines;
+  }
+
+  private estimatedInfo(totalLines: number, indexedLines = this.table.length): LogInfo {
+    const levelCounts = Object.fromEntries(LOG_LEVELS.map((level) => [level, this.counts[codeOfLevel(level)]!])) as Record<LogLevel, number>;
+    return { totalLines, fileSize: this.building!, generation: this.generation, complete: false, levelCounts, estimated: true, indexedLines };
+  }
+
+  /** Resolves at the next indexing step (or the end of a build). */
+  private progress(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   private snapshot(): Snapshot {
@@ -294,7 +428,18 @@ export class LogIndex {
       this.ino = stat.ino;
       this.dev = stat.dev;
       if (stat.size > this.size) {
-        await this.indexBytes(handle, stat.size);
+        const progressive = stat.size - this.tailStart > this.progressiveBytes;
+        if (progressive) {
+          this.building = stat.size;
+          this.scanned = this.tailStart;
+          this.onBuildStart?.();
+        }
+        try {
+          await this.indexBytes(handle, stat.size);
+        } finally {
+          this.building = undefined;
+          this.notify();
+        }
         changed = true;
       }
       return changed;
@@ -317,7 +462,7 @@ export class LogIndex {
   /** Scans from the start of the unfinished last line to `size`, recording every line that ends. */
   private async indexBytes(handle: FileHandle, size: number): Promise<void> {
     const table = this.table;
-    const buf = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, Math.max(HEADER_BYTES, size - this.tailStart)));
+    const buf = Buffer.allocUnsafe(Math.min(this.chunkBytes, Math.max(HEADER_BYTES, size - this.tailStart)));
     let readPos = this.tailStart;
     let lineStartPos = this.tailStart;
     /** The level of the line starting at lineStartPos, once its header has been seen. */
@@ -350,6 +495,11 @@ export class LogIndex {
         lineStartPos = readPos + pos;
       }
       table.length = length;
+      if (this.building !== undefined) {
+        this.scanned = lineStartPos;
+        this.notify();
+        await this.onChunk?.();
+      }
       if (pos < bytesRead && lineLevel === undefined) {
         if (bytesRead - pos < HEADER_BYTES && readPos + bytesRead < size) {
           // Too little of the next line to read its header: read again from its start.
@@ -372,6 +522,11 @@ function maskOf(levels: readonly LogLevel[] | undefined): number {
   let mask = 0;
   for (const level of levels) mask |= 1 << codeOfLevel(level);
   return mask;
+}
+
+function lineOf(n: number, text: string, code: number): LogLine {
+  const level = levelOfCode(code);
+  return level ? { n, text, level } : { n, text };
 }
 
 function levelCode(snap: Snapshot, n: number): number {

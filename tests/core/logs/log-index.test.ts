@@ -244,6 +244,7 @@ describe('LogIndex.search', () => {
     for (let i = 0; i < count; i++) parts.push(entry(levels[i % 6]!, `line ${i} value=${(i * 7) % 1000}`, i % 60));
     const file = logFile(parts.join(''));
     const index = await LogIndex.open(file);
+    await index.indexed(); // a file this large is indexed progressively: open() does not wait for it
     expect(index.info()).toMatchObject({ totalLines: count, complete: true });
     // 1,000,000 = 6 × 166,666 + 4: residues 0-3 occur once more.
     expect(index.info().levelCounts).toEqual({ error: 166_666, warn: 166_667, info: 500_001, verbose: 0, debug: 166_666, silly: 0 });

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent, type MouseEvent } from 'react';
 import { LOG_LEVELS, type LogLevel, type LogLine, type LogSource } from '../../../shared/logs';
 import { BLOCK_ROWS } from './block-cache';
-import { HighlightedText } from './HighlightedText';
+import { LogRow } from './LogRow';
 import { contentHeight, firstRowAt, isAtBottom, maxScrollTop, scrollTopFor, type Geometry } from './scroll-geometry';
 import { useLogRows } from './use-log-rows';
 import { useLogSearch, type LogQuery } from './use-log-search';
@@ -113,26 +113,25 @@ export function LogViewer({ source, follow = true, label = 'Log' }: LogViewerPro
   const currentMatchLine = search.result && search.current >= 0 ? search.result.matches[search.current] : undefined;
   const selected = selection ? { from: Math.min(selection.anchor, selection.focus), to: Math.max(selection.anchor, selection.focus) } : undefined;
 
+  const selectRow = useCallback((event: MouseEvent, row: number): void => {
+    event.preventDefault();
+    setSelection((previous) => (event.shiftKey && previous ? { anchor: previous.anchor, focus: row } : { anchor: row, focus: row }));
+  }, []);
+
   const rendered: JSX.Element[] = [];
   for (let row = start; row < end; row++) {
     const line = rows.line(row);
-    const classes = ['logv-row'];
-    if (line?.level) classes.push(`logv-l-${line.level}`);
-    if (line && line.n === currentMatchLine) classes.push('logv-current');
-    if (selected && row >= selected.from && row <= selected.to) classes.push('logv-selected');
     rendered.push(
-      <div key={row} className={classes.join(' ')} data-row={row} data-line={line?.n}>
-        <span className="logv-num" onMouseDown={(event) => selectRow(event, row)} title="Select line (Shift: extend)">
-          {line ? line.n + 1 : ''}
-        </span>
-        <span className="logv-text">{line ? <HighlightedText text={line.text} pattern={search.highlight} /> : <span className="logv-loading">…</span>}</span>
-      </div>,
+      <LogRow
+        key={row}
+        row={row}
+        line={line}
+        current={line !== undefined && line.n === currentMatchLine}
+        selected={selected !== undefined && row >= selected.from && row <= selected.to}
+        highlight={search.highlight}
+        onSelect={selectRow}
+      />,
     );
-  }
-
-  function selectRow(event: MouseEvent, row: number): void {
-    event.preventDefault();
-    setSelection((previous) => (event.shiftKey && previous ? { anchor: previous.anchor, focus: row } : { anchor: row, focus: row }));
   }
 
   async function copy(): Promise<void> {

@@ -2,6 +2,9 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { LogInfo, LogLevel, LogLine, LogSource } from '../../../shared/logs';
 import { BLOCK_ROWS, BlockCache } from './block-cache';
 
+/** How often the viewer asks again while the source is still indexing (its line count an estimate). */
+export const INDEXING_POLL_MS = 250;
+
 export interface LogRows {
   /** Rows in the (level-filtered) view, as last reported by the source. */
   totalRows: number;
@@ -30,6 +33,10 @@ export function useLogRows(source: LogSource, levels: readonly LogLevel[] | unde
   /** Bumped when the source or filter changes: answers to older requests are dropped. */
   const epoch = useRef(0);
   const generation = useRef<number | undefined>(undefined);
+  /** Whether the last answer had an estimated line count (the source was still indexing). */
+  const estimated = useRef(false);
+  /** The rows last asked for by `ensure`: read again when blocks numbered by an estimate are dropped. */
+  const lastRange = useRef<[number, number]>([0, 0]);
   const [totalRows, setTotalRows] = useState(0);
   const [info, setInfo] = useState<LogInfo>();
   const [error, setError] = useState<string>();
@@ -50,12 +57,16 @@ export function useLogRows(source: LogSource, levels: readonly LogLevel[] | unde
           inflight.current.delete(key);
           if (generation.current !== undefined && window.generation !== generation.current) cache.current.clear();
           generation.current = window.generation;
+          // The index is done: rows numbered from the estimate are void (they are read again below).
+          if (estimated.current && !window.estimated) cache.current.dropUnfinal();
+          estimated.current = window.estimated === true;
           const end = window.from + window.lines.length;
           for (let b = Math.ceil(window.from / BLOCK_ROWS); b * BLOCK_ROWS < end; b++) {
             const lines = window.lines.slice(b * BLOCK_ROWS - window.from, (b + 1) * BLOCK_ROWS - window.from);
             if (lines.length < BLOCK_ROWS && b * BLOCK_ROWS + lines.length < window.totalRows) break;
             const last = lines[lines.length - 1];
-            const final = lines.length === BLOCK_ROWS && !(last && last.n === window.totalLines - 1 && !window.complete);
+            const exact = !window.estimated || (b + 1) * BLOCK_ROWS <= (window.indexedLines ?? 0);
+            const final = exact && lines.length === BLOCK_ROWS && !(last && last.n === window.totalLines - 1 && !window.complete);
             cache.current.set(b, { lines, final });
           }
           setTotalRows(window.totalRows);
@@ -84,6 +95,7 @@ export function useLogRows(source: LogSource, levels: readonly LogLevel[] | unde
     cache.current.clear();
     inflight.current.clear();
     generation.current = undefined;
+    estimated.current = false;
     setTotalRows(0);
     setLoaded(false);
     if (startAtEnd.current) fetchTail();
@@ -112,6 +124,7 @@ export function useLogRows(source: LogSource, levels: readonly LogLevel[] | unde
 
   const ensure = useCallback(
     (start: number, end: number) => {
+      lastRange.current = [start, end];
       end = Math.min(end, totalRef.current);
       if (end <= start) return;
       for (let b = Math.floor(start / BLOCK_ROWS); b <= Math.floor((end - 1) / BLOCK_ROWS); b++) {
@@ -121,6 +134,20 @@ export function useLogRows(source: LogSource, levels: readonly LogLevel[] | unde
     },
     [fetchBlock],
   );
+
+  // While the source indexes, ask again now and then (the end of the log when following, else just the
+  // counts) until the line count is exact; then read again the rows in view that were dropped.
+  const isEstimated = info?.estimated === true;
+  useEffect(() => {
+    if (!isEstimated) return;
+    const timer = setTimeout(() => (startAtEnd.current ? fetchTail() : fetchRows(-2, { from: 0, count: 0 })), INDEXING_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [info, isEstimated, fetchTail, fetchRows]);
+  const wasEstimated = useRef(false);
+  useEffect(() => {
+    if (wasEstimated.current && !isEstimated) ensure(...lastRange.current);
+    wasEstimated.current = isEstimated;
+  }, [isEstimated, ensure]);
 
   const fetchRange = useCallback(
     async (start: number, end: number): Promise<LogLine[]> => {
