@@ -136,7 +136,7 @@ export class MemoryApi {
   }
 
   private emit<E extends keyof EventPayloads>(event: E, payload: EventPayloads[E]): void {
-    for (const listener of [...this.listeners[event]]) (listener as (p: EventPayloads[E]) => void)(payload);
+    for (const listener of [...this.listeners[event]]) listener(payload);
   }
 
   private async call<T>(method: string, request: unknown, work: () => Promise<T>): Promise<T> {

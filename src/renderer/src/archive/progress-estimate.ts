@@ -14,7 +14,10 @@ export const RATE_WINDOW_MS = 5000;
 /** Below this span the speed is noise (two events in one tick), so none is shown. */
 const MIN_SPAN_MS = 250;
 
-/** The window after adding `sample`: older samples drop out, but the two newest always stay. */
+/**
+ * The window after adding `sample`: samples drop out once a newer one is itself a window old, so the
+ * oldest kept sample sits at or before the window's start and the speed spans the whole window.
+ */
 export function addSample(window: readonly ProgressSample[], sample: ProgressSample, windowMs = RATE_WINDOW_MS): ProgressSample[] {
   const next = [...window, sample];
   let first = 0;
