@@ -129,6 +129,10 @@ describe('SyncDialog', () => {
     expect(screen.getByRole<HTMLInputElement>('checkbox', { name: 'Exclude checkpoints' }).checked).toBe(true);
     expect(screen.getByRole<HTMLInputElement>('checkbox', { name: /Delete/ }).checked).toBe(false);
     expect(within(list).getByRole('button', { name: /^lab/ }).getAttribute('aria-pressed')).toBe('true');
+    // Editing the form by hand leaves the saved one as it was, and no longer marked as shown.
+    await user.type(screen.getByLabelText('Target'), '-2');
+    expect(within(list).getByRole('button', { name: /^lab/ }).getAttribute('aria-pressed')).toBe('false');
+    expect(api.destinations.find((d) => d.name === 'lab')?.target).toBe(LAB);
 
     await user.click(within(list).getByRole('button', { name: 'Remove backup' }));
     await waitFor(() => expect(api.destinations.map((d) => d.name)).toEqual(['lab']));

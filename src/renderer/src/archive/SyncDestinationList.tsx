@@ -19,7 +19,9 @@ export function SyncDestinationList({ destinations, selected, disabled, onSelect
         <li key={d.name} className={d.name === selected ? 'arc-selected' : undefined}>
           <button type="button" className="arc-destination" aria-pressed={d.name === selected} disabled={disabled} onClick={() => onSelect(d)}>
             <span className="arc-destination-name">{d.name}</span>
-            <span className="arc-mono arc-muted arc-path">{d.target}</span>
+            <span className="arc-mono arc-muted arc-ellipsis" title={d.target}>
+              {d.target}
+            </span>
             {(d.excludeCheckpoints || d.delete) && (
               <span className="arc-muted arc-flags">{[d.excludeCheckpoints && 'no checkpoints', d.delete && 'delete'].filter(Boolean).join(' · ')}</span>
             )}

@@ -61,15 +61,20 @@ export function SyncDialog({ onClose }: { onClose: () => void }): JSX.Element {
     });
   }, [api, report]);
 
-  const update = (patch: Partial<Settings>): void => {
+  const change = (patch: Partial<Settings>): void => {
     setSettings((s) => ({ ...s, ...patch }));
     setFailure(null);
     setNotice(null);
   };
+  /** An edit by hand: the form no longer shows the saved destination (the direction is not saved). */
+  const update = (patch: Partial<Settings>): void => {
+    if (Object.keys(patch).some((key) => key !== 'direction')) setSelected(null);
+    change(patch);
+  };
 
   const select = (d: SyncDestination): void => {
     setSelected(d.name);
-    update({ name: d.name, target: d.target, excludeCheckpoints: d.excludeCheckpoints, delete: d.delete });
+    change({ name: d.name, target: d.target, excludeCheckpoints: d.excludeCheckpoints, delete: d.delete });
   };
 
   const save = async (): Promise<void> => {
@@ -162,6 +167,15 @@ export function SyncDialog({ onClose }: { onClose: () => void }): JSX.Element {
         <section className="arc-sync-saved" aria-labelledby={`${id}-saved`}>
           <h3 id={`${id}-saved`}>Saved destinations</h3>
           <SyncDestinationList destinations={destinations} selected={selected} disabled={busy} onSelect={select} onRemove={(name) => void remove(name)} />
+          <button
+            type="button"
+            className="arc-btn arc-save"
+            onClick={() => void save()}
+            disabled={busy || target === '' || badTarget !== null || settings.name.trim() === ''}
+            title="Save the name, target and options in the form"
+          >
+            Save destination
+          </button>
         </section>
         <fieldset className="arc-fieldset" disabled={busy}>
           <div className="arc-field-row">
@@ -198,9 +212,6 @@ export function SyncDialog({ onClose }: { onClose: () => void }): JSX.Element {
                 Delete <span className="arc-muted">— remove files the source no longer has</span>
               </span>
             </label>
-            <button type="button" className="arc-btn arc-push-right" onClick={() => void save()} disabled={target === '' || badTarget !== null || settings.name.trim() === ''}>
-              Save destination
-            </button>
           </div>
           <div className="arc-direction" role="radiogroup" aria-label="Direction">
             {radio('push', 'Push', 'this data folder → target')}
