@@ -55,7 +55,11 @@ export function ArchiveDialog({ onClose }: { onClose: () => void }): JSX.Element
   return (
     <Modal
       title="Archive the data folder"
-      lead="A .tar.gz of datasets, configs, runs, checkpoints and logs, with a MANIFEST (size and sha256 of every file) that `expman archive verify` checks."
+      lead={
+        <>
+          A .tar.gz of datasets, configs, runs, checkpoints and logs, with a MANIFEST (size and sha256 of every file) that <code>expman archive verify</code> checks.
+        </>
+      }
       busy={busy}
       onClose={onClose}
       actions={
