@@ -1,0 +1,122 @@
+import { useState, type JSX } from 'react';
+import type { ArchiveResultDto } from '../../../shared/archive-sync';
+import { useApi } from '../api/context';
+import { useWorkspace } from '../state/workspace';
+import { ArchiveResult } from './ArchiveResult';
+import { Modal } from './Modal';
+import { TaskProgressBar } from './TaskProgressBar';
+import { failureText, isCancelled } from './task-error';
+import { useTask } from './use-task';
+
+/**
+ * File → Archive Data…: the data folder as a .tar.gz with a MANIFEST (the UI for `expman archive`). The
+ * desktop app asks where to save it; the browser transport refuses with a message saying to run
+ * `expman archive` on the server, which is shown as is.
+ */
+export function ArchiveDialog({ onClose }: { onClose: () => void }): JSX.Element {
+  const api = useApi();
+  const { experiments, info } = useWorkspace();
+  const task = useTask();
+  const [excludeCheckpoints, setExcludeCheckpoints] = useState(false);
+  const [someOnly, setSomeOnly] = useState(false);
+  const [chosen, setChosen] = useState<ReadonlySet<string>>(new Set());
+  const [result, setResult] = useState<ArchiveResultDto | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const busy = task.running !== null;
+  const names = (experiments ?? []).map((e) => e.name);
+  const nothingChosen = someOnly && ![...chosen].some((name) => names.includes(name));
+
+  const start = async (): Promise<void> => {
+    if (busy || nothingChosen) return;
+    setFailure(null);
+    setNotice(null);
+    setResult(null);
+    const only = someOnly ? names.filter((name) => chosen.has(name)).map((name) => `experiments/${name}`) : [];
+    try {
+      setResult(await task.run('archive', (taskId) => api.archiveCreate({ taskId, excludeCheckpoints, only })));
+    } catch (error) {
+      if (!isCancelled(error)) setFailure(failureText(error));
+      else if (task.wasCancelled()) setNotice('Cancelled — no archive file was left behind.');
+      // CANCELLED without our Cancel: the user dismissed the save dialog, so there is nothing to say.
+      else onClose();
+    }
+  };
+
+  const toggle = (name: string, on: boolean): void => {
+    setChosen((previous) => {
+      const next = new Set(previous);
+      if (on) next.add(name);
+      else next.delete(name);
+      return next;
+    });
+  };
+
+  return (
+    <Modal
+      title="Archive the data folder"
+      lead={
+        <>
+          A .tar.gz of datasets, configs, runs, checkpoints and logs, with a MANIFEST (size and sha256 of every file) that <code>expman archive verify</code> checks.
+        </>
+      }
+      busy={busy}
+      onClose={onClose}
+      actions={
+        <>
+          {busy ? (
+            <button type="button" className="arc-btn" onClick={task.cancel} disabled={task.cancelRequested}>
+              Cancel
+            </button>
+          ) : (
+            <button type="button" className="arc-btn" onClick={onClose}>
+              Close
+            </button>
+          )}
+          <button type="button" className="arc-btn arc-btn-primary" onClick={() => void start()} disabled={busy || nothingChosen}>
+            {busy ? 'Archiving…' : result ? 'Archive again…' : 'Archive…'}
+          </button>
+        </>
+      }
+    >
+      <fieldset className="arc-fieldset" disabled={busy}>
+        <label className="arc-check">
+          <input type="checkbox" checked={excludeCheckpoints} onChange={(e) => setExcludeCheckpoints(e.target.checked)} />
+          <span>
+            Exclude checkpoints <span className="arc-muted">— configs, logs and metrics only; much smaller</span>
+          </span>
+        </label>
+        <label className="arc-check">
+          <input type="checkbox" checked={someOnly} onChange={(e) => setSomeOnly(e.target.checked)} />
+          <span>
+            Only some experiments <span className="arc-muted">— otherwise the whole data folder</span>
+          </span>
+        </label>
+        {someOnly && (
+          <div className="arc-choices" role="group" aria-label="Experiments to archive">
+            {names.length === 0 && <span className="arc-muted">No experiments in this data folder.</span>}
+            {names.map((name) => (
+              <label key={name} className="arc-check">
+                <input type="checkbox" checked={chosen.has(name)} onChange={(e) => toggle(name, e.target.checked)} />
+                <span className="arc-mono">experiments/{name}</span>
+              </label>
+            ))}
+            {nothingChosen && names.length > 0 && <span className="arc-field-error">Choose at least one experiment.</span>}
+          </div>
+        )}
+      </fieldset>
+      {busy && <TaskProgressBar label="Archive progress" progress={task.progress} cancelling={task.cancelRequested} />}
+      {failure && (
+        <p className="arc-error" role="alert">
+          {failure}
+        </p>
+      )}
+      {notice && (
+        <p className="arc-notice" role="status">
+          {notice}
+        </p>
+      )}
+      {result && <ArchiveResult result={result} osIntegration={info?.osIntegration === true} />}
+    </Modal>
+  );
+}
