@@ -1,6 +1,7 @@
 import type { JSX } from 'react';
 import type { ExpmanApi } from '../../shared/api';
 import { ApiProvider } from './api/context';
+import { AppCommands, ArchiveSyncButtons } from './archive/AppCommands';
 import { Sidebar } from './shell/Sidebar';
 import { routeHref, useRoute, type Route } from './state/route';
 import { useWorkspace, WorkspaceProvider } from './state/workspace';
@@ -46,6 +47,7 @@ function Shell(): JSX.Element {
             Compare
           </a>
         </nav>
+        <ArchiveSyncButtons />
       </header>
       <Sidebar route={route} />
       <main className="app-main">
@@ -59,7 +61,9 @@ export function App({ api }: { api: ExpmanApi }): JSX.Element {
   return (
     <ApiProvider api={api}>
       <WorkspaceProvider>
-        <Shell />
+        <AppCommands>
+          <Shell />
+        </AppCommands>
       </WorkspaceProvider>
     </ApiProvider>
   );
