@@ -136,7 +136,7 @@ export function RunView({ experiment, model, tab = 'charts' }: { experiment: str
       {job?.error && job.state === 'failed' && <div className="error-box" role="alert">{job.error.message}</div>}
       {!job && summary?.error && <div className="error-box">{summary.error.message}</div>}
       <div className="stat-row">
-        <Stat label="Epoch" value={`${latest?.epoch ?? summary?.epoch ?? 0} / ${summary?.epochs ?? job?.epochs ?? '?'}`} />
+        <Stat label="Epoch" value={`${latest?.epoch ?? summary?.epoch ?? 0} / ${summary?.epochs ?? latest?.epochs ?? job?.epochs ?? '?'}`} />
         <Stat label="Best epoch" value={best ? String(best.epoch) : '–'} />
         <Stat label="Best val loss" value={fmt(best?.val_loss)} />
         <Stat label="Best val acc" value={fmt(best?.val_accuracy)} />
