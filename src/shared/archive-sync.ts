@@ -16,11 +16,24 @@ export interface ArchiveResultDto {
   seconds: number;
 }
 
+/** One change rsync made (or, with --dry-run, would make), from its `%i %n%L` lines. */
 export interface SyncItemDto {
   change: 'send' | 'receive' | 'create' | 'delete' | 'attributes' | 'link';
   type: 'file' | 'dir' | 'link' | 'other';
   path: string;
+  /** rsync's itemize string, e.g. ">f+++++++++". */
   code: string;
+}
+
+export interface SyncSummaryDto {
+  files: number;
+  filesTransferred: number;
+  filesDeleted: number;
+  totalSize: number;
+  transferredSize: number;
+  bytesSent: number;
+  bytesReceived: number;
+  bytesPerSecond: number;
 }
 
 export interface SyncResultDto {
@@ -29,16 +42,7 @@ export interface SyncResultDto {
   destination: string;
   dryRun: boolean;
   items: SyncItemDto[];
-  summary: {
-    files: number;
-    filesTransferred: number;
-    filesDeleted: number;
-    totalSize: number;
-    transferredSize: number;
-    bytesSent: number;
-    bytesReceived: number;
-    bytesPerSecond: number;
-  };
+  summary: SyncSummaryDto;
   seconds: number;
   command: string[];
 }

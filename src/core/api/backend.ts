@@ -12,6 +12,7 @@ import { DEFAULT_EXPERIMENT, exists, paths, runFiles, workspace, type Workspace 
 import { createDispatcher, type Dispatch, type Handlers } from './dispatch.js';
 import { runDetail, runMetrics } from './run-details.js';
 import { removeConfigValue, setConfigValue } from '../config/edit.js';
+import { loadConfig } from '../config/load.js';
 import { readExperimentConfig, saveExperimentConfig, validateConfigText } from '../config/experiment-config.js';
 import { configSchemaDto } from '../config/schema-dto.js';
 import { listDatasets, preparedDatasetSummary, readDatasetPage } from '../datasets/browse.js';
@@ -131,7 +132,9 @@ export function createBackend(options: BackendOptions): Backend {
     'runs:rerun': async (run) => runs.rerun(ws(), run),
     'runs:test': async ({ experiment, model }) => {
       const root = ws().root;
-      await runCliTask(['test', '--data', root, '--experiment', experiment, '--model', model], resolveWorkerRuntime(''));
+      // The same Node.js the run trained with (runtime.node), so a native backend can load the model.
+      const config = await loadConfig(ws(), { experiment, overrides: [] });
+      await runCliTask(['test', '--data', root, '--experiment', experiment, '--model', model], resolveWorkerRuntime(config.values['runtime.node']));
       return runDetail(ws(), experiment, model);
     },
     'runs:stop': async ({ jobId }) => runs.stop(jobId),

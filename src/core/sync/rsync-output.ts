@@ -1,27 +1,13 @@
-/** One change rsync made (or, with --dry-run, would make), from its `%i %n%L` lines. */
-export interface SyncItem {
-  change: 'send' | 'receive' | 'create' | 'delete' | 'attributes' | 'link';
-  type: 'file' | 'dir' | 'link' | 'other';
-  path: string;
-  /** rsync's itemize string, e.g. ">f+++++++++". */
-  code: string;
-}
+import type { SyncItemDto, SyncSummaryDto } from '../../shared/archive-sync.js';
+
+/** The item and summary types are part of the API (the Sync dialog shows them). */
+export type SyncItem = SyncItemDto;
+export type SyncSummary = SyncSummaryDto;
 
 export interface ProgressLine {
   bytes: number;
   percent: number;
   rate: string;
-}
-
-export interface SyncSummary {
-  files: number;
-  filesTransferred: number;
-  filesDeleted: number;
-  totalSize: number;
-  transferredSize: number;
-  bytesSent: number;
-  bytesReceived: number;
-  bytesPerSecond: number;
 }
 
 const number = (text: string) => Number(text.replace(/[,.'\s](?=\d{3}(\D|$))/g, ''));

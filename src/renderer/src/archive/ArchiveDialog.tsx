@@ -1,4 +1,5 @@
 import { useState, type JSX } from 'react';
+import { TaskMessages } from './TaskMessages';
 import type { ArchiveResultDto } from '../../../shared/archive-sync';
 import { useApi } from '../api/context';
 import { useWorkspace } from '../state/workspace';
@@ -106,16 +107,7 @@ export function ArchiveDialog({ onClose }: { onClose: () => void }): JSX.Element
         )}
       </fieldset>
       {busy && <TaskProgressBar label="Archive progress" progress={task.progress} cancelling={task.cancelRequested} />}
-      {failure && (
-        <p className="arc-error" role="alert">
-          {failure}
-        </p>
-      )}
-      {notice && (
-        <p className="arc-notice" role="status">
-          {notice}
-        </p>
-      )}
+      <TaskMessages failure={failure} notice={notice} />
       {result && <ArchiveResult result={result} osIntegration={info?.osIntegration === true} />}
     </Modal>
   );

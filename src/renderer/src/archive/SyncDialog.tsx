@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useId, useState, type JSX } from 'react';
+import { TaskMessages } from './TaskMessages';
 import { syncDestinationSchema, syncTargetSchema } from '../../../shared/api';
 import type { SyncDestination, SyncResultDto } from '../../../shared/archive-sync';
 import { useApi } from '../api/context';
@@ -220,16 +221,7 @@ export function SyncDialog({ onClose }: { onClose: () => void }): JSX.Element {
         </fieldset>
       </div>
       {busy && <TaskProgressBar label="Sync progress" progress={task.progress} cancelling={task.cancelRequested} />}
-      {failure && (
-        <p className="arc-error" role="alert">
-          {failure}
-        </p>
-      )}
-      {notice && (
-        <p className="arc-notice" role="status">
-          {notice}
-        </p>
-      )}
+      <TaskMessages failure={failure} notice={notice} />
       {preview && <SyncPreview result={preview.result} />}
       {preview && !previewed && <p className="arc-muted">The settings changed since this preview: preview again before syncing.</p>}
       {done && <SyncSummary result={done} />}
