@@ -231,3 +231,18 @@ export async function writeResult(name, result) {
   await fs.writeFile(file, `${JSON.stringify({ bench: name, date: new Date().toISOString(), machine: machine(), ...result }, null, 2)}\n`);
   return file;
 }
+
+/** Builds a bench page (bench/ui/<html> and its TSX entry) with vite into `outDir`; returns `outDir`. */
+export async function buildBenchPage(html, outDir) {
+  const { build } = await import('vite');
+  const { default: react } = await import('@vitejs/plugin-react');
+  await build({
+    configFile: false,
+    root: join(BENCH_DIR, 'ui'),
+    base: './',
+    logLevel: 'warn',
+    plugins: [react()],
+    build: { outDir, emptyOutDir: true, rolldownOptions: { input: join(BENCH_DIR, 'ui', html) } },
+  });
+  return outDir;
+}

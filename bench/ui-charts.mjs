@@ -5,24 +5,11 @@
 import { createServer } from 'node:http';
 import { existsSync, promises as fs } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
-import { BENCH_DIR, OUTPUT_DIR, fmt, median, printTable, writeResult } from './lib.mjs';
+import { OUTPUT_DIR, buildBenchPage, fmt, median, printTable, writeResult } from './lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const PAGE_DIR = join(OUTPUT_DIR, 'ui-charts');
 
-/** Builds bench/ui/charts.html (+ its TSX entry) into bench/output/ui-charts/. */
-async function buildPage() {
-  const { build } = await import('vite');
-  const { default: react } = await import('@vitejs/plugin-react');
-  await build({
-    configFile: false,
-    root: join(BENCH_DIR, 'ui'),
-    base: './',
-    logLevel: 'warn',
-    plugins: [react()],
-    build: { outDir: PAGE_DIR, emptyOutDir: true, rolldownOptions: { input: join(BENCH_DIR, 'ui', 'charts.html') } },
-  });
-}
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
 
@@ -52,7 +39,7 @@ export async function run({ quick = false, repeats } = {}) {
   const livePoints = quick ? 10_000 : 100_000;
   const liveSeconds = quick ? 1 : 4;
   const batch = 100;
-  await buildPage();
+  await buildBenchPage('charts.html', PAGE_DIR);
   const { server, url } = await serve();
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless=new'] });

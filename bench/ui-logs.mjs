@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BENCH_DIR, OUTPUT_DIR, bundle, fmt, median, printTable, rng, writeResult } from './lib.mjs';
+import { OUTPUT_DIR, buildBenchPage, bundle, fmt, median, printTable, rng, writeResult } from './lib.mjs';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const FIRST_SCREEN_TARGET_MS = 500;
@@ -59,21 +59,6 @@ async function runLog(lines) {
   await new Promise((resolve, reject) => out.end(chunk, (error) => (error ? reject(error) : resolve())));
   await fs.rename(partial, file);
   return file;
-}
-
-async function buildPage() {
-  const { build } = await import('vite');
-  const { default: react } = await import('@vitejs/plugin-react');
-  const outDir = join(OUTPUT_DIR, 'ui-logs');
-  await build({
-    configFile: false,
-    root: join(BENCH_DIR, 'ui'),
-    base: './',
-    logLevel: 'warn',
-    plugins: [react()],
-    build: { outDir, emptyOutDir: true, rolldownOptions: { input: join(BENCH_DIR, 'ui', 'logs.html') } },
-  });
-  return outDir;
 }
 
 /** Milliseconds from navigation start to the first frame with a screen of loaded rows. */
@@ -135,7 +120,7 @@ export async function run({ quick = false, repeats } = {}) {
   const size = (await fs.stat(file)).size;
   console.log(`ui-logs: ${fmt.int(lines)} lines (${(size / 2 ** 20).toFixed(1)} MiB) in ${file}; ${rounds} round(s), ${frames} frames per scroll pattern`);
 
-  const pageDir = await buildPage();
+  const pageDir = await buildBenchPage('logs.html', join(OUTPUT_DIR, 'ui-logs'));
   const { serveLog } = await import(pathToFileURL(await bundle('ui-logs-server')).href);
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless=new'] });
