@@ -39,6 +39,14 @@ export function normalizeOnly(root: string, only: string): string {
   return rel.split(sep).join('/');
 }
 
+/** A run's lock file (`<run>/lock.json`) says which process is writing the run: liveness, not data. */
+export const RUN_LOCK_NAME = 'lock.json';
+
+function isRunFolder(rel: string): boolean {
+  const parts = rel.split('/');
+  return parts.length === 4 && parts[0] === 'experiments' && parts[2] === 'models';
+}
+
 /** A symlink whose target, resolved from where the link is, stays inside the root. */
 export function linkStaysInside(linkPath: string, target: string): boolean {
   if (isAbsolute(target) || target.startsWith('/')) return false;
@@ -48,7 +56,7 @@ export function linkStaysInside(linkPath: string, target: string): boolean {
 
 /**
  * Lists what goes into an archive, depth first in sorted order: temporaries (`.tmp-*`, a checkpoint
- * being written) are skipped, links are never followed, and links leaving the folder are recorded as skipped
+ * being written) and run locks are skipped, links are never followed, and links leaving the folder are recorded as skipped
  * (a restore would have to refuse them).
  */
 export async function walkDataFolder(root: string, options: WalkOptions = {}): Promise<WalkResult> {
@@ -82,6 +90,8 @@ export async function walkDataFolder(root: string, options: WalkOptions = {}): P
       if (isTempName(name)) continue;
       if (!rel && name === MANIFEST_NAME) continue; // a previous archive's manifest, extracted by GNU tar
       if (options.excludeCheckpoints && name === 'checkpoints') continue;
+      // Restored elsewhere, a lock would claim a run for a process that does not exist there.
+      if (name === RUN_LOCK_NAME && isRunFolder(rel)) continue;
       const childRel = rel ? `${rel}/${name}` : name;
       let stat: Stats;
       try {
