@@ -95,6 +95,7 @@ export async function readArchive(
   const { handle, total } = await openArchive(file, options.signal);
   const phase = options.phase ?? 'reading';
   const pending: Array<Promise<void>> = [];
+  const open = new Set<ReadEntry>();
   let current: string | undefined;
   let read = 0;
   let lastReport = 0;
@@ -118,6 +119,9 @@ export async function readArchive(
           mtime: entry.mtime,
           linkpath: entry.linkpath,
         };
+        open.add(entry);
+        entry.on('end', () => open.delete(entry));
+        entry.on('error', () => undefined); // a handler that reads the entry sees the error; one that resumed it need not
         try {
           const result = onEntry(info, entry);
           if (result) {
@@ -136,11 +140,16 @@ export async function readArchive(
       input.destroy();
       gunzip.destroy();
       options.signal?.removeEventListener('abort', abort);
-      if (options.signal?.aborted) return reject(cancelledError(`reading ${file}`));
-      if (error instanceof ExpmanError) return reject(error);
+      // Entries still being consumed are ended, and their handlers awaited: a caller that cleans up after
+      // the rejection must not race a handler still writing (a restore's staging folder).
+      for (const entry of open) entry.destroy(new Error('archive read stopped'));
+      const settled = Promise.allSettled(pending);
+      if (options.signal?.aborted) return void settled.then(() => reject(cancelledError(`reading ${file}`)));
+      if (error instanceof ExpmanError) return void settled.then(() => reject(error));
       const where = current ? `, while reading ${current}` : '';
       const message = (error as Error).message ?? String(error);
-      reject(new ExpmanError('ARCHIVE_INVALID', `${file}: damaged or not a .tar.gz (${message}) at byte ${read}${total ? ` of ${total}` : ''}${where}`, { file, entry: current }));
+      const damaged = new ExpmanError('ARCHIVE_INVALID', `${file}: damaged or not a .tar.gz (${message}) at byte ${read}${total ? ` of ${total}` : ''}${where}`, { file, entry: current });
+      void settled.then(() => reject(damaged));
     };
     const abort = () => fail(cancelledError(`reading ${file}`));
     options.signal?.addEventListener('abort', abort, { once: true });

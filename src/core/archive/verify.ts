@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { ReadEntry } from 'tar';
 import { ExpmanError } from '../errors.js';
 import { archiveEntryProblems, FILE_TYPES } from './entry-safety.js';
@@ -42,24 +42,26 @@ export interface ScanOptions extends ReadArchiveOptions {
 /** A MANIFEST larger than this is not one expman wrote (it lists paths and hashes, ~150 bytes a file). */
 const MANIFEST_MAX_BYTES = 256 * 1024 * 1024;
 
+/** Hashes an entry's content, copying it to `sink` when given (with backpressure); resolves when the sink has it all. */
 async function hashContent(content: ReadEntry, sink: Writable | undefined): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let size = 0;
-  const hashing = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      if (!sink) return done();
-      if (sink.write(chunk)) done();
-      else sink.once('drain', () => done());
-    },
-    final(done) {
-      if (!sink) return done();
-      sink.end(() => done());
-    },
-  });
-  if (sink) sink.on('error', (error) => hashing.destroy(error));
-  await pipeline(content as unknown as NodeJS.ReadableStream, hashing);
+  let sinkError: unknown;
+  sink?.on('error', (error) => (sinkError ??= error));
+  for await (const chunk of content as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    size += chunk.length;
+    if (!sink) continue;
+    if (!sink.write(chunk)) await once(sink, 'drain');
+    if (sinkError) throw sinkError;
+  }
+  if (sink) {
+    await new Promise<void>((resolveEnd, rejectEnd) => {
+      if (sinkError) return rejectEnd(sinkError);
+      sink.once('error', rejectEnd);
+      sink.end(() => resolveEnd());
+    });
+  }
   return { size, sha256: hash.digest('hex') };
 }
 
