@@ -122,7 +122,13 @@ async function cleanStaleRestores(into: string): Promise<void> {
   // Roll back first: a journal may name set-aside files that are themselves stale temporaries in DIR.
   for (const staging of stale) {
     const text = await fs.readFile(join(staging, JOURNAL), 'utf8').catch(() => undefined);
-    if (text) await rollBack(JSON.parse(text) as Journal).catch(() => undefined);
+    let journal: Journal | undefined;
+    try {
+      journal = text === undefined ? undefined : (JSON.parse(text) as Journal);
+    } catch {
+      journal = undefined; // torn by the crash: it is replaced by rename, so this is only a leftover `.new`
+    }
+    if (journal) await rollBack(journal).catch(() => undefined);
   }
   for (const path of stale) await fs.rm(path, { recursive: true, force: true });
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import type { ReadEntry } from 'tar';
 import { ExpmanError } from '../errors.js';
 import { archiveEntryProblems, FILE_TYPES } from './entry-safety.js';
@@ -46,8 +46,8 @@ const MANIFEST_MAX_BYTES = 256 * 1024 * 1024;
 async function hashContent(content: ReadEntry, sink: Writable | undefined): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let size = 0;
-  let sinkError: unknown;
-  sink?.on('error', (error) => (sinkError ??= error));
+  let sinkError: Error | undefined;
+  sink?.on('error', (error: Error) => (sinkError ??= error));
   for await (const chunk of content as AsyncIterable<Buffer>) {
     hash.update(chunk);
     size += chunk.length;

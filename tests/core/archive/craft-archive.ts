@@ -36,7 +36,10 @@ function block(entry: CraftedEntry, size: number): Buffer {
  * A .tar.gz with exactly these entries. `manifest: 'auto'` appends a MANIFEST that lists every File
  * entry (by its stored path minus a leading "./") and every link, so the archive is otherwise valid.
  */
-export function craftArchive(entries: CraftedEntry[], manifest: 'auto' | 'none' | string = 'auto'): Buffer {
+/** `manifest`: 'auto', 'none', or { text } for a MANIFEST with exactly that content. */
+export type CraftedManifest = 'auto' | 'none' | { text: string };
+
+export function craftArchive(entries: CraftedEntry[], manifest: CraftedManifest = 'auto'): Buffer {
   const parts: Buffer[] = [];
   const files: Array<{ path: string; size: number; sha256: string }> = [];
   const links: Array<{ path: string; target: string }> = [];
@@ -60,7 +63,7 @@ export function craftArchive(entries: CraftedEntry[], manifest: 'auto' | 'none' 
             files,
             links,
           })
-        : manifest;
+        : manifest.text;
     push({ path: 'MANIFEST', type: 'File', data: body });
   }
   parts.push(Buffer.alloc(1024));

@@ -29,15 +29,20 @@ type Rng = ReturnType<typeof rng>;
 
 const TYPES: ReadonlyArray<CraftedEntry['type']> = ['File', 'File', 'File', 'Directory', 'Directory', 'SymbolicLink', 'SymbolicLink', 'SymbolicLink', 'Link', 'CharacterDevice', 'BlockDevice', 'FIFO'];
 
+const HOSTILE_SEGMENTS = ['a', 'b', 'c', 'd', 'e', 'out', 'up', 'keep.txt', 'MANIFEST', '.', '', '..', 'n'.repeat(120), 'm'.repeat(256), '.tmp-x'];
+/** Plain names only: archives that are mostly valid, so the success path (and links resolved on disk) is exercised too. */
+const PLAIN_SEGMENTS = ['a', 'b', 'c', 'd', 'x.txt', 'y', 'n'.repeat(120)];
+let plain = false;
+
 function segment(r: Rng): string {
-  return r.pick(['a', 'b', 'c', 'd', 'e', 'out', 'keep.txt', 'MANIFEST', '.', '', '..', 'n'.repeat(120), 'm'.repeat(256), '.tmp-x']);
+  return r.pick(plain ? PLAIN_SEGMENTS : HOSTILE_SEGMENTS);
 }
 
 /** A random stored path: "." and "" segments, "..", leading "./", absolute paths into the work folder, long names. */
 function randomPath(r: Rng, work: string): string {
   const parts = Array.from({ length: 1 + r.int(4) }, () => segment(r));
   let path = parts.join('/');
-  const form = r.int(10);
+  const form = plain ? 9 : r.int(10);
   if (form === 0) path = `./${path}`;
   else if (form === 1) path = `${work}/outside/${path}`;
   else if (form === 2) path = `${path}/`;
@@ -45,7 +50,7 @@ function randomPath(r: Rng, work: string): string {
 }
 
 function randomTarget(r: Rng, work: string): string {
-  const form = r.int(8);
+  const form = plain ? 7 : r.int(8);
   if (form === 0) return `${work}/outside`;
   if (form === 1) return '';
   const ups = Array.from({ length: r.int(4) }, () => '..');
@@ -55,19 +60,20 @@ function randomTarget(r: Rng, work: string): string {
 
 function randomArchive(r: Rng, work: string): { entries: CraftedEntry[]; manifest: 'auto' | 'none' } {
   const entries: CraftedEntry[] = [];
+  plain = r.int(2) === 0;
   const count = 1 + r.int(8);
   for (let i = 0; i < count; i++) {
-    if (entries.length && r.int(8) === 0) {
+    if (!plain && entries.length && r.int(8) === 0) {
       entries.push({ ...r.pick(entries) }); // a duplicate entry
       continue;
     }
-    const type = r.pick(TYPES);
+    const type = plain ? r.pick(TYPES.slice(0, 8)) : r.pick(TYPES);
     const entry: CraftedEntry = { path: randomPath(r, work), type, mode: r.pick([0o644, 0o755, 0o4755, 0o600, 0o2755]) };
     if (type === 'File') entry.data = `content ${i} ${r.int(1000)}`;
     if (type === 'SymbolicLink' || type === 'Link') entry.linkpath = randomTarget(r, work);
     entries.push(entry);
   }
-  return { entries, manifest: r.int(10) === 0 ? 'none' : 'auto' };
+  return { entries, manifest: !plain && r.int(10) === 0 ? 'none' : 'auto' };
 }
 
 /** DIR holds files, a folder and a link to outside DIR, so restores can conflict with them or try to write through them. */
@@ -85,6 +91,7 @@ describe('restore fuzz: generated archives never write outside DIR, and verify a
     const seed0 = Number(process.env['EXPMAN_FUZZ_SEED'] ?? Date.now() % 1_000_000);
     let runs = 0;
     let restored = 0;
+    let restoredEmpty = 0;
     for (let seed = seed0; Date.now() - started < BUDGET_MS; seed++) {
       runs++;
       const r = rng(seed);
@@ -126,12 +133,14 @@ describe('restore fuzz: generated archives never write outside DIR, and verify a
         () => true,
         () => false,
       );
+      if (intoEmpty) restoredEmpty++;
       expect(intoEmpty, `${context}: verify says ${verified ? 'OK' : 'not OK'}`).toBe(verified);
       rmSync(work, { recursive: true, force: true });
     }
-    console.log(`restore fuzz: ${runs} archives from seed ${seed0}, ${restored} restored, the rest refused`);
+    console.log(`restore fuzz: ${runs} archives from seed ${seed0}, ${restored} restored into a populated DIR, ${restoredEmpty} into an empty one, the rest refused`);
     expect(runs).toBeGreaterThan(50);
     // The generator must also make valid archives, or the success path goes untested.
     expect(restored).toBeGreaterThan(0);
+    expect(restoredEmpty).toBeGreaterThan(runs / 10);
   });
 });

@@ -6,7 +6,7 @@ import { createArchive } from '../../../src/core/archive/create.js';
 import { restoreArchive } from '../../../src/core/archive/restore.js';
 import { verifyArchive } from '../../../src/core/archive/verify.js';
 import { listTree, tempDataDir } from '../../helpers/data-dir.js';
-import { craftArchive, type CraftedEntry } from './craft-archive.js';
+import { craftArchive, type CraftedEntry, type CraftedManifest } from './craft-archive.js';
 import { snapshotTree } from './tree-snapshot.js';
 
 /** A work folder with a sentinel tree beside DIR (work/d1/d2/into), so writes outside DIR show up. */
@@ -20,7 +20,7 @@ function workspace() {
   return { work, into };
 }
 
-function archiveOf(work: string, entries: CraftedEntry[], manifest?: 'auto' | 'none' | string): string {
+function archiveOf(work: string, entries: CraftedEntry[], manifest?: CraftedManifest): string {
   const file = join(work, 'crafted.tar.gz');
   writeFileSync(file, craftArchive(entries, manifest));
   return file;
