@@ -3,6 +3,7 @@ import { constants, createReadStream, createWriteStream, lstatSync, promises as 
 import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { ExpmanError, isExpmanError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 import type { ProgressListener } from '../progress.js';
 import { cancelledError, throwIfCancelled } from '../cancel.js';
 import { FILE_TYPES, parentsOf, unsafeLinkReason } from './entry-safety.js';
@@ -96,9 +97,7 @@ interface Journal {
 }
 
 async function writeJournal(staging: string, journal: Journal): Promise<void> {
-  const temp = join(staging, `${JOURNAL}.new`);
-  await fs.writeFile(temp, JSON.stringify(journal));
-  await fs.rename(temp, join(staging, JOURNAL));
+  await writeFileAtomic(join(staging, JOURNAL), JSON.stringify(journal));
 }
 
 /** Undoes a restore: puts replaced files back, removes placed files and temporaries, then the folders it created. */
@@ -126,7 +125,7 @@ async function cleanStaleRestores(into: string): Promise<void> {
     try {
       journal = text === undefined ? undefined : (JSON.parse(text) as Journal);
     } catch {
-      journal = undefined; // torn by the crash: it is replaced by rename, so this is only a leftover `.new`
+      journal = undefined; // written atomically, so unreadable only if damaged: nothing to undo with it
     }
     if (journal) await rollBack(journal).catch(() => undefined);
   }
@@ -143,13 +142,19 @@ function targetProblems(entries: ArchiveEntry[], into: string, force: boolean): 
   const conflicts: string[] = [];
   let overwritten = 0;
   const archived = new Map(entries.map((e) => [e.path, e]));
-  const onDiskLink = (path: string) => Boolean(lstatOrNull(join(into, path))?.isSymbolicLink());
+  // Thousands of entries share a few folders: each is looked up once.
+  const seen = new Map<string, Stats | null>();
+  const cachedLstat = (path: string) => {
+    if (!seen.has(path)) seen.set(path, lstatOrNull(path));
+    return seen.get(path)!;
+  };
+  const onDiskLink = (path: string) => Boolean(cachedLstat(join(into, path))?.isSymbolicLink());
   const isLink = (path: string) => archived.get(path)?.type === 'SymbolicLink' || onDiskLink(path);
   for (const entry of entries) {
     if (entry.path === '' || entry.path === MANIFEST_NAME) continue;
     let blocked = false;
     for (const parent of parentsOf(entry.path)) {
-      const existing = lstatOrNull(join(into, parent));
+      const existing = cachedLstat(join(into, parent));
       if (!existing) break;
       if (existing.isSymbolicLink()) unsafe.push(`${entry.path}: inside ${parent}, which is a link`);
       else if (!existing.isDirectory()) conflicts.push(`${parent} exists and is not a folder`);

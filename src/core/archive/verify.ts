@@ -48,12 +48,17 @@ async function hashContent(content: ReadEntry, sink: Writable | undefined): Prom
   let size = 0;
   let sinkError: Error | undefined;
   sink?.on('error', (error: Error) => (sinkError ??= error));
-  for await (const chunk of content as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    size += chunk.length;
-    if (!sink) continue;
-    if (!sink.write(chunk)) await once(sink, 'drain');
-    if (sinkError) throw sinkError;
+  try {
+    for await (const chunk of content as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.length;
+      if (!sink) continue;
+      if (!sink.write(chunk)) await once(sink, 'drain');
+      if (sinkError) throw sinkError;
+    }
+  } catch (error) {
+    sink?.destroy(); // closes the staged file now, not when collected
+    throw error;
   }
   if (sink) {
     await new Promise<void>((resolveEnd, rejectEnd) => {
