@@ -10,7 +10,7 @@ import { formatBytes, formatSeconds, ProgressBar } from '../progress-bar.js';
 
 export const archiveHelp = `expman archive [--data DIR] [--out FILE] [--exclude-checkpoints] [--only experiments/<exp>]... [--json]
 expman archive verify FILE [--json]
-expman archive restore FILE --into DIR [--force] [--json]
+expman archive restore FILE --into DIR [--force] [--preserve-permissions] [--json]
 
 Writes the data folder as a standard .tar.gz (GNU tar lists and extracts it unchanged: modes, mtimes and
 relative links kept). Its last entry, MANIFEST, lists the path, size and sha256 of every file, the
@@ -21,10 +21,12 @@ provenance (expman version, host, time) and the runs that were training at the t
   --exclude-checkpoints   leave out checkpoints/ folders (best-model/ is kept)
   --only PATH             archive only this part of the folder, e.g. experiments/e1 (repeatable)
 
-verify    re-reads FILE and checks every file against the MANIFEST: reports missing, extra and corrupt
-          entries; exit 1 on any problem.
-restore   checks FILE first (refuses absolute paths, '..', links leaving DIR, and existing files unless
-          --force), extracts it into DIR, verifies what it wrote, and only then moves it into place.
+verify    reads FILE once, applies restore's safety rules to every entry and checks every file against
+          the MANIFEST: reports unsafe, missing, extra and corrupt entries; exit 1 on any problem.
+restore   reads FILE once (a file or a pipe) into a staging folder inside DIR, then refuses the whole
+          archive if verify would report anything, if a folder on the way in DIR is a link, or if files
+          exist (unless --force); then places everything, all or nothing. Setuid/setgid bits are cleared
+          unless --preserve-permissions.
 
 Ctrl-C cancels and leaves no partial archive (exit 130).`;
 
@@ -96,12 +98,16 @@ async function verify(argv: string[]): Promise<number> {
 }
 
 async function restore(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { into: { type: 'string' }, force: { type: 'boolean', default: false } }, true);
+  const { values, positionals } = parse(
+    argv,
+    { into: { type: 'string' }, force: { type: 'boolean', default: false }, 'preserve-permissions': { type: 'boolean', default: false } },
+    true,
+  );
   if (positionals.length !== 1) throw new ExpmanError('USAGE', 'expected one archive: expman archive restore FILE --into DIR');
   if (!values.into) throw new ExpmanError('USAGE', 'restore needs --into DIR (the folder to restore into)', { key: 'into' });
   const file = resolve(positionals[0]!);
   const bar = new ProgressBar();
-  const outcome = await cancellable((signal) => restoreArchive(file, values.into!, { force: values.force, signal, onProgress: (p) => bar.update(p) }));
+  const outcome = await cancellable((signal) => restoreArchive(file, values.into!, { force: values.force, preservePermissions: values['preserve-permissions'], signal, onProgress: (p) => bar.update(p) }));
   bar.clear();
   if (!outcome.ok) {
     console.error('expman: restore cancelled; nothing was changed');

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { constants, promises as fs, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { TEMP_PREFIX } from '../fs/atomic.js';
 import { ExpmanError } from '../errors.js';
 import type { ProgressListener } from '../progress.js';
 import { baseProvenance } from '../provenance.js';
@@ -11,6 +10,7 @@ import { findLiveRuns } from './live-runs.js';
 import { MANIFEST_FORMAT, MANIFEST_NAME, serializeManifest, type LiveRun, type Manifest, type ManifestFile, type SkippedEntry } from './manifest.js';
 import { ParallelGzipWriter, type ParallelGzipOptions } from './parallel-gzip.js';
 import { END_OF_ARCHIVE, encodeHeader, padding } from './tar-header.js';
+import { ownedTempName, releaseTempName, staleTemps } from './stale-temps.js';
 import { walkDataFolder, type WalkEntry } from './walk.js';
 
 export interface CreateArchiveOptions {
@@ -119,8 +119,13 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
     options.onProgress({ phase: 'archiving', done: Math.min(done, total), total, unit: 'bytes' });
   };
 
-  const temp = join(dirname(out), `${TEMP_PREFIX}${basename(out)}-${process.pid}-${Date.now().toString(36)}`);
-  const handle = await fs.open(temp, 'wx', 0o644);
+  // Partial archives of earlier runs that were killed (SIGKILL leaves no chance to clean up) go first.
+  for (const stale of await staleTemps(dirname(out), basename(out))) await fs.rm(stale, { force: true });
+  const temp = ownedTempName(dirname(out), basename(out), Date.now().toString(36));
+  const handle = await fs.open(temp, 'wx', 0o644).catch((error: unknown) => {
+    releaseTempName(temp);
+    throw error;
+  });
   const writer = new ParallelGzipWriter(handle, options.gzip);
   const preopened = new Map<string, FileHandle>();
   let closed = false;
@@ -258,6 +263,7 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
     closed = true;
     throwIfCancelled(options.signal, what);
     await fs.rename(temp, out);
+    releaseTempName(temp);
     report(true);
     return {
       file: out,
@@ -275,6 +281,7 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
     for (const h of preopened.values()) await h.close().catch(() => undefined);
     if (!closed) await handle.close().catch(() => undefined);
     await fs.rm(temp, { force: true });
+    releaseTempName(temp);
     if (options.signal?.aborted) throw cancelledError(what);
     throw error;
   }

@@ -8,7 +8,8 @@ import type { LiveRun } from './manifest.js';
 /** A run on another host counts as live while its status.json was updated this recently. */
 export const REMOTE_LIVE_WINDOW_MS = 10 * 60_000;
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this pid exists on this host (EPERM: it exists but belongs to someone else). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,19 +1,22 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, lstatSync, promises as fs } from 'node:fs';
+import { constants, createReadStream, createWriteStream, lstatSync, promises as fs, realpathSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { TEMP_PREFIX } from '../fs/atomic.js';
-import { ExpmanError } from '../errors.js';
+import { Writable } from 'node:stream';
+import { ExpmanError, isExpmanError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 import type { ProgressListener } from '../progress.js';
 import { cancelledError, throwIfCancelled } from '../cancel.js';
-import { entryProblems, FILE_TYPES } from './entry-safety.js';
+import { FILE_TYPES, parentsOf, unsafeLinkReason } from './entry-safety.js';
 import { MANIFEST_NAME, type Manifest } from './manifest.js';
-import { readArchive, type ArchiveEntry } from './read-archive.js';
-import { compareWithManifest, scanArchive } from './verify.js';
+import type { ArchiveEntry } from './read-archive.js';
+import { ownedTempName, releaseTempName, staleTemps } from './stale-temps.js';
+import { archiveProblems, scanArchive } from './verify.js';
 
 export interface RestoreOptions {
-  /** Overwrite files that already exist in the target folder. */
+  /** Overwrite files that already exist in the target folder (they are kept until the restore has succeeded). */
   force?: boolean;
+  /** Keep setuid/setgid bits from the archive; by default they are cleared (an archive is not a package). */
+  preservePermissions?: boolean;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
@@ -30,16 +33,37 @@ export interface RestoreResult {
 }
 
 const LIST_AT_MOST = 5;
+const RESTORE_TEMP = 'restore';
+const JOURNAL = 'journal.json';
 
 function listed(items: string[]): string {
   return items.slice(0, LIST_AT_MOST).join('; ') + (items.length > LIST_AT_MOST ? `; and ${items.length - LIST_AT_MOST} more` : '');
 }
 
-function lstatOrNull(path: string) {
+function lstatOrNull(path: string): Stats | null {
   try {
     return lstatSync(path);
   } catch {
     return null;
+  }
+}
+
+function errnoOf(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  return e.code ? `${e.code}: ${e.message.replace(/^[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '')}` : String(error);
+}
+
+function writeError(path: string, error: unknown): ExpmanError {
+  if (isExpmanError(error)) return error;
+  return new ExpmanError('NOT_WRITABLE', `${path}: cannot restore (${errnoOf(error)}); nothing was changed`, { file: path, errno: (error as NodeJS.ErrnoException).code });
+}
+
+/** Runs one file-system step of the restore; its failure becomes a one-line error naming the path (ENOSPC, EROFS, …). */
+async function step<T>(path: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw writeError(path, error);
   }
 }
 
@@ -54,141 +78,291 @@ async function sha256OfFile(path: string): Promise<{ size: number; sha256: strin
 }
 
 /**
- * Checks everything before writing anything: entries (absolute paths, '..', links leaving DIR or passing
- * through links, devices), the manifest, and files that already exist (refused without `force`). Then
- * extracts into a temporary folder inside DIR, verifies the extracted files against the manifest, and
- * only then moves them into place. On any error or cancellation DIR is left as it was.
+ * One placed entry. `temp` sits in the entry's own folder (so the final rename never crosses file systems);
+ * `backup` receives the file that `--force` replaces until the restore has succeeded.
  */
-export async function restoreArchive(file: string, intoDir: string, options: RestoreOptions = {}): Promise<RestoreResult> {
-  const started = Date.now();
-  const into = resolve(intoDir);
-  const what = `restore of ${file}`;
-  const scan = await scanArchive(file, { signal: options.signal, onProgress: options.onProgress, phase: 'checking' });
+interface Placement {
+  final: string;
+  temp: string;
+  backup?: string;
+  /** Identity of the placed temp, so a rollback removes only what the restore put there. */
+  dev?: number;
+  ino?: number;
+}
 
-  const archivedLinks = new Set(scan.entries.filter((e) => e.type === 'SymbolicLink').map((e) => e.path));
-  const isLink = (path: string) => archivedLinks.has(path) || Boolean(lstatOrNull(join(into, path))?.isSymbolicLink());
-  const unsafe = scan.entries.flatMap((entry) => entryProblems(entry, isLink).map((reason) => `${entry.path}: ${reason}`));
-  if (unsafe.length) {
-    throw new ExpmanError('ARCHIVE_UNSAFE', `${file}: refusing to restore, nothing was written: ${listed(unsafe)}`, { file, problems: unsafe });
-  }
-  const problems = compareWithManifest(scan);
-  if (problems.length || !scan.manifest) {
-    const text = problems.map((p) => `${p.kind} ${p.path} (${p.detail})`);
-    throw new ExpmanError('ARCHIVE_INVALID', `${file}: does not match its manifest, nothing was written: ${listed(text)}`, { file, problems });
-  }
-  const manifest = scan.manifest;
+/** What a restore has done to DIR, on disk in its staging folder: enough to undo it after a SIGKILL too. */
+interface Journal {
+  createdDirs: string[];
+  placements: Placement[];
+}
 
-  const intoStat = lstatOrNull(into);
-  if (intoStat && !intoStat.isDirectory()) throw new ExpmanError('DATA_DIR', `${into}: not a folder`, { file: into });
+async function writeJournal(staging: string, journal: Journal): Promise<void> {
+  await writeFileAtomic(join(staging, JOURNAL), JSON.stringify(journal));
+}
+
+/** Undoes a restore: puts replaced files back, removes placed files and temporaries, then the folders it created. */
+async function rollBack(journal: Journal): Promise<void> {
+  for (const p of [...journal.placements].reverse()) {
+    const final = lstatOrNull(p.final);
+    const placed = final !== null && p.ino !== undefined && final.ino === p.ino && final.dev === p.dev;
+    if (p.backup && lstatOrNull(p.backup)) {
+      if (placed || !final) await fs.rename(p.backup, p.final).catch(() => undefined);
+    } else if (placed) {
+      await fs.unlink(p.final).catch(() => undefined);
+    }
+    await fs.rm(p.temp, { force: true }).catch(() => undefined);
+  }
+  for (const dir of [...journal.createdDirs].reverse()) await fs.rmdir(dir).catch(() => undefined);
+}
+
+/** Rolls back and removes what restores killed mid-way (their pid is gone) left in DIR. */
+async function cleanStaleRestores(into: string): Promise<void> {
+  const stale = await staleTemps(into, RESTORE_TEMP);
+  // Roll back first: a journal may name set-aside files that are themselves stale temporaries in DIR.
+  for (const staging of stale) {
+    const text = await fs.readFile(join(staging, JOURNAL), 'utf8').catch(() => undefined);
+    let journal: Journal | undefined;
+    try {
+      journal = text === undefined ? undefined : (JSON.parse(text) as Journal);
+    } catch {
+      journal = undefined; // written atomically, so unreadable only if damaged: nothing to undo with it
+    }
+    if (journal) await rollBack(journal).catch(() => undefined);
+  }
+  for (const path of stale) await fs.rm(path, { recursive: true, force: true });
+}
+
+/**
+ * The checks that need DIR: folders on the way that are links (never written through), links whose target
+ * passes through a link on disk, and existing files (refused without `force`). Returns unsafe entries,
+ * conflicts, and how many files `force` replaces.
+ */
+function targetProblems(entries: ArchiveEntry[], into: string, force: boolean): { unsafe: string[]; conflicts: string[]; overwritten: number } {
+  const unsafe: string[] = [];
   const conflicts: string[] = [];
   let overwritten = 0;
-  for (const entry of scan.entries) {
+  const archived = new Map(entries.map((e) => [e.path, e]));
+  // Thousands of entries share a few folders: each is looked up once.
+  const seen = new Map<string, Stats | null>();
+  const cachedLstat = (path: string) => {
+    if (!seen.has(path)) seen.set(path, lstatOrNull(path));
+    return seen.get(path)!;
+  };
+  const onDiskLink = (path: string) => Boolean(cachedLstat(join(into, path))?.isSymbolicLink());
+  const isLink = (path: string) => archived.get(path)?.type === 'SymbolicLink' || onDiskLink(path);
+  for (const entry of entries) {
+    if (entry.path === '' || entry.path === MANIFEST_NAME) continue;
+    let blocked = false;
+    for (const parent of parentsOf(entry.path)) {
+      const existing = cachedLstat(join(into, parent));
+      if (!existing) break;
+      if (existing.isSymbolicLink()) unsafe.push(`${entry.path}: inside ${parent}, which is a link`);
+      else if (!existing.isDirectory()) conflicts.push(`${parent} exists and is not a folder`);
+      else continue;
+      blocked = true;
+      break;
+    }
+    if (blocked) continue;
+    if (entry.type === 'SymbolicLink') {
+      const reason = unsafeLinkReason(entry.path, entry.linkpath ?? '', isLink);
+      if (reason) unsafe.push(`${entry.path}: ${reason}`);
+    }
     const existing = lstatOrNull(join(into, entry.path));
     if (!existing) continue;
     if (entry.type === 'Directory') {
       if (!existing.isDirectory()) conflicts.push(`${entry.path} exists and is not a folder`);
     } else if (existing.isDirectory()) {
       conflicts.push(`${entry.path} exists as a folder`);
-    } else if (!options.force) {
+    } else if (!force) {
       conflicts.push(`${entry.path} exists`);
     } else {
       overwritten++;
     }
   }
-  if (conflicts.length) {
-    const hint = conflicts.some((c) => c.endsWith(' exists')) && !options.force ? ' (use --force to overwrite existing files)' : '';
-    throw new ExpmanError('ARCHIVE_CONFLICT', `${into}: ${listed(conflicts)}${hint}; nothing was written`, { file: into, conflicts });
+  return { unsafe: [...new Set(unsafe)], conflicts: [...new Set(conflicts)], overwritten };
+}
+
+/** The folder exists and every folder from DIR down to it is a real folder, not a link (checked right before writing into it). */
+function assertRealFolder(into: string, rel: string): void {
+  for (const folder of rel === '' ? [] : [...parentsOf(rel), rel]) {
+    const stat = lstatOrNull(join(into, folder));
+    if (!stat?.isDirectory()) {
+      throw new ExpmanError('ARCHIVE_CONFLICT', `${join(into, folder)}: changed while restoring (${stat?.isSymbolicLink() ? 'now a link' : 'not a folder'}); nothing was changed`, { file: join(into, folder) });
+    }
+  }
+}
+
+/**
+ * Restores an archive into DIR, all or nothing. The archive is read exactly once (a pipe or a file replaced
+ * meanwhile cannot show the checks one thing and the writer another): each file's content goes to a
+ * staging folder inside DIR under a neutral name while it is hashed. Then, on what was read, the rules that
+ * `archive verify` applies (paths, types, links, duplicates, the MANIFEST), the checks against DIR (links on
+ * the way, existing files), and a re-read of the staged files. Only then is each entry placed as a
+ * temporary in its own folder (copied when that folder is another file system), replaced files are set
+ * aside, and everything is renamed into place. Any error rolls all of it back; a journal in the staging
+ * folder lets the next restore into DIR roll back one that was killed.
+ */
+export async function restoreArchive(file: string, intoDir: string, options: RestoreOptions = {}): Promise<RestoreResult> {
+  const started = Date.now();
+  const what = `restore of ${file}`;
+  const requested = resolve(intoDir);
+  const intoStat = lstatOrNull(requested);
+  let into = requested;
+  if (intoStat) {
+    into = realpathSync(requested); // DIR itself may be a link the user chose; nothing below it may be
+    if (!lstatOrNull(into)?.isDirectory()) throw new ExpmanError('DATA_DIR', `${requested}: not a folder`, { file: requested });
+    await cleanStaleRestores(into);
   }
   throwIfCancelled(options.signal, what);
 
-  const createdInto = !intoStat;
-  await fs.mkdir(into, { recursive: true });
-  const staging = join(into, `${TEMP_PREFIX}restore-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await fs.mkdir(staging);
+  const firstCreated = await step(into, () => fs.mkdir(into, { recursive: true }));
+  const staging = ownedTempName(into, RESTORE_TEMP, randomBytes(4).toString('hex'));
+  const journal: Journal = { createdDirs: [], placements: [] };
+  let committed = false;
   try {
-    await extractInto(file, staging, options);
-    await verifyExtracted(staging, manifest, options);
+    await step(into, () => fs.mkdir(staging));
+    const blobs = new Map<number, string>();
+    const scan = await scanArchive(file, {
+      signal: options.signal,
+      onProgress: options.onProgress,
+      phase: 'reading',
+      store: async (entry, index) => {
+        const blob = join(staging, String(index));
+        blobs.set(index, blob);
+        const where = entry.pathProblem === undefined ? entry.path : entry.rawPath;
+        const handle = await step(where, () => fs.open(blob, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
+        const out = createWriteStream('', { fd: handle });
+        out.on('error', () => undefined); // reported through the pipeline, with the entry's path
+        return new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            out.write(chunk, (error) => done(error ? writeError(where, error) : undefined));
+          },
+          final(done) {
+            out.end((error?: Error | null) => done(error ? writeError(where, error) : undefined));
+          },
+          destroy(error, done) {
+            out.destroy();
+            done(error);
+          },
+        });
+      },
+    });
+
+    const problems = archiveProblems(scan);
+    const unsafe = problems.filter((p) => p.kind === 'unsafe').map((p) => `${p.path}: ${p.detail}`);
+    const target = targetProblems(
+      scan.entries.filter((e) => e.pathProblem === undefined),
+      into,
+      Boolean(options.force),
+    );
+    unsafe.push(...target.unsafe);
+    if (unsafe.length) throw new ExpmanError('ARCHIVE_UNSAFE', `${file}: refusing to restore, nothing was written: ${listed(unsafe)}`, { file, problems: unsafe });
+    const mismatch = problems.filter((p) => p.kind !== 'unsafe');
+    if (mismatch.length || !scan.manifest) {
+      const text = mismatch.map((p) => `${p.kind} ${p.path} (${p.detail})`);
+      throw new ExpmanError('ARCHIVE_INVALID', `${file}: does not match its manifest, nothing was written: ${listed(text)}`, { file, problems: mismatch });
+    }
+    const manifest = scan.manifest;
+    if (target.conflicts.length) {
+      const hint = target.conflicts.some((c) => c.endsWith(' exists')) && !options.force ? ' (use --force to overwrite existing files)' : '';
+      throw new ExpmanError('ARCHIVE_CONFLICT', `${requested}: ${listed(target.conflicts)}${hint}; nothing was written`, { file: requested, conflicts: target.conflicts });
+    }
+
+    // What was staged is what was hashed: re-read it, so a disk that lost a write is caught before placing.
+    const entries = scan.entries.map((entry, index) => ({ entry, blob: blobs.get(index) })).filter(({ entry }) => entry.path !== '' && entry.path !== MANIFEST_NAME);
+    const total = manifest.files.reduce((sum, f) => sum + f.size, 0);
+    let done = 0;
+    for (const { entry, blob } of entries) {
+      if (!blob) continue;
+      throwIfCancelled(options.signal, what);
+      const expected = scan.files.get(entry.path)!;
+      const actual = await step(entry.path, () => sha256OfFile(blob));
+      if (actual.size !== expected.size || actual.sha256 !== expected.sha256) {
+        throw new ExpmanError('ARCHIVE_INVALID', `${entry.path}: the staged copy does not match what was read (disk error?); nothing was changed`, { file: entry.path });
+      }
+      done += expected.size;
+      options.onProgress?.({ phase: 'verifying', done, total, unit: 'bytes' });
+    }
     throwIfCancelled(options.signal, what);
-    await moveIntoPlace(scan.entries, staging, into);
-  } catch (error) {
+
+    // Plan: folders to create, a temporary beside each final file, a backup name for each file replaced.
+    const keep = (mode: number) => mode & (options.preservePermissions ? 0o7777 : 0o1777);
+    const dirs = entries.filter(({ entry }) => entry.type === 'Directory').map(({ entry }) => entry);
+    const needed = new Set<string>();
+    for (const { entry } of entries) for (const folder of [...parentsOf(entry.path), ...(entry.type === 'Directory' ? [entry.path] : [])]) needed.add(folder);
+    const toCreate = [...needed].filter((folder) => !lstatOrNull(join(into, folder))).sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1));
+    journal.createdDirs = toCreate.map((folder) => join(into, folder));
+    const items = entries
+      .filter(({ entry }) => entry.type !== 'Directory')
+      .map(({ entry, blob }) => {
+        const final = join(into, entry.path);
+        const placement: Placement = { final, temp: join(dirname(final), `.tmp-${RESTORE_TEMP}-${process.pid}-${randomBytes(6).toString('hex')}`) };
+        if (lstatOrNull(final)) placement.backup = `${placement.temp}-old`;
+        return { entry, blob, placement };
+      });
+    journal.placements = items.map((i) => i.placement);
+    await step(staging, () => writeJournal(staging, journal));
+
+    // Prepare: nothing under its final name yet.
+    for (const folder of toCreate) {
+      assertRealFolder(into, dirname(folder) === '.' ? '' : dirname(folder));
+      await step(folder, () => fs.mkdir(join(into, folder)));
+    }
+    const stagingDev = lstatSync(staging).dev;
+    for (const { entry, blob, placement } of items) {
+      throwIfCancelled(options.signal, what);
+      const folder = dirname(entry.path) === '.' ? '' : dirname(entry.path);
+      assertRealFolder(into, folder);
+      if (entry.type === 'SymbolicLink') {
+        await step(entry.path, () => fs.symlink(entry.linkpath!, placement.temp));
+      } else if (FILE_TYPES.has(entry.type) && blob) {
+        const sameDevice = lstatSync(join(into, folder)).dev === stagingDev;
+        // A folder that is a mount point of another file system gets a copy: a rename would fail with EXDEV.
+        if (sameDevice) await step(entry.path, () => fs.rename(blob, placement.temp));
+        else await step(entry.path, () => fs.copyFile(blob, placement.temp, constants.COPYFILE_EXCL));
+        await step(entry.path, () => fs.chmod(placement.temp, keep(entry.mode)));
+        if (entry.mtime) await step(entry.path, () => fs.utimes(placement.temp, entry.mtime!, entry.mtime!));
+      }
+      const placed = lstatSync(placement.temp);
+      placement.dev = placed.dev;
+      placement.ino = placed.ino;
+    }
+    await step(staging, () => writeJournal(staging, journal));
+    throwIfCancelled(options.signal, what);
+
+    // Commit: set replaced files aside, rename each temporary over its final name.
+    for (const { entry, placement } of items) {
+      if (placement.backup) await step(entry.path, () => fs.rename(placement.final, placement.backup!));
+      await step(entry.path, () => fs.rename(placement.temp, placement.final));
+    }
+    committed = true;
+    for (const { placement } of items) if (placement.backup) await fs.rm(placement.backup, { force: true }).catch(() => undefined);
+    // Folder modes and mtimes last: writing into a folder changes its mtime, and a read-only folder could not be filled.
+    for (const dir of [...dirs].reverse()) {
+      const path = join(into, dir.path);
+      await fs.chmod(path, keep(dir.mode)).catch(() => undefined);
+      if (dir.mtime) await fs.utimes(path, dir.mtime, dir.mtime).catch(() => undefined);
+    }
     await fs.rm(staging, { recursive: true, force: true });
-    if (createdInto) await fs.rmdir(into).catch(() => undefined);
+    releaseTempName(staging);
+    return {
+      into,
+      files: manifest.files.length,
+      links: manifest.links.length,
+      bytes: total,
+      overwritten: target.overwritten,
+      manifest,
+      seconds: (Date.now() - started) / 1000,
+    };
+  } catch (error) {
+    if (!committed) await rollBack(journal);
+    await fs.rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    releaseTempName(staging);
+    if (firstCreated) {
+      // Remove the folders this restore created for DIR itself, innermost first, if they are still empty.
+      for (let dir = into; dir.length >= firstCreated.length; dir = dirname(dir)) await fs.rmdir(dir).catch(() => undefined);
+    }
     if (options.signal?.aborted) throw cancelledError(what);
     throw error;
-  }
-  await fs.rm(staging, { recursive: true, force: true });
-  return {
-    into,
-    files: manifest.files.length,
-    links: manifest.links.length,
-    bytes: manifest.files.reduce((sum, f) => sum + f.size, 0),
-    overwritten,
-    manifest,
-    seconds: (Date.now() - started) / 1000,
-  };
-}
-
-async function extractInto(file: string, staging: string, options: RestoreOptions): Promise<void> {
-  await readArchive(
-    file,
-    async (entry, content) => {
-      if (entry.path === MANIFEST_NAME || entry.path === '' || entry.path === '.') {
-        content.resume();
-        return;
-      }
-      const target = join(staging, entry.path);
-      if (entry.type === 'Directory') {
-        content.resume();
-        await fs.mkdir(target, { recursive: true });
-      } else if (entry.type === 'SymbolicLink') {
-        content.resume();
-        await fs.mkdir(dirname(target), { recursive: true });
-        await fs.symlink(entry.linkpath ?? '', target);
-      } else if (FILE_TYPES.has(entry.type)) {
-        // The entry buffers its data (and holds the parser back) until the pipeline starts reading it.
-        await fs.mkdir(dirname(target), { recursive: true });
-        await pipeline(content as unknown as NodeJS.ReadableStream, createWriteStream(target, { flags: 'wx', mode: 0o600 }));
-        await fs.chmod(target, entry.mode & 0o7777);
-        if (entry.mtime) await fs.utimes(target, entry.mtime, entry.mtime);
-      } else {
-        content.resume();
-      }
-    },
-    { signal: options.signal, onProgress: options.onProgress, phase: 'extracting' },
-  );
-}
-
-async function verifyExtracted(staging: string, manifest: Manifest, options: RestoreOptions): Promise<void> {
-  const total = manifest.files.reduce((sum, f) => sum + f.size, 0);
-  let done = 0;
-  for (const expected of manifest.files) {
-    throwIfCancelled(options.signal, 'restore');
-    const actual = await sha256OfFile(join(staging, expected.path));
-    if (actual.size !== expected.size || actual.sha256 !== expected.sha256) {
-      throw new ExpmanError('ARCHIVE_INVALID', `${expected.path}: extracted file does not match the manifest (disk error?); nothing was written`, { file: expected.path });
-    }
-    done += expected.size;
-    options.onProgress?.({ phase: 'verifying', done, total, unit: 'bytes' });
-  }
-}
-
-/** Renames each staged file over its final path; folders are created (or kept) and get their modes and mtimes last. */
-async function moveIntoPlace(entries: ArchiveEntry[], staging: string, into: string): Promise<void> {
-  const dirs: ArchiveEntry[] = [];
-  for (const entry of entries) {
-    if (entry.path === '' || entry.path === '.') continue;
-    const target = join(into, entry.path);
-    if (entry.type === 'Directory') {
-      await fs.mkdir(target, { recursive: true });
-      dirs.push(entry);
-    } else {
-      await fs.mkdir(dirname(target), { recursive: true });
-      await fs.rename(join(staging, entry.path), target);
-    }
-  }
-  for (const dir of dirs.reverse()) {
-    const target = join(into, dir.path);
-    await fs.chmod(target, dir.mode & 0o7777);
-    if (dir.mtime) await fs.utimes(target, dir.mtime, dir.mtime);
   }
 }

@@ -1,16 +1,22 @@
 import { createHash } from 'node:crypto';
-import { FILE_TYPES } from './entry-safety.js';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import type { ReadEntry } from 'tar';
+import { ExpmanError } from '../errors.js';
+import { archiveEntryProblems, FILE_TYPES } from './entry-safety.js';
 import { MANIFEST_NAME, parseManifest, type Manifest } from './manifest.js';
 import { readArchive, type ArchiveEntry, type ReadArchiveOptions } from './read-archive.js';
 
 export interface ArchiveProblem {
-  kind: 'missing' | 'extra' | 'corrupt' | 'no-manifest';
+  /** unsafe: an entry that restore refuses (path, type, link target); the rest compare with the MANIFEST. */
+  kind: 'unsafe' | 'missing' | 'extra' | 'corrupt' | 'no-manifest';
   path: string;
   detail: string;
 }
 
 export interface ArchiveScan {
   manifest: Manifest | null;
+  /** Every entry in archive order, MANIFEST included, with normalised paths. */
   entries: ArchiveEntry[];
   /** Size and sha256 of every regular file in the archive (MANIFEST excluded). */
   files: Map<string, { size: number; sha256: string }>;
@@ -25,36 +31,85 @@ export interface VerifyReport {
   problems: ArchiveProblem[];
 }
 
+export interface ScanOptions extends ReadArchiveOptions {
+  /**
+   * Where restore keeps each regular file's content, so that the archive is read exactly once: called
+   * with the entry's index in `entries`; the bytes written are the bytes hashed.
+   */
+  store?: (entry: ArchiveEntry, index: number) => Promise<Writable>;
+}
+
+/** A MANIFEST larger than this is not one expman wrote (it lists paths and hashes, ~150 bytes a file). */
+const MANIFEST_MAX_BYTES = 256 * 1024 * 1024;
+
+/** Hashes an entry's content, copying it to `sink` when given (with backpressure); resolves when the sink has it all. */
+async function hashContent(content: ReadEntry, sink: Writable | undefined): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  let sinkError: Error | undefined;
+  sink?.on('error', (error: Error) => (sinkError ??= error));
+  try {
+    for await (const chunk of content as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      size += chunk.length;
+      if (!sink) continue;
+      if (!sink.write(chunk)) await once(sink, 'drain');
+      if (sinkError) throw sinkError;
+    }
+  } catch (error) {
+    sink?.destroy(); // closes the staged file now, not when collected
+    throw error;
+  }
+  if (sink) {
+    await new Promise<void>((resolveEnd, rejectEnd) => {
+      if (sinkError) return rejectEnd(sinkError);
+      sink.once('error', rejectEnd);
+      sink.end(() => resolveEnd());
+    });
+  }
+  return { size, sha256: hash.digest('hex') };
+}
+
 /** Reads the whole archive once: every entry, the sha256 of every file, and the MANIFEST. */
-export async function scanArchive(file: string, options: ReadArchiveOptions = {}): Promise<ArchiveScan> {
+export async function scanArchive(file: string, options: ScanOptions = {}): Promise<ArchiveScan> {
   const entries: ArchiveEntry[] = [];
   const files = new Map<string, { size: number; sha256: string }>();
   let manifestText: string | undefined;
   await readArchive(
     file,
-    (entry, content) => {
-      if (entry.path === MANIFEST_NAME && FILE_TYPES.has(entry.type)) {
+    async (entry, content) => {
+      const index = entries.push(entry) - 1;
+      if (entry.path === MANIFEST_NAME && FILE_TYPES.has(entry.type) && !entry.pathProblem) {
+        if (entry.size > MANIFEST_MAX_BYTES) throw new ExpmanError('ARCHIVE_INVALID', `${file}: ${MANIFEST_NAME} is ${entry.size} bytes, too large to be a manifest`, { file });
         const chunks: Buffer[] = [];
-        content.on('data', (chunk: Buffer) => chunks.push(chunk));
-        content.on('end', () => (manifestText = Buffer.concat(chunks).toString('utf8')));
+        for await (const chunk of content) chunks.push(chunk);
+        manifestText = Buffer.concat(chunks).toString('utf8');
         return;
       }
-      entries.push(entry);
       if (!FILE_TYPES.has(entry.type)) {
         content.resume();
         return;
       }
-      const hash = createHash('sha256');
-      let size = 0;
-      content.on('data', (chunk: Buffer) => {
-        hash.update(chunk);
-        size += chunk.length;
-      });
-      content.on('end', () => files.set(entry.path, { size, sha256: hash.digest('hex') }));
+      // Unsafe entries are read (and hashed) like the rest; the rules refuse them before anything is placed.
+      const sink = options.store ? await options.store(entry, index) : undefined;
+      const result = await hashContent(content, sink);
+      if (!entry.pathProblem) files.set(entry.path, result);
     },
     { phase: 'verifying', ...options },
   );
   return { manifest: manifestText === undefined ? null : parseManifest(manifestText, file), entries, files };
+}
+
+/**
+ * Everything wrong with a scanned archive: unsafe entries first (the rules restore applies), then the
+ * comparison with its MANIFEST. `archive verify` and `restore` both call this, so they agree on every archive.
+ */
+export function archiveProblems(scan: ArchiveScan): ArchiveProblem[] {
+  const unsafe = archiveEntryProblems(scan.entries).map((line): ArchiveProblem => {
+    const at = line.indexOf(': ');
+    return { kind: 'unsafe', path: line.slice(0, at), detail: line.slice(at + 2) };
+  });
+  return [...unsafe, ...compareWithManifest(scan)];
 }
 
 /** Compares what the archive holds with its manifest: missing, extra and corrupt entries. */
@@ -70,7 +125,7 @@ export function compareWithManifest(scan: ArchiveScan): ArchiveProblem[] {
     else if (actual.size !== expected.size) problems.push({ kind: 'corrupt', path: expected.path, detail: `size ${actual.size}, manifest says ${expected.size}` });
     else if (actual.sha256 !== expected.sha256) problems.push({ kind: 'corrupt', path: expected.path, detail: 'sha256 differs from the manifest' });
   }
-  const links = new Map(scan.entries.filter((e) => e.type === 'SymbolicLink').map((e) => [e.path, e.linkpath ?? '']));
+  const links = new Map(scan.entries.filter((e) => e.type === 'SymbolicLink' && e.pathProblem === undefined).map((e) => [e.path, e.linkpath ?? '']));
   for (const expected of manifest.links) {
     listed.add(expected.path);
     const target = links.get(expected.path);
@@ -78,14 +133,15 @@ export function compareWithManifest(scan: ArchiveScan): ArchiveProblem[] {
     else if (target !== expected.target) problems.push({ kind: 'corrupt', path: expected.path, detail: `link points to ${target}, manifest says ${expected.target}` });
   }
   for (const entry of scan.entries) {
+    if (entry.path === MANIFEST_NAME || entry.path === '' || entry.pathProblem !== undefined) continue;
     if (entry.type !== 'Directory' && !listed.has(entry.path)) problems.push({ kind: 'extra', path: entry.path, detail: `${entry.type} not listed in the manifest` });
   }
   return problems;
 }
 
-/** `expman archive verify`: re-reads the archive and checks every file against the manifest. */
+/** `expman archive verify`: reads the archive once; checks every entry as restore would, and every file against the manifest. */
 export async function verifyArchive(file: string, options: ReadArchiveOptions = {}): Promise<VerifyReport> {
   const scan = await scanArchive(file, options);
-  const problems = compareWithManifest(scan);
+  const problems = archiveProblems(scan);
   return { file, ok: problems.length === 0, manifest: scan.manifest, checked: scan.manifest?.files.length ?? 0, problems };
 }

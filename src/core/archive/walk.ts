@@ -1,7 +1,8 @@
-import { promises as fs, type Stats } from 'node:fs';
-import { isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
+import { lstatSync, promises as fs, type Stats } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isTempName } from '../fs/atomic.js';
 import { ExpmanError } from '../errors.js';
+import { unsafeLinkReason } from './entry-safety.js';
 import { MANIFEST_NAME, type SkippedEntry } from './manifest.js';
 
 export interface WalkEntry {
@@ -39,16 +40,17 @@ export function normalizeOnly(root: string, only: string): string {
   return rel.split(sep).join('/');
 }
 
-/** A symlink whose target, resolved from where the link is, stays inside the root. */
-export function linkStaysInside(linkPath: string, target: string): boolean {
-  if (isAbsolute(target) || target.startsWith('/')) return false;
-  const resolved = posix.normalize(posix.join(posix.dirname(linkPath), target.replace(/\\/g, '/')));
-  return resolved !== '..' && !resolved.startsWith('../');
+/** A run's lock file (`<run>/lock.json`) says which process is writing the run: liveness, not data. */
+export const RUN_LOCK_NAME = 'lock.json';
+
+function isRunFolder(rel: string): boolean {
+  const parts = rel.split('/');
+  return parts.length === 4 && parts[0] === 'experiments' && parts[2] === 'models';
 }
 
 /**
  * Lists what goes into an archive, depth first in sorted order: temporaries (`.tmp-*`, a checkpoint
- * being written) are skipped, links are never followed, and links leaving the folder are recorded as skipped
+ * being written) and run locks are skipped, links are never followed, and links leaving the folder are recorded as skipped
  * (a restore would have to refuse them).
  */
 export async function walkDataFolder(root: string, options: WalkOptions = {}): Promise<WalkResult> {
@@ -62,8 +64,10 @@ export async function walkDataFolder(root: string, options: WalkOptions = {}): P
     if (excluded.has(absolute)) return;
     if (stat.isSymbolicLink()) {
       const target = await fs.readlink(absolute);
-      if (linkStaysInside(rel, target)) entries.push({ path: rel, type: 'SymbolicLink', stat, target });
-      else skipped.push({ path: rel, reason: `symbolic link to ${target} points outside the data folder` });
+      // The rule restore applies, so expman never writes an archive that its own restore refuses.
+      const reason = unsafeLinkReason(rel, target, (path) => lstatSync(join(root, path), { throwIfNoEntry: false })?.isSymbolicLink() ?? false);
+      if (!reason) entries.push({ path: rel, type: 'SymbolicLink', stat, target });
+      else skipped.push({ path: rel, reason: reason.replace(/^link/, 'symbolic link').replace('points outside the folder', 'points outside the data folder') });
     } else if (stat.isFile()) {
       entries.push({ path: rel, type: 'File', stat });
       totalBytes += stat.size;
@@ -82,6 +86,8 @@ export async function walkDataFolder(root: string, options: WalkOptions = {}): P
       if (isTempName(name)) continue;
       if (!rel && name === MANIFEST_NAME) continue; // a previous archive's manifest, extracted by GNU tar
       if (options.excludeCheckpoints && name === 'checkpoints') continue;
+      // Restored elsewhere, a lock would claim a run for a process that does not exist there.
+      if (name === RUN_LOCK_NAME && isRunFolder(rel)) continue;
       const childRel = rel ? `${rel}/${name}` : name;
       let stat: Stats;
       try {
