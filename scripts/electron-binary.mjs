@@ -34,9 +34,11 @@ export const downloadCommand = (dir) => `node ${join(dir, 'install.js')}`;
 export function downloadElectron(dir) {
   const result = spawnSync(process.execPath, [join(dir, 'install.js')], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
   if (result.status === 0 && findElectron().exe) return { ok: true };
-  // install.js prints a whole stack; its first line is the reason (e.g. "getaddrinfo ENOTFOUND github.com").
-  const reason = (result.stderr ?? '').split('\n').find((line) => line.trim() !== '') ?? `exit code ${result.status}`;
-  return { ok: false, reason: reason.trim() };
+  // install.js prints a whole stack; its first line is the reason. Offline, that is only "TypeError: fetch
+  // failed" (the cause is not in the stack), so say what it means.
+  const first = ((result.stderr ?? '').split('\n').find((line) => line.trim() !== '') ?? `exit code ${result.status}`).trim();
+  const offline = /fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH/.test(first);
+  return { ok: false, reason: offline ? `no connection to the download server: ${first}` : first };
 }
 
 /** True when the user asked not to download the binary (Electron's own variable, also honoured here). */

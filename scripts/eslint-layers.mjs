@@ -51,7 +51,11 @@ const rule = {
       ExportAllDeclaration: (node) => check(node.source),
       ImportExpression: (node) => check(node.source),
       // `import('../core/x').Type` in a type annotation.
-      TSImportType: (node) => check(node.argument?.type === 'TSLiteralType' ? node.argument.literal : node.argument),
+      TSImportType: (node) => {
+        // typescript-eslint ≥ 8.x names the specifier `source`; before, `argument` (a TSLiteralType).
+        const spec = node.source ?? node.argument;
+        check(spec?.type === 'TSLiteralType' ? spec.literal : spec);
+      },
     };
   },
 };
