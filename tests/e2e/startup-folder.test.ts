@@ -38,7 +38,7 @@ async function serve(folder: string): Promise<string> {
   servers.push(server);
   return new Promise<string>((resolve, reject) => {
     server.once('exit', (code) => reject(new Error(`expman ui exited with ${code}`)));
-    createInterface({ input: server.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { url: string }).url));
+    createInterface({ input: server.stdout }).once('line', (line) => resolve((JSON.parse(line) as { url: string }).url));
   });
 }
 
