@@ -4,8 +4,27 @@ import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import layers from './scripts/eslint-layers.mjs';
 
 // ---- Import boundaries between the parts of the app --------------------------------------------------
+
+/**
+ * Layers: which src/ folder may import from which (ARCHITECTURE.md). The contract (shared) depends on
+ * nothing; the domain (core) only on the contract; the glue around it (cli, server, main) on both — the
+ * CLI also starts the browser transport (`expman ui` → server), as main is the Electron one; the
+ * preload and the renderer see only the contract and reach the rest through window.api.
+ */
+const LAYERS = {
+  shared: [],
+  core: ['shared'],
+  server: ['core', 'shared'],
+  cli: ['core', 'shared', 'server'],
+  main: ['core', 'shared'],
+  preload: ['shared'],
+  renderer: ['shared'],
+};
+
+// Environment bans: what each folder's code can load where it runs (no-restricted-imports, per folder).
 
 const noElectron = {
   regex: '^electron(/|$)',
@@ -20,13 +39,6 @@ const noNodePrefixed = {
 const bareNodeBuiltins = (message) =>
   builtinModules.filter((name) => !name.startsWith('_')).map((name) => ({ name, message }));
 const nodeBuiltinsMessage = 'Node built-ins are not available here (renderer, shared types and sandboxed preload run without Node).';
-const noAppInternals = {
-  // Relative imports that climb out into src/core, src/cli, src/main or src/preload.
-  regex: String.raw`^(\.\./)+(core|cli|main|preload)(/|$)`,
-  message:
-    'The renderer must not import core, CLI or main-process code; talk to the main process through window.api (src/shared/api.ts).',
-};
-
 const restrictImports = (patterns, paths = []) => ['error', { patterns, paths }];
 
 export default defineConfig(
@@ -43,6 +55,11 @@ export default defineConfig(
   ]),
 
   js.configs.recommended,
+  {
+    files: ['src/**'],
+    plugins: { layers },
+    rules: { 'layers/import-direction': ['error', { root: 'src', layers: LAYERS }] },
+  },
   tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
@@ -134,7 +151,7 @@ export default defineConfig(
     languageOptions: { globals: { ...globals.browser } },
     rules: {
       'no-restricted-imports': restrictImports(
-        [noElectron, noNodePrefixed, noAppInternals],
+        [noElectron, noNodePrefixed],
         bareNodeBuiltins(nodeBuiltinsMessage),
       ),
     },

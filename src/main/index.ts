@@ -11,7 +11,7 @@ import { detectFolder } from '../core/folder-detect.js';
 import { isExpmanError } from '../core/errors.js';
 import { appLogger, appLogFile } from '../core/logging/loggers.js';
 import { resolveDataDir } from '../core/workspace.js';
-import { broadcast, registerApiHandlers } from './ipc.js';
+import { PushQueue, registerApiHandlers } from './ipc.js';
 import { installMenu } from './menu.js';
 import { folderFromArgv } from './open-folder.js';
 import {
@@ -40,6 +40,10 @@ const windowOpenHandler = createWindowOpenHandler(
 );
 
 const windowIds = new Set<number>();
+const pushes = new PushQueue();
+/** Pushes an event to every app window (held for a window whose page has not loaded yet). */
+const pushToWindows = <E extends keyof EventPayloads>(channel: E, payload: EventPayloads[E]): void =>
+  pushes.broadcast(BrowserWindow.getAllWindows().map((w) => w.webContents), channel, payload);
 let mainWindow: BrowserWindow | undefined;
 let backend: Backend;
 let quitting = false;
@@ -80,6 +84,7 @@ async function createMainWindow(): Promise<BrowserWindow> {
   });
   win.on('closed', () => {
     windowIds.delete(id);
+    pushes.forget(id);
     if (mainWindow === win) mainWindow = undefined;
   });
   const loaded = devServerUrl ? win.loadURL(devServerUrl) : win.loadFile(rendererIndexHtml);
@@ -145,8 +150,7 @@ function start(initialFolder: string | undefined): void {
     transport: 'electron',
     // danfojs would load tfjs into Electron's process, where native addons are not allowed.
     statsEngine: 'stream',
-    emit: <E extends keyof EventPayloads>(channel: E, payload: EventPayloads[E]) =>
-      broadcast(BrowserWindow.getAllWindows().map((w) => w.webContents), channel, payload),
+    emit: pushToWindows,
     os: {
       reveal: async (path) => shell.showItemInFolder(path),
       chooseArchivePath: async (defaultName) => {
@@ -173,12 +177,14 @@ function start(initialFolder: string | undefined): void {
     },
     onInternalError: (channel, error) => log.error(`[api] ${channel}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   });
-  registerApiHandlers(
-    ipcMain,
-    backend.dispatch,
-    (event) => isTrustedSender(event, windowIds, appEntryUrl),
-    (channel, event) => log.error(`[security] refused ${channel} from ${event.senderFrame?.url ?? 'a destroyed frame'}`),
-  );
+  registerApiHandlers(ipcMain, backend.dispatch, {
+    isTrusted: (event) => isTrustedSender(event, windowIds, appEntryUrl),
+    onRefused: (channel, event) => log.error(`[security] refused ${channel} from ${event.senderFrame?.url ?? 'a destroyed frame'}`),
+    onReady: (senderId) => {
+      const contents = BrowserWindow.getAllWindows().find((w) => w.webContents.id === senderId)?.webContents;
+      if (contents) pushes.ready(contents);
+    },
+  });
   ipcMain.on(DROPPED_FOLDER_CHANNEL, (event, path: unknown) => {
     if (!isTrustedSender(event, windowIds, appEntryUrl) || typeof path !== 'string' || path === '') return;
     void openFolder(path);
@@ -189,8 +195,8 @@ function start(initialFolder: string | undefined): void {
       openDataFolder: () => void chooseFolder('Open Data Folder', backend.focus().dataDir),
       openExperimentFolder: () => void chooseFolder('Open Experiment Folder', join(backend.focus().dataDir, 'experiments')),
       revealInFileManager: () => void shell.openPath(focusedFolder()),
-      archiveData: () => void showWindow().then(() => broadcast(BrowserWindow.getAllWindows().map((w) => w.webContents), 'app:command', { command: 'archive' })),
-      syncData: () => void showWindow().then(() => broadcast(BrowserWindow.getAllWindows().map((w) => w.webContents), 'app:command', { command: 'sync' })),
+      archiveData: () => void showWindow().then(() => pushToWindows('app:command', { command: 'archive' })),
+      syncData: () => void showWindow().then(() => pushToWindows('app:command', { command: 'sync' })),
       openAppLog: () => shell.showItemInFolder(appLogFile()),
       openDocumentation: () => void shell.openExternal(DOCS_URL),
       showAbout: () => app.showAboutPanel(),

@@ -103,6 +103,7 @@ const call = <Res>() => <Req extends z.ZodType>(request: Req): CallSpec<Req, Res
 
 export const CALLS = {
   'app:info': call<AppInfo>()(noArgs),
+  /** What to show. The renderer asks once on load, after subscribing to events; the desktop app holds pushes to a window until then. */
   'workspace:focus': call<WorkspaceFocus>()(noArgs),
   'experiments:list': call<ExperimentSummary[]>()(noArgs),
   'runs:list': call<RunSummary[]>()(z.strictObject({ experiment: nameSchema.optional() })),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { CALL_CHANNELS } from '../../src/shared/api.js';
-import { broadcast, registerApiHandlers, type IpcMainLike } from '../../src/main/ipc.js';
+import { PushQueue, READY_CALL, registerApiHandlers, type IpcMainLike } from '../../src/main/ipc.js';
 import { folderFromArgv } from '../../src/main/open-folder.js';
 import { isTrustedSender, type IpcSender } from '../../src/main/security.js';
 import { DEFAULT_WINDOW_STATE, fitToDisplays, loadWindowState, saveWindowState } from '../../src/main/window-state.js';
@@ -35,29 +35,77 @@ describe('registerApiHandlers', () => {
     const { ipc, handlers } = fakeIpc();
     const seen: unknown[] = [];
     const refused: string[] = [];
+    const ready: number[] = [];
     const off = registerApiHandlers(
       ipc,
       async (channel, request) => {
         seen.push([channel, request]);
         return { ok: true, value: 'done' };
       },
-      (event) => event.sender.id === 1,
-      (channel) => refused.push(channel),
+      { isTrusted: (event) => event.sender.id === 1, onRefused: (channel) => refused.push(channel), onReady: (id) => ready.push(id) },
     );
     expect([...handlers.keys()].sort()).toEqual([...CALL_CHANNELS].sort());
     expect(await handlers.get('runs:list')!(sender(1, APP), { experiment: 'x' })).toEqual({ ok: true, value: 'done' });
     expect(await handlers.get('runs:stop')!(sender(2, APP), { jobId: 'job-1' })).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
     expect(seen).toEqual([['runs:list', { experiment: 'x' }]]);
     expect(refused).toEqual(['runs:stop']);
+    // The renderer's load-time focus call marks its window ready; an untrusted one does not.
+    expect(ready).toEqual([]);
+    await handlers.get(READY_CALL)!(sender(2, APP), {});
+    await handlers.get(READY_CALL)!(sender(1, APP), {});
+    expect(ready).toEqual([1]);
     off();
     expect(handlers.size).toBe(0);
   });
+});
 
-  test('broadcast skips destroyed windows', () => {
-    const got: string[] = [];
-    const target = (name: string, destroyed: boolean) => ({ isDestroyed: () => destroyed, send: (channel: string) => void got.push(`${name}:${channel}`) });
-    broadcast([target('a', false), target('b', true)], 'jobs:changed', { jobs: [], concurrency: 1 });
-    expect(got).toEqual(['a:jobs:changed']);
+describe('PushQueue', () => {
+  const window = (id: number) => {
+    const got: Array<[string, unknown]> = [];
+    let destroyed = false;
+    return { id, got, destroy: () => void (destroyed = true), isDestroyed: () => destroyed, send: (channel: string, payload: unknown) => void got.push([channel, payload]) };
+  };
+  const focus = (model: string) => ({ dataDir: '/d', experiment: 'e', model });
+
+  test('holds pushes for a window until its renderer is ready, then sends them in order and the rest directly', () => {
+    const pushes = new PushQueue();
+    const loading = window(1);
+    const loaded = window(2);
+    pushes.ready(loaded);
+    pushes.broadcast([loading, loaded], 'workspace:changed', focus('a'));
+    pushes.broadcast([loading, loaded], 'app:command', { command: 'sync' });
+    expect(loading.got).toEqual([]);
+    expect(loaded.got).toEqual([
+      ['workspace:changed', focus('a')],
+      ['app:command', { command: 'sync' }],
+    ]);
+    pushes.ready(loading);
+    expect(loading.got).toEqual(loaded.got);
+    pushes.broadcast([loading], 'workspace:changed', focus('b'));
+    expect(loading.got.at(-1)).toEqual(['workspace:changed', focus('b')]);
+    pushes.ready(loading); // a second ready (a reload) sends nothing twice
+    expect(loading.got).toHaveLength(3);
+  });
+
+  test('skips destroyed windows, keeps only the newest events for a page that never loads, and forgets closed windows', () => {
+    const pushes = new PushQueue();
+    const closed = window(1);
+    closed.destroy();
+    pushes.broadcast([closed], 'jobs:changed', { jobs: [], concurrency: 1 });
+    pushes.ready(closed);
+    expect(closed.got).toEqual([]);
+
+    const stuck = window(2);
+    for (let i = 0; i < PushQueue.MAX_HELD + 5; i++) pushes.broadcast([stuck], 'jobs:changed', { jobs: [], concurrency: i });
+    pushes.ready(stuck);
+    expect(stuck.got).toHaveLength(PushQueue.MAX_HELD);
+    expect(stuck.got[0]).toEqual(['jobs:changed', { jobs: [], concurrency: 5 }]);
+
+    const reopened = window(3);
+    pushes.ready(reopened);
+    pushes.forget(3);
+    pushes.broadcast([reopened], 'app:command', { command: 'archive' });
+    expect(reopened.got).toEqual([]);
   });
 });
 

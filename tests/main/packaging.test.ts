@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { repoRoot } from '../helpers/data-dir.js';
@@ -15,14 +16,29 @@ describe('desktop packaging and start', () => {
     expect(pkg.build.executableName).toBe('experiment-manager');
   });
 
-  test('npm start without the Electron binary says so and points to expman ui', () => {
-    const result = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'start.mjs')], {
-      cwd: repoRoot,
-      env: { ...process.env, ELECTRON_OVERRIDE_DIST_PATH: join(repoRoot, 'no-such-electron-dist') },
-      encoding: 'utf8',
-    });
-    expect(result.status).toBe(1);
-    expect(result.stderr).toMatch(/cannot start the desktop app: the Electron binary is not downloaded/);
-    expect(result.stderr).toMatch(/npx expman ui/);
+  test('npm start without the Electron binary tries to download it and, offline, says what to do', () => {
+    // An unreachable mirror and an empty download cache stand for "offline" (and keep a machine with
+    // internet access from downloading 100 MB into node_modules during the test).
+    const cache = mkdtempSync(join(tmpdir(), 'expman-electron-cache-'));
+    try {
+      const result = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'start.mjs')], {
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          ELECTRON_OVERRIDE_DIST_PATH: join(repoRoot, 'no-such-electron-dist'),
+          ELECTRON_MIRROR: 'http://127.0.0.1:9/',
+          electron_config_cache: cache,
+        },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(result.stdout).toMatch(/downloading it now/);
+      expect(result.stderr).toMatch(/cannot start the desktop app: the Electron binary could not be downloaded \(no connection to the download server: .+\)/);
+      expect(result.stderr).toMatch(/run `npm start` again, or: node .*install\.js/);
+      expect(result.stderr).toMatch(/npx expman ui/);
+      expect(result.status).toBe(1);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });

@@ -31,7 +31,7 @@ const DEFAULT_PORT = 8765;
 function rendererDir(): string {
   const dir = join(packageRoot(), 'out', 'renderer');
   if (!existsSync(join(dir, 'index.html'))) {
-    throw new ExpmanError('USAGE', `the UI is not built (no ${join(dir, 'index.html')}): run \`npm run build\` in ${packageRoot()}`);
+    throw new ExpmanError('USAGE', `the UI is not built (no ${join(dir, 'index.html')}): run \`npm run build\` in ${packageRoot()} (\`npm install\` does it unless scripts were skipped)`);
   }
   return dir;
 }

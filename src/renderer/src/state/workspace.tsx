@@ -2,6 +2,7 @@ import { createContext, useContext, useEffect, useMemo, useRef, useState, type J
 import type { AppInfo, JobsState, WorkspaceFocus } from '../../../shared/api';
 import type { ExperimentSummary } from '../../../shared/runs';
 import { useApi } from '../api/context';
+import { parseRoute, routeHref, type Route } from './route';
 import { useAsync } from './use-async';
 
 export interface WorkspaceState {
@@ -11,6 +12,13 @@ export interface WorkspaceState {
   experimentsError: Error | undefined;
   jobs: JobsState;
   reloadExperiments: () => void;
+}
+
+/** The page that shows a focus: its run, its experiment, or Home for a data folder. */
+function focusRoute(focus: WorkspaceFocus): Route {
+  if (focus.experiment && focus.model) return { view: 'run', experiment: focus.experiment, model: focus.model };
+  if (focus.experiment) return { view: 'experiment', experiment: focus.experiment };
+  return { view: 'home' };
 }
 
 const WorkspaceContext = createContext<WorkspaceState | undefined>(undefined);
@@ -37,7 +45,6 @@ export function WorkspaceProvider({ children }: { children: ReactNode }): JSX.El
         reload();
       }, ms);
     };
-    void api.workspaceFocus({}).then(setFocus);
     void api.jobsList({}).then(setJobs);
     const unsubscribe = [
       api.onJobsChanged((state) => {
@@ -50,10 +57,17 @@ export function WorkspaceProvider({ children }: { children: ReactNode }): JSX.El
       }),
       api.onWorkspaceChanged((next) => {
         setFocus(next);
-        const target = next.experiment && next.model ? `#/runs/${next.experiment}/${next.model}` : next.experiment ? `#/experiments/${next.experiment}` : '#/';
-        location.hash = target;
+        location.hash = routeHref(focusRoute(next));
       }),
     ];
+    // Asked after subscribing: the desktop app holds pushes to this window until this call (its "ready").
+    // The folder given at launch (`expman ui FOLDER`, the desktop app's argv) was chosen before this page
+    // existed, so it is opened from the answer — unless the page was opened at a place of its own (a
+    // reload or a bookmarked link keeps it).
+    void api.workspaceFocus({}).then((initial) => {
+      setFocus(initial);
+      if (parseRoute(location.hash).view === 'home') location.hash = routeHref(focusRoute(initial));
+    });
     return () => {
       for (const off of unsubscribe) off();
       clearTimeout(pending.current);
