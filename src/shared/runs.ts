@@ -5,7 +5,7 @@
 import type { BestSoFar, RunEvent } from './run-events.js';
 
 /** A run's lifecycle as recorded in status.json. `running` with a dead process reads as `failed`. */
-export type RunStatus = 'running' | 'finished' | 'failed' | 'stopped';
+export type RunStatus = 'queued' | 'running' | 'finished' | 'failed' | 'stopped';
 
 export interface RunSummary {
   experiment: string;
@@ -20,6 +20,11 @@ export interface RunSummary {
   best: BestSoFar | null;
   started: string;
   error?: { code: string; message: string };
+  /** The process writing the run and its host (from the run folder). */
+  pid?: number;
+  host?: string;
+  /** A live run: on this host (expman can signal its pid) or elsewhere (another host); null when not live. */
+  live?: 'here' | 'elsewhere' | null;
 }
 
 /** A run identified inside the open data folder: experiments/<experiment>/models/<model>. */
