@@ -86,6 +86,16 @@ function interest(role: Role, name: string): { dir?: Role; file?: true } | undef
   }
 }
 
+/**
+ * `EXPMAN_WATCH=poll` forces polling: inotify does not see writes made by other hosts on NFS and similar
+ * shared file systems (a Slurm node writing into the data folder). `watch` or unset: fs.watch, polling
+ * when refused.
+ */
+export function watchModeFromEnv(env: NodeJS.ProcessEnv): 'auto' | WatchMode {
+  const value = env['EXPMAN_WATCH'];
+  return value === 'poll' || value === 'watch' ? value : 'auto';
+}
+
 const WATCH_LIMIT_CODES = new Set(['ENOSPC', 'EMFILE', 'ENFILE', 'EPERM', 'EACCES']);
 
 /**
