@@ -19,6 +19,8 @@ export interface RunSummary {
   device?: string;
   best: BestSoFar | null;
   started: string;
+  /** When status.json was last written (ISO time): of two summaries of a run, the later one wins. */
+  updated?: string;
   error?: { code: string; message: string };
   /** The process writing the run and its host (from the run folder). */
   pid?: number;

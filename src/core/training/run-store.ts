@@ -129,6 +129,7 @@ export async function readRunSummary(ws: Workspace, experiment: string, model: s
     device: status.device,
     best: status.best,
     started: status.started,
+    updated: status.updated,
     error: status.error,
     pid: status.pid,
     host: status.host,

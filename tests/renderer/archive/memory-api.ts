@@ -47,6 +47,13 @@ export class MemoryApi {
     progress: new Set(),
     'app:command': new Set(),
     'workspace:changed': new Set(),
+    'runs:changed': new Set(),
+    'runs:removed': new Set(),
+    'runs:appended': new Set(),
+    'experiments:changed': new Set(),
+    'experiments:removed': new Set(),
+    'config:changed': new Set(),
+    'datasets:changed': new Set(),
   };
 
   constructor(options: MemoryApiOptions = {}) {
