@@ -45,7 +45,7 @@ test('a CLI run appears in the open page, grows live and ends finished, without 
   await page.goto(url);
   await expect.poll(() => page.getByTestId('experiments-list').locator('[data-experiment="default"]').count()).toBe(1);
   // A marker that a reload would wipe.
-  await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+  await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
 
   const epochs = 300;
   train = spawn(
@@ -79,6 +79,6 @@ test('a CLI run appears in the open page, grows live and ends finished, without 
   await expect.poll(epochsShown, { timeout: 5_000 }).toBe(epochs);
   await expect.poll(() => row.locator('[data-status]').getAttribute('data-status')).toBe('finished');
   expect(await page.getByTestId('run-live').count()).toBe(0);
-  expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+  expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
   await page.close();
 });

@@ -13,11 +13,14 @@ export type FeedChannel = 'runs:changed' | 'runs:removed' | 'runs:appended' | 'e
 export type FeedEmit = <E extends FeedChannel>(channel: E, payload: EventPayloads[E]) => void;
 
 export interface DataFolderFeedOptions {
-  /** Pushes go out at most this often (default 250 ms): one batch of run summaries per flush. */
+  /** Pushes go out at most this often (default 400 ms): one batch of run summaries per flush. */
   flushMs?: number;
   watcher?: DataFolderWatcherOptions;
   onError?: (error: unknown) => void;
 }
+
+/** How soon a new run or experiment is pushed: membership is what a user waits for. */
+const URGENT_FLUSH_MS = 50;
 
 const keyOf = (experiment: string, model: string): string => `${experiment}/${model}`;
 const refOf = (key: string): RunRef => {
@@ -46,6 +49,7 @@ export class DataFolderFeed {
   private readonly pendingConfigs = new Set<string>();
   private pendingDatasets = false;
   private timer: NodeJS.Timeout | undefined;
+  private due = 0;
   private flushing: Promise<void> | undefined;
   private closed = false;
 
@@ -54,7 +58,7 @@ export class DataFolderFeed {
     private readonly options: DataFolderFeedOptions = {},
   ) {
     this.ws = workspace(root);
-    this.flushMs = options.flushMs ?? 250;
+    this.flushMs = options.flushMs ?? 500;
     this.watcher = new DataFolderWatcher(this.ws.root, (changes) => this.collect(changes), options.watcher);
   }
 
@@ -95,15 +99,21 @@ export class DataFolderFeed {
   }
 
   private collect(changes: DataFolderChange[]): void {
+    // Membership (a new run or experiment) goes out at once; progress of known runs once per flushMs.
+    let urgent = false;
     for (const change of changes) {
       switch (change.kind) {
-        case 'run':
-          this.pendingRuns.add(keyOf(change.experiment, change.model));
+        case 'run': {
+          const key = keyOf(change.experiment, change.model);
+          if (!this.runs.has(key)) urgent = true;
+          this.pendingRuns.add(key);
           break;
+        }
         case 'metrics':
           this.pendingMetrics.add(keyOf(change.experiment, change.model));
           break;
         case 'experiment':
+          urgent = true;
           this.pendingExperiments.add(change.experiment);
           break;
         case 'config':
@@ -115,18 +125,28 @@ export class DataFolderFeed {
           break;
       }
     }
-    if (this.timer === undefined && !this.closed) {
-      this.timer = setTimeout(() => {
-        this.flushing = this.flush()
-          .catch((error: unknown) => this.options.onError?.(error))
-          .finally(() => {
-            this.timer = undefined;
-            this.flushing = undefined;
-            // Changes that came during the flush go out on the next one.
-            if (this.hasPending()) this.collect([]);
-          });
-      }, this.flushMs);
+    this.schedule(urgent ? URGENT_FLUSH_MS : this.flushMs);
+  }
+
+  /** Flushes in `delay` ms, or sooner if already due sooner; never two flushes at once. */
+  private schedule(delay: number): void {
+    if (this.closed || !this.hasPending()) return;
+    const due = Date.now() + delay;
+    if (this.timer !== undefined) {
+      if (this.flushing || this.due <= due) return;
+      clearTimeout(this.timer);
     }
+    this.due = due;
+    this.timer = setTimeout(() => {
+      this.flushing = this.flush()
+        .catch((error: unknown) => this.options.onError?.(error))
+        .finally(() => {
+          this.timer = undefined;
+          this.flushing = undefined;
+          // Changes that came during the flush go out on the next one.
+          this.schedule(this.flushMs);
+        });
+    }, delay);
   }
 
   private hasPending(): boolean {

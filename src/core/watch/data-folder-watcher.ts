@@ -28,10 +28,18 @@ export interface DataFolderWatcherOptions {
   mode?: 'auto' | WatchMode;
   /** Polling period in poll mode (default 1000 ms). */
   pollIntervalMs?: number;
-  /** A folder is rescanned this long after its last event (default 40 ms)… */
-  settleMs?: number;
-  /** …but at least this often while events keep coming (default 250 ms): bursts coalesce, appends still flow. */
-  maxWaitMs?: number;
+  /**
+   * A folder is rescanned this long after the first of its events; later ones join the scan. Folders whose
+   * entries are folders (experiments, models: membership) default to 50 ms, run folders to 300 ms.
+   */
+  coalesceMs?: number;
+  /**
+   * A run folder busy for this many scans in a row (a training run appending) stops being watched and is
+   * polled every `coalesceMs` instead, until it has been quiet for `quietPolls` polls (default 3 and 10):
+   * a run appending 30 lines a second costs a stat per poll instead of 30 wake-ups.
+   */
+  hotAfter?: number;
+  quietPolls?: number;
   /** One line per notable event (fallback to polling). */
   log?: (line: string) => void;
   watchFn?: WatchFn;
@@ -55,7 +63,12 @@ interface Node {
   watcher?: FSWatcher;
   /** Scan scheduling (watch mode). */
   timer?: NodeJS.Timeout;
-  firstEvent?: number;
+  /** Busy scans in a row and when the last one ran (hot-file detection, run and logs folders only). */
+  busy?: number;
+  lastScan?: number;
+  /** Set while the folder is polled instead of watched (it was hot); quiet polls so far. */
+  hot?: NodeJS.Timeout | undefined;
+  quiet?: number;
   /** Names reported as 'change' only (a stat is enough); undefined = rescan the folder. */
   changedNames?: Set<string> | undefined;
   scanning?: Promise<void>;
@@ -103,7 +116,7 @@ const WATCH_LIMIT_CODES = new Set(['ENOSPC', 'EMFILE', 'ENFILE', 'EPERM', 'EACCE
  * models, each run and its logs, datasets), each event rescheduling a rescan of that folder alone; a rescan
  * compares the folder's entries (and the files of interest's inode, size and mtime) with the last ones and
  * reports the differences. So a temp-file + rename write is one change, a burst of appends is one change per
- * `maxWaitMs`, folders created later are picked up (and scanned at once: they may be full already), removed
+ * `coalesceMs`, folders created later are picked up (and scanned at once: they may be full already), removed
  * ones are reported with everything under them. If the OS refuses a watch (inotify limit, EMFILE), it logs
  * one line and polls the same skeleton instead, with the same comparison.
  */
@@ -124,8 +137,9 @@ export class DataFolderWatcher {
     this.options = {
       mode: options.mode ?? 'auto',
       pollIntervalMs: options.pollIntervalMs ?? 1000,
-      settleMs: options.settleMs ?? 40,
-      maxWaitMs: options.maxWaitMs ?? 250,
+      coalesceMs: options.coalesceMs ?? 300,
+      hotAfter: options.hotAfter ?? 3,
+      quietPolls: options.quietPolls ?? 10,
       log: options.log,
     };
     this.watchFn = options.watchFn ?? ((d, listener) => fsWatch(d, { persistent: false }, listener));
@@ -166,7 +180,7 @@ export class DataFolderWatcher {
 
   private attachWatcher(node: Node): void {
     try {
-      node.watcher = this.watchFn(node.dir, (event, name) => this.onFsEvent(node, event, name));
+      node.watcher = this.watchFn(node.dir, (_event, name) => this.onFsEvent(node, name));
       node.watcher.on('error', (error) => this.onWatchError(node, error));
     } catch (error) {
       this.onWatchError(node, error);
@@ -187,38 +201,78 @@ export class DataFolderWatcher {
       n.watcher?.close();
       n.watcher = undefined;
       clearTimeout(n.timer);
+      clearInterval(n.hot);
+      n.hot = undefined;
       n.timer = undefined;
     });
     this.startPolling();
   }
 
-  private onFsEvent(node: Node, event: string, name: string | null): void {
+  private onFsEvent(node: Node, name: string | null): void {
     if (this.closed || node.closed || this.currentMode !== 'watch') return;
     if (name !== null && isTempName(name)) return; // the rename that follows is the event that matters
-    // A 'change' of a file of interest needs only a stat; anything else (rename: created, removed,
-    // replaced) rescans the folder.
-    const statOnly = event === 'change' && name !== null && interest(node.role, name)?.file === true && node.entries.has(name);
+    // An event naming a file of interest (appended, or created, replaced or removed by a rename) needs only
+    // a stat of that file; anything else (a folder came or went, no name given) rescans the folder.
+    const statOnly = name !== null && node.role !== 'datasets' && interest(node.role, name)?.file === true;
     if (!statOnly) node.changedNames = undefined;
     else if (node.timer === undefined) node.changedNames = new Set([name]);
     else node.changedNames?.add(name);
-    const now = Date.now();
-    if (node.timer === undefined) node.firstEvent = now;
-    else clearTimeout(node.timer);
-    const waited = now - (node.firstEvent ?? now);
-    const delay = Math.max(0, Math.min(this.options.settleMs, this.options.maxWaitMs - waited));
-    node.timer = setTimeout(() => {
-      node.timer = undefined;
-      const names = node.changedNames;
-      node.changedNames = undefined;
+    // Events within `coalesceMs` of the first one join its scan: a temp + rename write, or a burst of
+    // appends, is one scan; a file appended to continuously is looked at once per `coalesceMs`.
+    if (node.timer !== undefined) return;
+    const hotCapable = node.role === 'run' || node.role === 'logs';
+    node.timer = setTimeout(
+      () => {
+        node.timer = undefined;
+        const names = node.changedNames;
+        node.changedNames = undefined;
+        const changes: DataFolderChange[] = [];
+        void this.scan(node, names, changes).then(() => {
+          this.report(changes);
+          if (!hotCapable || node.closed || this.currentMode !== 'watch') return;
+          const now = Date.now();
+          node.busy = node.lastScan !== undefined && now - node.lastScan < 3 * this.options.coalesceMs ? (node.busy ?? 0) + 1 : 1;
+          node.lastScan = now;
+          if (node.busy >= this.options.hotAfter) this.startHotPolling(node);
+        });
+      },
+      hotCapable ? this.options.coalesceMs : Math.min(50, this.options.coalesceMs),
+    );
+  }
+
+  /** A busy run folder: stop its watch (no wake-up per append) and look at its files every `coalesceMs`. */
+  private startHotPolling(node: Node): void {
+    node.watcher?.close();
+    node.watcher = undefined;
+    node.quiet = 0;
+    node.hot = setInterval(() => {
+      if (node.scanning) return;
       const changes: DataFolderChange[] = [];
-      void this.scan(node, names, changes).then(() => this.report(changes));
-    }, delay);
+      // A stat of the files of interest; a full rescan while a run folder still lacks its logs folder.
+      const names = node.role === 'logs' ? new Set(['metrics.jsonl']) : node.children.has('logs') ? new Set(['status.json']) : undefined;
+      void this.scan(node, names, changes).then(() => {
+        this.report(changes);
+        node.quiet = changes.length ? 0 : (node.quiet ?? 0) + 1;
+        if (node.quiet >= this.options.quietPolls && !node.closed && this.currentMode === 'watch') this.stopHotPolling(node);
+      });
+    }, this.options.coalesceMs);
+    node.hot.unref();
+  }
+
+  /** Quiet again: watch it, and scan once for anything written between the last poll and the watch. */
+  private stopHotPolling(node: Node): void {
+    clearInterval(node.hot);
+    node.hot = undefined;
+    node.busy = 0;
+    const changes: DataFolderChange[] = [];
+    void this.open(node, true, changes).then(() => this.report(changes));
   }
 
   private closeTree(node: Node): void {
     this.forEach(node, (n) => {
       n.closed = true;
       clearTimeout(n.timer);
+      clearInterval(n.hot);
       n.watcher?.close();
       n.watcher = undefined;
     });

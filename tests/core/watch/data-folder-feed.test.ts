@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, watch, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -195,6 +195,44 @@ describe('data-folder watcher', () => {
     } finally {
       watcher.close();
     }
+  });
+
+  test('a run folder appended to continuously is polled instead of watched while busy, and watched again when quiet', async () => {
+    const root = tempDataDir(false);
+    const logs = join(root, 'experiments', 'e', 'models', 'busy', 'logs');
+    mkdirSync(logs, { recursive: true });
+    writeFileSync(join(logs, 'metrics.jsonl'), '');
+    const open = new Set<string>();
+    let metricsChanges = 0;
+    const watcher = new DataFolderWatcher(root, (c) => (metricsChanges += c.filter((x) => x.kind === 'metrics').length), {
+      coalesceMs: 30,
+      hotAfter: 2,
+      quietPolls: 3,
+      watchFn: (dir, listener) => {
+        const w = watch(dir, { persistent: false }, listener);
+        open.add(dir);
+        const close = w.close.bind(w);
+        w.close = () => (open.delete(dir), close());
+        return w;
+      },
+    });
+    try {
+      await watcher.start();
+      expect(open.has(logs)).toBe(true);
+      const appends: Op[] = [];
+      for (let i = 1; i <= 30; i++) appends.push({ op: 'append', path: join(logs, 'metrics.jsonl'), text: epochLine(i) }, { op: 'sleep', ms: 15 });
+      const writing = writer(...appends);
+      await until('hot: polled, not watched', () => (!open.has(logs) ? true : undefined));
+      await writing;
+      const during = metricsChanges;
+      expect(during).toBeGreaterThan(1);
+      await until('quiet: watched again', () => (open.has(logs) ? true : undefined));
+      await writer({ op: 'append', path: join(logs, 'metrics.jsonl'), text: epochLine(31) });
+      await until('append seen by the watch', () => (metricsChanges > during ? true : undefined));
+    } finally {
+      watcher.close();
+    }
+    expect(open.size).toBe(0);
   });
 
   test('one feed per data folder however many subscribers; closed with the last', async () => {
