@@ -4,7 +4,7 @@
 // long until a new run shows in the open page (a MutationObserver on the sidebar), the page's frame rate
 // (requestAnimationFrame), and the CPU time of the server process (/proc/<pid>/stat) — once with the
 // fs.watch watcher and once with polling (EXPMAN_WATCH=poll), same page, same load.
-/* global window, document, requestAnimationFrame, performance, MutationObserver -- page.evaluate callbacks run in the page */
+/* global window, document, requestAnimationFrame, MutationObserver -- page.evaluate callbacks run in the page */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -137,6 +137,10 @@ export class MemoryApi {
       onRunsExited: on('runs:exited'),
       onRunsEvent: on('runs:event'),
       onWorkspaceChanged: on('workspace:changed'),
+      onRunsChanged: on('runs:changed'),
+      onRunsRemoved: on('runs:removed'),
+      onExperimentsChanged: on('experiments:changed'),
+      onExperimentsRemoved: on('experiments:removed'),
     };
     // Calls the dialogs never make are absent on purpose: using one would fail loudly, not fake a value.
     return methods as unknown as ExpmanApi;
