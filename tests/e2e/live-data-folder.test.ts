@@ -47,7 +47,7 @@ test('a CLI run appears in the open page, grows live and ends finished, without 
   // A marker that a reload would wipe.
   await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
 
-  const epochs = 300;
+  const epochs = 200;
   train = spawn(
     process.execPath,
     [cliBundle, 'train', '--data', data, '--experiment', 'from-cli', '--model', 'cli-run', '--set', `training.epochs=${epochs}`, '--set', 'training.batch_size=4', '--set', 'training.early_stopping.enabled=false'],
