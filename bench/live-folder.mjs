@@ -71,10 +71,12 @@ async function measureMode(browser, mode, { runs, seconds, late }) {
     const cpu0 = cpuTimes(server.pid);
     const t0 = performance.now();
     const created = {};
+    let epochsPerSecond = NaN;
     const writer = spawn(process.execPath, [join(BENCH_DIR, 'live-folder-writer.mjs'), data, String(runs), String(seconds), String(late)], { stdio: ['ignore', 'pipe', 'inherit'] });
     createInterface({ input: writer.stdout }).on('line', (line) => {
-      const { run, created: at } = JSON.parse(line);
-      created[`bench/${run}`] = at;
+      const message = JSON.parse(line);
+      if (message.run) created[`bench/${message.run}`] = message.created;
+      else epochsPerSecond = message.epochsPerSecond;
     });
     await new Promise((resolve) => writer.once('exit', resolve));
     // CPU while the generator wrote; then time for the last pushes (polling: a period and a flush).
@@ -98,7 +100,7 @@ async function measureMode(browser, mode, { runs, seconds, late }) {
     const gaps = window_.slice(1).map((t, i) => t - window_[i]);
     const slow = gaps.filter((g) => g > 1000 / 30).length;
     await page.close();
-    return { mode, runs: burst.length, late: later.length, burstMedianMs: median(burst), burstMaxMs: Math.max(...burst), lateMaxMs: Math.max(...later), lateMedianMs: median(later), fps, worstFrameMs: Math.max(...gaps), slowFrames: slow, frames: gaps.length, cpuPercent: cpu * 100, cpuSystemPercent: cpuSystem * 100, finishedRows };
+    return { mode, runs: burst.length, late: later.length, burstMedianMs: median(burst), burstMaxMs: Math.max(...burst), lateMaxMs: Math.max(...later), lateMedianMs: median(later), fps, worstFrameMs: Math.max(...gaps), slowFrames: slow, frames: gaps.length, cpuPercent: cpu * 100, cpuSystemPercent: cpuSystem * 100, finishedRows, epochsPerSecond };
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
@@ -124,9 +126,10 @@ export async function run({ quick = false } = {}) {
   const ms = (v) => (Number.isFinite(v) ? v.toFixed(0) : 'never');
   printTable(
     `live-folder — ${load.runs} runs written at once (10 epochs/s + 20 batch lines/s each, status.json per epoch) for ${load.seconds} s, ${load.late} more started under load; expman ui + headless Chromium on the experiment page`,
-    ['watcher', 'new run shown: burst median / max ms', 'later runs median / max ms', 'fps', 'worst frame ms', 'frames > 33 ms', 'server CPU % of a core (system)', 'rows finished'],
+    ['watcher', 'epochs/s per run (achieved)', 'new run shown: burst median / max ms', 'later runs median / max ms', 'fps', 'worst frame ms', 'frames > 33 ms', 'server CPU % of a core (system)', 'rows finished'],
     results.map((r) => [
       r.mode === 'watch' ? 'fs.watch (default)' : 'polling (EXPMAN_WATCH=poll)',
+      r.epochsPerSecond.toFixed(1),
       `${ms(r.burstMedianMs)} / ${ms(r.burstMaxMs)}`,
       `${ms(r.lateMedianMs)} / ${ms(r.lateMaxMs)}`,
       r.fps.toFixed(1),
