@@ -206,6 +206,7 @@ describe('data-folder watcher', () => {
     let metricsChanges = 0;
     const watcher = new DataFolderWatcher(root, (c) => (metricsChanges += c.filter((x) => x.kind === 'metrics').length), {
       coalesceMs: 30,
+      hotPollMs: 30,
       hotAfter: 2,
       quietPolls: 3,
       watchFn: (dir, listener) => {
