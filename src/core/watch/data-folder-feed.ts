@@ -189,9 +189,11 @@ export class DataFolderFeed {
 
     const changed: RunSummary[] = [];
     const removed: RunRef[] = [];
-    for (const key of runKeys) {
+    // Read in parallel (the file system's latency, not its work, dominates), applied in order.
+    const summaries = await Promise.all(runKeys.map((key) => readRunSummary(this.ws, refOf(key).experiment, refOf(key).model)));
+    for (const [i, key] of runKeys.entries()) {
       const { experiment, model } = refOf(key);
-      const summary = await readRunSummary(this.ws, experiment, model);
+      const summary = summaries[i];
       if (summary) {
         const json = JSON.stringify(summary);
         if (this.runs.get(key) === json) continue;
@@ -203,11 +205,15 @@ export class DataFolderFeed {
         removed.push({ experiment, model });
       }
     }
-    // Events before the summary that reports them: a client showing "epoch 12" already has epoch 12's point.
-    for (const key of metricKeys) {
+    // Summaries first: a new run is what a user waits for; its events (maybe a whole file) follow.
+    if (changed.length) this.emit('runs:changed', { runs: changed });
+    if (removed.length) this.emit('runs:removed', { runs: removed });
+    const tails = await Promise.all(
+      metricKeys.map((key) => readEventTail(runFiles.metrics(paths.modelDir(this.ws, refOf(key).experiment, refOf(key).model)), this.offsets.get(key) ?? 0)),
+    );
+    for (const [i, key] of metricKeys.entries()) {
       const { experiment, model } = refOf(key);
-      const since = this.offsets.get(key) ?? 0;
-      const tail = await readEventTail(runFiles.metrics(paths.modelDir(this.ws, experiment, model)), since);
+      const tail = tails[i];
       if (!tail) {
         this.offsets.delete(key);
         continue;
@@ -215,8 +221,6 @@ export class DataFolderFeed {
       this.offsets.set(key, tail.offset);
       if (tail.events.length) this.emit('runs:appended', { experiment, model, events: tail.events, from: tail.from, offset: tail.offset });
     }
-    if (changed.length) this.emit('runs:changed', { runs: changed });
-    if (removed.length) this.emit('runs:removed', { runs: removed });
 
     for (const experiment of configs) {
       try {
