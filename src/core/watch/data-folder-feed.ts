@@ -153,11 +153,6 @@ export class DataFolderFeed {
     return this.pendingRuns.size + this.pendingMetrics.size + this.pendingExperiments.size + this.pendingConfigs.size > 0 || this.pendingDatasets;
   }
 
-  /** Resolves when the flush in progress (if any) is done; for tests and benches. */
-  async settled(): Promise<void> {
-    await this.flushing;
-  }
-
   private emit: FeedEmit = (channel, payload) => {
     if (this.closed) return;
     for (const listener of this.listeners) listener(channel, payload);
