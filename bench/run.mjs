@@ -10,6 +10,7 @@ const BENCHES = {
   'dataset-browse': () => import('./dataset-browse.mjs'),
   'ui-logs': () => import('./ui-logs.mjs'),
   archive: () => import('./archive.mjs'),
+  'live-folder': () => import('./live-folder.mjs'),
 };
 
 const USAGE = `usage: node bench/run.mjs [name...] [options]

@@ -77,6 +77,8 @@ async function createMainWindow(): Promise<BrowserWindow> {
   });
   const id = win.webContents.id;
   windowIds.add(id);
+  // The data folder is watched while a window is open; its changes are pushed to every window.
+  const releaseWatch = backend.attachClient();
   if (state.maximized) win.maximize();
   win.once('ready-to-show', () => win.show());
   win.on('close', () => {
@@ -85,6 +87,7 @@ async function createMainWindow(): Promise<BrowserWindow> {
   win.on('closed', () => {
     windowIds.delete(id);
     pushes.forget(id);
+    releaseWatch();
     if (mainWindow === win) mainWindow = undefined;
   });
   const loaded = devServerUrl ? win.loadURL(devServerUrl) : win.loadFile(rendererIndexHtml);
@@ -175,6 +178,7 @@ function start(initialFolder: string | undefined): void {
         note.show();
       },
     },
+    log: (line) => log.warn(line),
     onInternalError: (channel, error) => log.error(`[api] ${channel}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   });
   registerApiHandlers(ipcMain, backend.dispatch, {

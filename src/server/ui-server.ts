@@ -19,6 +19,7 @@ export interface UiServerOptions {
   /** Fixed token (tests); default: 32 random bytes, new each launch. */
   token?: string;
   onInternalError?: (channel: string, error: unknown) => void;
+  log?: (line: string) => void;
 }
 
 export interface UiServer {
@@ -80,7 +81,13 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     const text = JSON.stringify({ event, payload });
     for (const client of clients) if (client.readyState === client.OPEN) client.send(text);
   };
-  const backend = createBackend({ focus: options.focus, transport: 'browser', emit, onInternalError: options.onInternalError });
+  const backend = createBackend({
+    focus: options.focus,
+    transport: 'browser',
+    emit,
+    onInternalError: options.onInternalError,
+    ...(options.log ? { log: options.log } : {}),
+  });
 
   const handleHttp = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const decision = checkAccess(access.policy!, req);
@@ -121,7 +128,12 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     if (new URL(req.url ?? '/', 'http://x').pathname !== '/api/ws') return refuseUpgrade(socket, 403, 'not an API endpoint');
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.add(ws);
-      ws.on('close', () => clients.delete(ws));
+      // The data folder is watched while a client is connected (one watcher however many).
+      const release = backend.attachClient();
+      ws.on('close', () => {
+        clients.delete(ws);
+        release();
+      });
       ws.on('message', (data, isBinary) => {
         const message = isBinary ? undefined : parseCall((data as Buffer).toString('utf8'));
         if (!message) {

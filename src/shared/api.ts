@@ -24,7 +24,7 @@ import {
 } from './datasets.js';
 import { logReadRequestSchema, logSearchRequestSchema, type LogInfo, type LogSearchResult, type LogWindow } from './logs.js';
 import type { RunEvent } from './run-events.js';
-import type { ExperimentSummary, JobInfo, RunDetail, RunMetrics, RunSummary } from './runs.js';
+import type { ExperimentSummary, JobInfo, RunDetail, RunMetrics, RunRef, RunSummary } from './runs.js';
 
 // ---- Request schemas ----------------------------------------------------------------------------------
 
@@ -228,6 +228,25 @@ export interface EventPayloads {
   'app:command': { command: AppCommand };
   /** The desktop app opened another folder, or was asked to focus an experiment or model. */
   'workspace:changed': WorkspaceFocus;
+  // Pushed by the data-folder watcher, whoever wrote the files (this app, the CLI, another host via a
+  // shared file system or rsync). They carry the data: fold them into state, do not reload on them.
+  /** Runs that appeared or whose status.json changed (status, epoch, best, live), at most ~4 batches a second. */
+  'runs:changed': { runs: RunSummary[] };
+  /** Run folders that were removed. */
+  'runs:removed': { runs: RunRef[] };
+  /**
+   * Events appended to a run's logs/metrics.jsonl: bytes [from, offset). `from` is 0 when the file was
+   * replaced. A client that has read up to `offset` already ignores it; one with a gap before `from` asks
+   * `runs:metrics` with `since` for the rest.
+   */
+  'runs:appended': { experiment: string; model: string; events: RunEvent[]; from: number; offset: number };
+  /** Experiment folders that appeared, or whose config.toml was created or removed. */
+  'experiments:changed': { experiments: Array<{ name: string; hasConfig: boolean }> };
+  'experiments:removed': { experiments: string[] };
+  /** An experiment's config.toml changed on disk (saved here, in another window or by another program). */
+  'config:changed': { experiment: string; config: ConfigFileDto };
+  /** The dataset list after a change under datasets/. */
+  'datasets:changed': { datasets: DatasetSummary[] };
 }
 export type EventChannel = keyof EventPayloads;
 
@@ -240,6 +259,13 @@ const EVENT_TABLE: { readonly [E in EventChannel]: true } = {
   progress: true,
   'app:command': true,
   'workspace:changed': true,
+  'runs:changed': true,
+  'runs:removed': true,
+  'runs:appended': true,
+  'experiments:changed': true,
+  'experiments:removed': true,
+  'config:changed': true,
+  'datasets:changed': true,
 };
 export const EVENT_CHANNELS = Object.keys(EVENT_TABLE) as EventChannel[];
 

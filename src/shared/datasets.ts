@@ -166,4 +166,6 @@ export interface DatasetsClient {
   stats(request: DatasetStatsRequest): Promise<DatasetStats>;
   /** Rejects with the core's message on bad input; rejects after `signal` aborts, having written nothing. */
   preprocess(request: PreprocessRequest, onProgress: (progress: DatasetProgress) => void, signal: AbortSignal): Promise<PreprocessOutcome>;
+  /** The list after a change in the data folder (by anyone); returns the unsubscribe function. */
+  onListChanged?(listener: (datasets: DatasetSummary[]) => void): () => void;
 }

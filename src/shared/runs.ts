@@ -5,7 +5,7 @@
 import type { BestSoFar, RunEvent } from './run-events.js';
 
 /** A run's lifecycle as recorded in status.json. `running` with a dead process reads as `failed`. */
-export type RunStatus = 'running' | 'finished' | 'failed' | 'stopped';
+export type RunStatus = 'queued' | 'running' | 'finished' | 'failed' | 'stopped';
 
 export interface RunSummary {
   experiment: string;
@@ -19,7 +19,14 @@ export interface RunSummary {
   device?: string;
   best: BestSoFar | null;
   started: string;
+  /** When status.json was last written (ISO time): of two summaries of a run, the later one wins. */
+  updated?: string;
   error?: { code: string; message: string };
+  /** The process writing the run and its host (from the run folder). */
+  pid?: number;
+  host?: string;
+  /** A live run: on this host (expman can signal its pid) or elsewhere (another host); null when not live. */
+  live?: 'here' | 'elsewhere' | null;
 }
 
 /** A run identified inside the open data folder: experiments/<experiment>/models/<model>. */

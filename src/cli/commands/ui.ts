@@ -56,6 +56,7 @@ export async function uiCommand(ctx: CommandContext): Promise<number> {
     rendererDir: rendererDir(),
     host: values.host,
     onInternalError: (channel: string, error: unknown) => log.error(`ui ${channel}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+    log: (line: string) => log.warn(line),
   };
   let server;
   try {

@@ -24,6 +24,8 @@ import type { ArchiveResultDto } from '../../shared/archive-sync.js';
 import { createArchive, defaultArchiveName } from '../archive/create.js';
 import { syncData } from '../sync/sync.js';
 import { SyncDestinationStore, settingsDir } from './sync-destinations.js';
+import { subscribeDataFolder } from '../watch/data-folder-feed.js';
+import { watchModeFromEnv, type DataFolderWatcherOptions } from '../watch/data-folder-watcher.js';
 
 /** What only a desktop shell can do; absent in the browser transport, where such calls are UNSUPPORTED. */
 export interface OsIntegration {
@@ -49,6 +51,10 @@ export interface BackendOptions {
   /** Saved sync destinations; default: ~/.config/expman/sync-destinations.json. */
   syncDestinationsFile?: string;
   onInternalError?: (channel: string, error: unknown) => void;
+  /** Notable events worth a line in the app log (the data-folder watcher falling back to polling). */
+  log?: (line: string) => void;
+  /** How the data folder is watched; default: fs.watch, polling if refused, or EXPMAN_WATCH=poll|watch. */
+  watch?: DataFolderWatcherOptions;
 }
 
 export interface Backend {
@@ -58,6 +64,11 @@ export interface Backend {
   focus(): WorkspaceFocus;
   /** Switches to another data folder (jobs already running keep running and reporting). */
   setFocus(focus: WorkspaceFocus): void;
+  /**
+   * A client (window, browser tab) connected: while at least one is, the open data folder is watched and
+   * its changes pushed. Returns the release to call when the client goes.
+   */
+  attachClient(): () => void;
 }
 
 /** Resolves a path the UI named relative to the data folder, refusing anything that would leave it. */
@@ -108,6 +119,22 @@ export function createBackend(options: BackendOptions): Backend {
     } finally {
       tasks.delete(taskId);
     }
+  };
+
+  /** Connected clients, and the data folder followed for them (one shared watcher per folder, see core/watch). */
+  let clients = 0;
+  let follow: { root: string; unsubscribe: () => void } | undefined;
+  const syncFollow = (): void => {
+    const root = clients > 0 ? ws().root : undefined;
+    if (follow?.root === root) return;
+    follow?.unsubscribe();
+    follow = undefined;
+    if (root === undefined) return;
+    const subscription = subscribeDataFolder(root, options.emit, {
+      watcher: { mode: watchModeFromEnv(process.env), ...options.watch, ...(options.log ? { log: options.log } : {}) },
+      onError: (error) => options.onInternalError?.('watch', error),
+    });
+    follow = { root, unsubscribe: subscription.unsubscribe };
   };
 
   const handlers: Handlers = {
@@ -234,7 +261,19 @@ export function createBackend(options: BackendOptions): Backend {
     focus: () => ({ ...focus }),
     setFocus: (next) => {
       focus = next;
+      syncFollow();
       options.emit('workspace:changed', { ...next });
+    },
+    attachClient: () => {
+      clients++;
+      syncFollow();
+      let attached = true;
+      return () => {
+        if (!attached) return;
+        attached = false;
+        clients--;
+        syncFollow();
+      };
     },
   };
 }

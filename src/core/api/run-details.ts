@@ -4,7 +4,7 @@ import { ExpmanError } from '../errors.js';
 import { readRunConfig } from '../training/run-folder.js';
 import { listCheckpoints, listRuns } from '../training/run-store.js';
 import { exists, paths, runFiles, type Workspace } from '../workspace.js';
-import type { RunEvent } from '../../shared/run-events.js';
+import { readEventTail } from '../runs/event-tail.js';
 import type { RunDetail, RunMetrics, TestResultsDto } from '../../shared/runs.js';
 
 /** Rows of a CSV file written by `expman test` (no quoting needed: names are checked, values numeric). */
@@ -56,38 +56,18 @@ export async function runDetail(ws: Workspace, experiment: string, model: string
 
 /** Metric events of a run from byte `since` of metrics.jsonl; only complete lines are consumed. */
 export async function runMetrics(ws: Workspace, experiment: string, model: string, since = 0): Promise<RunMetrics> {
-  const file = runFiles.metrics(paths.modelDir(ws, experiment, model));
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, 'r');
-  } catch {
-    if (!(await exists(paths.modelDir(ws, experiment, model)))) {
-      throw new ExpmanError('RUN_MISSING', `no run ${experiment}/${model} in ${ws.root}`, { file });
-    }
+  const dir = paths.modelDir(ws, experiment, model);
+  const tail = await readEventTail(runFiles.metrics(dir), since);
+  if (!tail) {
+    if (!(await exists(dir))) throw new ExpmanError('RUN_MISSING', `no run ${experiment}/${model} in ${ws.root}`, { file: runFiles.metrics(dir) });
     return { epochs: [], batches: [], offset: 0 };
   }
-  try {
-    const { size } = await handle.stat();
-    const start = since > size ? 0 : since; // the file was replaced: read it again from the start
-    const buffer = Buffer.alloc(size - start);
-    await handle.read(buffer, 0, buffer.length, start);
-    const end = buffer.lastIndexOf(0x0a) + 1;
-    const result: RunMetrics = { epochs: [], batches: [], offset: start + end };
-    for (const line of buffer.subarray(0, end).toString('utf8').split('\n')) {
-      if (!line) continue;
-      let event: RunEvent;
-      try {
-        event = JSON.parse(line) as RunEvent;
-      } catch {
-        continue; // a line cut by a crash; the run log says what happened
-      }
-      if (event.event === 'epoch_end') result.epochs.push(event);
-      else if (event.event === 'batch_end') {
-        result.batches.push({ epoch: event.epoch, batch: event.batch, batches: event.batches, loss: event.loss, accuracy: event.accuracy });
-      }
+  const result: RunMetrics = { epochs: [], batches: [], offset: tail.offset };
+  for (const event of tail.events) {
+    if (event.event === 'epoch_end') result.epochs.push(event);
+    else if (event.event === 'batch_end') {
+      result.batches.push({ epoch: event.epoch, batch: event.batch, batches: event.batches, loss: event.loss, accuracy: event.accuracy });
     }
-    return result;
-  } finally {
-    await handle.close();
   }
+  return result;
 }

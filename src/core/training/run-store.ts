@@ -110,29 +110,42 @@ export async function listExperiments(ws: Workspace): Promise<string[]> {
   return dirs(paths.experimentsDir(ws));
 }
 
+/** One run's summary from its status.json; null when the folder holds no run (yet). */
+export async function readRunSummary(ws: Workspace, experiment: string, model: string): Promise<RunSummary | null> {
+  const dir = paths.modelDir(ws, experiment, model);
+  const status = await readStatus(dir);
+  if (!status) return null;
+  const effective = effectiveStatus(status);
+  const here = status.host === hostname();
+  return {
+    experiment,
+    model,
+    dir,
+    status: effective,
+    epoch: status.epoch,
+    epochs: status.epochs,
+    backend: status.backend,
+    backend_version: status.backend_version,
+    device: status.device,
+    best: status.best,
+    started: status.started,
+    updated: status.updated,
+    error: status.error,
+    pid: status.pid,
+    host: status.host,
+    // Whether this host can signal the run: a live run on another host (a Slurm node, a synced folder) cannot be stopped from here.
+    live: effective === 'running' || effective === 'queued' ? (here ? 'here' : 'elsewhere') : null,
+  };
+}
+
 /** Every run of every experiment (or of one), oldest first within an experiment. */
 export async function listRuns(ws: Workspace, experiment?: string): Promise<RunSummary[]> {
   const experiments = experiment ? [experiment] : await listExperiments(ws);
   const runs: RunSummary[] = [];
   for (const exp of experiments) {
     for (const model of await dirs(paths.modelsDir(ws, exp))) {
-      const dir = paths.modelDir(ws, exp, model);
-      const status = await readStatus(dir);
-      if (!status) continue;
-      runs.push({
-        experiment: exp,
-        model,
-        dir,
-        status: effectiveStatus(status),
-        epoch: status.epoch,
-        epochs: status.epochs,
-        backend: status.backend,
-        backend_version: status.backend_version,
-        device: status.device,
-        best: status.best,
-        started: status.started,
-        error: status.error,
-      });
+      const summary = await readRunSummary(ws, exp, model);
+      if (summary) runs.push(summary);
     }
   }
   runs.sort((a, b) => (a.experiment === b.experiment ? a.started.localeCompare(b.started) : a.experiment.localeCompare(b.experiment)));

@@ -47,6 +47,13 @@ export class MemoryApi {
     progress: new Set(),
     'app:command': new Set(),
     'workspace:changed': new Set(),
+    'runs:changed': new Set(),
+    'runs:removed': new Set(),
+    'runs:appended': new Set(),
+    'experiments:changed': new Set(),
+    'experiments:removed': new Set(),
+    'config:changed': new Set(),
+    'datasets:changed': new Set(),
   };
 
   constructor(options: MemoryApiOptions = {}) {
@@ -130,6 +137,10 @@ export class MemoryApi {
       onRunsExited: on('runs:exited'),
       onRunsEvent: on('runs:event'),
       onWorkspaceChanged: on('workspace:changed'),
+      onRunsChanged: on('runs:changed'),
+      onRunsRemoved: on('runs:removed'),
+      onExperimentsChanged: on('experiments:changed'),
+      onExperimentsRemoved: on('experiments:removed'),
     };
     // Calls the dialogs never make are absent on purpose: using one would fail loudly, not fake a value.
     return methods as unknown as ExpmanApi;

@@ -1,5 +1,5 @@
-import { useState, type JSX } from 'react';
-import type { DatasetsClient } from '../../../shared/datasets';
+import { useEffect, useState, type JSX } from 'react';
+import type { DatasetSummary, DatasetsClient } from '../../../shared/datasets';
 import { DatasetList, type DatasetRef } from './DatasetList';
 import { DatasetView } from './DatasetView';
 import { PreprocessDialog } from './PreprocessDialog';
@@ -18,9 +18,13 @@ export interface DatasetsPageProps {
 /** The Datasets view: the list, the selected dataset and the Preprocess dialog, over a DatasetsClient. */
 export function DatasetsPage({ client, selected: controlled, onSelect, showList = true }: DatasetsPageProps): JSX.Element {
   const list = useAsync(() => client.list(), 'list');
+  // The list as the data-folder watcher last pushed it (newer than the pull until the pull is redone).
+  const [pushed, setPushed] = useState<DatasetSummary[]>();
+  useEffect(() => client.onListChanged?.(setPushed), [client]);
+  useEffect(() => setPushed(undefined), [list.value]);
   const [own, setOwn] = useState<DatasetRef | null>(null);
   const [dialog, setDialog] = useState<string | null>(null);
-  const datasets = list.value ?? [];
+  const datasets = pushed ?? list.value ?? [];
   const wanted = controlled !== undefined ? controlled : own;
   const current = datasets.find((d) => d.kind === wanted?.kind && d.name === wanted.name) ?? (wanted ? undefined : datasets[0]);
   const select = (ref: DatasetRef): void => {

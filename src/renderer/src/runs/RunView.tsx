@@ -66,10 +66,14 @@ export function RunView({ experiment, model, tab = 'charts' }: { experiment: str
   const api = useApi();
   const { jobs, experiments, info } = useWorkspace();
   const summary = experiments?.find((e) => e.name === experiment)?.runs.find((r) => r.model === model);
-  const detail = useAsync(() => api.runsGet({ experiment, model }), [api, experiment, model, summary?.status, summary?.epoch]);
+  // The detail (config, checkpoints, results) is read again when the run's status changes, not on every
+  // epoch: live progress comes from the pushed summary and events.
+  const detail = useAsync(() => api.runsGet({ experiment, model }), [api, experiment, model, summary?.status]);
   const metrics = useRunMetrics(experiment, model);
   const job = [...jobs.jobs].reverse().find((j) => j.run.experiment === experiment && j.run.model === model);
   const active = job && (job.state === 'queued' || job.state === 'running');
+  /** Live without a job of this app: started by the CLI, another window or on another host. */
+  const liveOutside = !active && (summary?.live === 'here' || summary?.live === 'elsewhere');
   const [busy, setBusy] = useState<string>();
   const [actionError, setActionError] = useState<string>();
   useEffect(() => setActionError(undefined), [experiment, model]);
@@ -92,18 +96,23 @@ export function RunView({ experiment, model, tab = 'charts' }: { experiment: str
           <a href={routeHref({ view: 'experiment', experiment })}>{experiment}</a> / {model}
         </h1>
         {status && <StatusBadge status={status} epoch={latest?.epoch ?? summary?.epoch} epochs={summary?.epochs ?? job?.epochs} />}
+        {liveOutside && (
+          <span className="muted" data-testid="run-live">
+            {summary?.live === 'elsewhere' ? `running elsewhere (${summary.host ?? 'unknown host'})` : `running here (pid ${summary?.pid ?? '?'})`}
+          </span>
+        )}
         <span className="spacer" />
         {active && (
           <button type="button" className="btn danger" disabled={busy !== undefined} onClick={() => act('stop', () => api.runsStop({ jobId: job.id }))}>
             Stop
           </button>
         )}
-        {!active && (status === 'stopped' || status === 'failed') && (
+        {!active && !liveOutside && (status === 'stopped' || status === 'failed') && (
           <button type="button" className="btn" disabled={busy !== undefined} onClick={() => act('resume', () => api.runsResume({ experiment, model }))}>
             Resume
           </button>
         )}
-        {!active && detail.data && (
+        {!active && !liveOutside && detail.data && (
           <button
             type="button"
             className="btn"
@@ -117,7 +126,7 @@ export function RunView({ experiment, model, tab = 'charts' }: { experiment: str
             Re-run
           </button>
         )}
-        {!active && detail.data?.hasBestModel && (
+        {!active && !liveOutside && detail.data?.hasBestModel && (
           <button type="button" className="btn primary" disabled={busy !== undefined} onClick={() => act('test', async () => {
             await api.runsTest({ experiment, model });
             detail.reload();

@@ -1,11 +1,12 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { RunRef } from '../../../shared/runs';
 import { useApi } from '../api/context';
+import { followRunMetrics } from './follow-run-metrics';
 import { RunMetricsStore } from './run-metrics';
 
 const keyOf = (r: RunRef): string => `${r.experiment}/${r.model}`;
 
-/** Metrics of several runs at once (Compare): stored first, then live events, one subscription for all. */
+/** Metrics of several runs at once (Compare): each followed like one run (stored first, then pushed events). */
 export function useManyRunMetrics(runs: readonly RunRef[]): { stores: Map<string, RunMetricsStore>; version: number } {
   const api = useApi();
   const ids = runs.map(keyOf).join(',');
@@ -13,26 +14,13 @@ export function useManyRunMetrics(runs: readonly RunRef[]): { stores: Map<string
   const [version, setVersion] = useState(0);
 
   useEffect(() => {
-    let alive = true;
-    const bump = (): void => {
-      if (alive) setVersion((v) => v + 1);
-    };
-    for (const [key, store] of stores) {
+    const bump = (): void => setVersion((v) => v + 1);
+    const offs = [...stores].map(([key, store]) => {
       const [experiment, model] = key.split('/') as [string, string];
-      api.runsMetrics({ experiment, model }).then((m) => {
-        store.addStored(m);
-        bump();
-      }, () => undefined);
-    }
-    const off = api.onRunsEvent((batch) => {
-      const store = stores.get(`${batch.experiment}/${batch.model}`);
-      if (!store) return;
-      store.addEvents(batch.events);
-      bump();
+      return followRunMetrics(api, experiment, model, store, bump);
     });
     return () => {
-      alive = false;
-      off();
+      for (const off of offs) off();
     };
   }, [api, stores]);
   return { stores, version };

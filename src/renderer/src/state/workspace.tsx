@@ -1,7 +1,8 @@
-import { createContext, useContext, useEffect, useMemo, useRef, useState, type JSX, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type JSX, type ReactNode } from 'react';
 import type { AppInfo, JobsState, WorkspaceFocus } from '../../../shared/api';
 import type { ExperimentSummary } from '../../../shared/runs';
 import { useApi } from '../api/context';
+import { foldExperiments, type ExperimentsPush } from './experiments-fold';
 import { parseRoute, routeHref, type Route } from './route';
 import { useAsync } from './use-async';
 
@@ -25,36 +26,58 @@ const WorkspaceContext = createContext<WorkspaceState | undefined>(undefined);
 
 /**
  * What every view shares: the app info, the open folder, experiments with their runs, and the job queue.
- * It follows the backend's pushed events: job changes and run ends reload the run list at once; epoch
- * progress refreshes badges and best metrics at most once a second.
+ * The experiments list is pulled once per data folder; after that the data-folder watcher's pushes
+ * (`runs:changed`, `runs:removed`, `experiments:changed`, `experiments:removed`) are folded into it, so runs
+ * written by any process (this app, the CLI, another window, another host) appear and update without a
+ * reload and without rescanning the folder on every epoch.
  */
 export function WorkspaceProvider({ children }: { children: ReactNode }): JSX.Element {
   const api = useApi();
   const info = useAsync(() => api.appInfo({}), [api]);
   const [focus, setFocus] = useState<WorkspaceFocus>();
-  const experiments = useAsync(() => api.experimentsList({}), [api, focus?.dataDir]);
+  const [experiments, setExperiments] = useState<ExperimentSummary[]>();
+  const [experimentsError, setExperimentsError] = useState<Error>();
   const [jobs, setJobs] = useState<JobsState>({ jobs: [], concurrency: 1 });
-  const reload = experiments.reload;
-  const pending = useRef<ReturnType<typeof setTimeout>>(undefined);
+  const generation = useRef(0);
+  /** Set while a pull is in flight: pushes wait here to be folded into its answer. */
+  const pendingPushes = useRef<ExperimentsPush[]>(undefined);
+
+  /** Pulls the list; pushes that arrive meanwhile are folded in after it (newer summaries win). */
+  const reload = useCallback(() => {
+    const mine = ++generation.current;
+    const early: ExperimentsPush[] = [];
+    pendingPushes.current = early;
+    api.experimentsList({}).then(
+      (list) => {
+        if (mine !== generation.current) return;
+        pendingPushes.current = undefined;
+        setExperiments(early.reduce(foldExperiments, list));
+        setExperimentsError(undefined);
+      },
+      (e: unknown) => {
+        if (mine !== generation.current) return;
+        pendingPushes.current = undefined;
+        setExperimentsError(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  }, [api]);
 
   useEffect(() => {
-    const soon = (ms: number): void => {
-      if (pending.current !== undefined) return;
-      pending.current = setTimeout(() => {
-        pending.current = undefined;
-        reload();
-      }, ms);
+    reload();
+  }, [reload, focus?.dataDir]);
+
+  useEffect(() => {
+    const fold = (push: ExperimentsPush): void => {
+      if (pendingPushes.current) pendingPushes.current.push(push);
+      else setExperiments((list) => (list ? foldExperiments(list, push) : list));
     };
     void api.jobsList({}).then(setJobs);
     const unsubscribe = [
-      api.onJobsChanged((state) => {
-        setJobs(state);
-        soon(100);
-      }),
-      api.onRunsExited(() => soon(100)),
-      api.onRunsEvent((batch) => {
-        if (batch.events.some((e) => e.event === 'epoch_end' || e.event === 'run_started')) soon(1000);
-      }),
+      api.onJobsChanged(setJobs),
+      api.onRunsChanged((payload) => fold({ channel: 'runs:changed', payload })),
+      api.onRunsRemoved((payload) => fold({ channel: 'runs:removed', payload })),
+      api.onExperimentsChanged((payload) => fold({ channel: 'experiments:changed', payload })),
+      api.onExperimentsRemoved((payload) => fold({ channel: 'experiments:removed', payload })),
       api.onWorkspaceChanged((next) => {
         setFocus(next);
         location.hash = routeHref(focusRoute(next));
@@ -70,13 +93,12 @@ export function WorkspaceProvider({ children }: { children: ReactNode }): JSX.El
     });
     return () => {
       for (const off of unsubscribe) off();
-      clearTimeout(pending.current);
     };
-  }, [api, reload]);
+  }, [api]);
 
   const value = useMemo<WorkspaceState>(
-    () => ({ info: info.data, focus, experiments: experiments.data, experimentsError: experiments.error, jobs, reloadExperiments: reload }),
-    [info.data, focus, experiments.data, experiments.error, jobs, reload],
+    () => ({ info: info.data, focus, experiments, experimentsError, jobs, reloadExperiments: reload }),
+    [info.data, focus, experiments, experimentsError, jobs, reload],
   );
   return <WorkspaceContext.Provider value={value}>{children}</WorkspaceContext.Provider>;
 }

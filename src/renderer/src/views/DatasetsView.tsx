@@ -13,6 +13,7 @@ export function DatasetsView(): JSX.Element {
       list: () => api.datasetsList({}),
       page: (request) => api.datasetsPage(request),
       stats: (request) => api.datasetsStats(request),
+      onListChanged: (listener) => api.onDatasetsChanged(({ datasets }) => listener(datasets)),
       preprocess: async (request, onProgress, signal) => {
         const taskId = `preprocess-${Date.now().toString(36)}-${nextTask++}`;
         const off = api.onProgress((p) => {
