@@ -23,7 +23,7 @@ const GRACE_SECONDS = 5;
  * rsync moves its partial file aside and removes its temporary file, SIGKILL after a grace period.
  * `prctl(PR_SET_PDEATHSIG)` would do this on Linux only and is not reachable from Node.
  */
-const WATCHDOG = `read _ignored; kill -TERM -- -"$1" 2>/dev/null || exit 0; sleep ${GRACE_SECONDS}; kill -KILL -- -"$1" 2>/dev/null; exit 0`;
+const WATCHDOG = `read _ignored; kill -TERM -"$1" 2>/dev/null || exit 0; sleep ${GRACE_SECONDS}; kill -KILL -"$1" 2>/dev/null; exit 0`;
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
