@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliBundle, expman, jsonLines, listTree, repoRoot, tempDataDir, testLogDir } from '../helpers/data-dir.js';
+import { cliBundle, expman, expmanAsync, jsonLines, listTree, repoRoot, tempDataDir, testLogDir } from '../helpers/data-dir.js';
 import { describeTree, fakeWeights, writeDataTree } from '../helpers/data-tree.js';
 import { sshdUnavailable, startSshd, type TestSshd } from '../helpers/sshd.js';
 
@@ -88,10 +88,6 @@ async function until(condition: () => boolean, ms: number): Promise<boolean> {
   return condition();
 }
 
-function startCli(args: string[]): ReturnType<typeof spawn> {
-  return spawn(process.execPath, [cliBundle, ...args], { cwd: repoRoot, env: { ...process.env, DATA: '', EXPMAN_LOG_DIR: testLogDir }, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
 describe('expman sync', () => {
   it.skipIf(process.platform !== 'linux')('SIGKILL of expman mid-transfer leaves no rsync running; a leftover temp file is removed by the next sync', async () => {
     const data = tempDataDir(false);
@@ -104,7 +100,7 @@ describe('expman sync', () => {
 
     // 1. expman is SIGKILLed: rsync ends too (the watchdog, or the broken output pipe, whichever is first)
     // and removes its temporary file itself.
-    const child = startCli(['sync', '--data', data, killedDest, '--bwlimit', '1000']);
+    const child = expmanAsync(['sync', '--data', data, killedDest, '--bwlimit', '1000']);
     expect(await transferring(killedDest)).toBe(true);
     expect(rsyncProcesses(killedDest).length).toBeGreaterThan(0);
     child.kill('SIGKILL');
@@ -113,7 +109,7 @@ describe('expman sync', () => {
 
     // 2. expman and rsync are both SIGKILLed (no cleanup at all): the temp file stays, the next sync removes it.
     const bothDest = join(tempDataDir(false), 'backup-both-killed');
-    const again = startCli(['sync', '--data', data, bothDest, '--bwlimit', '1000']);
+    const again = expmanAsync(['sync', '--data', data, bothDest, '--bwlimit', '1000']);
     expect(await transferring(bothDest)).toBe(true);
     again.kill('SIGKILL');
     for (const pid of rsyncProcesses(bothDest)) process.kill(pid, 'SIGKILL');
@@ -132,7 +128,7 @@ describe('expman sync', () => {
     const data = tempDataDir();
     expect(expman(['preprocess', '--data', data]).code).toBe(0);
     const empty = tempDataDir(false);
-    const training = startCli(['train', '--data', data, '--model', 'live', '--set', 'training.epochs=1000000', '--set', 'training.early_stopping.enabled=false', '--set', 'training.backend=cpu']);
+    const training = expmanAsync(['train', '--data', data, '--model', 'live', '--set', 'training.epochs=1000000', '--set', 'training.early_stopping.enabled=false', '--set', 'training.backend=cpu']);
     const run = join(data, 'experiments/default/models/live');
     expect(await until(() => existsSync(join(run, 'checkpoints')) && readFileSync(join(run, 'status.json'), 'utf8').includes('"running"'), 60_000)).toBe(true);
 

@@ -65,14 +65,14 @@ export async function runRsync(rsync: string, args: readonly string[], options: 
 
     let stderr = '';
     let tail = '';
-    child.stdout!.setEncoding('utf8');
-    child.stderr!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
       const parts = (tail + chunk).split(/[\r\n]/);
       tail = parts.pop() ?? '';
       for (const line of parts) if (line.trim()) options.onLine?.(line);
     });
-    child.stderr!.on('data', (chunk: string) => {
+    child.stderr.on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-20_000);
     });
     const finish = () => {
