@@ -10,5 +10,5 @@ export function stripBom(text: string): string {
 
 /** TOML.parse of the text without its BOM; positions in errors count from the first real character. */
 export function parseToml(text: string): Record<string, unknown> {
-  return TOML.parse(stripBom(text)) as Record<string, unknown>;
+  return TOML.parse(stripBom(text));
 }
