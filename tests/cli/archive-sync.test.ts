@@ -150,6 +150,13 @@ describe('expman sync', () => {
     expect(toFile.code).toBe(6);
     expect(toFile.stderr.trim()).toMatch(/^expman: error: .*a-file: the destination is a file/);
     expect(toFile.stderr.trim().split('\n')).toHaveLength(1);
+    // A read-only destination: exit 5, one line (sysfs refuses even root).
+    const readOnly = process.getuid?.() === 0 ? '/sys/kernel' : join(empty, 'ro');
+    if (process.getuid?.() !== 0) mkdirSync(readOnly, { mode: 0o555 });
+    const denied = expman(['sync', '--data', data, readOnly]);
+    expect(denied.code).toBe(5);
+    expect(denied.stderr.trim()).toMatch(/^expman: error: permission denied: cannot write into /);
+    expect(denied.stderr.trim().split('\n')).toHaveLength(1);
   }, 120_000);
 
   it('exit codes: usage 2, missing rsync 3', () => {

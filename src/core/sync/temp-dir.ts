@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { ExpmanError } from '../errors.js';
 import { pidAlive } from './live-runs.js';
 import { SYNC_TEMP_DIR } from './rsync-args.js';
 
@@ -30,11 +31,22 @@ export async function removeStaleTempDirs(root: string): Promise<string[]> {
   return removed;
 }
 
-/** A fresh temporary folder for this sync's rsync (--temp-dir), after removing stale ones. */
+/**
+ * A fresh temporary folder for this sync's rsync (--temp-dir), after removing stale ones. This is the
+ * first write into the receiving folder, so a read-only one is reported here, in one line.
+ */
 export async function createTempDir(root: string): Promise<string> {
-  await removeStaleTempDirs(root);
   const dir = join(root, SYNC_TEMP_DIR, `${hostname()}-${process.pid}-${serial++}`);
-  await fs.mkdir(dir, { recursive: true });
+  try {
+    await removeStaleTempDirs(root);
+    await fs.mkdir(dir, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new ExpmanError('SYNC_PERMISSION', `permission denied: cannot write into ${root} (${code})`, { file: root });
+    }
+    throw new ExpmanError('SYNC_FAILED', `cannot write into ${root} (${code})`, { file: root });
+  }
   return dir;
 }
 

@@ -184,6 +184,9 @@ describe('sync to a local folder', () => {
       chmodSync(readOnly, 0o555);
     }
     await expect(syncData({ dataDir: data, to: join(readOnly, 'dest') })).rejects.toMatchObject({ code: 'SYNC_PERMISSION', message: expect.stringContaining('permission denied') });
+    // A read-only folder that exists: refused at the first write, before rsync runs.
+    const existing = process.getuid?.() === 0 ? '/sys/kernel' : readOnly;
+    await expect(syncData({ dataDir: data, to: existing })).rejects.toMatchObject({ code: 'SYNC_PERMISSION', message: expect.stringContaining(`cannot write into ${existing}`) });
     if (process.getuid?.() !== 0) chmodSync(readOnly, 0o755);
   });
 
