@@ -32,7 +32,7 @@ export function pidAlive(pid: number): boolean {
 
 async function subdirs(dir: string): Promise<string[]> {
   try {
-    // Hidden and temporary names (.tmp-*, .rsync-partial) are never run folders.
+    // Hidden and temporary names (.tmp-*, .tmp-rsync-partial) are never run folders.
     return (await fs.readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
   } catch {
     return [];

@@ -36,8 +36,12 @@ export interface RsyncArgsOptions {
  */
 export const SYNC_TEMP_DIR = `${TEMP_PREFIX}sync`;
 
-/** Where an interrupted transfer keeps its partial file (per folder, created and removed by rsync). */
-export const PARTIAL_DIR = '.rsync-partial';
+/**
+ * Where an interrupted transfer keeps its partial file (per folder, created and removed by rsync). The
+ * `.tmp-` prefix makes every reader (lists, archive) skip it and the `.tmp-*` exclude keep it out of
+ * transfers and deletions, as rsync's own rule for a partial-dir would.
+ */
+export const PARTIAL_DIR = `${TEMP_PREFIX}rsync-partial`;
 
 /** One argument for rsync -e, which splits on spaces and honours double quotes. */
 function quoteForRsync(arg: string): string {

@@ -27,7 +27,7 @@ describe('sync locations', () => {
       filters: protectRules([{ path: 'experiments/e/models/m', experiment: 'e', model: 'm', status: 'running', reason: 'r' }]),
     });
     expect(args).toEqual([
-      '-a', '--partial-dir=.rsync-partial', '--info=progress2', '--no-inc-recursive', '--stats', '--out-format=%i %n%L',
+      '-a', '--partial-dir=.tmp-rsync-partial', '--info=progress2', '--no-inc-recursive', '--stats', '--out-format=%i %n%L',
       '--filter=- /experiments/e/models/m/', '--exclude=.tmp-*', '--exclude=checkpoints/', '--delete', '-e', 'ssh -o ConnectTimeout=15 -o BatchMode=yes -p 2222 -i "/k e y"', '--', '/d/', 'h:x y/',
     ]);
     expect(sshCommand({ command: ' ssh -F cfg ', port: 1 })).toBe('ssh -F cfg');

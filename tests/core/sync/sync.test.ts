@@ -118,6 +118,10 @@ describe('sync to a local folder', () => {
     });
     await expect(interrupted).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(describeTree(dest)).not.toEqual(describeTree(data));
+    // A half-sent file waits in the partial-dir (.tmp-rsync-partial): no destination file is a truncated copy.
+    const copied = describeTree(dest, isTemp);
+    const source = describeTree(data);
+    for (const [path, entry] of Object.entries(copied)) if (entry.startsWith('file')) expect(entry, path).toBe(source[path]);
     const resumed = await syncData({ dataDir: data, to: dest });
     expect(resumed.summary.filesTransferred).toBeGreaterThan(0);
     expect(describeTree(dest)).toEqual(describeTree(data));

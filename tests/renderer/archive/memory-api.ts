@@ -241,7 +241,7 @@ export class MemoryApi {
         bytesPerSecond: request.dryRun ? 0 : transferredSize / Math.max(seconds, 0.001),
       },
       seconds,
-      command: ['rsync', '-a', '--partial-dir=.rsync-partial', ...(request.dryRun ? ['--dry-run'] : [])],
+      command: ['rsync', '-a', '--partial-dir=.tmp-rsync-partial', ...(request.dryRun ? ['--dry-run'] : [])],
       protectedRuns: this.protectedRuns,
     });
     if (request.dryRun) return result(0.05);
