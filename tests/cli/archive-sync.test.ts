@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,23 +104,24 @@ describe('expman sync', () => {
     const child = expmanAsync(['sync', '--data', data, killedDest, '--bwlimit', '1000']);
     expect(await transferring(killedDest)).toBe(true);
     expect(rsyncProcesses(killedDest).length).toBeGreaterThan(0);
+    const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
+    await exited; // reaped: its pid no longer looks alive to the next sync
     expect(await until(() => rsyncProcesses(killedDest).length === 0, 3000), `rsync still running: ${rsyncProcesses(killedDest).join(' ')}`).toBe(true);
     expect(temps(killedDest).some((p) => p.includes('weights.bin'))).toBe(false);
 
-    // 2. expman and rsync are both SIGKILLed (no cleanup at all): the temp file stays, the next sync removes it.
+    // 2. rsync itself killed outright (SIGKILL of the whole group, the OOM killer) cleans nothing up: its
+    // temporary file stays in the sync's folder, named for a process that is gone. The next sync removes it.
     const bothDest = join(tempDataDir(false), 'backup-both-killed');
-    const again = expmanAsync(['sync', '--data', data, bothDest, '--bwlimit', '1000']);
-    expect(await transferring(bothDest)).toBe(true);
-    again.kill('SIGKILL');
-    for (const pid of rsyncProcesses(bothDest)) process.kill(pid, 'SIGKILL');
-    await until(() => rsyncProcesses(bothDest).length === 0, 10_000);
-    expect(temps(bothDest).some((p) => p.includes('weights.bin'))).toBe(true);
+    const deadPid = Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim());
+    const stale = join(bothDest, '.tmp-sync', `${hostname()}-${deadPid}-0`);
+    mkdirSync(stale, { recursive: true });
+    writeFileSync(join(stale, 'weights.bin.Xy12Ab'), 'half a file');
 
     for (const dest of [killedDest, bothDest]) {
       const resumed = expman(['sync', '--data', data, dest]);
       expect(resumed.code, resumed.stderr).toBe(0);
-      expect(existsSync(join(dest, '.tmp-sync'))).toBe(false);
+      expect(existsSync(join(dest, '.tmp-sync')), readdirSync(dest, { recursive: true }).join(' ')).toBe(false);
       expect(describeTree(dest)).toEqual(describeTree(data));
     }
   });
