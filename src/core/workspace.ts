@@ -1,6 +1,7 @@
 import { constants, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExpmanError } from './errors.js';
+import { isValidName, NAME_RULE } from './names.js';
 
 /**
  * The $DATA folder layout. Everything expman reads or writes lives under one root so the folder can be
@@ -48,14 +49,12 @@ export const runFiles = {
   metrics: (dir: string) => join(dir, 'logs', 'metrics.jsonl'),
 };
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-
 /** Names of datasets, experiments and models become folder names: no separators, no `..`, no surprises. */
 export function checkName(kind: string, name: string): string {
-  if (!NAME.test(name) || name.includes('..')) {
+  if (!isValidName(name)) {
     throw new ExpmanError(
       'USAGE',
-      `invalid ${kind} name ${JSON.stringify(name)}: use letters, digits, '.', '_' and '-', starting with a letter or digit`,
+      `invalid ${kind} name ${JSON.stringify(name)}: use ${NAME_RULE}`,
       { key: kind, expected: 'name matching [A-Za-z0-9][A-Za-z0-9._-]*' },
     );
   }

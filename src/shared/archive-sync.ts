@@ -36,6 +36,23 @@ export interface SyncSummaryDto {
   bytesPerSecond: number;
 }
 
+/**
+ * A run folder on the receiving side that was live (training, queued or locked) when the sync started:
+ * nothing inside it was written or deleted.
+ */
+export interface SyncProtectedRunDto {
+  /** Relative to the data folder: experiments/<experiment>/models/<model>. */
+  path: string;
+  experiment: string;
+  model: string;
+  /** From its status.json ("running", "queued"), or "locked" when only lock.json says it is live. */
+  status: string;
+  pid?: number;
+  host?: string;
+  /** Why it counts as live, e.g. "running (pid 123 is alive)". */
+  reason: string;
+}
+
 export interface SyncResultDto {
   direction: 'push' | 'pull';
   source: string;
@@ -45,6 +62,8 @@ export interface SyncResultDto {
   summary: SyncSummaryDto;
   seconds: number;
   command: string[];
+  /** Live run folders on the receiving side that were left untouched (never overwritten, never deleted). */
+  protectedRuns: SyncProtectedRunDto[];
 }
 
 /** A sync destination the user saved in the Sync dialog. */

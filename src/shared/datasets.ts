@@ -132,12 +132,15 @@ export const DatasetStatsRequestSchema = z.object({
 });
 export type DatasetStatsRequest = z.infer<typeof DatasetStatsRequestSchema>;
 
+/** Split seeds are 32-bit (the PRNG's state): every seed in 0..SPLIT_SEED_MAX gives its own split. */
+export const SPLIT_SEED_MAX = 2 ** 32 - 1;
+
 export const PreprocessRequestSchema = z.object({
   /** Raw dataset under datasets/external (without .csv). */
   source: datasetName,
   split: z.number().gt(0).lt(1),
   separateSets: z.boolean(),
-  seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+  seed: z.number().int().min(0).max(SPLIT_SEED_MAX).optional(),
   name: datasetName.optional(),
   /** Label column; defaults to the last column. */
   label: z.string().min(1).optional(),

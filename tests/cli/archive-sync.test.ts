@@ -1,9 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliBundle, expman, jsonLines, listTree, repoRoot, tempDataDir, testLogDir } from '../helpers/data-dir.js';
+import { cliBundle, expman, expmanAsync, jsonLines, listTree, repoRoot, tempDataDir, testLogDir } from '../helpers/data-dir.js';
 import { describeTree, fakeWeights, writeDataTree } from '../helpers/data-tree.js';
 import { sshdUnavailable, startSshd, type TestSshd } from '../helpers/sshd.js';
 
@@ -69,7 +70,96 @@ describe('expman archive', () => {
   });
 });
 
+/** The pids of running rsync processes whose command line mentions `text`. */
+function rsyncProcesses(text: string): number[] {
+  const pids: number[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv[0]?.endsWith('rsync') && argv.some((a) => a.includes(text))) pids.push(Number(pid));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return pids;
+}
+
+async function until(condition: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (condition()) return true;
+  return condition();
+}
+
 describe('expman sync', () => {
+  it.skipIf(process.platform !== 'linux')('SIGKILL of expman mid-transfer leaves no rsync running; a leftover temp file is removed by the next sync', async () => {
+    const data = tempDataDir(false);
+    mkdirSync(join(data, 'experiments/big/models/r/best-model'), { recursive: true });
+    // 12 MB at 1000 KiB/s: rsync would go on for about 10 s after expman is killed, were it not stopped.
+    writeFileSync(join(data, 'experiments/big/models/r/best-model/weights.bin'), fakeWeights(3_000_000, 4));
+    const killedDest = join(tempDataDir(false), 'backup-killed');
+    const temps = (dest: string) => (existsSync(join(dest, '.tmp-sync')) ? readdirSync(join(dest, '.tmp-sync'), { recursive: true }).map(String) : []);
+    const transferring = (dest: string) => until(() => temps(dest).some((p) => p.includes('weights.bin')), 10_000);
+
+    // 1. expman is SIGKILLed: rsync ends too (the watchdog's SIGTERM, or its broken output pipe, whichever
+    // comes first; only the first lets it remove its temporary file, which the next sync removes otherwise).
+    const child = expmanAsync(['sync', '--data', data, killedDest, '--bwlimit', '1000']);
+    expect(await transferring(killedDest)).toBe(true);
+    expect(rsyncProcesses(killedDest).length).toBeGreaterThan(0);
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited; // reaped: its pid no longer looks alive to the next sync
+    expect(await until(() => rsyncProcesses(killedDest).length === 0, 3000), `rsync still running: ${rsyncProcesses(killedDest).join(' ')}`).toBe(true);
+
+    // 2. rsync itself killed outright (SIGKILL of the whole group, the OOM killer) cleans nothing up: its
+    // temporary file stays in the sync's folder, named for a process that is gone. The next sync removes it.
+    const bothDest = join(tempDataDir(false), 'backup-both-killed');
+    const deadPid = Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim());
+    const stale = join(bothDest, '.tmp-sync', `${hostname()}-${deadPid}-0`);
+    mkdirSync(stale, { recursive: true });
+    writeFileSync(join(stale, 'weights.bin.Xy12Ab'), 'half a file');
+
+    for (const dest of [killedDest, bothDest]) {
+      const resumed = expman(['sync', '--data', data, dest]);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(existsSync(join(dest, '.tmp-sync')), readdirSync(dest, { recursive: true }).join(' ')).toBe(false);
+      expect(describeTree(dest)).toEqual(describeTree(data));
+    }
+  });
+
+  it('--delete keeps a real training on the receiving side alive and whole; a file as DEST is a one-line error', async () => {
+    const data = tempDataDir();
+    expect(expman(['preprocess', '--data', data]).code).toBe(0);
+    const empty = tempDataDir(false);
+    const training = expmanAsync(['train', '--data', data, '--model', 'live', '--set', 'training.epochs=1000000', '--set', 'training.early_stopping.enabled=false', '--set', 'training.backend=cpu']);
+    const run = join(data, 'experiments/default/models/live');
+    expect(await until(() => existsSync(join(run, 'checkpoints')) && readFileSync(join(run, 'status.json'), 'utf8').includes('"running"'), 60_000)).toBe(true);
+
+    const pull = expman(['sync', '--data', data, '--from', empty, '--delete', '--json']);
+    expect(pull.code, pull.stderr).toBe(0);
+    expect(jsonLines(pull.stdout)[0]).toMatchObject({ event: 'sync_finished', protected_runs: [{ path: 'experiments/default/models/live', status: 'running' }] });
+    const text = expman(['sync', '--data', data, '--from', empty, '--delete']);
+    expect(text.stdout).toMatch(/^protected {2}experiments\/default\/models\/live\/ \(live on the receiving side: running \(pid \d+ is alive\)\)/m);
+    expect(existsSync(join(run, 'config.toml'))).toBe(true);
+    expect(existsSync(join(data, 'datasets'))).toBe(false); // the rest was deleted as asked
+    expect(training.exitCode).toBe(null);
+    training.kill('SIGTERM');
+    await new Promise((r) => training.once('close', r));
+    expect(JSON.parse(readFileSync(join(run, 'status.json'), 'utf8'))).toMatchObject({ status: 'stopped' });
+
+    const file = join(empty, 'a-file');
+    writeFileSync(file, 'x');
+    const toFile = expman(['sync', '--data', data, file]);
+    expect(toFile.code).toBe(6);
+    expect(toFile.stderr.trim()).toMatch(/^expman: error: .*a-file: the destination is a file/);
+    expect(toFile.stderr.trim().split('\n')).toHaveLength(1);
+    // A read-only destination: exit 5, one line (sysfs refuses even root).
+    const readOnly = process.getuid?.() === 0 ? '/sys/kernel' : join(empty, 'ro');
+    if (process.getuid?.() !== 0) mkdirSync(readOnly, { mode: 0o555 });
+    const denied = expman(['sync', '--data', data, readOnly]);
+    expect(denied.code).toBe(5);
+    expect(denied.stderr.trim()).toMatch(/^expman: error: permission denied: cannot write into /);
+    expect(denied.stderr.trim().split('\n')).toHaveLength(1);
+  }, 120_000);
+
   it('exit codes: usage 2, missing rsync 3', () => {
     const data = tempDataDir();
     expect(expman(['sync', '--data', data]).code).toBe(2);

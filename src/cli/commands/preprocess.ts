@@ -1,4 +1,4 @@
-import { preprocess, validateSplit } from '../../core/datasets/preprocess.js';
+import { preprocess, validateSeed, validateSplit } from '../../core/datasets/preprocess.js';
 import { DEFAULT_DATASET_NAME } from '../../core/workspace.js';
 import { dataWorkspace, emitJson, parse, parseNumberFlag, type CommandContext } from '../context.js';
 import { ProgressBar } from '../progress-bar.js';
@@ -11,7 +11,7 @@ and info.toml (columns, dtypes, rows, class balance, split, seed, sha256 of each
 
   --split F         fraction of rows in the training set, 0 < F < 1 (default 0.8)
   --separate-sets   write train.csv and test.csv instead of one data.csv
-  --seed N          random seed of the split (default 42)
+  --seed N          random seed of the split, 0 to 4294967295 (default 42)
   --dataset NAME    raw dataset under datasets/external (default iris)
   --name NAME       prepared dataset folder (default prepared-dataset)
   --label COLUMN    label column (default: the last column)
@@ -28,7 +28,7 @@ export async function preprocessCommand(ctx: CommandContext): Promise<number> {
     force: { type: 'boolean', default: false },
   });
   const split = validateSplit(parseNumberFlag('split', values.split, 0.8));
-  const seed = parseNumberFlag('seed', values.seed, 42, true);
+  const seed = validateSeed(parseNumberFlag('seed', values.seed, 42, true));
   const ws = dataWorkspace(values.data);
   const bar = new ProgressBar();
   const started = Date.now();

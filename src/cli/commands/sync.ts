@@ -11,7 +11,10 @@ expman sync --from SRC [same options]
 
 Copies the data folder to DEST, or with --from brings SRC into it, with the system rsync. DEST and SRC
 are local folders or [user@]host:path over SSH. Only what changed is sent; an interrupted sync resumes
-where it stopped (--partial). Temporary files (.tmp-*, a checkpoint being written) are never sent.
+where it stopped (--partial-dir). Temporary files (.tmp-*, a checkpoint being written) are never sent.
+Run folders that are live on the receiving side (training, queued, or locked) are never written into
+or deleted, --delete or not; each is listed as "protected". rsync ends with expman, even when expman
+is killed.
 
   --dry-run               list what would change, change nothing
   --delete                delete files on the receiving side that the sending side no longer has
@@ -24,7 +27,7 @@ EXPMAN_SSH_COMMAND replaces the whole ssh command line, e.g.
   EXPMAN_SSH_COMMAND="ssh -p 2222 -i ~/.ssh/lab -o StrictHostKeyChecking=accept-new" expman sync lab:data
 
 Exit codes: 3 rsync missing (here or on the host), 4 host unreachable, 5 permission denied (SSH login
-or files), 6 other rsync failure, 130/143 cancelled.`;
+or files, a read-only destination), 6 other rsync failure (e.g. DEST is a file), 130/143 cancelled.`;
 
 function itemLine(item: SyncItem): string | undefined {
   if (item.change === 'delete') return `delete  ${item.path}${item.type === 'dir' ? '/' : ''}`;
@@ -79,16 +82,20 @@ export async function syncCommand(ctx: CommandContext): Promise<number> {
     }),
   );
   bar.clear();
+  if (outcome.ok && !values.json) {
+    for (const run of outcome.value.protectedRuns) console.log(`protected  ${run.path}/ (live on the receiving side: ${run.reason}); nothing in it was changed or deleted`);
+  }
   if (!outcome.ok) {
     console.error('expman: sync cancelled; run it again to resume');
     return signalExitCode(outcome.signal);
   }
   if (values.json) {
-    const { summary: s, dryRun, ...rest } = outcome.value;
+    const { summary: s, dryRun, protectedRuns, ...rest } = outcome.value;
     emitJson({
       event: 'sync_finished',
       ...rest,
       dry_run: dryRun,
+      protected_runs: protectedRuns,
       summary: {
         files: s.files,
         files_transferred: s.filesTransferred,

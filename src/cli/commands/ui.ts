@@ -68,6 +68,8 @@ export async function uiCommand(ctx: CommandContext): Promise<number> {
     }
     server = await startUiServer({ ...options, port: 0 });
   }
+  // Where this UI serves, for the app log (never the URL: its token grants control of the runs).
+  log.info(`expman ui: serving ${focus.dataDir} on ${server.host}:${server.port} (pid ${process.pid})`);
   if (values.json) emitJson({ url: server.url, port: server.port, host: server.host, dataDir: focus.dataDir });
   else {
     if (!isLoopbackHost(values.host)) {

@@ -1,8 +1,8 @@
-import TOML from '@iarna/toml';
 import { ExpmanError } from '../errors.js';
 import { checkValue, inspectConfigText, suggestKey } from './resolve.js';
 import { CONFIG_SCHEMA, SECTION_ORDER, describeExpected, isConfigKey, leafOf, sectionOf, type ConfigKey, type FieldSpec } from './schema.js';
 import { scanToml, type TomlAssignment, type TomlScan } from './toml-scan.js';
+import { parseToml } from './toml-text.js';
 import { formatValue } from './toml-write.js';
 
 /**
@@ -122,7 +122,7 @@ export function setConfigValue(text: string, key: string, value: unknown): strin
   // by dotted keys elsewhere) would give a text that does not say what was asked. Never return that.
   let parsed: Record<string, unknown> | null = null;
   try {
-    parsed = TOML.parse(next);
+    parsed = parseToml(next);
   } catch {
     parsed = null;
   }

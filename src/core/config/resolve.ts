@@ -11,7 +11,9 @@ import {
   type FieldSpec,
   type FlatConfig,
 } from './schema.js';
+import { isValidName } from '../names.js';
 import { locateKeys, type KeyPosition } from './toml-locate.js';
+import { parseToml, stripBom } from './toml-text.js';
 
 /** Where a value came from, weakest first. */
 export type OriginKind = 'default' | 'default-config.toml' | 'config' | 'override';
@@ -84,6 +86,8 @@ export function checkValue(key: ConfigKey, value: unknown): string | null {
       if (typeof value !== 'string') return `expected ${expected}, ${got}`;
       if (spec.values && !spec.values.includes(value)) return `expected ${expected}, ${got}`;
       if (value.length === 0 && !spec.allowEmpty) return `expected a non-empty string, got ""`;
+      // A name becomes a path under $DATA: "../../elsewhere" would read (and probe for) files anywhere.
+      if (spec.nameOf && value.length > 0 && !isValidName(value)) return `expected ${expected}, ${got}`;
       return null;
     case 'integer[]': {
       const ok =
@@ -161,11 +165,13 @@ export interface InspectedConfigText {
  * unknown key, wrong type and out-of-range value (with line and column). The editor shows all of them
  * live; `parseConfigText` refuses the text when there is any.
  */
-export function inspectConfigText(text: string, file: string, kind: ConfigLayer['kind']): InspectedConfigText {
+export function inspectConfigText(source: string, file: string, kind: ConfigLayer['kind']): InspectedConfigText {
   const layer: ConfigLayer = { kind, file, values: {}, origins: {} };
+  // Without the BOM, so that line 1's columns count from its first real character.
+  const text = stripBom(source);
   let parsed: Record<string, unknown>;
   try {
-    parsed = TOML.parse(text);
+    parsed = parseToml(text);
   } catch (error) {
     const e = error as { line?: number; col?: number; message: string };
     const line = (e.line ?? 0) + 1;

@@ -1,3 +1,5 @@
+import { NAME_RULE } from '../names.js';
+
 /**
  * The one configuration schema. Every layer (code defaults, default-config.toml, the experiment's
  * config.toml, --set overrides, UI edits) is validated against it; default-config.toml, the CLI's
@@ -18,6 +20,8 @@ export interface FieldSpec {
   readonly maxItems?: number;
   /** Strings only: "" is a valid value (meaning "not set"). */
   readonly allowEmpty?: boolean;
+  /** Strings only: the value names a folder under $DATA (a dataset, …) and follows the name rule. */
+  readonly nameOf?: string;
 }
 
 /** Training backends; `auto` tries the others in this order (fastest first) and takes the first that loads. */
@@ -28,6 +32,7 @@ export const CONFIG_SCHEMA = {
   'data.dataset': {
     type: 'string',
     default: 'prepared-dataset',
+    nameOf: 'dataset',
     doc: 'Prepared dataset to train and test on: a folder under $DATA/datasets made by `expman preprocess`.',
   },
   'data.standardize': {
@@ -220,7 +225,7 @@ export function describeExpected(spec: FieldSpec): string {
     case 'boolean':
       return 'boolean (true or false)';
     case 'string':
-      return 'string';
+      return spec.nameOf ? `${spec.nameOf} name (${NAME_RULE})` : 'string';
     case 'integer[]':
       return `array of integers${range}${spec.maxItems !== undefined ? `, at most ${spec.maxItems} items` : ''}`;
   }

@@ -137,6 +137,7 @@ export function scanCsv(buf: Buffer, options: ScanOptions): CsvScan {
   let headerEnd = buf.indexOf(LF, pos);
   if (headerEnd < 0) headerEnd = total;
   const headerText = buf.toString('utf8', pos, headerEnd > pos && buf[headerEnd - 1] === CR ? headerEnd - 1 : headerEnd);
+  checkUtf8(buf, pos, headerEnd, file, lineNo, undefined, 'the header');
   if (headerText.includes('"')) throw csvError(file, lineNo, undefined, 'quoted fields are not supported in the header');
   const header = splitHeader(headerText);
   const ncol = header.length;
@@ -192,15 +193,14 @@ export function scanCsv(buf: Buffer, options: ScanOptions): CsvScan {
     let fieldStart = pos;
     for (let i = pos; i <= end; i++) {
       const c = i < end ? buf[i] : COMMA;
-      if (c === QUOTE) {
-        checkColumnCount(buf, pos, end, ncol, file, lineNo, header);
-        throw csvError(file, lineNo, col + 1, 'quoted fields are not supported', header[col]);
-      }
+      if (c === QUOTE) throw quotedField(file, lineNo, col, header);
       if (c !== COMMA) continue;
       if (col >= ncol) checkColumnCount(buf, pos, end, ncol, file, lineNo, header);
       const slot = categoricalSlot[col]!;
       if (slot >= 0) {
         const text = buf.toString('utf8', fieldStart, i).trim();
+        // Invalid bytes decode to U+FFFD: a class named after the replacement character, silently.
+        if (text.includes('\uFFFD')) checkUtf8(buf, fieldStart, i, file, lineNo, col + 1, `column ${JSON.stringify(header[col])}`);
         if (!text) {
           checkColumnCount(buf, pos, end, ncol, file, lineNo, header);
           throw csvError(file, lineNo, col + 1, `empty value in column ${JSON.stringify(header[col])}`, header[col]);
@@ -277,13 +277,38 @@ export function scanCsv(buf: Buffer, options: ScanOptions): CsvScan {
   };
 }
 
+function quotedField(file: string, line: number, col: number, header: string[]): ExpmanError {
+  return csvError(
+    file,
+    line,
+    col + 1,
+    `quoted fields are not supported (column ${JSON.stringify(header[col] ?? `#${col + 1}`)}); remove the quotes, and any commas inside them`,
+    header[col],
+  );
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Refuses bytes that are not UTF-8 (a file saved as Latin-1, a corrupt byte); a real U+FFFD passes. */
+function checkUtf8(buf: Buffer, start: number, end: number, file: string, line: number, column: number | undefined, what: string): void {
+  try {
+    utf8.decode(buf.subarray(start, end));
+  } catch {
+    throw csvError(file, line, column, `${what} is not valid UTF-8 (save the file as UTF-8)`);
+  }
+}
+
 /**
  * Called only on the error path: a row with the wrong number of fields is reported as such, rather than
- * as whatever field happened to be misplaced.
+ * as whatever field happened to be misplaced. A quote explains a wrong count (a comma inside a quoted
+ * field), so it is reported first, at its column.
  */
 function checkColumnCount(buf: Buffer, start: number, end: number, ncol: number, file: string, line: number, header: string[]): void {
   let fields = 1;
-  for (let i = start; i < end; i++) if (buf[i] === COMMA) fields++;
+  for (let i = start; i < end; i++) {
+    if (buf[i] === QUOTE) throw quotedField(file, line, fields - 1, header);
+    if (buf[i] === COMMA) fields++;
+  }
   if (fields !== ncol) throw csvError(file, line, undefined, `expected ${ncol} columns (${header.join(', ')}), found ${fields}`);
 }
 

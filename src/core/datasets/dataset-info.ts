@@ -1,6 +1,7 @@
 import TOML from '@iarna/toml';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { parseToml } from '../config/toml-text.js';
 import { ExpmanError } from '../errors.js';
 import { paths, type Workspace } from '../workspace.js';
 import type { NumericStats } from './csv-scan.js';
@@ -61,7 +62,7 @@ export async function readDatasetInfo(ws: Workspace, name: string): Promise<Data
     );
   }
   try {
-    return TOML.parse(text) as unknown as DatasetInfo;
+    return parseToml(text) as unknown as DatasetInfo;
   } catch (error) {
     const e = error as { line?: number; col?: number; message: string };
     throw new ExpmanError('DATASET_MISSING', `${file}:${(e.line ?? 0) + 1}: invalid info.toml: ${e.message.split('\n')[0]}`, {

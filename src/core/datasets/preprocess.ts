@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join, relative } from 'node:path';
+import { SPLIT_SEED_MAX } from '../../shared/datasets.js';
 import { ExpmanError } from '../errors.js';
 import { writeDirAtomic } from '../fs/atomic.js';
 import type { ProgressListener } from '../progress.js';
@@ -51,6 +52,20 @@ export function validateSplit(split: number): number {
     });
   }
   return split;
+}
+
+/**
+ * The split's PRNG takes 32 bits: -1 or 1e99 would silently alias another seed while info.toml records
+ * the number as typed. Only seeds that mean what they say are accepted.
+ */
+export function validateSeed(seed: number): number {
+  if (!Number.isSafeInteger(seed) || seed < 0 || seed > SPLIT_SEED_MAX) {
+    throw new ExpmanError('USAGE', `--seed must be a whole number from 0 to ${SPLIT_SEED_MAX}, got ${seed}`, {
+      key: 'seed',
+      expected: `integer ≥ 0 and ≤ ${SPLIT_SEED_MAX}`,
+    });
+  }
+  return seed;
 }
 
 function firstLine(buf: Buffer): string {
@@ -110,6 +125,7 @@ export async function preprocess(ws: Workspace, options: PreprocessOptions): Pro
   checkName('prepared dataset', options.name);
   if (options.name === 'external') throw new ExpmanError('USAGE', '"external" is reserved for raw datasets; choose another --name', { key: 'name' });
   validateSplit(options.split);
+  validateSeed(options.seed);
   const source = paths.externalCsv(ws, options.dataset);
   const shown = relative(ws.root, source);
   checkCancelled(options.signal);

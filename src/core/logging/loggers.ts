@@ -25,6 +25,10 @@ export function fileLogger(file: string, level: LogLevel = 'info'): Logger {
   mkdirSync(dirname(file), { recursive: true });
   appendFileSync(file, '');
   const logger = log.create({ logId: `expman-${process.pid}-${serial++}-${file}` });
+  // electron-log computes its path variables (appName from the nearest package.json) before it calls
+  // resolvePathFn, even though expman's path uses none of them. Started outside a folder with a
+  // package.json (cwd /, a packaged app), it threw there and dropped every line without a word.
+  logger.transports.file.setAppName('expman');
   logger.transports.file.resolvePathFn = () => file;
   logger.transports.file.level = level;
   logger.transports.file.maxSize = 0; // run logs are data: never rotated away

@@ -1,14 +1,17 @@
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import { relative, resolve, isAbsolute } from 'node:path';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { cancelledError } from '../cancel.js';
 import { ExpmanError } from '../errors.js';
 import { findOnPath } from '../find-on-path.js';
 import type { ProgressListener } from '../progress.js';
 import { describeLocation, parseLocation, type SyncLocation } from './location.js';
-import { rsyncArgs, type SshOptions } from './rsync-args.js';
+import { findLiveRunFolders, protectRules, type ProtectedRun } from './live-runs.js';
+import { rsyncArgs, runStateArgs, type SshOptions } from './rsync-args.js';
 import { rsyncFailure } from './rsync-errors.js';
+import { runRsync } from './rsync-process.js';
 import { parseItemLine, parseProgressLine, parseStats, type SyncItem, type SyncSummary } from './rsync-output.js';
+import { createTempDir, removeTempDir } from './temp-dir.js';
 
 export interface SyncOptions {
   dataDir: string;
@@ -41,6 +44,8 @@ export interface SyncResult {
   seconds: number;
   /** The exact rsync command line, for the log and for troubleshooting. */
   command: string[];
+  /** Live run folders on the receiving side, left untouched (never overwritten, never deleted). */
+  protectedRuns: ProtectedRun[];
 }
 
 function inside(parent: string, child: string): boolean {
@@ -61,10 +66,43 @@ export function planSync(options: Pick<SyncOptions, 'dataDir' | 'to' | 'from'>):
   return { direction: options.to ? 'push' : 'pull', data, other };
 }
 
+/** mkdir for a local sync folder, with the reasons it fails said in one line (not an internal error). */
+async function ensureFolder(path: string, role: string): Promise<void> {
+  try {
+    await fs.mkdir(path, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new ExpmanError('SYNC_FAILED', `${path}: the ${role} is a file (or lies under one), not a folder`, { file: path });
+    }
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new ExpmanError('SYNC_PERMISSION', `permission denied: cannot create the ${role} ${path} (${code})`, { file: path });
+    }
+    throw new ExpmanError('SYNC_FAILED', `cannot create the ${role} ${path} (${code})`, { file: path });
+  }
+}
+
+/** Live run folders on the receiving side: read in place when local, else from their fetched state files. */
+async function liveRunsAt(destination: SyncLocation, rsync: string, options: SyncOptions): Promise<ProtectedRun[]> {
+  if (destination.kind === 'local') return findLiveRunFolders(destination.path, true);
+  const into = await fs.mkdtemp(join(tmpdir(), 'expman-sync-state-'));
+  try {
+    const run = await runRsync(rsync, runStateArgs(destination, into, options.ssh), { signal: options.signal });
+    if (options.signal?.aborted) throw cancelledError(`sync with ${describeLocation(destination)}`);
+    // A receiving folder that does not exist yet holds no runs.
+    const absent = run.code === 23 && /change_dir .* failed: No such file or directory|link_stat .* failed: No such file or directory/.test(run.stderr);
+    if (run.code !== 0 && !absent) throw rsyncFailure(run.code, run.stderr, destination);
+    return await findLiveRunFolders(into, false);
+  } finally {
+    await fs.rm(into, { recursive: true, force: true });
+  }
+}
+
 /**
  * Runs the system rsync (argument array, no shell) to push the data folder to a location or pull one into
  * it, streaming progress and the itemized changes. Cancelling the signal stops rsync; a re-run resumes
- * (--partial) and a run with nothing new transfers nothing.
+ * (--partial-dir) and a run with nothing new transfers nothing. Run folders that are live on the
+ * receiving side are left alone, --delete or not; rsync never outlives this process (rsync-process.ts).
  */
 export async function syncData(options: SyncOptions): Promise<SyncResult> {
   const started = Date.now();
@@ -75,37 +113,39 @@ export async function syncData(options: SyncOptions): Promise<SyncResult> {
   if (direction === 'push') {
     const stat = await fs.stat(data.path).catch(() => null);
     if (!stat?.isDirectory()) throw new ExpmanError('DATA_DIR', `${data.path}: data folder not found (give --data DIR or set $DATA)`, { file: data.path });
-    if (other.kind === 'local' && !options.dryRun) await fs.mkdir(other.path, { recursive: true });
+    if (other.kind === 'local' && !options.dryRun) await ensureFolder(other.path, 'destination');
   } else if (!options.dryRun) {
-    await fs.mkdir(data.path, { recursive: true });
+    await ensureFolder(data.path, 'data folder');
   }
   if (options.signal?.aborted) throw cancelledError('sync');
 
   const source = direction === 'push' ? data : other;
   const destination = direction === 'push' ? other : data;
-  const args = rsyncArgs({ source, destination, dryRun: options.dryRun, delete: options.delete, excludeCheckpoints: options.excludeCheckpoints, bwlimit: options.bwlimit, ssh: options.ssh });
+  const protectedRuns = await liveRunsAt(destination, rsync, options);
+  const tempDir = destination.kind === 'local' && !options.dryRun ? await createTempDir(destination.path) : undefined;
+  const args = rsyncArgs({
+    source,
+    destination,
+    dryRun: options.dryRun,
+    delete: options.delete,
+    excludeCheckpoints: options.excludeCheckpoints,
+    bwlimit: options.bwlimit,
+    ssh: options.ssh,
+    tempDir,
+    filters: protectRules(protectedRuns),
+  });
   const items: SyncItem[] = [];
-  let stdoutTail = '';
   let stats = '';
-  let stderr = '';
-
-  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolvePromise, reject) => {
-    // LC_ALL=C: rsync's and ssh's messages and number formats as parsed here.
-    const child = spawn(rsync, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-    const abort = () => child.kill('SIGTERM');
-    options.signal?.addEventListener('abort', abort, { once: true });
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      const parts = (stdoutTail + chunk).split(/[\r\n]/);
-      stdoutTail = parts.pop() ?? '';
-      for (const line of parts) {
-        if (!line.trim()) continue;
+  let run: Awaited<ReturnType<typeof runRsync>>;
+  try {
+    run = await runRsync(rsync, args, {
+      signal: options.signal,
+      onLine: (line) => {
         const progress = parseProgressLine(line);
         if (progress) {
           const total = progress.percent > 0 ? Math.max(progress.bytes, Math.round((progress.bytes * 100) / progress.percent)) : progress.bytes;
           options.onProgress?.({ phase: options.dryRun ? 'checking' : 'syncing', done: progress.bytes, total, unit: 'bytes' });
-          continue;
+          return;
         }
         const item = parseItemLine(line);
         if (item) {
@@ -114,21 +154,14 @@ export async function syncData(options: SyncOptions): Promise<SyncResult> {
         } else {
           stats += `${line}\n`;
         }
-      }
+      },
     });
-    child.stderr.on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-20_000);
-    });
-    child.once('error', (error) => {
-      options.signal?.removeEventListener('abort', abort);
-      reject(new ExpmanError('RSYNC_MISSING', `could not start ${rsync}: ${error.message}`, { file: rsync }));
-    });
-    child.once('close', (exitCode, exitSignal) => {
-      options.signal?.removeEventListener('abort', abort);
-      resolvePromise({ code: exitCode, signal: exitSignal });
-    });
-  });
-  stats += stdoutTail;
+  } catch (error) {
+    throw new ExpmanError('RSYNC_MISSING', `could not start ${rsync}: ${(error as Error).message}`, { file: rsync });
+  } finally {
+    if (tempDir) await removeTempDir(tempDir);
+  }
+  const { code, signal, stderr } = run;
 
   if (options.signal?.aborted) throw cancelledError(`sync with ${describeLocation(other)}`);
   if (code !== 0) {
@@ -144,5 +177,6 @@ export async function syncData(options: SyncOptions): Promise<SyncResult> {
     summary: parseStats(stats),
     seconds: (Date.now() - started) / 1000,
     command: [rsync, ...args],
+    protectedRuns,
   };
 }

@@ -82,6 +82,22 @@ describe('validation', () => {
     expect(e.details.line).toBe(2);
   });
 
+  it('refuses a dataset name that is not a folder name (the rule of experiments and runs), with file and line', () => {
+    for (const name of ['../../elsewhere', '/etc', 'a/b', '.hidden', 'x..y', '']) {
+      const e = errorOf(() => parseConfigText(`[training]\nepochs = 3\n[data]\ndataset = ${JSON.stringify(name)}\n`, 'exp.toml', 'config'));
+      expect(e.message, name).toMatch(name ? /^exp\.toml:4:1: data\.dataset: expected dataset name \(letters, digits, '\.', '_' and '-', starting with a letter or digit, at most 128 characters\), got string / : /^exp\.toml:4:1: data\.dataset: expected a non-empty string/);
+    }
+    expect(errorOf(() => parseOverrides(['data.dataset=../x'])).message).toContain('data.dataset: expected dataset name');
+    expect(parseConfigText('[data]\ndataset = "iris-v2.1_b"\n', 'exp.toml', 'config').values['data.dataset']).toBe('iris-v2.1_b');
+  });
+
+  it('accepts a UTF-8 byte order mark, and counts columns after it', () => {
+    const layer = parseConfigText('\uFEFF[training]\nepochs = 7\n', 'bom.toml', 'config');
+    expect(layer.values['training.epochs']).toBe(7);
+    const e = errorOf(() => parseConfigText('\uFEFFepochs = 7\n', 'bom.toml', 'config'));
+    expect(e.message).toBe('bom.toml:1:1: epochs: unknown key (did you mean training.epochs?)');
+  });
+
   it('rejects a table where a value is expected and vice versa', () => {
     expect(errorOf(() => parseConfigText('[training.epochs]\nx = 1\n', 'x.toml', 'config')).message).toContain('training.epochs: expected integer');
     expect(errorOf(() => parseConfigText('training = 3\n', 'x.toml', 'config')).message).toContain('training: unknown key');

@@ -60,7 +60,22 @@ describe('scanCsv', () => {
     expect(failure('\n\n').message).toContain('file is empty');
     expect(failure('a,label\n').message).toBe('x.csv:2: no data rows after the header');
     expect(failure('a,b\n1,2\n').message).toBe('x.csv:1: missing column "label" (columns: a, b)');
-    expect(failure('a,label\n1,"x"\n').message).toBe('x.csv:2:2: quoted fields are not supported');
+    expect(failure('a,label\n1,"x"\n').message).toBe('x.csv:2:2: quoted fields are not supported (column "label"); remove the quotes, and any commas inside them');
     expect(failure('a,a,label\n1,2,x\n').message).toBe('x.csv:1:2: duplicate column name "a"');
+  });
+
+  it('a quoted label with a comma is reported as a quoted field, not as a wrong column count', () => {
+    // Whichever field is checked first (the label, or a bad number before it), the quote is the reason.
+    expect(failure('a,b,label\n1,2,x\n1,2,"setosa, var"\n').message).toBe('x.csv:3:3: quoted fields are not supported (column "label"); remove the quotes, and any commas inside them');
+    expect(failure('a,b,label\n1,2,x\n1,two,"a,b"\n').message).toMatch(/^x\.csv:3:3: quoted fields are not supported \(column "label"\)/);
+    expect(failure('a,b,label\n1,2,x\n1,2,x,y\n').message).toBe('x.csv:3: expected 3 columns (a, b, label), found 4');
+  });
+
+  it('refuses a label that is not valid UTF-8 instead of making it a new class; a real U+FFFD is fine', () => {
+    const bytes = Buffer.concat([Buffer.from('a,label\n1,setosa\n2,set'), Buffer.from([0xf6]), Buffer.from('sa\n3,setosa\n')]);
+    expect(() => scanCsv(bytes, { file: 'x.csv', categorical: ['label'] })).toThrow('x.csv:3:2: column "label" is not valid UTF-8 (save the file as UTF-8)');
+    const header = Buffer.concat([Buffer.from('a,lab'), Buffer.from([0xe9]), Buffer.from('l\n1,x\n')]);
+    expect(() => scanCsv(header, { file: 'x.csv', categorical: [] })).toThrow('x.csv:1: the header is not valid UTF-8');
+    expect(scan('a,label\n1,\uFFFD\n2,x\n').categories.get('label')!.values).toEqual(['\uFFFD', 'x']);
   });
 });

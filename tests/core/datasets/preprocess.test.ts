@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import TOML from '@iarna/toml';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +63,17 @@ describe('preprocess', () => {
     const lines = [...train.toString().trim().split('\n').slice(1), ...readFileSync(join(dir, 'test.csv'), 'utf8').trim().split('\n').slice(1)];
     expect(lines.every((l) => source.has(l))).toBe(true);
     expect(new Set(lines).size).toBeGreaterThanOrEqual(147); // Iris has 3 duplicate rows
+  });
+
+  it('refuses seeds that the 32-bit split would alias (negative, fractional, huge), writing nothing', async () => {
+    const ws = workspace(tempDataDir());
+    for (const seed of [-1, 1e99, 2 ** 32, 0.5, Number.NaN]) {
+      const e = await rejection(preprocess(ws, { ...options, seed }));
+      expect(e.code, String(seed)).toBe('USAGE');
+      expect(e.message).toBe(`--seed must be a whole number from 0 to 4294967295, got ${seed}`);
+    }
+    expect(existsSync(join(ws.root, 'datasets/prepared-dataset'))).toBe(false);
+    expect((await preprocess(ws, { ...options, seed: 2 ** 32 - 1 })).info.split.seed).toBe(2 ** 32 - 1);
   });
 
   it('is reproducible for a seed and reports "unchanged" instead of rewriting', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseLocation, rsyncPath } from '../../../src/core/sync/location.js';
+import { protectRules } from '../../../src/core/sync/live-runs.js';
 import { rsyncArgs, sshCommand } from '../../../src/core/sync/rsync-args.js';
 import { parseItemLine, parseProgressLine, parseStats } from '../../../src/core/sync/rsync-output.js';
 
@@ -23,13 +24,19 @@ describe('sync locations', () => {
       delete: true,
       excludeCheckpoints: true,
       ssh: { port: 2222, key: '/k e y' },
+      filters: protectRules([{ path: 'experiments/e/models/m', experiment: 'e', model: 'm', status: 'running', reason: 'r' }]),
     });
     expect(args).toEqual([
-      '-a', '--partial', '--info=progress2', '--no-inc-recursive', '--stats', '--out-format=%i %n%L', '--exclude=.tmp-*',
-      '--exclude=checkpoints/', '--delete', '-e', 'ssh -o ConnectTimeout=15 -o BatchMode=yes -p 2222 -i "/k e y"', '--', '/d/', 'h:x y/',
+      '-a', '--partial-dir=.tmp-rsync-partial', '--info=progress2', '--no-inc-recursive', '--stats', '--out-format=%i %n%L',
+      '--filter=- /experiments/e/models/m/', '--exclude=.tmp-*', '--exclude=checkpoints/', '--delete', '-e', 'ssh -o ConnectTimeout=15 -o BatchMode=yes -p 2222 -i "/k e y"', '--', '/d/', 'h:x y/',
     ]);
     expect(sshCommand({ command: ' ssh -F cfg ', port: 1 })).toBe('ssh -F cfg');
     expect(sshCommand({ interactive: true })).toBe('ssh -o ConnectTimeout=15');
+  });
+
+  it('protect rules match a run folder literally, wildcards in its name included', () => {
+    const run = (model: string) => ({ path: `experiments/e/models/${model}`, experiment: 'e', model, status: 'running', reason: 'r' });
+    expect(protectRules([run('a*b[1]'), run('plain\\x')])).toEqual(['--filter=- /experiments/e/models/a\\*b\\[1]/', '--filter=- /experiments/e/models/plain\\x/']);
   });
 });
 

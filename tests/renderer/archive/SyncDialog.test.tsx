@@ -76,6 +76,22 @@ describe('SyncDialog', () => {
     expect(api.targets.get(LAB)!.get('experiments/e2/config.toml')).toBe(280);
   });
 
+  it('lists the runs that are live on the receiving side, which sync leaves untouched', async () => {
+    const { api, user } = setup();
+    api.protectedRuns = [{ path: 'experiments/e1/models/live', experiment: 'e1', model: 'live', status: 'running', pid: 4242, host: 'lab-gpu', reason: 'running on lab-gpu (pid 4242; a process on the receiving host cannot be checked from here)' }];
+    await typeTarget(user, LAB);
+    await user.click(button('Preview (dry run)'));
+    const preview = await screen.findByLabelText('Dry-run preview');
+    const note = within(preview).getByRole('note', { name: 'Protected runs' });
+    expect(note.textContent).toContain('1 run is live on the receiving side and left untouched');
+    expect(note.textContent).toContain('experiments/e1/models/live/ — running on lab-gpu (pid 4242;');
+    await user.click(button('Sync'));
+    await waitFor(() => expect(api.running()).toHaveLength(1));
+    act(() => api.complete(api.running()[0]!));
+    const summary = await screen.findByLabelText('Sync summary');
+    expect(within(summary).getByRole('note', { name: 'Protected runs' }).textContent).toContain('experiments/e1/models/live/');
+  });
+
   it('changing a setting after the preview asks for a new preview before Sync', async () => {
     const { user } = setup();
     await typeTarget(user, LAB);

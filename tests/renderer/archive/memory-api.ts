@@ -5,7 +5,7 @@
  * so every state of a dialog can be observed; `tasks:cancel` ends them with CANCELLED as the core does.
  */
 import { ApiError, type AppInfo, type EventPayloads, type ExpmanApi, type JobsState, type Unsubscribe } from '../../../src/shared/api';
-import type { AppCommand, ArchiveResultDto, SyncDestination, SyncItemDto, SyncResultDto } from '../../../src/shared/archive-sync';
+import type { AppCommand, ArchiveResultDto, SyncDestination, SyncItemDto, SyncProtectedRunDto, SyncResultDto } from '../../../src/shared/archive-sync';
 import type { ExperimentSummary } from '../../../src/shared/runs';
 
 /** Path → size in bytes. */
@@ -31,6 +31,8 @@ export class MemoryApi {
   readonly files: Tree;
   readonly targets = new Map<string, Tree>();
   destinations: SyncDestination[] = [];
+  /** Run folders the receiving side reports as live: left out of every sync, and returned as protectedRuns. */
+  protectedRuns: SyncProtectedRunDto[] = [];
   /** What the desktop save dialog answers: a path, or null when the user cancels it. */
   saveAs: string | null = '/home/ada/expman-data-20260126-143005.tar.gz';
   /** Make the next call of this method fail with this error (then behave normally again). */
@@ -224,11 +226,13 @@ export class MemoryApi {
     }
     const [from, to] = request.direction === 'push' ? [this.files, remote] : [remote, this.files];
     const items: SyncItemDto[] = [];
+    const live = (path: string) => this.protectedRuns.some((run) => path.startsWith(`${run.path}/`));
     for (const [path, size] of [...from].sort()) {
+      if (live(path)) continue;
       if (request.excludeCheckpoints && path.includes('/checkpoints/')) continue;
       if (to.get(path) !== size) items.push({ change: request.direction === 'push' ? 'send' : 'receive', type: 'file', path, code: '>f+++++++++' });
     }
-    if (request.delete) for (const path of [...to.keys()].sort()) if (!from.has(path)) items.push({ change: 'delete', type: 'file', path, code: '*deleting' });
+    if (request.delete) for (const path of [...to.keys()].sort()) if (!from.has(path) && !live(path)) items.push({ change: 'delete', type: 'file', path, code: '*deleting' });
     const totalSize = [...from.values()].reduce((sum, size) => sum + size, 0);
     const transferredSize = items.filter((i) => i.change !== 'delete').reduce((sum, i) => sum + from.get(i.path)!, 0);
     const result = (seconds: number): SyncResultDto => ({
@@ -248,7 +252,8 @@ export class MemoryApi {
         bytesPerSecond: request.dryRun ? 0 : transferredSize / Math.max(seconds, 0.001),
       },
       seconds,
-      command: ['rsync', '-a', '--partial', ...(request.dryRun ? ['--dry-run'] : [])],
+      command: ['rsync', '-a', '--partial-dir=.tmp-rsync-partial', ...(request.dryRun ? ['--dry-run'] : [])],
+      protectedRuns: this.protectedRuns,
     });
     if (request.dryRun) return result(0.05);
     return this.start(request.taskId, 'sync', transferredSize, () => {

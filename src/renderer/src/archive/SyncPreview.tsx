@@ -2,6 +2,7 @@ import type { JSX } from 'react';
 import type { SyncResultDto } from '../../../shared/archive-sync';
 import { formatBytes, formatCount } from '../datasets/format';
 import { SYNC_GROUPS, countSyncGroups } from './sync-groups';
+import { SyncProtectedRuns } from './SyncProtectedRuns';
 
 /** Long previews are cut here: the counts above the list still cover every item. */
 export const PREVIEW_ROWS = 500;
@@ -15,6 +16,7 @@ export function SyncPreview({ result }: { result: SyncResultDto }): JSX.Element 
       <p className="arc-muted arc-route">
         <span className="arc-mono">{result.source}</span> → <span className="arc-mono">{result.destination}</span>
       </p>
+      <SyncProtectedRuns runs={result.protectedRuns} />
       <div className="arc-groups">
         {SYNC_GROUPS.map((group) => (
           <span key={group} className={`arc-chip arc-chip-${group}`} data-testid={`count-${group}`}>

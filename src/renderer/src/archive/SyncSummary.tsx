@@ -2,6 +2,7 @@ import type { JSX } from 'react';
 import type { SyncResultDto } from '../../../shared/archive-sync';
 import { formatBytes, formatCount } from '../datasets/format';
 import { formatDuration } from './progress-estimate';
+import { SyncProtectedRuns } from './SyncProtectedRuns';
 
 /** A finished sync: what was transferred, how fast, how long. */
 export function SyncSummary({ result }: { result: SyncResultDto }): JSX.Element {
@@ -11,6 +12,7 @@ export function SyncSummary({ result }: { result: SyncResultDto }): JSX.Element 
       <p className="arc-notice" role="status">
         {result.direction === 'push' ? 'Pushed' : 'Pulled'}: <span className="arc-mono">{result.source}</span> → <span className="arc-mono">{result.destination}</span>
       </p>
+      <SyncProtectedRuns runs={result.protectedRuns} />
       <dl className="arc-summary">
         <dt>Files transferred</dt>
         <dd>
