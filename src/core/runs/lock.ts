@@ -34,17 +34,22 @@ export type Liveness = 'here' | 'elsewhere' | null;
 /** A lock file that does not parse is one being written (link makes that rare) or damaged: after this long it is stale. */
 const UNREADABLE_GRACE_MS = 5_000;
 
-/** /proc/<pid>/stat start time, or undefined where there is no procfs (macOS) or no such process. */
-export function procStartTime(pid: number): number | undefined {
+/** State (field 3) and start time (field 22) of /proc/<pid>/stat; undefined without procfs (macOS) or process. */
+function procStat(pid: number): { state: string; start: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces and parentheses: count fields after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const value = Number(fields[19]);
-    return Number.isFinite(value) ? value : undefined;
+    const start = Number(fields[19]);
+    return Number.isFinite(start) ? { state: fields[0] ?? '', start } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** /proc/<pid>/stat start time, or undefined where there is no procfs (macOS) or no such process. */
+export function procStartTime(pid: number): number | undefined {
+  return procStat(pid)?.start;
 }
 
 /** Whether the process `pid` on this host is alive and, when `procStart` is known, is the same process. */
@@ -55,9 +60,11 @@ export function processMatches(pid: number, procStart?: number): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  if (procStart === undefined) return true;
-  const now = procStartTime(pid);
-  return now === undefined || now === procStart;
+  const stat = procStat(pid);
+  // A zombie (killed, not yet reaped by its parent — or by a container's init that never reaps) is dead.
+  if (stat && (stat.state === 'Z' || stat.state === 'X')) return false;
+  if (procStart === undefined || stat === undefined) return true;
+  return stat.start === procStart;
 }
 
 export function lockLiveness(lock: LockFile | null): Liveness {
@@ -105,6 +112,8 @@ export function lockedError(dir: string, lock: LockFile, what: string): ExpmanEr
 export interface RunLock {
   readonly dir: string;
   readonly info: LockFile;
+  /** Whether lock.json still names this holder (false when the run folder was removed or the lock taken). */
+  held(): boolean;
   /** Removes the lock if it is still ours. Synchronous and idempotent: safe in an exit handler. */
   release(): void;
 }
@@ -210,6 +219,13 @@ export function acquireRunLock(dir: string, options: AcquireOptions): RunLock {
   const lock: RunLock = {
     dir,
     info,
+    held: () => {
+      try {
+        return !released && sameLock(parseLock(readFileSync(file, 'utf8')), info);
+      } catch {
+        return false;
+      }
+    },
     release: () => {
       if (released) return;
       released = true;

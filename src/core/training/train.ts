@@ -1,5 +1,5 @@
 import type * as TF from '@tensorflow/tfjs';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import { relative } from 'node:path';
 import { configSources } from '../config/load.js';
 import type { ResolvedConfig } from '../config/resolve.js';
@@ -255,6 +255,17 @@ interface RunContext {
   metrics: MetricsWriter;
   log: Logger;
   resume: { checkpointDir: string; state: CheckpointState } | null;
+  lock: RunLock;
+}
+
+/**
+ * The run folder must still be this run's: removed while training (or its lock taken), every later write
+ * would fail with a confusing error or recreate a partial folder. Checked before each epoch is recorded.
+ */
+function checkStillOurs(ctx: RunContext): void {
+  if (ctx.lock.held()) return;
+  if (!existsSync(ctx.dir)) throw new ExpmanError('RUN_MISSING', `run folder ${ctx.dir} was removed while the run was training`, { file: ctx.dir });
+  throw new ExpmanError('RUN_LOCKED', `the lock of run ${ctx.dir} was removed or taken by another process while the run was training`, { file: ctx.dir });
 }
 
 async function runLoop(ctx: RunContext): Promise<RunResult> {
@@ -334,6 +345,7 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
         ys.dispose();
       }
       if (stop.reason === 'signal') break; // the epoch was cut short: it is not recorded
+      checkStillOurs(ctx);
       const h = history.history;
       const m = {
         loss: Number(h['loss']?.[0]),
@@ -401,7 +413,10 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
 
 async function saveCheckpoint(ctx: RunContext, model: TF.LayersModel, state: CheckpointState, metadata: ModelMetadata, emit: (e: RunEvent) => void): Promise<void> {
   const target = runFiles.checkpoint(ctx.dir, state.epoch);
-  await fs.mkdir(runFiles.checkpoints(ctx.dir), { recursive: true });
+  // Not recursive: a removed run folder must not be recreated half-way.
+  await fs.mkdir(runFiles.checkpoints(ctx.dir)).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
   await saveModel(ctx.backend.tf, model, target, {
     metadata,
     includeOptimizer: true,
@@ -574,7 +589,7 @@ export async function trainPreparedRun(ws: Workspace, run: PreparedRun, hooks: T
     for (const attempt of backend.attempts) if (!attempt.ok) log.warn(`backend ${attempt.backend} not used: ${attempt.reason}`);
     log.info(`run ${run.experiment}/${run.model} started: ${commandLine.join(' ')}`);
     for (const key of CONFIG_KEYS) log.debug(`config ${key} = ${JSON.stringify(config[key])}`);
-    const ctx: RunContext = { ws, dir, experiment: run.experiment, model: run.model, config, data, backend, hooks, status, metrics, log, resume: null };
+    const ctx: RunContext = { ws, dir, experiment: run.experiment, model: run.model, config, data, backend, hooks, status, metrics, log, resume: null, lock: run.lock };
     return await execute(ctx);
   } catch (error) {
     await failIfNotStarted(dir, error);
@@ -670,7 +685,7 @@ export async function resumeRun(ws: Workspace, request: ResumeRequest): Promise<
     const from = resume?.state.epoch ?? 0;
     log.info(`run ${request.experiment}/${request.model} resumed from ${resume ? `checkpoint of epoch ${from}` : 'the start (no checkpoint was complete)'}`);
     request.onEvent?.(metrics.write({ event: 'run_resumed', from_epoch: from, checkpoint: resume ? relative(dir, resume.checkpointDir) : '' }));
-    const ctx: RunContext = { ws, dir, experiment: request.experiment, model: request.model, config, data, backend, hooks: request, status, metrics, log, resume };
+    const ctx: RunContext = { ws, dir, experiment: request.experiment, model: request.model, config, data, backend, hooks: request, status, metrics, log, resume, lock };
     return await execute(ctx);
   } finally {
     lock.release();
