@@ -318,7 +318,8 @@ function failure(exit: WorkerExit): RunError {
   const clean = exit.error && exit.error.code !== 'INTERNAL';
   const error: RunError = exit.error ? { ...exit.error } : { code: 'WORKER_FAILED', message: `training process ended with ${exit.signal ?? `exit code ${exit.code}`}` };
   if (!clean && exit.stderrTail.length > 0) {
-    const last = exit.stderrTail.findLast((l) => l.trim() !== '');
+    // The error line of a crash trace says more than its last stack frame.
+    const last = exit.stderrTail.findLast((l) => l.trim() !== '' && !/^\s*at /.test(l)) ?? exit.stderrTail.findLast((l) => l.trim() !== '');
     if (last && !exit.error) error.message += `: ${last.trim()}`;
     error.stderr_tail = [...exit.stderrTail];
   }
