@@ -19,7 +19,7 @@ function training(args: string[]) {
   const child = expmanAsync(['train', ...args, '--json']);
   const events: Array<{ event: string; epoch?: number }> = [];
   const waiters: Array<{ test: (e: { event: string; epoch?: number }) => boolean; resolve: () => void }> = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     if (!line.startsWith('{')) return;
     const event = JSON.parse(line) as { event: string; epoch?: number };
     events.push(event);
@@ -29,7 +29,7 @@ function training(args: string[]) {
     }
   });
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   return {
     child,

@@ -162,7 +162,8 @@ export class RunManager {
       void markEnded(job.dir, 'stopped', 'stopped while queued: it never started');
       this.finish(job, 'stopped', { code: null, signal: null });
     } else if (job.info.state === 'running') {
-      this.stopJob(job, options);
+      // Not awaited: the job's exit reports the end; escalateStop itself never rejects.
+      void this.stopJob(job, options);
     }
     return { ...job.info };
   }
@@ -198,7 +199,7 @@ export class RunManager {
   private stopJob(job: Job, options: StopOptions): Promise<StopOutcome> {
     job.stopRequested = true;
     const handle = job.handle!;
-    job.stopping ??= escalateStop({ stop: handle.stop, kill: handle.kill, ended: handle.exited }, { graceMs: this.stopGraceMs, ...options });
+    job.stopping ??= escalateStop({ stop: () => handle.stop(), kill: () => handle.kill(), ended: handle.exited }, { graceMs: this.stopGraceMs, ...options });
     return job.stopping;
   }
 

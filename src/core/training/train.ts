@@ -548,7 +548,7 @@ export async function prepareRun(ws: Workspace, request: PrepareRequest, state: 
     await fs.mkdir(runFiles.logs(dir));
     const provenance = provenanceFor(config, request.config, data, request);
     const header = [`Completed configuration of run ${request.experiment}/${model}, saved before training started.`, `Re-run it exactly with: expman rerun ${dir}`];
-    await writeFileAtomic(runFiles.config(dir), withProvenance(configToToml(config, { header }), provenance as unknown as Record<string, unknown>));
+    await writeFileAtomic(runFiles.config(dir), withProvenance(configToToml(config, { header }), provenance));
     await writeStatus(dir, newStatus(config['training.epochs'], state));
   } catch (error) {
     lock?.release();
@@ -577,7 +577,7 @@ export async function trainPreparedRun(ws: Workspace, run: PreparedRun, hooks: T
     let log: Logger;
     try {
       const header = [`Completed configuration of run ${run.experiment}/${run.model}, saved before training started.`, `Re-run it exactly with: expman rerun ${dir}`];
-      await writeFileAtomic(runFiles.config(dir), withProvenance(configToToml(config, { header }), { ...provenance, ...backendProvenance(backend) } as unknown as Record<string, unknown>));
+      await writeFileAtomic(runFiles.config(dir), withProvenance(configToToml(config, { header }), { ...provenance, ...backendProvenance(backend) }));
       log = logTo(hooks, fileLogger(runFiles.runLog(dir), config['logging.level']));
       const previous = await readStatus(dir);
       status = { ...newStatus(config['training.epochs']), ...(previous ? { started: previous.started } : {}), backend: backend.backend, backend_version: backend.version, device: backend.device };

@@ -26,7 +26,7 @@ async function server(data: string) {
   const pending = new Map<number, (result: unknown) => void>();
   let ready!: () => void;
   const isReady = new Promise<void>((r) => (ready = r));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     const message = JSON.parse(line) as { id?: number; result?: unknown; ready?: number };
     if (message.ready) ready();
     else pending.get(message.id!)?.(message.result);
@@ -37,7 +37,7 @@ async function server(data: string) {
     new Promise((resolve) => {
       const id = next++;
       pending.set(id, resolve as (r: unknown) => void);
-      child.stdin!.write(`${JSON.stringify({ id, channel, request })}\n`);
+      child.stdin.write(`${JSON.stringify({ id, channel, request })}\n`);
     });
   return { child, call };
 }

@@ -16,7 +16,7 @@ afterEach(() => {
 async function stubbornRun(procStart?: (actual: number) => number): Promise<{ dir: string; child: ChildProcess }> {
   const child = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); console.log('ready'); setInterval(() => {}, 1000)"], { stdio: ['ignore', 'pipe', 'ignore'] });
   children.push(child);
-  await new Promise((r) => child.stdout!.once('data', r));
+  await new Promise((r) => child.stdout.once('data', r));
   const dir = join(tempDataDir(false), 'experiments/e/models/m');
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const actual = procStartTime(child.pid!)!;
