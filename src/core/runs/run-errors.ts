@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { relative } from 'node:path';
 import { ExpmanError, isExpmanError } from '../errors.js';
 
 /**
@@ -20,7 +21,12 @@ export function asRunError(error: unknown, dir: string): unknown {
     case 'EPERM':
       return new ExpmanError('NOT_WRITABLE', `cannot write ${path}: permission denied`, { file: path });
     case 'ENOENT':
+      // A run never removes its own files (only old checkpoints): a missing one means the folder is being
+      // or has been removed — `rm -rf` takes a while, so the folder itself may still be there.
       if (!existsSync(dir)) return new ExpmanError('RUN_MISSING', `run folder ${dir} was removed while the run was using it`, { file: dir });
+      if (e.path && relative(dir, e.path) && !relative(dir, e.path).startsWith('..')) {
+        return new ExpmanError('RUN_MISSING', `run folder ${dir} was removed while the run was using it (${e.path} is missing)`, { file: e.path });
+      }
       break;
     default:
       break;

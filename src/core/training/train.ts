@@ -1,6 +1,6 @@
 import type * as TF from '@tensorflow/tfjs';
 import { existsSync, promises as fs } from 'node:fs';
-import { relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { configSources } from '../config/load.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { CONFIG_KEYS, type FlatConfig } from '../config/schema.js';
@@ -387,8 +387,9 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
     await best.flush(model);
   } finally {
     hooks.signal?.removeEventListener('abort', onAbort);
-    // A run that fails (e.g. diverges) still leaves its best weights so far on disk.
-    await best.flush(model).catch(() => undefined);
+    // A run that fails (e.g. diverges) still leaves its best weights so far on disk — unless its folder
+    // is gone (or no longer ours): writing would recreate part of it.
+    if (ctx.lock.held()) await best.flush(model).catch(() => undefined);
     best.dispose();
     epochData.dispose();
     tf.dispose([tensors.val.x, tensors.val.y]);
@@ -461,10 +462,13 @@ function backendProvenance(backend: BackendChoice): BackendProvenance {
   return { tfjs_version: backend.tf.version.tfjs, backend: backend.backend, backend_version: backend.version, device: backend.device };
 }
 
-function logTo(hooks: TrainHooks, logger: Logger): Logger {
+function logTo(hooks: TrainHooks, logger: Logger, file: string): Logger {
   const wrap =
     (level: 'debug' | 'info' | 'warn' | 'error') =>
     (...args: unknown[]): void => {
+      // electron-log reports a write it cannot do on the console and carries on; a run's log is data, and
+      // its folder gone (removed while training) is the run's error, reported once (see asRunError).
+      if (!existsSync(dirname(file))) throw Object.assign(new Error(`${file}: no such file or directory`), { code: 'ENOENT', path: file });
       logger[level](...args);
       hooks.onLog?.(level, args.map(String).join(' '));
     };
@@ -478,6 +482,13 @@ async function execute(ctx: RunContext): Promise<RunResult> {
     const error = asRunError(raw, ctx.dir);
     const code = isExpmanError(error) ? error.code : 'TRAINING_ERROR';
     const message = error instanceof Error ? error.message : String(error);
+    // A removed run folder gets nothing written: any write would recreate part of it. A write that was
+    // under way when it went may have recreated some (a temporary folder): that debris goes too, so no
+    // orphan folder blocks the name.
+    if (!ctx.lock.held()) {
+      if (!existsSync(runFiles.status(ctx.dir)) && !existsSync(runFiles.config(ctx.dir))) await fs.rm(ctx.dir, { recursive: true, force: true }).catch(() => undefined);
+      throw error;
+    }
     const now = new Date().toISOString();
     ctx.status = { ...ctx.status, status: 'failed', updated: now, finished: now, error: { code, message } };
     // On a full disk or a removed folder these writes fail too; the lock's release then tells readers
@@ -578,7 +589,7 @@ export async function trainPreparedRun(ws: Workspace, run: PreparedRun, hooks: T
     try {
       const header = [`Completed configuration of run ${run.experiment}/${run.model}, saved before training started.`, `Re-run it exactly with: expman rerun ${dir}`];
       await writeFileAtomic(runFiles.config(dir), withProvenance(configToToml(config, { header }), { ...provenance, ...backendProvenance(backend) }));
-      log = logTo(hooks, fileLogger(runFiles.runLog(dir), config['logging.level']));
+      log = logTo(hooks, fileLogger(runFiles.runLog(dir), config['logging.level']), runFiles.runLog(dir));
       const previous = await readStatus(dir);
       status = { ...newStatus(config['training.epochs']), ...(previous ? { started: previous.started } : {}), backend: backend.backend, backend_version: backend.version, device: backend.device };
       await writeStatus(dir, status);
@@ -672,7 +683,7 @@ export async function resumeRun(ws: Workspace, request: ResumeRequest): Promise<
         const raw = JSON.parse(await fs.readFile(checkpointStateFile(checkpointDir), 'utf8')) as CheckpointState & { stopping: { best: number | null } };
         resume = { checkpointDir, state: { ...raw, stopping: { best: raw.stopping.best ?? Infinity, wait: raw.stopping.wait } } };
       }
-      log = logTo(request, fileLogger(runFiles.runLog(dir), config['logging.level']));
+      log = logTo(request, fileLogger(runFiles.runLog(dir), config['logging.level']), runFiles.runLog(dir));
       for (const line of takeovers) log.warn(line);
       metrics = new MetricsWriter(runFiles.metrics(dir));
       status = { ...previous, ...newStatus(config['training.epochs']), started: previous.started, backend: backend.backend, backend_version: backend.version, device: backend.device, epoch: resume?.state.epoch ?? 0, best: resume?.state.best ?? null };
