@@ -123,6 +123,7 @@ describe('one writer per run folder (lock.json)', () => {
     const run = training(['--data', data, '--model', 'twice', ...LONG]);
     running.push(run.child);
     await run.until((e) => e.event === 'epoch_end');
+    expect(existsSync(join(dir, 'lock.json'))).toBe(true);
     run.child.kill('SIGINT');
     run.child.kill('SIGINT');
     expect((await run.exited).code).toBe(130);
