@@ -140,7 +140,7 @@ async function confirmQuit(): Promise<boolean> {
     cancelId: 1,
     title: 'Training in progress',
     message: `${active.length} training job${active.length > 1 ? 's are' : ' is'} still queued or running.`,
-    detail: 'Quitting stops them after the current batch; a stopped run can be resumed from its last checkpoint.',
+    detail: 'Quitting stops them after the current batch (a run that has not stopped 10 s later is killed); a stopped run can be resumed from its last checkpoint.',
   });
   if (response !== 0) return false;
   await backend.runs.stopAll();

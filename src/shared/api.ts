@@ -24,7 +24,7 @@ import {
 } from './datasets.js';
 import { logReadRequestSchema, logSearchRequestSchema, type LogInfo, type LogSearchResult, type LogWindow } from './logs.js';
 import type { RunEvent } from './run-events.js';
-import type { ExperimentSummary, JobInfo, RunDetail, RunMetrics, RunRef, RunSummary } from './runs.js';
+import type { ExperimentSummary, JobInfo, RunDetail, RunError, RunMetrics, RunRef, RunSummary } from './runs.js';
 
 // ---- Request schemas ----------------------------------------------------------------------------------
 
@@ -118,6 +118,11 @@ export const CALLS = {
   /** Evaluates the run's best model on the test set (`expman test`); resolves with the updated run. */
   'runs:test': call<RunDetail>()(runRefSchema),
   'runs:stop': call<JobInfo>()(z.strictObject({ jobId: z.string().min(1).max(100) })),
+  /**
+   * Stops a run live on this host, whoever started it (this server, one before it, the CLI): SIGTERM,
+   * SIGKILL after the grace period (at once with force). The pid is verified against the run's lock.
+   */
+  'runs:stop-run': call<RunSummary>()(z.strictObject({ experiment: nameSchema, model: nameSchema, force: z.boolean().optional() })),
   'jobs:list': call<JobsState>()(noArgs),
   'jobs:set-concurrency': call<JobsState>()(z.strictObject({ concurrency: z.number().int().min(1).max(16) })),
   'shell:reveal': call<null>()(z.strictObject({ path: dataPathSchema })),
@@ -206,7 +211,7 @@ export interface JobExit {
   state: 'finished' | 'failed' | 'stopped';
   code: number | null;
   signal: string | null;
-  error?: { code: string; message: string };
+  error?: RunError;
 }
 export interface TaskProgress {
   taskId: string;

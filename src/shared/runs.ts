@@ -4,8 +4,26 @@
  */
 import type { BestSoFar, RunEvent } from './run-events.js';
 
-/** A run's lifecycle as recorded in status.json. `running` with a dead process reads as `failed`. */
+/**
+ * A run's lifecycle as recorded in status.json. `queued`: its folder and config snapshot exist, training
+ * has not started. A `running` run whose writer is gone from this host reads as `failed`; a `queued` one
+ * whose queue (server) is gone reads as `stopped`.
+ */
 export type RunStatus = 'queued' | 'running' | 'finished' | 'failed' | 'stopped';
+
+/** Why a run or job failed; `stderr_tail`: the last lines its process wrote to stderr (crash traces). */
+export interface RunError {
+  code: string;
+  message: string;
+  stderr_tail?: string[];
+}
+
+/**
+ * Who writes a run now, from its lock.json: `here` — a live process on this host (Stop can signal it,
+ * whoever started it); `elsewhere` — another host (cannot be checked or signalled from here); null — no
+ * live writer.
+ */
+export type RunLiveness = 'here' | 'elsewhere' | null;
 
 export interface RunSummary {
   experiment: string;
@@ -21,12 +39,11 @@ export interface RunSummary {
   started: string;
   /** When status.json was last written (ISO time): of two summaries of a run, the later one wins. */
   updated?: string;
-  error?: { code: string; message: string };
-  /** The process writing the run and its host (from the run folder). */
+  error?: RunError;
+  live: RunLiveness;
+  /** The live writer's pid and host (from lock.json), when `live` is set. */
   pid?: number;
   host?: string;
-  /** A live run: on this host (expman can signal its pid) or elsewhere (another host); null when not live. */
-  live?: 'here' | 'elsewhere' | null;
 }
 
 /** A run identified inside the open data folder: experiments/<experiment>/models/<model>. */
@@ -56,7 +73,7 @@ export interface JobInfo {
   pid?: number;
   /** Set once the process has exited. */
   exit?: { code: number | null; signal: string | null };
-  error?: { code: string; message: string };
+  error?: RunError;
   /** Latest epoch seen, for badges. */
   epoch?: number;
   epochs?: number;

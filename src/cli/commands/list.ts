@@ -6,7 +6,8 @@ import { dataWorkspace, emitJson, parse, type CommandContext } from '../context.
 
 export const listHelp = `expman list [--experiment E] [--json]
 
-Lists experiments and their runs: status (running, finished, failed, stopped), epochs, backend, the best
+Lists experiments and their runs: status (queued, running, finished, failed, stopped; a run training on
+another host shows as running@<host>), epochs, backend, the best
 validation metrics, once tested the test accuracy, and the device it trained on (--json adds the
 backend versions).`;
 
@@ -38,7 +39,7 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
     ...rows.map((r) => [
       r.experiment,
       r.model,
-      r.status,
+      r.live === 'elsewhere' ? `${r.status}@${r.host}` : r.status,
       `${r.epoch}/${r.epochs}`,
       r.backend ?? '',
       r.best ? String(r.best.epoch) : '-',

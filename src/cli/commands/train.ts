@@ -12,12 +12,15 @@ expman train --resume <model-dir> [--json]
 Trains the configured model on a prepared dataset in experiments/<E>/models/<M>/: config.toml (the
 completed config with provenance) first, then checkpoints, best-model/, logs/run.log and
 logs/metrics.jsonl. Ctrl-C stops after the current batch; --resume continues from the last checkpoint.
+A run folder has one writer (its lock.json): resuming a run that another process is training is
+refused; a lock left by a killed process is taken over.
 
   --experiment E    experiment folder (default "default"); its config.toml is a config layer
   --model M         run folder name (default run-<date>-<time>)
   --config FILE     use FILE instead of experiments/<E>/config.toml
   --set key=value   override one config value (repeatable), e.g. --set training.epochs=50
-  --resume DIR      continue a stopped or crashed run from its last complete checkpoint
+  --resume DIR      continue a stopped or crashed run from its last complete checkpoint; a queued
+                    run (created by the UI with its config snapshot) starts from that snapshot
   --json            stream run events as JSON lines on stdout`;
 
 export async function trainCommand(ctx: CommandContext): Promise<number> {

@@ -13,8 +13,9 @@ export const uiHelp = `expman ui [FOLDER] [--data DIR] [--port N] [--host ADDR -
 
 Serves the Experiment Manager UI — the same app as the desktop window — to a web browser, with the
 same API over HTTP and a WebSocket. Open the printed URL: it carries a token that is new each launch
-(like Jupyter's); requests without it are refused. Ctrl-C stops the server (and asks running
-trainings to stop after their current batch).
+(like Jupyter's); requests without it are refused. Ctrl-C stops the server and its trainings (after
+their current batch; killed if they have not stopped 10 s later). Trainings run in their own process
+group: if the server crashes or is killed they keep training, and the next server shows and stops them.
 
   FOLDER          a data folder, an experiment folder or a run folder to open (default: --data,
                   $DATA, else ./data)
@@ -88,7 +89,7 @@ export async function uiCommand(ctx: CommandContext): Promise<number> {
       }
       stopping = true;
       const active = server.backend.runs.active();
-      if (active.length > 0 && !values.json) console.log(`Stopping ${active.length} training job(s) after their current batch… (Ctrl-C again to quit now)`);
+      if (active.length > 0 && !values.json) console.log(`Stopping ${active.length} training job(s) after their current batch… (Ctrl-C again to quit now and leave them training)`);
       void server.backend.runs
         .stopAll()
         .then(() => server.close())

@@ -5,6 +5,7 @@ import type { ExperimentSummary } from '../../shared/runs.js';
 import { ExpmanError } from '../errors.js';
 import { runCliTask } from '../jobs/cli-task.js';
 import { RunManager, type Emit } from '../jobs/run-manager.js';
+import { readRunConfig } from '../training/run-folder.js';
 import { listExperiments, listRuns } from '../training/run-store.js';
 import { resolveWorkerRuntime } from '../training/worker-runtime.js';
 import { toolVersion } from '../version.js';
@@ -12,7 +13,6 @@ import { DEFAULT_EXPERIMENT, exists, paths, runFiles, workspace, type Workspace 
 import { createDispatcher, type Dispatch, type Handlers } from './dispatch.js';
 import { runDetail, runMetrics } from './run-details.js';
 import { removeConfigValue, setConfigValue } from '../config/edit.js';
-import { loadConfig } from '../config/load.js';
 import { readExperimentConfig, saveExperimentConfig, validateConfigText } from '../config/experiment-config.js';
 import { configSchemaDto } from '../config/schema-dto.js';
 import { listDatasets, preparedDatasetSummary, readDatasetPage } from '../datasets/browse.js';
@@ -159,12 +159,17 @@ export function createBackend(options: BackendOptions): Backend {
     'runs:rerun': async (run) => runs.rerun(ws(), run),
     'runs:test': async ({ experiment, model }) => {
       const root = ws().root;
-      // The same Node.js the run trained with (runtime.node), so a native backend can load the model.
-      const config = await loadConfig(ws(), { experiment, overrides: [] });
+      // The same Node.js the run trained with (its saved runtime.node), so a native backend can load the model.
+      const { config } = await readRunConfig(paths.modelDir(ws(), experiment, model));
       await runCliTask(['test', '--data', root, '--experiment', experiment, '--model', model], resolveWorkerRuntime(config.values['runtime.node']));
       return runDetail(ws(), experiment, model);
     },
     'runs:stop': async ({ jobId }) => runs.stop(jobId),
+    'runs:stop-run': async ({ experiment, model, force }) => {
+      const here = ws();
+      await runs.stopRun(here, { experiment, model }, force ? { force } : {});
+      return (await runDetail(here, experiment, model)).summary;
+    },
     'jobs:list': async () => runs.state(),
     'jobs:set-concurrency': async ({ concurrency }) => runs.setConcurrency(concurrency),
     'logs:read': async ({ experiment, model, request }) => logs.read(logFile(experiment, model), request),

@@ -8,6 +8,8 @@ import { selectBackend } from '../training/backend.js';
 import { loadModel } from '../training/model-io.js';
 import { readRunConfig } from '../training/run-folder.js';
 import { standardizeRows } from '../training/train.js';
+import { acquireRunLock, type RunLock } from '../runs/lock.js';
+import { asRunError } from '../runs/run-errors.js';
 import { exists, paths, runFiles, type Workspace } from '../workspace.js';
 import { evaluatePredictions, type Evaluation } from './metrics.js';
 
@@ -26,6 +28,10 @@ async function toCsv(columns: Record<string, Array<string | number>>): Promise<s
 /**
  * Evaluates a run's best model on the test set of the dataset it was trained on and writes the results
  * as CSV DataFrames under experiments/<exp>/results/<model>/ (replacing earlier results atomically).
+ *
+ * Testing takes the run's lock: a run that is training (or being resumed) is refused with RUN_LOCKED —
+ * its best model changes under a reader, and a test of a moving target is not a result — and no writer
+ * can start on the run while it is tested.
  */
 export async function testRun(ws: Workspace, experiment: string, model: string): Promise<TestResult> {
   const runDir = paths.modelDir(ws, experiment, model);
@@ -33,6 +39,22 @@ export async function testRun(ws: Workspace, experiment: string, model: string):
   if (!(await exists(join(best, 'model.json')))) {
     throw new ExpmanError('MODEL_MISSING', `run ${experiment}/${model} has no best model yet (${best}); train it first`, { file: best });
   }
+  let lock: RunLock;
+  try {
+    lock = acquireRunLock(runDir, { command: `expman test --experiment ${experiment} --model ${model}`, refusal: 'cannot test' });
+  } catch (error) {
+    throw asRunError(error, runDir);
+  }
+  try {
+    return await evaluate(ws, experiment, model, runDir, best);
+  } catch (error) {
+    throw asRunError(error, runDir);
+  } finally {
+    lock.release();
+  }
+}
+
+async function evaluate(ws: Workspace, experiment: string, model: string, runDir: string, best: string): Promise<TestResult> {
   const { config } = await readRunConfig(runDir);
   const values = config.values;
   const data = await loadPreparedDataset(ws, values['data.dataset']);

@@ -1,12 +1,15 @@
 import { loadConfig } from '../config/load.js';
 import { ExpmanError } from '../errors.js';
-import { freshModelName } from '../training/run-folder.js';
+import { liveLock, lockedError } from '../runs/lock.js';
+import { DEFAULT_STOP_GRACE_MS, escalateStop, markEnded, stopLiveRun, type StopOptions, type StopOutcome } from '../runs/stop.js';
+import { freshModelName, readRunConfig } from '../training/run-folder.js';
 import { readStatus } from '../training/run-store.js';
-import { startWorker, type WorkerHandle } from '../training/supervisor.js';
+import { prepareRun } from '../training/train.js';
+import { startWorker, type WorkerExit, type WorkerHandle } from '../training/supervisor.js';
 import { resolveWorkerRuntime, type WorkerRuntime } from '../training/worker-runtime.js';
 import { checkName, exists, paths, type Workspace } from '../workspace.js';
 import type { RunEvent } from '../../shared/run-events.js';
-import type { JobInfo, JobState } from '../../shared/runs.js';
+import type { JobInfo, JobState, RunError } from '../../shared/runs.js';
 import type { EventPayloads, JobsState } from '../../shared/api.js';
 import { Batcher } from './batcher.js';
 
@@ -19,6 +22,8 @@ export interface RunManagerOptions {
   concurrency?: number;
   /** Which Node.js trains; default: core's resolveWorkerRuntime for the run's `runtime.node`. */
   runtime?: (configuredNode: string) => WorkerRuntime;
+  /** Stop: SIGTERM, then SIGKILL after this long (default 10 s). */
+  stopGraceMs?: number;
 }
 
 export interface StartRequest {
@@ -30,10 +35,14 @@ export interface StartRequest {
 interface Job {
   info: JobInfo;
   ws: Workspace;
+  /** The run folder the job trains. */
+  dir: string;
   args: string[];
   runtime: WorkerRuntime;
   handle?: WorkerHandle;
   stopRequested: boolean;
+  /** The stop in progress (SIGTERM → SIGKILL), once asked. */
+  stopping?: Promise<StopOutcome>;
   done: Promise<void>;
   resolveDone: () => void;
 }
@@ -41,10 +50,14 @@ interface Job {
 const TERMINAL: ReadonlySet<JobState> = new Set(['finished', 'failed', 'stopped']);
 
 /**
- * The training queue the desktop app and `expman ui` supervise: jobs wait until a slot is free
- * (concurrency, default 1), then run as `expman train --json` in a plain Node.js child process. Each job's
- * events and output lines are batched to the UI; its end is always reported with exit code and signal.
- * Runs keep going (and logging to their folder) whether or not any window is watching.
+ * The training queue the desktop app and `expman ui` supervise. A request is resolved and snapshotted at
+ * once: the run folder is created with status `queued` and its completed config.toml, so the run trains
+ * exactly what was asked for even if the experiment's config changes while it waits. When a slot is free
+ * (concurrency, default 1) the folder is trained by `expman train --resume <dir> --json` in a plain
+ * Node.js child process of its own session: it survives this process (crash, restart), and a later
+ * server finds it again through the run's lock (`stopRun`). Each job's events and output lines are
+ * batched to the UI; its end is always reported with exit code and signal, and a crash's stderr tail.
+ * A queued job that is stopped ends as a `stopped` run folder (it can be started later with resume).
  */
 export class RunManager {
   private readonly jobs: Job[] = [];
@@ -53,12 +66,14 @@ export class RunManager {
   private readonly emit: Emit;
   private readonly flushIntervalMs: number;
   private readonly runtimeFor: (configuredNode: string) => WorkerRuntime;
+  private readonly stopGraceMs: number;
 
   constructor(options: RunManagerOptions) {
     this.emit = options.emit;
     this.flushIntervalMs = options.flushIntervalMs ?? 100;
     this.concurrency = options.concurrency ?? 1;
     this.runtimeFor = options.runtime ?? ((node) => resolveWorkerRuntime(node));
+    this.stopGraceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
   }
 
   state(): JobsState {
@@ -79,7 +94,8 @@ export class RunManager {
 
   /**
    * Queues a new run. The configuration is resolved now, so an invalid experiment config or override is
-   * reported to the caller at once (with file, line and key) instead of failing later in the queue.
+   * reported to the caller at once (with file, line and key) instead of failing later in the queue, and
+   * it is saved in the new run folder: that snapshot is what trains.
    */
   async start(ws: Workspace, request: StartRequest): Promise<JobInfo> {
     checkName('experiment', request.experiment);
@@ -95,9 +111,11 @@ export class RunManager {
       for (let i = 2; this.claimed(ws, request.experiment, model); i++) model = `${await freshModelName(ws, request.experiment)}-q${i}`;
     }
     const runtime = this.runtimeFor(config.values['runtime.node']);
-    const args = ['train', '--data', ws.root, '--experiment', request.experiment, '--model', model];
-    for (const override of request.overrides) args.push('--set', override);
-    return this.enqueue(ws, { experiment: request.experiment, model }, 'train', args, runtime);
+    const commandLine = ['expman', 'train', '--data', ws.root, '--experiment', request.experiment, '--model', model, ...request.overrides.flatMap((o) => ['--set', o])];
+    const run = await prepareRun(ws, { experiment: request.experiment, model, config, commandLine }, 'queued');
+    // Queued runs hold no lock: the worker takes it when it starts.
+    run.lock.release();
+    return this.enqueue(ws, { experiment: request.experiment, model }, run.dir, 'train', runtime);
   }
 
   /** Queues the continuation of a stopped or crashed run from its last complete checkpoint. */
@@ -105,45 +123,95 @@ export class RunManager {
     const dir = paths.modelDir(ws, run.experiment, run.model);
     const status = await readStatus(dir);
     if (!status) throw new ExpmanError('RUN_MISSING', `no run ${run.experiment}/${run.model} in ${ws.root}`, { file: dir });
-    if (this.claimed(ws, run.experiment, run.model)) {
-      throw new ExpmanError('USAGE', `run ${run.experiment}/${run.model} is already queued or running`);
-    }
+    this.refuseIfBusy(ws, run, 'cannot resume');
     if (status.status === 'finished') throw new ExpmanError('USAGE', `run ${run.experiment}/${run.model} has finished; clone it to train again`);
-    const config = await loadConfig(ws, { experiment: run.experiment, overrides: [] });
+    // The Node.js the run was configured with, not whatever the experiment says now.
+    const { config } = await readRunConfig(dir);
     const runtime = this.runtimeFor(config.values['runtime.node']);
-    return this.enqueue(ws, run, 'resume', ['train', '--resume', dir], runtime);
+    return this.enqueue(ws, run, dir, 'resume', runtime);
   }
 
   /** Queues a new run trained from a run's saved config.toml (`expman rerun`): `<model>-rerun-<n>`. */
   async rerun(ws: Workspace, run: { experiment: string; model: string }): Promise<JobInfo> {
-    const dir = paths.modelDir(ws, run.experiment, run.model);
-    if (!(await readStatus(dir))) throw new ExpmanError('RUN_MISSING', `no run ${run.experiment}/${run.model} in ${ws.root}`, { file: dir });
+    const source = paths.modelDir(ws, run.experiment, run.model);
+    if (!(await readStatus(source))) throw new ExpmanError('RUN_MISSING', `no run ${run.experiment}/${run.model} in ${ws.root}`, { file: source });
     let n = 1;
     let model: string;
     do model = `${run.model}-rerun-${n++}`;
     while ((await exists(paths.modelDir(ws, run.experiment, model))) || this.claimed(ws, run.experiment, model));
-    const config = await loadConfig(ws, { experiment: run.experiment, overrides: [] });
+    const { config, provenance } = await readRunConfig(source);
     const runtime = this.runtimeFor(config.values['runtime.node']);
-    return this.enqueue(ws, { experiment: run.experiment, model }, 'rerun', ['rerun', dir, '--model', model], runtime);
+    const prepared = await prepareRun(
+      ws,
+      { experiment: run.experiment, model, config, commandLine: ['expman', 'rerun', source, '--model', model], rerunOf: source, ...(provenance.dataset_hashes ? { expectDatasetHashes: provenance.dataset_hashes } : {}) },
+      'queued',
+    );
+    prepared.lock.release();
+    return this.enqueue(ws, { experiment: run.experiment, model }, prepared.dir, 'rerun', runtime);
   }
 
-  /** Stops a job: a queued job leaves the queue; a running one stops after its current batch (SIGTERM). */
-  stop(jobId: string): JobInfo {
+  /**
+   * Stops a job: a queued job leaves the queue (its run folder ends `stopped`); a running one is asked to
+   * stop after its current batch (SIGTERM) and killed (SIGKILL) if it has not ended after the grace period.
+   */
+  stop(jobId: string, options: StopOptions = {}): JobInfo {
     const job = this.jobs.find((j) => j.info.id === jobId);
     if (!job) throw new ExpmanError('USAGE', `no job ${JSON.stringify(jobId)}`, { key: 'jobId' });
     if (job.info.state === 'queued') {
+      job.stopRequested = true;
+      void markEnded(job.dir, 'stopped', 'stopped while queued: it never started');
       this.finish(job, 'stopped', { code: null, signal: null });
     } else if (job.info.state === 'running') {
-      job.stopRequested = true;
-      job.handle?.stop();
+      // Not awaited: the job's exit reports the end; escalateStop itself never rejects.
+      void this.stopJob(job, options);
     }
     return { ...job.info };
   }
 
-  /** Stops every job (queued ones at once, running ones gracefully) and waits until all have ended. */
-  async stopAll(): Promise<void> {
-    for (const job of this.jobs) if (!TERMINAL.has(job.info.state)) this.stop(job.info.id);
-    await Promise.all(this.jobs.map((j) => j.done));
+  /**
+   * Stops a run live on this host: through its job when this manager runs it, else — a run a previous
+   * server or the CLI started — through its lock (pid verified against the process start time). Resolves
+   * when the process has ended (bounded by the grace period plus SIGKILL's).
+   */
+  async stopRun(ws: Workspace, run: { experiment: string; model: string }, options: StopOptions = {}): Promise<StopOutcome> {
+    const job = this.jobs.find((j) => j.info.state !== 'finished' && j.info.state !== 'failed' && j.info.state !== 'stopped' && j.ws.root === ws.root && j.info.run.experiment === run.experiment && j.info.run.model === run.model);
+    if (job?.info.state === 'queued') {
+      this.stop(job.info.id);
+      return { signal: 'SIGTERM', ended: true };
+    }
+    if (job?.info.state === 'running') {
+      const outcome = await this.stopJob(job, options);
+      await job.done;
+      return outcome;
+    }
+    return stopLiveRun(paths.modelDir(ws, run.experiment, run.model), { graceMs: this.stopGraceMs, ...options });
+  }
+
+  /** Stops every job (queued ones at once, running ones with SIGTERM → SIGKILL); bounded, never hangs. */
+  async stopAll(options: StopOptions = {}): Promise<void> {
+    for (const job of this.jobs) if (!TERMINAL.has(job.info.state)) this.stop(job.info.id, options);
+    await Promise.all(this.jobs.map((j) => j.stopping ?? Promise.resolve()));
+    // A process that outlived SIGKILL's bound (stuck in the kernel) must not hold up quitting.
+    const bound = new Promise<void>((resolve) => setTimeout(resolve, 1_000).unref());
+    await Promise.race([Promise.all(this.jobs.map((j) => j.done)), bound]);
+  }
+
+  private stopJob(job: Job, options: StopOptions): Promise<StopOutcome> {
+    job.stopRequested = true;
+    const handle = job.handle!;
+    job.stopping ??= escalateStop({ stop: () => handle.stop(), kill: () => handle.kill(), ended: handle.exited }, { graceMs: this.stopGraceMs, ...options });
+    return job.stopping;
+  }
+
+  /** RUN_LOCKED when this manager already has a job for the run or another process writes it. */
+  private refuseIfBusy(ws: Workspace, run: { experiment: string; model: string }, what: string): void {
+    const dir = paths.modelDir(ws, run.experiment, run.model);
+    const job = this.jobs.find((j) => !TERMINAL.has(j.info.state) && j.ws.root === ws.root && j.info.run.experiment === run.experiment && j.info.run.model === run.model);
+    if (job) {
+      throw new ExpmanError('RUN_LOCKED', `${what}: run ${run.experiment}/${run.model} is already ${job.info.state}${job.info.pid ? ` (pid ${job.info.pid})` : ''}`, { file: dir, ...(job.info.pid ? { pid: job.info.pid } : {}) });
+    }
+    const lock = liveLock(dir);
+    if (lock) throw lockedError(dir, lock, what);
   }
 
   private claimed(ws: Workspace, experiment: string, model: string): boolean {
@@ -152,13 +220,15 @@ export class RunManager {
     );
   }
 
-  private enqueue(ws: Workspace, run: { experiment: string; model: string }, kind: JobInfo['kind'], args: string[], runtime: WorkerRuntime): JobInfo {
+  private enqueue(ws: Workspace, run: { experiment: string; model: string }, dir: string, kind: JobInfo['kind'], runtime: WorkerRuntime): JobInfo {
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
     const job: Job = {
       info: { id: `job-${this.nextId++}`, run: { ...run }, kind, state: 'queued', queuedAt: new Date().toISOString() },
       ws,
-      args,
+      dir,
+      // Every kind trains a run folder: a queued one from its snapshot, a stopped one from its checkpoint.
+      args: ['train', '--resume', dir],
       runtime,
       stopRequested: false,
       done,
@@ -202,13 +272,16 @@ export class RunManager {
     });
     job.handle = handle;
     job.info.pid = handle.pid;
-    void handle.exited.then((exit) => {
+    void handle.exited.then(async (exit) => {
       events.flush();
       lines.flush();
       const state: JobState =
         exit.code === 0 ? 'finished' : job.stopRequested || exit.code === 130 || exit.code === 143 ? 'stopped' : 'failed';
-      if (exit.error) job.info.error = exit.error;
-      else if (state === 'failed') job.info.error = { code: 'WORKER_FAILED', message: `training process ended with ${exit.signal ?? `exit code ${exit.code}`}` };
+      if (state === 'failed') job.info.error = failure(exit);
+      // A worker that was killed or crashed could not record its end: record it for it.
+      // (markEnded changes only a status still `running` or `queued`: a clean stop has recorded itself.)
+      if (state === 'stopped') await markEnded(job.dir, 'stopped', `training process ${handle.pid} ended with ${exit.signal ?? `exit code ${exit.code}`} before recording its stop`);
+      if (state === 'failed') await markEnded(job.dir, 'failed', `training process ${handle.pid} ended with ${exit.signal ?? `exit code ${exit.code}`}`, job.info.error);
       this.finish(job, state, { code: exit.code, signal: exit.signal });
     });
     this.changed();
@@ -236,4 +309,20 @@ export class RunManager {
   private changed(): void {
     this.emit('jobs:changed', this.state());
   }
+}
+
+/**
+ * Why a job failed: the error the CLI reported, else how the process ended; with the tail of its stderr
+ * when it did not end with a clean one-line error (a crash trace is what tells the user why).
+ */
+function failure(exit: WorkerExit): RunError {
+  const clean = exit.error && exit.error.code !== 'INTERNAL';
+  const error: RunError = exit.error ? { ...exit.error } : { code: 'WORKER_FAILED', message: `training process ended with ${exit.signal ?? `exit code ${exit.code}`}` };
+  if (!clean && exit.stderrTail.length > 0) {
+    // The error line of a crash trace says more than its last stack frame.
+    const last = exit.stderrTail.findLast((l) => l.trim() !== '' && !/^\s*at /.test(l)) ?? exit.stderrTail.findLast((l) => l.trim() !== '');
+    if (last && !exit.error) error.message += `: ${last.trim()}`;
+    error.stderr_tail = [...exit.stderrTail];
+  }
+  return error;
 }

@@ -5,7 +5,8 @@ import { isTempName, writeFileAtomic } from '../fs/atomic.js';
 import { paths, runFiles, type Workspace } from '../workspace.js';
 import type { BestSoFar, RunEvent, WithoutTime } from './events.js';
 
-import type { RunStatus, RunSummary } from '../../shared/runs.js';
+import type { RunError, RunLiveness, RunStatus, RunSummary } from '../../shared/runs.js';
+import { lockLiveness, readLock, type LockFile } from '../runs/lock.js';
 
 export type { RunStatus, RunSummary } from '../../shared/runs.js';
 
@@ -23,7 +24,7 @@ export interface StatusFile {
   backend_version?: string;
   device?: string;
   best: BestSoFar | null;
-  error?: { code: string; message: string };
+  error?: RunError;
 }
 
 export async function writeStatus(dir: string, status: StatusFile): Promise<void> {
@@ -47,10 +48,54 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** The status a reader should show: a `running` run whose process is gone on this host crashed. */
-export function effectiveStatus(status: StatusFile): RunStatus {
-  if (status.status === 'running' && status.host === hostname() && !processAlive(status.pid)) return 'failed';
+export interface RunLiveState {
+  status: RunStatus;
+  live: RunLiveness;
+  /** The live writer, from lock.json. */
+  pid?: number;
+  host?: string;
+}
+
+/**
+ * What a reader should show for a run, from its status.json and lock.json (`readLock(dir)`):
+ * - a live lock here or elsewhere: the recorded status, with who writes it;
+ * - `running` on this host without a live lock: the writer died without recording its end → `failed`;
+ *   `running` written on another host without a lock (e.g. synced without it): running elsewhere;
+ * - `queued` (queued runs hold no lock): `stopped` when the process that queued it is gone from this host.
+ * Without `lock` (callers that did not read it), the status's own pid is checked, as before locks.
+ */
+export function runLiveState(status: StatusFile, lock?: LockFile | null): RunLiveState {
+  if (lock === undefined) return { status: effectiveStatusByPid(status), live: null };
+  const live = lockLiveness(lock);
+  if (lock && live) return { status: status.status, live, pid: lock.pid, host: lock.host };
+  const here = status.host === hostname();
+  switch (status.status) {
+    case 'running':
+      return here ? { status: 'failed', live: null } : { status: 'running', live: 'elsewhere', pid: status.pid, host: status.host };
+    case 'queued':
+      return here && !processAlive(status.pid) ? { status: 'stopped', live: null } : { status: 'queued', live: null };
+    default:
+      return { status: status.status, live: null };
+  }
+}
+
+function effectiveStatusByPid(status: StatusFile): RunStatus {
+  if (status.host !== hostname() || processAlive(status.pid)) return status.status;
+  if (status.status === 'running') return 'failed';
+  if (status.status === 'queued') return 'stopped';
   return status.status;
+}
+
+/** The status a reader should show (see runLiveState); pass the run's lock (readLock) to make it lock-aware. */
+export function effectiveStatus(status: StatusFile, lock?: LockFile | null): RunStatus {
+  return runLiveState(status, lock).status;
+}
+
+/** status.json and lock.json of a run folder, read together; null when it is not a run (no status). */
+export async function readRunState(dir: string): Promise<(RunLiveState & { file: StatusFile }) | null> {
+  const file = await readStatus(dir);
+  if (!file) return null;
+  return { ...runLiveState(file, readLock(dir)), file };
 }
 
 /**
@@ -113,15 +158,17 @@ export async function listExperiments(ws: Workspace): Promise<string[]> {
 /** One run's summary from its status.json; null when the folder holds no run (yet). */
 export async function readRunSummary(ws: Workspace, experiment: string, model: string): Promise<RunSummary | null> {
   const dir = paths.modelDir(ws, experiment, model);
-  const status = await readStatus(dir);
-  if (!status) return null;
-  const effective = effectiveStatus(status);
-  const here = status.host === hostname();
+  const state = await readRunState(dir);
+  if (!state) return null;
+  const status = state.file;
   return {
     experiment,
     model,
     dir,
-    status: effective,
+    status: state.status,
+    // Who writes the run now, from its lock: a live run on another host (a Slurm node, a synced folder) cannot be stopped from here.
+    live: state.live,
+    ...(state.pid !== undefined ? { pid: state.pid, host: state.host } : {}),
     epoch: status.epoch,
     epochs: status.epochs,
     backend: status.backend,
@@ -131,10 +178,6 @@ export async function readRunSummary(ws: Workspace, experiment: string, model: s
     started: status.started,
     updated: status.updated,
     error: status.error,
-    pid: status.pid,
-    host: status.host,
-    // Whether this host can signal the run: a live run on another host (a Slurm node, a synced folder) cannot be stopped from here.
-    live: effective === 'running' || effective === 'queued' ? (here ? 'here' : 'elsewhere') : null,
   };
 }
 
@@ -162,9 +205,9 @@ export async function listCheckpoints(dir: string): Promise<number[]> {
     .sort((a, b) => a - b);
 }
 
-export function newStatus(epochs: number): StatusFile {
+export function newStatus(epochs: number, status: 'running' | 'queued' = 'running'): StatusFile {
   const now = new Date().toISOString();
-  return { status: 'running', pid: process.pid, host: hostname(), started: now, updated: now, epoch: 0, epochs, best: null };
+  return { status, pid: process.pid, host: hostname(), started: now, updated: now, epoch: 0, epochs, best: null };
 }
 
 export const checkpointStateFile = (dir: string): string => join(dir, 'state.json');

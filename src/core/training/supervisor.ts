@@ -27,7 +27,12 @@ export interface WorkerExit {
   signal: NodeJS.Signals | null;
   /** The final error event the CLI printed, if it failed with one. */
   error?: { code: string; message: string };
+  /** The last lines the process wrote to stderr (at most STDERR_TAIL_LINES): a crash's trace. */
+  stderrTail: string[];
 }
+
+/** How many stderr lines a failure report keeps. */
+export const STDERR_TAIL_LINES = 20;
 
 export interface WorkerHandle {
   pid: number;
@@ -61,6 +66,10 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
     cwd: options.cwd,
     env: workerEnv(options.env),
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own session and process group: a Ctrl-C at the server's terminal, or the server's death, does
+    // not reach it. The run outlives the process that launched it (which is only there for signalling and
+    // the fast event path) and goes on writing its folder; a later server finds it through its lock.
+    detached: true,
   });
   let error: WorkerExit['error'];
   const stdout = createInterface({ input: child.stdout });
@@ -78,14 +87,20 @@ export function startWorker(options: WorkerOptions): WorkerHandle {
     }
   });
   const stderr = createInterface({ input: child.stderr });
-  stderr.on('line', (line) => options.onLog?.(line));
+  const stderrTail: string[] = [];
+  stderr.on('line', (line) => {
+    stderrTail.push(line);
+    if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+    options.onLog?.(line);
+  });
   const streamsClosed = Promise.all([new Promise((r) => stdout.once('close', r)), new Promise((r) => stderr.once('close', r))]);
   const exited = new Promise<WorkerExit>((resolve) => {
-    child.once('error', (e) => resolve({ code: null, signal: null, error: { code: 'SPAWN_FAILED', message: e.message } }));
+    child.once('error', (e) => resolve({ code: null, signal: null, error: { code: 'SPAWN_FAILED', message: e.message }, stderrTail }));
     child.once('exit', (code, signal) => {
-      void streamsClosed.then(() => resolve({ code, signal, ...(error ? { error } : {}) }));
+      void streamsClosed.then(() => resolve({ code, signal, ...(error ? { error } : {}), stderrTail }));
     });
   });
+  // Signals go to the child only while it has not been reaped (child.kill checks), so a reused pid is safe.
   return {
     pid: child.pid ?? -1,
     stop: () => void child.kill('SIGTERM'),

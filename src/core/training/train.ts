@@ -1,6 +1,6 @@
 import type * as TF from '@tensorflow/tfjs';
-import { promises as fs } from 'node:fs';
-import { relative } from 'node:path';
+import { existsSync, promises as fs } from 'node:fs';
+import { dirname, relative } from 'node:path';
 import { configSources } from '../config/load.js';
 import type { ResolvedConfig } from '../config/resolve.js';
 import { CONFIG_KEYS, type FlatConfig } from '../config/schema.js';
@@ -18,7 +18,9 @@ import { selectBackend, type BackendChoice, type Tf } from './backend.js';
 import type { BestSoFar, RunEvent } from './events.js';
 import { buildModel } from './model.js';
 import { loadModel, readAdamState, restoreAdamState, saveModel, type ModelMetadata } from './model-io.js';
-import { freshModelName } from './run-folder.js';
+import { freshModelName, readRunConfig } from './run-folder.js';
+import { acquireRunLock, takeoverMessage, type RunLock } from '../runs/lock.js';
+import { asRunError } from '../runs/run-errors.js';
 import {
   MetricsWriter,
   checkpointStateFile,
@@ -36,17 +38,6 @@ export interface TrainHooks {
   signal?: AbortSignal;
   /** Log lines also go here (the CLI prints them when not in --json mode). */
   onLog?: (level: string, message: string) => void;
-}
-
-export interface NewRunRequest extends TrainHooks {
-  experiment: string;
-  /** Model (run) folder name; a fresh timestamped name when absent. */
-  model?: string;
-  config: ResolvedConfig;
-  commandLine: string[];
-  rerunOf?: string;
-  /** sha256 per dataset file that the data must still have (re-runs): otherwise DATASET_CHANGED. */
-  expectDatasetHashes?: Record<string, string>;
 }
 
 export interface RunResult {
@@ -264,6 +255,17 @@ interface RunContext {
   metrics: MetricsWriter;
   log: Logger;
   resume: { checkpointDir: string; state: CheckpointState } | null;
+  lock: RunLock;
+}
+
+/**
+ * The run folder must still be this run's: removed while training (or its lock taken), every later write
+ * would fail with a confusing error or recreate a partial folder. Checked before each epoch is recorded.
+ */
+function checkStillOurs(ctx: RunContext): void {
+  if (ctx.lock.held()) return;
+  if (!existsSync(ctx.dir)) throw new ExpmanError('RUN_MISSING', `run folder ${ctx.dir} was removed while the run was training`, { file: ctx.dir });
+  throw new ExpmanError('RUN_LOCKED', `the lock of run ${ctx.dir} was removed or taken by another process while the run was training`, { file: ctx.dir });
 }
 
 async function runLoop(ctx: RunContext): Promise<RunResult> {
@@ -343,6 +345,7 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
         ys.dispose();
       }
       if (stop.reason === 'signal') break; // the epoch was cut short: it is not recorded
+      checkStillOurs(ctx);
       const h = history.history;
       const m = {
         loss: Number(h['loss']?.[0]),
@@ -384,8 +387,9 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
     await best.flush(model);
   } finally {
     hooks.signal?.removeEventListener('abort', onAbort);
-    // A run that fails (e.g. diverges) still leaves its best weights so far on disk.
-    await best.flush(model).catch(() => undefined);
+    // A run that fails (e.g. diverges) still leaves its best weights so far on disk — unless its folder
+    // is gone (or no longer ours): writing would recreate part of it.
+    if (ctx.lock.held()) await best.flush(model).catch(() => undefined);
     best.dispose();
     epochData.dispose();
     tf.dispose([tensors.val.x, tensors.val.y]);
@@ -410,7 +414,10 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
 
 async function saveCheckpoint(ctx: RunContext, model: TF.LayersModel, state: CheckpointState, metadata: ModelMetadata, emit: (e: RunEvent) => void): Promise<void> {
   const target = runFiles.checkpoint(ctx.dir, state.epoch);
-  await fs.mkdir(runFiles.checkpoints(ctx.dir), { recursive: true });
+  // Not recursive: a removed run folder must not be recreated half-way.
+  await fs.mkdir(runFiles.checkpoints(ctx.dir)).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
   await saveModel(ctx.backend.tf, model, target, {
     metadata,
     includeOptimizer: true,
@@ -436,13 +443,10 @@ function checkDatasetHashes(data: PreparedDataset, expected: Record<string, stri
   }
 }
 
-function provenanceFor(config: FlatConfig, resolved: ResolvedConfig, data: PreparedDataset, backend: BackendChoice, request: NewRunRequest): Provenance {
+/** What a run records about itself before it trains (the backend is added when training starts). */
+function provenanceFor(config: FlatConfig, resolved: ResolvedConfig, data: PreparedDataset, request: PrepareRequest): Omit<Provenance, keyof BackendProvenance> {
   return {
     ...baseProvenance(),
-    tfjs_version: backend.tf.version.tfjs,
-    backend: backend.backend,
-    backend_version: backend.version,
-    device: backend.device,
     dataset: data.name,
     dataset_hashes: data.hashes,
     seed: config['training.seed'],
@@ -452,10 +456,19 @@ function provenanceFor(config: FlatConfig, resolved: ResolvedConfig, data: Prepa
   };
 }
 
-function logTo(hooks: TrainHooks, logger: Logger): Logger {
+type BackendProvenance = Pick<Provenance, 'tfjs_version' | 'backend' | 'backend_version' | 'device'>;
+
+function backendProvenance(backend: BackendChoice): BackendProvenance {
+  return { tfjs_version: backend.tf.version.tfjs, backend: backend.backend, backend_version: backend.version, device: backend.device };
+}
+
+function logTo(hooks: TrainHooks, logger: Logger, file: string): Logger {
   const wrap =
     (level: 'debug' | 'info' | 'warn' | 'error') =>
     (...args: unknown[]): void => {
+      // electron-log reports a write it cannot do on the console and carries on; a run's log is data, and
+      // its folder gone (removed while training) is the run's error, reported once (see asRunError).
+      if (!existsSync(dirname(file))) throw Object.assign(new Error(`${file}: no such file or directory`), { code: 'ENOENT', path: file });
       logger[level](...args);
       hooks.onLog?.(level, args.map(String).join(' '));
     };
@@ -465,31 +478,71 @@ function logTo(hooks: TrainHooks, logger: Logger): Logger {
 async function execute(ctx: RunContext): Promise<RunResult> {
   try {
     return await runLoop(ctx);
-  } catch (error) {
+  } catch (raw) {
+    const error = asRunError(raw, ctx.dir);
     const code = isExpmanError(error) ? error.code : 'TRAINING_ERROR';
     const message = error instanceof Error ? error.message : String(error);
+    // A removed run folder gets nothing written: any write would recreate part of it. A write that was
+    // under way when it went may have recreated some (a temporary folder): that debris goes too, so no
+    // orphan folder blocks the name.
+    if (!ctx.lock.held()) {
+      if (!existsSync(runFiles.status(ctx.dir)) && !existsSync(runFiles.config(ctx.dir))) await fs.rm(ctx.dir, { recursive: true, force: true }).catch(() => undefined);
+      throw error;
+    }
     const now = new Date().toISOString();
     ctx.status = { ...ctx.status, status: 'failed', updated: now, finished: now, error: { code, message } };
+    // On a full disk or a removed folder these writes fail too; the lock's release then tells readers
+    // the run has ended (a `running` status without a live writer reads as failed).
     await writeStatus(ctx.dir, ctx.status).catch(() => undefined);
-    ctx.hooks.onEvent?.(ctx.metrics.write({ event: 'run_failed', epochs_completed: ctx.status.epoch, error: { code, message } }));
-    ctx.log.error(`run failed: ${error instanceof Error ? (error.stack ?? message) : message}`);
+    try {
+      ctx.hooks.onEvent?.(ctx.metrics.write({ event: 'run_failed', epochs_completed: ctx.status.epoch, error: { code, message } }));
+      ctx.log.error(`run failed: ${isExpmanError(error) ? message : raw instanceof Error ? (raw.stack ?? message) : message}`);
+    } catch {
+      // see above
+    }
     throw error;
   }
 }
 
+export interface PrepareRequest {
+  experiment: string;
+  /** Model (run) folder name; a fresh timestamped name when absent. */
+  model?: string;
+  config: ResolvedConfig;
+  commandLine: string[];
+  rerunOf?: string;
+  /** sha256 per dataset file that the data must still have (re-runs): otherwise DATASET_CHANGED. */
+  expectDatasetHashes?: Record<string, string>;
+}
+
+export interface PreparedRun {
+  dir: string;
+  experiment: string;
+  model: string;
+  /** Held until the caller releases it (queued runs: at once; new runs: when training ends). */
+  lock: RunLock;
+}
+
 /**
- * Starts a new run: everything that can fail on bad input (dataset, backend) is checked before the run
- * folder is created; then the completed config with provenance is saved, and training begins.
+ * Creates a run folder: the folder and its lock first, then the completed config.toml with provenance
+ * (the snapshot the run will train, whatever happens to the experiment's config meanwhile), then
+ * status.json — `queued` for a run that waits for a slot, else `running`. Bad input (dataset, names,
+ * changed data of a re-run) is refused before anything is created, and a failure while creating it
+ * (e.g. a full disk) removes the folder again, so no orphan blocks the name or `--resume`.
  */
-export async function trainNewRun(ws: Workspace, request: NewRunRequest): Promise<RunResult> {
+export async function prepareRun(ws: Workspace, request: PrepareRequest, state: 'running' | 'queued'): Promise<PreparedRun> {
   const config = request.config.values;
   checkName('experiment', request.experiment);
   if (request.model !== undefined) checkName('model', request.model);
   const data = await loadPreparedDataset(ws, config['data.dataset']);
   checkDatasetHashes(data, request.expectDatasetHashes, request.rerunOf ? 'a re-run would not be exact' : 'the run would differ');
   if (data.train.rows < 2) throw new ExpmanError('DATASET_MISSING', `dataset ${data.name} has fewer than 2 training rows`, { key: 'data.dataset' });
-  const backend = await selectBackend(config['training.backend']);
-  await ensureWritableDir(paths.modelsDir(ws, request.experiment));
+  const modelsDir = paths.modelsDir(ws, request.experiment);
+  try {
+    await ensureWritableDir(modelsDir);
+  } catch (error) {
+    throw asRunError(error, modelsDir);
+  }
   const model = request.model ?? (await freshModelName(ws, request.experiment));
   const dir = paths.modelDir(ws, request.experiment, model);
   try {
@@ -498,22 +551,83 @@ export async function trainNewRun(ws: Workspace, request: NewRunRequest): Promis
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
       throw new ExpmanError('RUN_EXISTS', `run ${request.experiment}/${model} already exists at ${dir}; choose another --model or resume it with --resume`, { file: dir, key: 'model' });
     }
-    throw error;
+    throw asRunError(error, dir);
   }
-  await fs.mkdir(runFiles.logs(dir));
-  const provenance = provenanceFor(config, request.config, data, backend, request);
-  const header = [`Completed configuration of run ${request.experiment}/${model}, saved before training started.`, `Re-run it exactly with: expman rerun ${dir}`];
-  await writeFileAtomic(runFiles.config(dir), withProvenance(configToToml(config, { header }), provenance as unknown as Record<string, unknown>));
+  let lock: RunLock | undefined;
+  try {
+    lock = acquireRunLock(dir, { command: request.commandLine.join(' '), refusal: 'cannot create the run' });
+    await fs.mkdir(runFiles.logs(dir));
+    const provenance = provenanceFor(config, request.config, data, request);
+    const header = [`Completed configuration of run ${request.experiment}/${model}, saved before training started.`, `Re-run it exactly with: expman rerun ${dir}`];
+    await writeFileAtomic(runFiles.config(dir), withProvenance(configToToml(config, { header }), provenance));
+    await writeStatus(dir, newStatus(config['training.epochs'], state));
+  } catch (error) {
+    lock?.release();
+    await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    throw asRunError(error, dir);
+  }
+  return { dir, experiment: request.experiment, model, lock };
+}
 
-  const log = logTo(request, fileLogger(runFiles.runLog(dir), config['logging.level']));
-  const metrics = new MetricsWriter(runFiles.metrics(dir));
-  const status: StatusFile = { ...newStatus(config['training.epochs']), backend: backend.backend, backend_version: backend.version, device: backend.device };
-  await writeStatus(dir, status);
-  for (const attempt of backend.attempts) if (!attempt.ok) log.warn(`backend ${attempt.backend} not used: ${attempt.reason}`);
-  log.info(`run ${request.experiment}/${model} started: ${request.commandLine.join(' ')}`);
-  for (const key of CONFIG_KEYS) log.debug(`config ${key} = ${JSON.stringify(config[key])}`);
-  const ctx: RunContext = { ws, dir, experiment: request.experiment, model, config, data, backend, hooks: request, status, metrics, log, resume: null };
-  return execute(ctx);
+export interface NewRunRequest extends TrainHooks, PrepareRequest {}
+
+/**
+ * Trains a prepared run folder (status `queued` or just created) from its own config.toml: the snapshot
+ * taken when the run was requested. The caller holds the run's lock; it is released when this ends.
+ */
+export async function trainPreparedRun(ws: Workspace, run: PreparedRun, hooks: TrainHooks, preselected?: BackendChoice): Promise<RunResult> {
+  const { dir } = run;
+  try {
+    const { config: resolved, provenance } = await readRunConfig(dir);
+    const config = resolved.values;
+    const data = await loadPreparedDataset(ws, config['data.dataset']);
+    checkDatasetHashes(data, provenance.dataset_hashes, 'the run would not be what was queued');
+    const backend = preselected ?? (await selectBackend(config['training.backend']));
+    const commandLine = provenance.command_line ?? [];
+    let status: StatusFile;
+    let log: Logger;
+    try {
+      const header = [`Completed configuration of run ${run.experiment}/${run.model}, saved before training started.`, `Re-run it exactly with: expman rerun ${dir}`];
+      await writeFileAtomic(runFiles.config(dir), withProvenance(configToToml(config, { header }), { ...provenance, ...backendProvenance(backend) }));
+      log = logTo(hooks, fileLogger(runFiles.runLog(dir), config['logging.level']), runFiles.runLog(dir));
+      const previous = await readStatus(dir);
+      status = { ...newStatus(config['training.epochs']), ...(previous ? { started: previous.started } : {}), backend: backend.backend, backend_version: backend.version, device: backend.device };
+      await writeStatus(dir, status);
+    } catch (error) {
+      throw asRunError(error, dir);
+    }
+    const metrics = new MetricsWriter(runFiles.metrics(dir));
+    for (const attempt of backend.attempts) if (!attempt.ok) log.warn(`backend ${attempt.backend} not used: ${attempt.reason}`);
+    log.info(`run ${run.experiment}/${run.model} started: ${commandLine.join(' ')}`);
+    for (const key of CONFIG_KEYS) log.debug(`config ${key} = ${JSON.stringify(config[key])}`);
+    const ctx: RunContext = { ws, dir, experiment: run.experiment, model: run.model, config, data, backend, hooks, status, metrics, log, resume: null, lock: run.lock };
+    return await execute(ctx);
+  } catch (error) {
+    await failIfNotStarted(dir, error);
+    throw error;
+  } finally {
+    run.lock.release();
+  }
+}
+
+/** A run that fails before training began (bad backend, changed data) says why in its status. */
+async function failIfNotStarted(dir: string, error: unknown): Promise<void> {
+  const status = await readStatus(dir);
+  if (!status || status.status === 'failed') return;
+  const now = new Date().toISOString();
+  const code = isExpmanError(error) ? error.code : 'TRAINING_ERROR';
+  await writeStatus(dir, { ...status, status: 'failed', updated: now, finished: now, error: { code, message: error instanceof Error ? error.message : String(error) } }).catch(() => undefined);
+}
+
+/**
+ * Starts a new run: everything that can fail on bad input (dataset, backend) is checked before the run
+ * folder is created; then the completed config with provenance is saved, and training begins.
+ */
+export async function trainNewRun(ws: Workspace, request: NewRunRequest): Promise<RunResult> {
+  // Checked before the folder exists, so an unavailable backend leaves nothing behind.
+  const backend = await selectBackend(request.config.values['training.backend']);
+  const run = await prepareRun(ws, request, 'running');
+  return trainPreparedRun(ws, run, request, backend);
 }
 
 export interface ResumeRequest extends TrainHooks {
@@ -522,40 +636,78 @@ export interface ResumeRequest extends TrainHooks {
   provenance: Partial<Provenance>;
   experiment: string;
   model: string;
+  /** Who resumes, for the lock (default: this process's command line). */
+  command?: string;
 }
 
-/** Continues a stopped or crashed run from its last complete checkpoint, in the same folder. */
+/**
+ * Continues a stopped or crashed run from its last complete checkpoint, in the same folder; a `queued`
+ * run (or one stopped before it began) starts from its config snapshot. Refused with RUN_LOCKED while
+ * another process writes the run.
+ */
 export async function resumeRun(ws: Workspace, request: ResumeRequest): Promise<RunResult> {
   const { dir } = request;
   const config = request.config.values;
-  const previous = await readStatus(dir);
-  if (!previous) throw new ExpmanError('RUN_MISSING', `${dir}: not a run folder (no status.json)`, { file: dir });
-  if (previous.status === 'finished') throw new ExpmanError('USAGE', `${dir}: run already finished; use \`expman rerun\` to train it again`, { file: dir });
-  const data = await loadPreparedDataset(ws, config['data.dataset']);
-  checkDatasetHashes(data, request.provenance.dataset_hashes, 'cannot resume exactly');
-  const backend = await selectBackend(config['training.backend']);
-  // Remove checkpoint folders a crash left half-written.
-  const checkpointsDir = runFiles.checkpoints(dir);
-  for (const name of await fs.readdir(checkpointsDir).catch(() => [] as string[])) {
-    if (isTempName(name)) await fs.rm(`${checkpointsDir}/${name}`, { recursive: true, force: true });
+  const first = await readStatus(dir);
+  if (!first) throw new ExpmanError('RUN_MISSING', `${dir}: not a run folder (no status.json)`, { file: dir });
+  let lock: RunLock;
+  const takeovers: string[] = [];
+  try {
+    lock = acquireRunLock(dir, { command: request.command ?? process.argv.slice(1).join(' '), refusal: 'cannot resume', onTakeover: (stale, reason) => takeovers.push(takeoverMessage(stale, reason)) });
+  } catch (error) {
+    throw asRunError(error, dir);
   }
-  const checkpoints = await listCheckpoints(dir);
-  const last = checkpoints[checkpoints.length - 1];
-  let resume: RunContext['resume'] = null;
-  if (last !== undefined) {
-    const checkpointDir = runFiles.checkpoint(dir, last);
-    const raw = JSON.parse(await fs.readFile(checkpointStateFile(checkpointDir), 'utf8')) as CheckpointState & { stopping: { best: number | null } };
-    resume = { checkpointDir, state: { ...raw, stopping: { best: raw.stopping.best ?? Infinity, wait: raw.stopping.wait } } };
+  const previous = (await readStatus(dir)) ?? first;
+  if (previous.status === 'queued' || (previous.status !== 'finished' && !(await hasTrainingEvents(dir)))) {
+    return trainPreparedRun(ws, { dir, experiment: request.experiment, model: request.model, lock }, request);
   }
-  const log = logTo(request, fileLogger(runFiles.runLog(dir), config['logging.level']));
-  const metrics = new MetricsWriter(runFiles.metrics(dir));
-  const status: StatusFile = { ...previous, ...newStatus(config['training.epochs']), started: previous.started, backend: backend.backend, backend_version: backend.version, device: backend.device, epoch: resume?.state.epoch ?? 0, best: resume?.state.best ?? null };
-  delete status.error;
-  delete status.finished;
-  await writeStatus(dir, status);
-  const from = resume?.state.epoch ?? 0;
-  log.info(`run ${request.experiment}/${request.model} resumed from ${resume ? `checkpoint of epoch ${from}` : 'the start (no checkpoint was complete)'}`);
-  request.onEvent?.(metrics.write({ event: 'run_resumed', from_epoch: from, checkpoint: resume ? relative(dir, resume.checkpointDir) : '' }));
-  const ctx: RunContext = { ws, dir, experiment: request.experiment, model: request.model, config, data, backend, hooks: request, status, metrics, log, resume };
-  return execute(ctx);
+  try {
+    if (previous.status === 'finished') throw new ExpmanError('USAGE', `${dir}: run already finished; use \`expman rerun\` to train it again`, { file: dir });
+    const data = await loadPreparedDataset(ws, config['data.dataset']);
+    checkDatasetHashes(data, request.provenance.dataset_hashes, 'cannot resume exactly');
+    const backend = await selectBackend(config['training.backend']);
+    let resume: RunContext['resume'] = null;
+    let log: Logger;
+    let status: StatusFile;
+    let metrics: MetricsWriter;
+    try {
+      // Remove checkpoint folders a crash left half-written.
+      const checkpointsDir = runFiles.checkpoints(dir);
+      for (const name of await fs.readdir(checkpointsDir).catch(() => [] as string[])) {
+        if (isTempName(name)) await fs.rm(`${checkpointsDir}/${name}`, { recursive: true, force: true });
+      }
+      const checkpoints = await listCheckpoints(dir);
+      const last = checkpoints[checkpoints.length - 1];
+      if (last !== undefined) {
+        const checkpointDir = runFiles.checkpoint(dir, last);
+        const raw = JSON.parse(await fs.readFile(checkpointStateFile(checkpointDir), 'utf8')) as CheckpointState & { stopping: { best: number | null } };
+        resume = { checkpointDir, state: { ...raw, stopping: { best: raw.stopping.best ?? Infinity, wait: raw.stopping.wait } } };
+      }
+      log = logTo(request, fileLogger(runFiles.runLog(dir), config['logging.level']), runFiles.runLog(dir));
+      for (const line of takeovers) log.warn(line);
+      metrics = new MetricsWriter(runFiles.metrics(dir));
+      status = { ...previous, ...newStatus(config['training.epochs']), started: previous.started, backend: backend.backend, backend_version: backend.version, device: backend.device, epoch: resume?.state.epoch ?? 0, best: resume?.state.best ?? null };
+      delete status.error;
+      delete status.finished;
+      await writeStatus(dir, status);
+    } catch (error) {
+      throw asRunError(error, dir);
+    }
+    const from = resume?.state.epoch ?? 0;
+    log.info(`run ${request.experiment}/${request.model} resumed from ${resume ? `checkpoint of epoch ${from}` : 'the start (no checkpoint was complete)'}`);
+    request.onEvent?.(metrics.write({ event: 'run_resumed', from_epoch: from, checkpoint: resume ? relative(dir, resume.checkpointDir) : '' }));
+    const ctx: RunContext = { ws, dir, experiment: request.experiment, model: request.model, config, data, backend, hooks: request, status, metrics, log, resume, lock };
+    return await execute(ctx);
+  } finally {
+    lock.release();
+  }
+}
+
+/** Whether a run has begun training (its metrics.jsonl has events): otherwise resuming it is starting it. */
+async function hasTrainingEvents(dir: string): Promise<boolean> {
+  try {
+    return (await fs.stat(runFiles.metrics(dir))).size > 0;
+  } catch {
+    return false;
+  }
 }

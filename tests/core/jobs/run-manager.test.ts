@@ -1,23 +1,29 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { Batcher } from '../../../src/core/jobs/batcher.js';
 import { RunManager } from '../../../src/core/jobs/run-manager.js';
+import { listRuns } from '../../../src/core/training/run-store.js';
 import { workspace } from '../../../src/core/workspace.js';
 import type { EventChannel, EventPayloads, JobExit } from '../../../src/shared/api.js';
 import { cliBundle, irisCsv, testLogDir } from '../../helpers/data-dir.js';
 
 let data: string;
+let scripts: string;
 beforeAll(() => {
+  scripts = mkdtempSync(join(tmpdir(), 'expman-jobs-bin-'));
   process.env['EXPMAN_LOG_DIR'] = testLogDir;
   data = mkdtempSync(join(tmpdir(), 'expman-jobs-'));
   mkdirSync(join(data, 'datasets', 'external'), { recursive: true });
   cpSync(irisCsv, join(data, 'datasets', 'external', 'iris.csv'));
   execFileSync(process.execPath, [cliBundle, 'preprocess', '--data', data, '--split=0.8', '--separate-sets'], { env: { ...process.env, EXPMAN_LOG_DIR: testLogDir } });
 });
-afterAll(() => rmSync(data, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(data, { recursive: true, force: true });
+  rmSync(scripts, { recursive: true, force: true });
+});
 
 function recorder() {
   const events: Array<{ channel: EventChannel; payload: unknown; at: number }> = [];
@@ -126,11 +132,105 @@ describe('RunManager (real training child processes)', () => {
     expect(manager.state().jobs).toEqual([]);
   });
 
-  test('a worker that crashes is reported as failed with its exit code', async () => {
+  test('a dataset that is not prepared is refused at once, before anything is queued or created', async () => {
     const rec = recorder();
     const manager = new RunManager({ emit: rec.emit });
-    const job = await manager.start(workspace(data), { experiment: 'default', overrides: ['data.dataset=not-prepared'] });
+    await expect(manager.start(workspace(data), { experiment: 'default', model: 'nodata', overrides: ['data.dataset=not-prepared'] })).rejects.toMatchObject({ code: 'DATASET_MISSING' });
+    expect(existsSync(join(data, 'experiments/default/models/nodata'))).toBe(false);
+    expect(manager.state().jobs).toEqual([]);
+  });
+
+  test('a queued run trains the config snapshot taken when it was queued, not the file as it is later', async () => {
+    const rec = recorder();
+    const manager = new RunManager({ emit: rec.emit, concurrency: 1 });
+    const ws = workspace(data);
+    mkdirSync(join(data, 'experiments', 'snap'), { recursive: true });
+    writeFileSync(join(data, 'experiments', 'snap', 'config.toml'), '[training]\nepochs = 3\nbackend = "cpu"\n');
+    const blocker = await manager.start(ws, { experiment: 'snap', model: 'blocker', overrides: ['training.epochs=100000', 'training.early_stopping.enabled=false'] });
+    const queued = await manager.start(ws, { experiment: 'snap', model: 'queued', overrides: [] });
+    expect(queued.state).toBe('queued');
+    const dir = join(data, 'experiments/snap/models/queued');
+    // The folder exists at once, queued, with the completed config.
+    expect(JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')).status).toBe('queued');
+    expect(readFileSync(join(dir, 'config.toml'), 'utf8')).toMatch(/epochs = 3/);
+    expect((await listRuns(ws, 'snap')).find((r) => r.model === 'queued')).toMatchObject({ status: 'queued', live: null });
+    // The user edits the experiment's config while the run waits.
+    writeFileSync(join(data, 'experiments', 'snap', 'config.toml'), '[training]\nepochs = 7\nbackend = "cpu"\n');
+    manager.stop(blocker.id);
+    expect(await rec.exited(queued.id)).toMatchObject({ state: 'finished', code: 0 });
+    const epochs = readFileSync(join(dir, 'logs/metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"epoch_end"'));
+    expect(epochs).toHaveLength(3);
+    expect(readFileSync(join(dir, 'config.toml'), 'utf8')).toMatch(/epochs = 3/);
+    expect(existsSync(join(dir, 'lock.json'))).toBe(false);
+  });
+
+  test('a queued job that is stopped ends as a stopped run folder', async () => {
+    const rec = recorder();
+    const manager = new RunManager({ emit: rec.emit, concurrency: 1 });
+    const ws = workspace(data);
+    const first = await manager.start(ws, { experiment: 'cancel', overrides: ['training.epochs=100000', 'training.early_stopping.enabled=false'] });
+    const second = await manager.start(ws, { experiment: 'cancel', model: 'never', overrides: [] });
+    manager.stop(second.id);
+    await rec.exited(second.id);
+    await manager.stopAll();
+    expect((await rec.exited(first.id)).state).toBe('stopped');
+    await vi.waitFor(() => expect(JSON.parse(readFileSync(join(data, 'experiments/cancel/models/never/status.json'), 'utf8')).status).toBe('stopped'));
+  });
+
+  test('a worker that ignores SIGTERM is killed after the grace period; stopAll is bounded', async () => {
+    const rec = recorder();
+    const stubborn = join(scripts, 'stubborn-node');
+    writeFileSync(stubborn, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} -e "process.on('SIGTERM', () => console.error('ignoring SIGTERM')); setInterval(() => {}, 1000)"\n`, { mode: 0o755 });
+    const manager = new RunManager({ emit: rec.emit, stopGraceMs: 1_000, runtime: () => ({ node: stubborn, env: {}, nativeBackends: true, source: 'test' }) });
+    const job = await manager.start(workspace(data), { experiment: 'stubborn', overrides: ['training.epochs=2'] });
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    await manager.stopAll();
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(900);
+    expect(took).toBeLessThan(5_000);
+    expect(await rec.exited(job.id)).toMatchObject({ state: 'stopped', code: null, signal: 'SIGKILL' });
+    // It never recorded its end; the manager did.
+    const dir = join(data, 'experiments/stubborn/models', job.run.model);
+    expect(JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')).status).toBe('stopped');
+  });
+
+  test('a crashing worker: the tail of its stderr is in the failure, the run status and run.log', async () => {
+    const rec = recorder();
+    const crashing = join(scripts, 'crashing-node');
+    const trace = ['noise before the crash', ...Array.from({ length: 12 }, (_, i) => `line ${i}`), 'TypeError: boom', ...Array.from({ length: 10 }, (_, i) => `    at frame${i} (train.js:${i})`)];
+    writeFileSync(crashing, `#!/bin/sh\n${trace.map((l) => `echo '${l}' >&2`).join('\n')}\nexit 70\n`, { mode: 0o755 });
+    const manager = new RunManager({ emit: rec.emit, runtime: () => ({ node: crashing, env: {}, nativeBackends: true, source: 'test' }) });
+    const job = await manager.start(workspace(data), { experiment: 'crash', overrides: ['training.epochs=2'] });
     const exit = await rec.exited(job.id);
-    expect(exit).toMatchObject({ state: 'failed', code: 1, signal: null, error: { code: 'DATASET_MISSING' } });
+    expect(exit).toMatchObject({ state: 'failed', code: 70, error: { code: 'WORKER_FAILED', message: 'training process ended with exit code 70: TypeError: boom' } });
+    expect(exit.error?.stderr_tail).toEqual(trace.slice(-20));
+    const dir = join(data, 'experiments/crash/models', job.run.model);
+    const status = JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8'));
+    expect(status).toMatchObject({ status: 'failed', error: { code: 'WORKER_FAILED', stderr_tail: trace.slice(-20) } });
+    expect(readFileSync(join(dir, 'logs/run.log'), 'utf8')).toContain('stderr:     at frame9 (train.js:9)');
+  });
+
+  test('resume uses the run’s saved runtime.node, and refuses a run another process is training', async () => {
+    const rec = recorder();
+    const seen: string[] = [];
+    const manager = new RunManager({ emit: rec.emit, runtime: (node) => (seen.push(node), { node: process.execPath, env: {}, nativeBackends: true, source: 'test' }) });
+    const ws = workspace(data);
+    mkdirSync(join(data, 'experiments', 'rt'), { recursive: true });
+    writeFileSync(join(data, 'experiments', 'rt', 'config.toml'), `[runtime]\nnode = ${JSON.stringify(process.execPath)}\n`);
+    const job = await manager.start(ws, { experiment: 'rt', model: 'saved', overrides: ['training.epochs=100000', 'training.early_stopping.enabled=false', 'training.backend=cpu'] });
+    await vi.waitFor(() => expect(manager.state().jobs[0]?.epoch ?? 0).toBeGreaterThanOrEqual(1), { timeout: 60_000 });
+    // Running: a second writer is refused, with who holds it.
+    await expect(manager.resume(ws, job.run)).rejects.toMatchObject({ code: 'RUN_LOCKED' });
+    const other = new RunManager({ emit: rec.emit });
+    await expect(other.resume(ws, job.run)).rejects.toMatchObject({ code: 'RUN_LOCKED', message: expect.stringMatching(/in use by pid \d+ on /), details: { pid: expect.any(Number) } });
+    manager.stop(job.id);
+    await rec.exited(job.id);
+    writeFileSync(join(data, 'experiments', 'rt', 'config.toml'), '[runtime]\nnode = "/elsewhere/node"\n');
+    seen.length = 0;
+    const resumed = await manager.resume(ws, job.run);
+    expect(seen).toEqual([process.execPath]);
+    manager.stop(resumed.id);
+    expect((await rec.exited(resumed.id)).state).toBe('stopped');
   });
 });

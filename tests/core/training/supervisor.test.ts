@@ -21,7 +21,7 @@ describe('training worker supervision', () => {
       onEvent: (e) => events.push(e),
     });
     expect(worker.pid).toBeGreaterThan(0);
-    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    expect(await worker.exited).toMatchObject({ code: 0, signal: null });
     expect(events.map((e) => e.event).filter((n) => n === 'epoch_end')).toHaveLength(3);
     expect(events[events.length - 1]!.event).toBe('run_finished');
   });
@@ -38,7 +38,7 @@ describe('training worker supervision', () => {
         if (e.event === 'epoch_end' && e.epoch === 2) worker.stop();
       },
     });
-    expect(await worker.exited).toEqual({ code: 143, signal: null });
+    expect(await worker.exited).toMatchObject({ code: 143, signal: null });
     expect(events[events.length - 1]!.event).toBe('run_stopped');
 
     const failing = startWorker({ args: ['train', '--data', tempDataDir()], env: { EXPMAN_LOG_DIR: testLogDir } });

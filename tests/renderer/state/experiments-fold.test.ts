@@ -7,6 +7,7 @@ const run = (experiment: string, model: string, fields: Partial<RunSummary> = {}
   model,
   dir: `/d/experiments/${experiment}/models/${model}`,
   status: 'running',
+  live: null,
   epoch: 1,
   epochs: 10,
   best: null,
