@@ -178,6 +178,7 @@ function start(initialFolder: string | undefined): void {
     backend.dispatch,
     (event) => isTrustedSender(event, windowIds, appEntryUrl),
     (channel, event) => log.error(`[security] refused ${channel} from ${event.senderFrame?.url ?? 'a destroyed frame'}`),
+    (caller) => backend.release(caller),
   );
   ipcMain.on(DROPPED_FOLDER_CHANNEL, (event, path: unknown) => {
     if (!isTrustedSender(event, windowIds, appEntryUrl) || typeof path !== 'string' || path === '') return;
