@@ -155,7 +155,9 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     res.end(req.method === 'HEAD' ? undefined : file.body);
   };
 
-  const server = createServer((req, res) => {
+  // Node checks request timeouts every connectionsCheckingInterval (default 30 s): check often enough
+  // that a half-open request is dropped soon after headersTimeout.
+  const server = createServer({ connectionsCheckingInterval: 2_000 }, (req, res) => {
     handleHttp(req, res).catch((error: unknown) => {
       options.onInternalError?.('http', error);
       if (!res.headersSent) refuse(res, 404, 'error');
