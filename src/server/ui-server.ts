@@ -103,7 +103,14 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   const access: { policy?: AccessPolicy } = {};
 
   const emit = <E extends keyof EventPayloads>(event: E, payload: EventPayloads[E]): void => {
-    const text = JSON.stringify({ event, payload });
+    let text: string;
+    try {
+      text = JSON.stringify({ event, payload });
+    } catch (error) {
+      // An event JSON cannot carry is a bug to log, not a reason to fail whoever emitted it.
+      options.onInternalError?.(event, error);
+      return;
+    }
     for (const client of clients) send(client, text);
   };
   const backend = createBackend({ focus: options.focus, transport: 'browser', emit, onInternalError: options.onInternalError });
