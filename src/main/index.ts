@@ -188,6 +188,7 @@ function start(initialFolder: string | undefined): void {
       const contents = BrowserWindow.getAllWindows().find((w) => w.webContents.id === senderId)?.webContents;
       if (contents) pushes.ready(contents);
     },
+    release: (caller) => backend.release(caller),
   });
   ipcMain.on(DROPPED_FOLDER_CHANNEL, (event, path: unknown) => {
     if (!isTrustedSender(event, windowIds, appEntryUrl) || typeof path !== 'string' || path === '') return;

@@ -68,7 +68,12 @@ export function checkAccess(policy: AccessPolicy, request: Pick<IncomingMessage,
   }
   const cookie = cookieValue(request.headers.cookie, policy.cookieName);
   if (cookie !== undefined && sameSecret(cookie, policy.token)) return { ok: true, via: 'cookie' };
-  const query = new URL(request.url ?? '/', 'http://x').searchParams.get('token');
+  let query: string | null = null;
+  try {
+    query = new URL(request.url ?? '/', 'http://x').searchParams.get('token');
+  } catch {
+    // An unparsable request target carries no token.
+  }
   if (query !== null && sameSecret(query, policy.token)) return { ok: true, via: 'query' };
   return { ok: false, status: 401, reason: 'missing or wrong token: open the URL that `expman ui` printed' };
 }

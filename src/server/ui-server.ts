@@ -4,8 +4,10 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventPayloads, WorkspaceFocus } from '../shared/api.js';
+import { MAX_CONFIG_TEXT } from '../shared/config-requests.js';
 import { CONTENT_SECURITY_POLICY } from '../shared/csp.js';
 import { createBackend, type Backend } from '../core/api/backend.js';
+import { toApiError } from '../core/api/dispatch.js';
 import { accessPolicy, checkAccess, tokenCookie, type AccessPolicy } from './access.js';
 import { readStatic, staticPath } from './static-files.js';
 
@@ -38,6 +40,17 @@ interface CallMessage {
   request: unknown;
 }
 
+/**
+ * The largest WebSocket message accepted. It must admit every request the API's own schemas accept: the
+ * biggest is config:validate with a 1 MiB text, which JSON may escape to 6 bytes a character
+ * (`\u0001`), plus its overrides; anything larger closes that one connection with 1009.
+ */
+export const MAX_MESSAGE_BYTES = 16 * MAX_CONFIG_TEXT;
+/** A client that has not answered a ping within this long is gone (half-open TCP): drop it. */
+const HEARTBEAT_MS = 30_000;
+/** A client that reads this much slower than we push is dropped rather than buffered without bound. */
+const MAX_BUFFERED_BYTES = 64 << 20;
+
 const SECURITY_HEADERS = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
   'X-Content-Type-Options': 'nosniff',
@@ -55,6 +68,19 @@ function refuse(res: ServerResponse, status: number, reason: string): void {
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
   const text = status === 401 ? 'Unauthorized' : 'Forbidden';
   socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${reason}\n`);
+}
+
+/** The request's URL, or undefined when it does not parse (a raw client can send anything). */
+function requestUrl(req: IncomingMessage): URL | undefined {
+  try {
+    return new URL(req.url ?? '/', 'http://x');
+  } catch {
+    return undefined;
+  }
+}
+
+function requestPath(req: IncomingMessage): string | undefined {
+  return requestUrl(req)?.pathname;
 }
 
 function parseCall(data: string): CallMessage | undefined {
@@ -78,8 +104,15 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   const access: { policy?: AccessPolicy } = {};
 
   const emit = <E extends keyof EventPayloads>(event: E, payload: EventPayloads[E]): void => {
-    const text = JSON.stringify({ event, payload });
-    for (const client of clients) if (client.readyState === client.OPEN) client.send(text);
+    let text: string;
+    try {
+      text = JSON.stringify({ event, payload });
+    } catch (error) {
+      // An event JSON cannot carry is a bug to log, not a reason to fail whoever emitted it.
+      options.onInternalError?.(event, error);
+      return;
+    }
+    for (const client of clients) send(client, text);
   };
   const backend = createBackend({
     focus: options.focus,
@@ -89,11 +122,34 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     ...(options.log ? { log: options.log } : {}),
   });
 
+  /** Per-connection state (log follows) is released when its socket goes, however it goes. */
+  let connections = 0;
+  const send = (ws: WebSocket, text: string): void => {
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      ws.close(1008, 'client reads too slowly');
+      return;
+    }
+    ws.send(text);
+  };
+  const reply = (ws: WebSocket, id: number, result: unknown): void => {
+    let text: string;
+    try {
+      text = JSON.stringify({ id, result });
+    } catch (error) {
+      // A value JSON cannot carry is a bug in a handler; the caller still gets an answer.
+      options.onInternalError?.('ws', error);
+      text = JSON.stringify({ id, result: { ok: false, error: toApiError(error) } });
+    }
+    send(ws, text);
+  };
+
   const handleHttp = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const decision = checkAccess(access.policy!, req);
     if (!decision.ok) return refuse(res, decision.status, decision.reason);
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 403, `${req.method} is not allowed`);
-    const url = new URL(req.url ?? '/', 'http://x');
+    const url = requestUrl(req);
+    if (!url) return refuse(res, 404, 'malformed URL');
     if (decision.via === 'query') {
       // First visit with the printed URL: keep the token in a cookie and take it out of the address bar.
       url.searchParams.delete('token');
@@ -113,36 +169,70 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     res.end(req.method === 'HEAD' ? undefined : file.body);
   };
 
-  const server = createServer((req, res) => {
+  // Node checks request timeouts every connectionsCheckingInterval (default 30 s): check often enough
+  // that a half-open request is dropped soon after headersTimeout.
+  const server = createServer({ connectionsCheckingInterval: 2_000 }, (req, res) => {
     handleHttp(req, res).catch((error: unknown) => {
       options.onInternalError?.('http', error);
       if (!res.headersSent) refuse(res, 404, 'error');
       else res.destroy();
     });
   });
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
+  // Slow or half-open clients (slowloris) cannot hold sockets open for long: the UI's requests are small.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  // A malformed request (bad syntax, oversized headers) gets its 4xx and only that socket is closed.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    // Destroyed once the answer is flushed: the server's sockets allow half-open, and a client that keeps
+    // writing (slowloris) would otherwise hold it.
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
 
   server.on('upgrade', (req, socket, head) => {
+    // Node hands the socket over without its own error handler: a reset must not become an uncaught error.
+    socket.on('error', () => socket.destroy());
     const decision = checkAccess(access.policy!, req);
     if (!decision.ok) return refuseUpgrade(socket, decision.status, decision.reason);
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/api/ws') return refuseUpgrade(socket, 403, 'not an API endpoint');
+    if (requestPath(req) !== '/api/ws') return refuseUpgrade(socket, 403, 'not an API endpoint');
     wss.handleUpgrade(req, socket, head, (ws) => {
+      const caller = { id: `ws-${++connections}` };
       clients.add(ws);
       // The data folder is watched while a client is connected (one watcher however many).
-      const release = backend.attachClient();
+      const detach = backend.attachClient();
+      let alive = true;
+      ws.on('pong', () => (alive = true));
+      const heartbeat = setInterval(() => {
+        if (!alive) return void ws.terminate();
+        alive = false;
+        ws.ping();
+      }, HEARTBEAT_MS);
+      heartbeat.unref();
       ws.on('close', () => {
+        clearInterval(heartbeat);
         clients.delete(ws);
-        release();
+        backend.release(caller);
+        detach();
       });
+      // Protocol faults (bad UTF-8, unmasked or oversized frames, bad opcodes or close codes…): ws has
+      // already closed this connection with the matching code (1002, 1007, 1009); nothing else is affected.
+      ws.on('error', () => undefined);
       ws.on('message', (data, isBinary) => {
         const message = isBinary ? undefined : parseCall((data as Buffer).toString('utf8'));
         if (!message) {
           ws.close(1003, 'expected {id, channel, request} JSON');
           return;
         }
-        void backend.dispatch(message.channel, message.request).then((result) => {
-          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: message.id, result }));
-        });
+        backend.dispatch(message.channel, message.request, caller).then(
+          (result) => reply(ws, message.id, result),
+          (error: unknown) => {
+            options.onInternalError?.('ws', error);
+            reply(ws, message.id, { ok: false, error: toApiError(error) });
+          },
+        );
       });
     });
   });

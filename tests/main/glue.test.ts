@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +57,29 @@ describe('registerApiHandlers', () => {
     expect(ready).toEqual([1]);
     off();
     expect(handlers.size).toBe(0);
+  });
+
+  test('each webContents is one caller; what it held is released when it is destroyed or navigates', async () => {
+    const { ipc, handlers } = fakeIpc();
+    const callers: string[] = [];
+    const released: string[] = [];
+    registerApiHandlers(
+      ipc,
+      async (_channel, _request, caller) => {
+        callers.push(caller!.id);
+        return { ok: true, value: null };
+      },
+      { isTrusted: () => true, release: (caller) => released.push(caller.id) },
+    );
+    const contents = new EventEmitter();
+    const event = { sender: Object.assign(contents, { id: 5 }), senderFrame: { url: APP, parent: null } };
+    await handlers.get('logs:watch')!(event, { experiment: 'e', model: 'm' });
+    await handlers.get('logs:watch')!(event, { experiment: 'e', model: 'm' });
+    await handlers.get('logs:watch')!(sender(6, APP), { experiment: 'e', model: 'm' });
+    expect(callers).toEqual(['webcontents-5', 'webcontents-5', 'webcontents-6']);
+    contents.emit('did-navigate');
+    contents.emit('destroyed');
+    expect(released).toEqual(['webcontents-5', 'webcontents-5']);
   });
 });
 

@@ -10,7 +10,7 @@ import { listExperiments, listRuns } from '../training/run-store.js';
 import { resolveWorkerRuntime } from '../training/worker-runtime.js';
 import { toolVersion } from '../version.js';
 import { DEFAULT_EXPERIMENT, exists, paths, runFiles, workspace, type Workspace } from '../workspace.js';
-import { createDispatcher, type Dispatch, type Handlers } from './dispatch.js';
+import { createDispatcher, type Caller, type Dispatch, type Handlers } from './dispatch.js';
 import { runDetail, runMetrics } from './run-details.js';
 import { removeConfigValue, setConfigValue } from '../config/edit.js';
 import { readExperimentConfig, saveExperimentConfig, validateConfigText } from '../config/experiment-config.js';
@@ -19,6 +19,7 @@ import { listDatasets, preparedDatasetSummary, readDatasetPage } from '../datase
 import { preprocess } from '../datasets/preprocess.js';
 import { datasetStats } from '../datasets/stats.js';
 import { PREPROCESS_DEFAULTS } from '../../shared/datasets.js';
+import { LogFollows } from '../logs/log-follows.js';
 import { LogRegistry } from '../logs/log-registry.js';
 import type { ArchiveResultDto } from '../../shared/archive-sync.js';
 import { createArchive, defaultArchiveName } from '../archive/create.js';
@@ -69,6 +70,10 @@ export interface Backend {
    * its changes pushed. Returns the release to call when the client goes.
    */
   attachClient(): () => void;
+  /** Releases what a caller held (its log follows): the transport calls it when that client is gone. */
+  release(caller: Caller): void;
+  /** Logs followed now, with the references each caller holds (for diagnostics and tests). */
+  follows(): Map<string, ReadonlyMap<string, number>>;
 }
 
 /** Resolves a path the UI named relative to the data folder, refusing anything that would leave it. */
@@ -105,8 +110,8 @@ export function createBackend(options: BackendOptions): Backend {
   const runs = options.runManager ?? new RunManager({ emit: options.emit });
   const logs = new LogRegistry();
   const logFile = (experiment: string, model: string): string => runFiles.runLog(paths.modelDir(ws(), experiment, model));
-  /** Followed run logs: reference counts, so two views of one run share one watcher. */
-  const follows = new Map<string, { count: number; stop: () => void }>();
+  /** Followed run logs: two views of one run share one watcher; each caller's references are its own. */
+  const follows = new LogFollows();
   const destinations = new SyncDestinationStore(options.syncDestinationsFile ?? join(settingsDir(), 'sync-destinations.json'));
   /** Long tasks the UI may cancel, by the taskId it chose. */
   const tasks = new Map<string, AbortController>();
@@ -174,23 +179,15 @@ export function createBackend(options: BackendOptions): Backend {
     'jobs:set-concurrency': async ({ concurrency }) => runs.setConcurrency(concurrency),
     'logs:read': async ({ experiment, model, request }) => logs.read(logFile(experiment, model), request),
     'logs:search': async ({ experiment, model, request }) => logs.search(logFile(experiment, model), request),
-    'logs:watch': async ({ experiment, model }) => {
-      const key = `${ws().root}\0${experiment}\0${model}`;
-      const follow = follows.get(key);
-      if (follow) follow.count++;
-      else {
-        const stop = logs.watch(logFile(experiment, model), (info) => options.emit('logs:changed', { experiment, model, info }));
-        follows.set(key, { count: 1, stop });
-      }
+    'logs:watch': async ({ experiment, model }, caller) => {
+      const file = logFile(experiment, model);
+      follows.follow(caller.id, `${ws().root}\0${experiment}\0${model}`, () =>
+        logs.watch(file, (info) => options.emit('logs:changed', { experiment, model, info })),
+      );
       return null;
     },
-    'logs:unwatch': async ({ experiment, model }) => {
-      const key = `${ws().root}\0${experiment}\0${model}`;
-      const follow = follows.get(key);
-      if (follow && --follow.count === 0) {
-        follow.stop();
-        follows.delete(key);
-      }
+    'logs:unwatch': async ({ experiment, model }, caller) => {
+      follows.unfollow(caller.id, `${ws().root}\0${experiment}\0${model}`);
       return null;
     },
     'config:schema': async () => configSchemaDto(),
@@ -280,5 +277,7 @@ export function createBackend(options: BackendOptions): Backend {
         syncFollow();
       };
     },
+    release: (caller) => follows.release(caller.id),
+    follows: () => follows.active(),
   };
 }

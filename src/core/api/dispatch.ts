@@ -2,10 +2,21 @@ import type { z } from 'zod';
 import { CALLS, isCallChannel, type ApiErrorDto, type ApiResult, type CallChannel, type CallResponse, type ParsedRequest } from '../../shared/api.js';
 import { isExpmanError } from '../errors.js';
 
-/** One handler per call in the contract: a missing or extra handler is a compile error. */
-export type Handlers = { readonly [C in CallChannel]: (request: ParsedRequest<C>) => Promise<CallResponse<C>> };
+/**
+ * Who makes a call: one connection of a transport (a WebSocket, an Electron webContents). State a client
+ * holds, such as log follows, is kept per caller so the transport can release it when the client goes.
+ */
+export interface Caller {
+  readonly id: string;
+}
 
-export type Dispatch = (channel: unknown, request: unknown) => Promise<ApiResult<unknown>>;
+/** Calls made without a transport connection (tests, scripts) share this caller. */
+export const LOCAL_CALLER: Caller = { id: 'local' };
+
+/** One handler per call in the contract: a missing or extra handler is a compile error. */
+export type Handlers = { readonly [C in CallChannel]: (request: ParsedRequest<C>, caller: Caller) => Promise<CallResponse<C>> };
+
+export type Dispatch = (channel: unknown, request: unknown, caller?: Caller) => Promise<ApiResult<unknown>>;
 
 function describeZodIssues(channel: string, error: z.ZodError): ApiErrorDto {
   const issues = error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
@@ -31,15 +42,15 @@ export function toApiError(error: unknown): ApiErrorDto {
  * crashes the caller's process or leaves the caller waiting.
  */
 export function createDispatcher(handlers: Handlers, onError?: (channel: string, error: unknown) => void): Dispatch {
-  return async (channel, request) => {
+  return async (channel, request, caller = LOCAL_CALLER) => {
     if (!isCallChannel(channel)) {
       return { ok: false, error: { code: 'UNKNOWN_CALL', message: `unknown API call ${JSON.stringify(channel)}` } };
     }
     const parsed = CALLS[channel].request.safeParse(request ?? {});
     if (!parsed.success) return { ok: false, error: describeZodIssues(channel, parsed.error) };
     try {
-      const handler = handlers[channel] as (req: unknown) => Promise<unknown>;
-      return { ok: true, value: await handler(parsed.data) };
+      const handler = handlers[channel] as (req: unknown, caller: Caller) => Promise<unknown>;
+      return { ok: true, value: await handler(parsed.data, caller) };
     } catch (error) {
       if (!isExpmanError(error)) onError?.(channel, error);
       return { ok: false, error: toApiError(error) };

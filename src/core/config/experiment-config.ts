@@ -5,7 +5,7 @@ import { ExpmanError, isExpmanError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { checkName, paths, type Workspace } from '../workspace.js';
 import { loadDefaultLayer } from './load.js';
-import { inspectConfigText, parseConfigText, parseOverrides, resolveConfig, type ConfigIssue, type ConfigLayer, type ResolvedConfig } from './resolve.js';
+import { inspectConfigText, MAX_REPORTED_ISSUES, parseConfigText, parseOverrides, resolveConfig, type ConfigIssue, type ConfigLayer, type ResolvedConfig } from './resolve.js';
 import { CONFIG_KEYS } from './schema.js';
 import { scanToml } from './toml-scan.js';
 
@@ -43,20 +43,28 @@ function foreignIssues(error: unknown, fallbackSource: string): ConfigIssueDto[]
 
 function lineStarts(text: string): number[] {
   const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
   return starts;
 }
 
+/** 1-based line and column of `offset` (a binary search: validation stays linear in the text's size). */
 function positionOf(starts: readonly number[], offset: number): { line: number; column: number } {
-  let line = 0;
-  while (line + 1 < starts.length && starts[line + 1]! <= offset) line++;
-  return { line: line + 1, column: offset - starts[line]! + 1 };
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - starts[lo]! + 1 };
 }
 
 /** Issues in the edited text, with the range to underline: the assignment's key to its value's end. */
 function textIssues(text: string, issues: readonly ConfigIssue[], syntaxError: boolean): ConfigIssueDto[] {
   const starts = lineStarts(text);
-  const assignments = syntaxError ? [] : scanToml(text).assignments;
+  // The first assignment of each key, found once (a lookup per issue would make many issues quadratic).
+  const assignments = new Map<string, { lineStart: number; valueEnd: number }>();
+  if (!syntaxError) for (const a of scanToml(text).assignments) if (!assignments.has(a.key)) assignments.set(a.key, a);
   return issues.map((issue) => {
     const dto: ConfigIssueDto = { message: issue.message };
     if (syntaxError) dto.syntax = true;
@@ -65,19 +73,29 @@ function textIssues(text: string, issues: readonly ConfigIssue[], syntaxError: b
     if (issue.line === undefined) return dto;
     dto.line = issue.line;
     dto.column = issue.column ?? 1;
-    const assignment = assignments.find((a) => a.key === issue.key);
+    const assignment = issue.key === undefined ? undefined : assignments.get(issue.key);
     if (assignment && positionOf(starts, assignment.lineStart).line === issue.line) {
       const end = positionOf(starts, assignment.valueEnd);
       dto.endLine = end.line;
       dto.endColumn = end.column;
     } else if (!syntaxError) {
       // A table header or a line the scan does not read as an assignment: underline the line's content.
-      const lineText = (text.slice(starts[issue.line - 1] ?? 0).split(/\r?\n/)[0] ?? '').replace(/\s*#.*$/, '');
+      const lineEnd = starts[issue.line] ?? text.length;
+      const lineText = text.slice(starts[issue.line - 1] ?? 0, lineEnd).split(/\r?\n/)[0]!.replace(/\s*#.*$/, '');
       dto.endLine = issue.line;
       dto.endColumn = Math.max(lineText.trimEnd().length + 1, dto.column + 1);
     }
     return dto;
   });
+}
+
+/** The issues shown, at most MAX_REPORTED_ISSUES, the rest summed up in one last entry. */
+function capIssues(issues: ConfigIssueDto[], omitted: number): ConfigIssueDto[] {
+  const more = omitted + Math.max(0, issues.length - MAX_REPORTED_ISSUES);
+  if (more === 0) return issues;
+  const shown = issues.slice(0, MAX_REPORTED_ISSUES);
+  shown.push({ message: `and ${more.toLocaleString('en-US')} more problem${more === 1 ? '' : 's'} (not listed)`, source: shown[shown.length - 1]?.source ?? 'config' });
+  return shown;
 }
 
 function entries(resolved: ResolvedConfig): ResolvedEntryDto[] {
@@ -104,7 +122,7 @@ export async function validateConfigText(ws: Workspace, experiment: string, text
   } catch (error) {
     issues.push(...foreignIssues(error, 'default-config.toml'));
   }
-  const inspected = inspectConfigText(text, file, 'config');
+  const inspected = inspectConfigText(text, file, 'config', MAX_REPORTED_ISSUES);
   issues.push(...textIssues(text, inspected.issues, inspected.syntaxError));
   let overrideLayer: ConfigLayer | null = null;
   try {
@@ -116,8 +134,8 @@ export async function validateConfigText(ws: Workspace, experiment: string, text
   const values: Record<string, ConfigValue> = {};
   for (const [key, value] of Object.entries(inspected.layer.values)) values[key] = value as ConfigValue;
   return {
-    ok: issues.length === 0,
-    issues,
+    ok: issues.length === 0 && inspected.omitted === 0,
+    issues: capIssues(issues, inspected.omitted),
     values,
     resolved: entries(resolveConfig([defaults, inspected.layer, overrideLayer])),
     inherited: entries(resolveConfig([defaults])),

@@ -141,14 +141,31 @@ function issueMessage(issue: ConfigIssue): string {
   return `${where ? `${where}: ` : ''}${key}${issue.message}`;
 }
 
-/** Throws one CONFIG_INVALID error listing every issue; the message leads with the first. */
-export function throwIssues(issues: ConfigIssue[]): never {
+/**
+ * Problems listed one by one; past this many a text is plainly not a config file and the rest are only
+ * counted ("and N more"), so a huge hostile text costs time linear in its size and a bounded answer.
+ */
+export const MAX_REPORTED_ISSUES = 100;
+/**
+ * Config files are tens of lines. A text with more is refused before it is parsed, so validating any
+ * text the API accepts (up to 1 MiB) stays a matter of milliseconds for the one thread that serves
+ * every client.
+ */
+export const MAX_CONFIG_LINES = 10_000;
+
+/**
+ * Throws one CONFIG_INVALID error listing the issues (at most MAX_REPORTED_ISSUES); the message leads
+ * with the first. `omitted` counts problems found but not described.
+ */
+export function throwIssues(issues: ConfigIssue[], omitted = 0): never {
   const first = issues[0]!;
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  const total = issues.length + omitted;
+  const more = total > 1 ? ` (and ${(total - 1).toLocaleString('en-US')} more)` : '';
   const { message: _message, ...details } = first;
   throw new ExpmanError('CONFIG_INVALID', `${issueMessage(first)}${more}`, {
     ...details,
-    issues: issues.map((issue) => ({ ...issue, text: issueMessage(issue) })),
+    issues: issues.slice(0, MAX_REPORTED_ISSUES).map((issue) => ({ ...issue, text: issueMessage(issue) })),
+    ...(total > MAX_REPORTED_ISSUES ? { omittedIssues: total - MAX_REPORTED_ISSUES } : {}),
   });
 }
 
@@ -158,6 +175,8 @@ export interface InspectedConfigText {
   issues: ConfigIssue[];
   /** True when the text is not TOML at all (one issue, at the syntax error); the layer is then empty. */
   syntaxError: boolean;
+  /** Problems found past `maxIssues`: counted, not described. */
+  omitted: number;
 }
 
 /**
@@ -165,10 +184,16 @@ export interface InspectedConfigText {
  * unknown key, wrong type and out-of-range value (with line and column). The editor shows all of them
  * live; `parseConfigText` refuses the text when there is any.
  */
-export function inspectConfigText(source: string, file: string, kind: ConfigLayer['kind']): InspectedConfigText {
+export function inspectConfigText(source: string, file: string, kind: ConfigLayer['kind'], maxIssues = MAX_REPORTED_ISSUES): InspectedConfigText {
   const layer: ConfigLayer = { kind, file, values: {}, origins: {} };
   // Without the BOM, so that line 1's columns count from its first real character.
   const text = stripBom(source);
+  let lines = 1;
+  for (let i = text.indexOf('\n'); i !== -1 && lines <= MAX_CONFIG_LINES; i = text.indexOf('\n', i + 1)) lines++;
+  if (lines > MAX_CONFIG_LINES) {
+    const message = `the text has more than ${MAX_CONFIG_LINES.toLocaleString('en-US')} lines: this is not a config file`;
+    return { layer, issues: [{ message, file, line: MAX_CONFIG_LINES + 1, column: 1 }], syntaxError: true, omitted: 0 };
+  }
   let parsed: Record<string, unknown>;
   try {
     parsed = parseToml(text);
@@ -177,10 +202,13 @@ export function inspectConfigText(source: string, file: string, kind: ConfigLaye
     const line = (e.line ?? 0) + 1;
     const column = (e.col ?? 0) + 1;
     const reason = e.message.split('\n')[0]!.replace(/ at row \d+, col \d+, pos \d+:?$/, '');
-    return { layer, issues: [{ message: `invalid TOML: ${reason}`, file, line, column }], syntaxError: true };
+    return { layer, issues: [{ message: `invalid TOML: ${reason}`, file, line, column }], syntaxError: true, omitted: 0 };
   }
   const positions = locateKeys(text);
   const issues: ConfigIssue[] = [];
+  let omitted = 0;
+  /** Whether to describe one more problem (a "did you mean" costs an edit distance per known key). */
+  const describe = (): boolean => issues.length < maxIssues || (omitted++, false);
   const where = (key: string): Partial<KeyPosition> => positions.get(key) ?? positions.get(key.slice(0, key.lastIndexOf('.'))) ?? {};
 
   const walk = (table: Record<string, unknown>, prefix: string): void => {
@@ -190,14 +218,14 @@ export function inspectConfigText(source: string, file: string, kind: ConfigLaye
       if (isConfigKey(key)) {
         const problem = checkValue(key, value);
         if (problem) {
-          issues.push({ message: problem, key, file, ...where(key), expected: describeExpected(CONFIG_SCHEMA[key]) });
+          if (describe()) issues.push({ message: problem, key, file, ...where(key), expected: describeExpected(CONFIG_SCHEMA[key]) });
         } else {
           layer.values[key] = value;
           layer.origins[key] = { kind, file, ...where(key) };
         }
       } else if (isTable(value) && isSection(key)) {
         walk(value, key);
-      } else {
+      } else if (describe()) {
         const suggestion = suggestKey(key);
         issues.push({
           message: `unknown key${suggestion ? ` (did you mean ${suggestion}?)` : ''}`,
@@ -209,7 +237,7 @@ export function inspectConfigText(source: string, file: string, kind: ConfigLaye
     }
   };
   walk(parsed, '');
-  return { layer, issues, syntaxError: false };
+  return { layer, issues, syntaxError: false, omitted };
 }
 
 /**
@@ -217,12 +245,12 @@ export function inspectConfigText(source: string, file: string, kind: ConfigLaye
  * types and out-of-range values are all collected and reported together.
  */
 export function parseConfigText(text: string, file: string, kind: ConfigLayer['kind']): ConfigLayer {
-  const { layer, issues, syntaxError } = inspectConfigText(text, file, kind);
+  const { layer, issues, syntaxError, omitted } = inspectConfigText(text, file, kind);
   if (syntaxError) {
     const { line, column, message } = issues[0]!;
     throw new ExpmanError('CONFIG_PARSE', `${file}:${line}:${column}: ${message}`, { file, line, column });
   }
-  if (issues.length) throwIssues(issues);
+  if (issues.length) throwIssues(issues, omitted);
   return layer;
 }
 

@@ -16,6 +16,7 @@ import {
 } from '../../shared/logs.js';
 import { LineTable, UintList } from './line-table.js';
 import { codeOfLevel, levelOfCode, NO_LEVEL, parseLevelCode } from './log-level.js';
+import { RegexTimeoutError, sharedRegexPool, type RegexPool } from './regex-pool.js';
 
 /** Bytes read per step while indexing and searching: large enough for the OS, small enough for memory. */
 const CHUNK_BYTES = 4 << 20;
@@ -55,6 +56,8 @@ export interface LogIndexOptions {
   progressiveBytes?: number;
   /** Awaited after each indexing step: tests hold a build half-way here to look at it. */
   onChunk?: () => Promise<void> | void;
+  /** Where regex searches run (default: the process's shared pool of worker threads). */
+  regexPool?: RegexPool;
 }
 
 /** What one read or search works on: the tables are append-only, so a snapshot stays consistent while
@@ -98,12 +101,14 @@ export class LogIndex {
   private readonly chunkBytes: number;
   private readonly progressiveBytes: number;
   private readonly onChunk: (() => Promise<void> | void) | undefined;
+  private readonly regexPool: RegexPool | undefined;
 
   private constructor(file: string, options: LogIndexOptions) {
     this.file = file;
     this.chunkBytes = Math.max(HEADER_BYTES, options.chunkBytes ?? CHUNK_BYTES);
     this.progressiveBytes = options.progressiveBytes ?? PROGRESSIVE_BYTES;
     this.onChunk = options.onChunk;
+    this.regexPool = options.regexPool;
   }
 
   /**
@@ -202,12 +207,33 @@ export class LogIndex {
   /**
    * Line numbers (and rows of the level-filtered view) of the lines matching `request`, streaming over
    * the file chunk by chunk. Repeating the same search after the file grew scans only the new lines.
+   * A regex runs in a worker thread with a time budget per chunk (see regex-pool.ts): a pattern that
+   * overruns it is a LOG_PATTERN error ("pattern too slow"), and the server's thread is never blocked.
    */
   async search(request: LogSearchRequest): Promise<LogSearchResult> {
     const problem = logPatternProblem(request);
     if (problem) throw new ExpmanError('LOG_PATTERN', `${this.file}: ${problem}`, { file: this.file, pattern: request.pattern });
     const pattern = compileLogPattern(request);
     const regex = new RegExp(pattern.source, pattern.flags.replace('g', ''));
+    /** Which of `lines` (indices into text's `\n`-separated pieces) match; the text holds lines first..last (0-based). */
+    const matchLines = async (text: string, lines: number[], first: number, last: number): Promise<number[]> => {
+      if (!request.regex) {
+        // An escaped literal cannot backtrack: matching it here is linear and saves a round trip.
+        const pieces = text.split('\n');
+        return lines.filter((k) => regex.test(stripCr(pieces[k] ?? '')));
+      }
+      try {
+        return await (this.regexPool ?? sharedRegexPool()).match(regex, text, lines);
+      } catch (error) {
+        if (!(error instanceof RegexTimeoutError)) throw error;
+        const where = first === last ? `line ${first + 1}` : `lines ${first + 1}–${last + 1}`;
+        throw new ExpmanError(
+          'LOG_PATTERN',
+          `pattern too slow: /${request.pattern}/ took more than ${error.budgetMs / 1000} s on ${where} of ${this.file}; avoid nested or overlapping repetition such as (a|a)* or (a+)+`,
+          { file: this.file, pattern: request.pattern, reason: 'timeout', budgetMs: error.budgetMs },
+        );
+      }
+    };
     await this.refresh();
     const snap = this.snapshot();
     const mask = maskOf(request.levels);
@@ -227,15 +253,14 @@ export class LogIndex {
         while (j < snap.complete && lineStart(snap, j + 1) - start <= CHUNK_BYTES) j++;
         const bytes = Math.min(lineStart(snap, j) - start, j === i + 1 ? Math.max(CHUNK_BYTES, MAX_LINE_BYTES) : Infinity);
         const text = (await readAt(handle, start, bytes)).toString('utf8');
-        const pieces = text.split('\n');
-        for (let k = i; k < j; k++) {
-          if (!accepts(k)) continue;
-          if (!regex.test(stripCr(pieces[k - i] ?? ''))) continue;
+        const candidates: number[] = [];
+        for (let k = i; k < j; k++) if (accepts(k)) candidates.push(k - i);
+        for (const local of await matchLines(text, candidates, i, j - 1)) {
           if (state.matches.length === MAX_LOG_MATCHES) {
             state.truncated = true;
             break;
           }
-          state.matches.push(k);
+          state.matches.push(i + local);
         }
         i = j;
       }
@@ -247,7 +272,7 @@ export class LogIndex {
       const hasTail = snap.size > snap.tailStart;
       if (hasTail && !truncated && accepts(snap.complete)) {
         const [tail] = await this.readTexts(snap, [snap.complete], handle);
-        if (regex.test(tail!)) {
+        if ((await matchLines(tail!, [0], snap.complete, snap.complete)).length > 0) {
           if (matches.length === MAX_LOG_MATCHES) truncated = true;
           else matches.push(snap.complete);
         }
