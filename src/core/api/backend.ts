@@ -165,7 +165,7 @@ export function createBackend(options: BackendOptions): Backend {
     'config:read': async ({ experiment }) => readExperimentConfig(ws(), experiment),
     'config:validate': async ({ experiment, text, overrides }) => validateConfigText(ws(), experiment, text, overrides ?? []),
     'config:edit': async ({ text, key, value }) => (value === null ? removeConfigValue(text, key) : setConfigValue(text, key, value)),
-    'config:save': async ({ experiment, text }) => saveExperimentConfig(ws(), experiment, text),
+    'config:save': async ({ experiment, text, base }) => saveExperimentConfig(ws(), experiment, text, base),
     'datasets:list': async () => listDatasets(ws()),
     'datasets:page': async ({ name, part, offset, limit }) => readDatasetPage(ws(), name, part, offset, limit),
     'datasets:stats': async ({ name, part, bins }) => datasetStats(ws(), name, part, { ...(bins !== undefined ? { bins } : {}), engine: options.statsEngine ?? 'auto' }),

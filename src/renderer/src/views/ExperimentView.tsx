@@ -121,13 +121,12 @@ export function ExperimentView({ experiment }: { experiment: string }): JSX.Elem
           key={`${experiment}:${file.data.text}`}
           schema={schema.data}
           text={file.data.text}
+          version={file.data.version}
           title={file.data.exists ? 'config.toml' : 'config.toml (new: saving creates it)'}
           file={file.data.file}
           validate={(text) => api.configValidate({ experiment, text, overrides: parseOverrideLines(overrides) })}
           edit={(text: string, key: string, value: ConfigValue | null) => api.configEdit({ text, key, value })}
-          save={async (text) => {
-            await api.configSave({ experiment, text });
-          }}
+          save={async (text, base) => (await api.configSave({ experiment, text, base })).version}
           onSaved={() => {
             setDirty(false);
           }}
