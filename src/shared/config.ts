@@ -82,6 +82,8 @@ export interface ValidateResult {
   resolved: ResolvedEntryDto[];
   /** Every key's value and origin without the edited text and overrides: what clearing a key falls back to. */
   inherited: ResolvedEntryDto[];
+  /** Keys whose valid values depend on the data folder, with those values (data.dataset: the prepared datasets). */
+  choices: Record<string, string[]>;
 }
 
 /**

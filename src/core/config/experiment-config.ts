@@ -4,6 +4,8 @@ import type { ConfigFileDto, ConfigIssueDto, ConfigSaveResult, ConfigValue, File
 import { ExpmanError, isExpmanError } from '../errors.js';
 import { readVersioned, writeIfUnchanged } from '../fs/file-version.js';
 import { checkName, paths, type Workspace } from '../workspace.js';
+import { preparedDatasetNames } from '../datasets/browse.js';
+import { datasetIssue } from './dataset-choice.js';
 import { loadDefaultLayer } from './load.js';
 import { inspectConfigText, parseConfigText, parseOverrides, resolveConfig, type ConfigIssue, type ConfigLayer, type ResolvedConfig } from './resolve.js';
 import { CONFIG_KEYS } from './schema.js';
@@ -105,13 +107,19 @@ export async function validateConfigText(ws: Workspace, experiment: string, text
     issues.push(...foreignIssues(error, 'default-config.toml'));
   }
   const inspected = inspectConfigText(text, file, 'config');
-  issues.push(...textIssues(text, inspected.issues, inspected.syntaxError));
+  // The dataset must exist in this data folder. Only values the text or the overrides set are checked:
+  // a default naming a dataset not prepared yet (a fresh data folder) must not block editing other keys.
+  const prepared = await preparedDatasetNames(ws);
+  const missingInText = inspected.syntaxError ? null : datasetIssue(inspected.layer, prepared);
+  issues.push(...textIssues(text, missingInText ? [...inspected.issues, missingInText] : inspected.issues, inspected.syntaxError));
   let overrideLayer: ConfigLayer | null = null;
   try {
     if (overrides.length) overrideLayer = parseOverrides(overrides);
   } catch (error) {
     issues.push(...foreignIssues(error, 'override'));
   }
+  const missingInOverrides = overrideLayer && datasetIssue(overrideLayer, prepared);
+  if (missingInOverrides) issues.push(...foreignIssues(new ExpmanError('CONFIG_INVALID', missingInOverrides.message, missingInOverrides), 'override'));
 
   const values: Record<string, ConfigValue> = {};
   for (const [key, value] of Object.entries(inspected.layer.values)) values[key] = value as ConfigValue;
@@ -121,6 +129,7 @@ export async function validateConfigText(ws: Workspace, experiment: string, text
     values,
     resolved: entries(resolveConfig([defaults, inspected.layer, overrideLayer])),
     inherited: entries(resolveConfig([defaults])),
+    choices: { 'data.dataset': prepared },
   };
 }
 

@@ -93,6 +93,46 @@ describe('validateConfigText', () => {
   });
 });
 
+describe('data.dataset is a choice of the prepared datasets', () => {
+  function withDatasets(...names: string[]) {
+    const ws = workspace(tempDataDir(false));
+    for (const name of names) {
+      mkdirSync(join(ws.root, 'datasets', name), { recursive: true });
+      writeFileSync(join(ws.root, 'datasets', name, 'info.toml'), '');
+    }
+    mkdirSync(join(ws.root, 'datasets', 'half-made'), { recursive: true }); // no info.toml: not prepared
+    return ws;
+  }
+
+  it('refuses a dataset that does not exist, at its line, with "did you mean" and the choices', async () => {
+    const ws = withDatasets('iris-prepared', 'wine');
+    const result = await validateConfigText(ws, 'e1', '[training]\nepochs = 3\n\n[data]\ndataset = "iris-prepard"\n');
+    expect(result.ok).toBe(false);
+    expect(result.choices).toEqual({ 'data.dataset': ['iris-prepared', 'wine'] });
+    expect(result.issues).toEqual([
+      expect.objectContaining({
+        key: 'data.dataset',
+        line: 5,
+        column: 1,
+        endLine: 5,
+        message: 'data.dataset: no prepared dataset "iris-prepard" (did you mean "iris-prepared"?); prepared: iris-prepared, wine',
+      }),
+    ]);
+    expect((await validateConfigText(ws, 'e1', '[data]\ndataset = "wine"\n')).ok).toBe(true);
+    expect((await validateConfigText(ws, 'e1', '[data]\ndataset = "half-made"\n')).issues[0]!.message).not.toMatch(/did you mean/);
+  });
+
+  it('checks overrides too, and leaves an inherited default alone (a fresh data folder can still be edited)', async () => {
+    const ws = withDatasets();
+    const fresh = await validateConfigText(ws, 'e1', '[training]\nepochs = 3\n');
+    expect(fresh.ok).toBe(true);
+    const overridden = await validateConfigText(ws, 'e1', '', ['data.dataset=nope']);
+    expect(overridden.issues).toEqual([
+      expect.objectContaining({ key: 'data.dataset', source: 'command line --set data.dataset=nope', message: expect.stringMatching(/no dataset is prepared yet/) }),
+    ]);
+  });
+});
+
 describe('saveExperimentConfig', () => {
   it('writes the text exactly, creating the experiment folder, and leaves no temporary file', async () => {
     const ws = workspace(tempDataDir(false));

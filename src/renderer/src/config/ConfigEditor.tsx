@@ -265,6 +265,7 @@ export function ConfigEditor({
                 inherited={result.inherited}
                 issues={issues}
                 onEdit={onFormEdit}
+                choices={result.choices}
                 disabledReason={syntaxIssue ? `The text is not valid TOML (${where(syntaxIssue)}: ${syntaxIssue.message}). Fix it in the Text view to edit values here.` : undefined}
               />
             ) : (
