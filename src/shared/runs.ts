@@ -20,6 +20,8 @@ export interface RunSummary {
   best: BestSoFar | null;
   started: string;
   error?: { code: string; message: string };
+  /** Accuracy on the test set, once `expman test` (or Test in the UI) has evaluated the run. */
+  testAccuracy?: number;
 }
 
 /** A run identified inside the open data folder: experiments/<experiment>/models/<model>. */
@@ -82,8 +84,13 @@ export interface RunDetail {
   results: TestResultsDto | null;
 }
 
+/** The `early_stopped` event of a run: the epoch it stopped at, its best epoch, and the patience that ran out. */
+export type EarlyStop = Pick<Extract<RunEvent, { event: 'early_stopped' }>, 'epoch' | 'best_epoch' | 'patience'>;
+
 /** Full-resolution per-epoch and per-batch metrics of a run, from logs/metrics.jsonl. */
 export interface RunMetrics {
+  /** Set when the run stopped early (from its early_stopped event). */
+  earlyStop?: EarlyStop;
   epochs: Array<Extract<RunEvent, { event: 'epoch_end' }>>;
   batches: Array<{ epoch: number; batch: number; batches: number; loss: number; accuracy: number }>;
   /** Byte offset of metrics.jsonl read so far: ask again with `since` to get only what is new. */

@@ -10,7 +10,7 @@ import { resolveWorkerRuntime } from '../training/worker-runtime.js';
 import { toolVersion } from '../version.js';
 import { DEFAULT_EXPERIMENT, exists, paths, runFiles, workspace, type Workspace } from '../workspace.js';
 import { createDispatcher, type Dispatch, type Handlers } from './dispatch.js';
-import { runDetail, runMetrics } from './run-details.js';
+import { readTestAccuracy, runDetail, runMetrics } from './run-details.js';
 import { removeConfigValue, setConfigValue } from '../config/edit.js';
 import { loadConfig } from '../config/load.js';
 import { readExperimentConfig, saveExperimentConfig, validateConfigText } from '../config/experiment-config.js';
@@ -74,7 +74,12 @@ async function experimentsOverview(ws: Workspace): Promise<ExperimentSummary[]> 
   const names = await listExperiments(ws);
   // The CLI trains into experiments/default unless told otherwise, so a fresh data folder offers it.
   if (!names.includes(DEFAULT_EXPERIMENT)) names.unshift(DEFAULT_EXPERIMENT);
-  const runs = await listRuns(ws);
+  const runs = await Promise.all(
+    (await listRuns(ws)).map(async (run) => {
+      const testAccuracy = await readTestAccuracy(ws, run.experiment, run.model);
+      return testAccuracy === undefined ? run : { ...run, testAccuracy };
+    }),
+  );
   return Promise.all(
     names.map(async (name) => ({
       name,
