@@ -7,6 +7,7 @@ import { useAsync } from '../state/use-async';
 import { useWorkspace } from '../state/workspace';
 import { EarlyStopNotice } from './EarlyStopNotice';
 import { KeyValueTree } from './KeyValueTree';
+import { NoSuchRun } from './NoSuchRun';
 import { RunCharts } from './RunCharts';
 import { RunLog } from './RunLog';
 import { RunResults } from './RunResults';
@@ -53,23 +54,6 @@ function ConfigPanel({ detail }: { detail: RunDetail }): JSX.Element {
         </p>
       </div>
     </div>
-  );
-}
-
-/** An address naming a run that is not in the data folder (mistyped, deleted, another data folder). */
-export function NoSuchRun({ experiment, model }: { experiment: string; model: string }): JSX.Element {
-  return (
-    <section className="view" aria-label="No such run">
-      <div className="panel empty" role="alert">
-        <h1>No such run</h1>
-        <p>
-          There is no run <code>{model}</code> in experiment <code>{experiment}</code> of this data folder.
-        </p>
-        <p>
-          <a href={routeHref({ view: 'experiment', experiment })}>Back to {experiment}</a> · <a href={routeHref({ view: 'home' })}>Home</a>
-        </p>
-      </div>
-    </section>
   );
 }
 
