@@ -220,7 +220,8 @@ export class MemoryApi {
     const items: SyncItemDto[] = [];
     for (const [path, size] of [...from].sort()) {
       if (request.excludeCheckpoints && path.includes('/checkpoints/')) continue;
-      if (to.get(path) !== size) items.push({ change: request.direction === 'push' ? 'send' : 'receive', type: 'file', path, code: '>f+++++++++' });
+      // As rsync itemizes a copy between local folders: the local side receives ('>'), whichever the direction.
+      if (to.get(path) !== size) items.push({ change: 'receive', type: 'file', path, code: '>f+++++++++' });
     }
     if (request.delete) for (const path of [...to.keys()].sort()) if (!from.has(path)) items.push({ change: 'delete', type: 'file', path, code: '*deleting' });
     const totalSize = [...from.values()].reduce((sum, size) => sum + size, 0);
