@@ -127,7 +127,7 @@ describe('ArchiveDialog', () => {
   it('in the browser it says up front that archiving runs on the server, with the exact command for the options', async () => {
     const { api, user } = setup({ osIntegration: false });
     const box = await screen.findByTestId('archive-on-server');
-    expect(box.textContent).toMatch(/Archiving runs on the server/);
+    expect(screen.getByRole('dialog').textContent).toMatch(/^Archive the data folderArchiving runs on the server/);
     expect(screen.queryByRole('button', { name: /^Archiv/ })).toBeNull();
     expect(within(box).getByText('expman archive --data /home/ada/data')).toBeTruthy();
     await user.click(screen.getByLabelText(/Exclude checkpoints/));

@@ -49,6 +49,9 @@ test('distinguishing labels cut only at a separator and leave a single or unrela
   expect([...distinguishingLabels(['run-7', 'run-8']).values()]).toEqual(['…7', '…8']);
   expect([...distinguishingLabels(['baseline', 'bigger']).values()]).toEqual(['baseline', 'bigger']);
   expect([...distinguishingLabels(['run-20261204-083015']).values()]).toEqual(['run-20261204-083015']);
+  // a differently named run does not stop the default-named ones from being shortened
+  const mixed = distinguishingLabels(['run-20261204-112409', LONG, 'run-20261204-112416']);
+  expect([mixed.get('run-20261204-112409'), mixed.get(LONG), mixed.get('run-20261204-112416')]).toEqual(['…112409', LONG, '…112416']);
 });
 
 test('the runs table: newest first, long names cut with the full name as title, and a test accuracy column', async () => {

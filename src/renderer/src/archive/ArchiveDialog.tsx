@@ -70,9 +70,17 @@ export function ArchiveDialog({ onClose }: { onClose: () => void }): JSX.Element
     <Modal
       title="Archive the data folder"
       lead={
-        <>
-          A .tar.gz of datasets, configs, runs, checkpoints and logs, with a MANIFEST (size and sha256 of every file) that <code>expman archive verify</code> checks.
-        </>
+        onServer ? (
+          <>
+            <strong>Archiving runs on the server.</strong> This page is served by <code>expman ui</code> on the machine that holds the data folder, and
+            the archive is written there, not downloaded: choose the options, then run the command below on that machine.
+          </>
+        ) : (
+          <>
+            A .tar.gz of datasets, configs, runs, checkpoints and logs, with a MANIFEST (size and sha256 of every file) that <code>expman archive verify</code>{' '}
+            checks.
+          </>
+        )
       }
       busy={busy}
       onClose={onClose}
@@ -127,10 +135,7 @@ export function ArchiveDialog({ onClose }: { onClose: () => void }): JSX.Element
       </fieldset>
       {onServer && (
         <div className="arc-server" data-testid="archive-on-server">
-          <p>
-            <strong>Archiving runs on the server.</strong> This page is served by <code>expman ui</code> on the machine that holds the data folder; the
-            archive is written there, not downloaded. Run this on that machine:
-          </p>
+          <p>Run this on the machine that holds the data folder:</p>
           <pre className="arc-mono arc-command">{command}</pre>
         </div>
       )}

@@ -5,21 +5,23 @@
  * separator) they read "…083015" and "…091200".
  */
 export function distinguishingLabels(names: readonly string[]): Map<string, string> {
+  const sorted = [...names].sort();
   const labels = new Map<string, string>();
-  if (names.length < 2) {
-    for (const name of names) labels.set(name, name);
-    return labels;
-  }
-  let prefix = names[0]!;
-  for (const name of names) {
-    let i = 0;
-    while (i < prefix.length && i < name.length && prefix[i] === name[i]) i++;
-    prefix = prefix.slice(0, i);
-  }
-  // Cut only after a separator, so "run-7" and "run-8" keep their whole last part.
-  const cut = Math.max(prefix.lastIndexOf('-'), prefix.lastIndexOf('_'), prefix.lastIndexOf('.')) + 1;
-  for (const name of names) labels.set(name, cut > 0 && name.length > cut ? `…${name.slice(cut)}` : name);
+  sorted.forEach((name, i) => {
+    // The longest prefix this name shares with another: in sorted order, that is a neighbour's.
+    const shared = Math.max(commonPrefixLength(name, sorted[i - 1] ?? ''), commonPrefixLength(name, sorted[i + 1] ?? ''));
+    const prefix = name.slice(0, shared);
+    // Cut only after a separator, so "run-7" and "run-8" keep their whole last part.
+    const cut = Math.max(prefix.lastIndexOf('-'), prefix.lastIndexOf('_'), prefix.lastIndexOf('.')) + 1;
+    labels.set(name, cut > 0 && name.length > cut ? `…${name.slice(cut)}` : name);
+  });
   return labels;
+}
+
+function commonPrefixLength(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
 }
 
 /** Newest first by start time (ISO strings compare as times); runs not started yet (queued) come first. */
