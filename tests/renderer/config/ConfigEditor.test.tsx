@@ -200,7 +200,7 @@ describe('ConfigEditor', () => {
     expect(bridge.fileText()).toBe(other);
     expect(onSaved).not.toHaveBeenCalled();
     const diff = within(conflict).getByLabelText('Differences');
-    const lines = [...diff.querySelectorAll('[data-kind]')].map((line) => `${line.getAttribute('data-kind')}:${line.textContent!.slice(1)}`);
+    const lines = [...diff.querySelectorAll('[data-kind]')].map((line) => `${line.getAttribute('data-kind')}:${(line.textContent ?? '').slice(1)}`);
     expect(lines).toContain('removed:epochs = 99 # short');
     expect(lines).toContain('added:epochs = 41 # short');
 

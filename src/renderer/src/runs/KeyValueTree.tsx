@@ -21,10 +21,11 @@ export function KeyValueTree({ value, label }: { value: Record<string, unknown>;
 
 function TreeValue({ value, label }: { value: unknown; label: string }): JSX.Element {
   if (Array.isArray(value)) {
-    if (value.length === 0) return <span className="muted">none</span>;
+    const items: readonly unknown[] = value;
+    if (items.length === 0) return <span className="muted">none</span>;
     return (
       <ul className="kv-list" aria-label={label}>
-        {value.map((item, index) => (
+        {items.map((item, index) => (
           <li key={index}>
             <TreeValue value={item} label={`${label}[${index}]`} />
           </li>
@@ -33,6 +34,6 @@ function TreeValue({ value, label }: { value: unknown; label: string }): JSX.Ele
     );
   }
   if (value !== null && typeof value === 'object') return <KeyValueTree value={value as Record<string, unknown>} label={label} />;
-  if (value === null || value === undefined) return <span className="muted">–</span>;
-  return <span>{String(value)}</span>;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return <span>{String(value)}</span>;
+  return <span className="muted">–</span>;
 }

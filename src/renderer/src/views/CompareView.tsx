@@ -1,4 +1,4 @@
-import { useMemo, useState, type JSX } from 'react';
+import { useMemo, type JSX } from 'react';
 import type { RunDetail, RunRef } from '../../../shared/runs';
 import { useApi } from '../api/context';
 import { ChartControls } from '../charts/ChartControls';
