@@ -45,12 +45,52 @@ function sameVersion(current: FileVersion | null, base: FileVersion | null): boo
   return current.sha256 === base.sha256;
 }
 
+/** Per file, the tail of the writes queued in this process. */
+const writing = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `task` after every earlier one for the same file in this process has finished, so the check and
+ * the write of one save are never interleaved with another's (two tabs or windows are served by one
+ * backend process).
+ */
+async function oneAtATime<T>(file: string, task: () => Promise<T>): Promise<T> {
+  const previous = writing.get(file) ?? Promise.resolve();
+  const mine = previous.then(task, task);
+  const tail = mine.catch(() => undefined);
+  writing.set(file, tail);
+  try {
+    return await mine;
+  } finally {
+    if (writing.get(file) === tail) writing.delete(file);
+  }
+}
+
 /**
  * Writes `text` atomically if the file is still at `base` (null: it must not exist), and returns the new
- * version. Otherwise throws CONFLICT with the current text and version in the details.
- * The check and the rename are not one atomic step; the window is the time of one small write.
+ * version. Otherwise throws CONFLICT with the current text and version in the details. Saves through
+ * this backend are serialized per file; against another process (an editor, the CLI) the check and the
+ * rename are two steps, a window of one small write.
  */
 export async function writeIfUnchanged(file: string, text: string, base: FileVersion | null, label = file): Promise<FileVersion> {
+  return oneAtATime(file, () => writeOver(file, text, base, label));
+}
+
+/**
+ * Read, change and write a file as one step for this process (a settings list that each call edits
+ * one item of): concurrent updates through this backend apply one after the other, none is lost; a
+ * change made by another process in between is a CONFLICT.
+ */
+export async function updateFile<T>(file: string, change: (text: string) => { text: string; result: T }): Promise<T> {
+  return oneAtATime(file, async () => {
+    const current = await readVersioned(file);
+    const next = change(current.text);
+    await writeOver(file, next.text, current.version, file);
+    return next.result;
+  });
+}
+
+/** The check and the write, inside oneAtATime. */
+async function writeOver(file: string, text: string, base: FileVersion | null, label: string): Promise<FileVersion> {
   const current = await readVersioned(file);
   if (!sameVersion(current.version, base)) {
     const when = current.version ? `changed on disk at ${new Date(current.version.mtimeMs).toISOString()}` : 'was deleted';

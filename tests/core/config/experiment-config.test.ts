@@ -195,6 +195,17 @@ describe('saveExperimentConfig', () => {
     await expect(saveExperimentConfig(ws, 'e1', EXPERIMENT_TEXT, current.version)).rejects.toMatchObject({ code: 'CONFLICT', details: { text: '', version: null } });
   });
 
+  it('two saves from the same version at the same moment: exactly one wins, the other is a CONFLICT', async () => {
+    const ws = workspace(tempDataDir(false));
+    const { version } = await saveExperimentConfig(ws, 'e1', EXPERIMENT_TEXT, null);
+    const results = await Promise.allSettled([
+      saveExperimentConfig(ws, 'e1', '[training]\nepochs = 1\n', version),
+      saveExperimentConfig(ws, 'e1', '[training]\nepochs = 2\n', version),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as ExpmanError).code).toBe('CONFLICT');
+  });
+
   it('accepts a file that was only touched (same content, new mtime)', async () => {
     const ws = workspace(tempDataDir(false));
     const { version } = await saveExperimentConfig(ws, 'e1', EXPERIMENT_TEXT, null);
