@@ -143,8 +143,7 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
           // A filter shows its matches even inside a folded experiment.
           const open = exp.searching || !collapsed.has(exp.name);
           return (
-          <div key={exp.name} data-experiment={exp.name}>
-            <div className="experiment-row">
+            <div key={exp.name} data-experiment={exp.name}>
               <button
                 type="button"
                 className="fold"
@@ -154,26 +153,25 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
               >
                 {open ? '▾' : '▸'}
               </button>
-              <a className="item" href={routeHref({ view: 'experiment', experiment: exp.name })} aria-current={current({ view: 'experiment', experiment: exp.name })}>
+              <a className="item experiment" href={routeHref({ view: 'experiment', experiment: exp.name })} aria-current={current({ view: 'experiment', experiment: exp.name })}>
                 <span className="name">{exp.name}</span>
                 <span className="metric">{exp.rows.length}</span>
               </a>
+              {open && exp.rows.map((run) => (
+                <a
+                  key={run.model}
+                  className="item run"
+                  data-run={`${exp.name}/${run.model}`}
+                  href={routeHref({ view: 'run', experiment: exp.name, model: run.model })}
+                  aria-current={route.view === 'run' && route.experiment === exp.name && route.model === run.model ? 'page' : undefined}
+                  title={run.model}
+                >
+                  <span className="name">{exp.labels.get(run.model) ?? run.model}</span>
+                  {run.valAccuracy !== undefined && <span className="metric" title="best validation accuracy">{fmt(run.valAccuracy)}</span>}
+                  <StatusBadge status={run.status} epoch={run.epoch} epochs={run.epochs} />
+                </a>
+              ))}
             </div>
-            {open && exp.rows.map((run) => (
-              <a
-                key={run.model}
-                className="item run"
-                data-run={`${exp.name}/${run.model}`}
-                href={routeHref({ view: 'run', experiment: exp.name, model: run.model })}
-                aria-current={route.view === 'run' && route.experiment === exp.name && route.model === run.model ? 'page' : undefined}
-                title={run.model}
-              >
-                <span className="name">{exp.labels.get(run.model) ?? run.model}</span>
-                {run.valAccuracy !== undefined && <span className="metric" title="best validation accuracy">{fmt(run.valAccuracy)}</span>}
-                <StatusBadge status={run.status} epoch={run.epoch} epochs={run.epochs} />
-              </a>
-            ))}
-          </div>
           );
         })}
       </div>
