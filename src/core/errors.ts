@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'ARCHIVE_UNSAFE'
   | 'ARCHIVE_CONFLICT'
   | 'CANCELLED'
+  | 'CONFLICT'
   | 'LOG_MISSING'
   | 'LOG_PATTERN'
   | 'RSYNC_MISSING'

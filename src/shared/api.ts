@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import type { AppCommand, ArchiveResultDto, SyncDestination, SyncResultDto } from './archive-sync.js';
-import type { ConfigFileDto, ConfigSchemaDto, ValidateResult } from './config.js';
+import type { ConfigFileDto, ConfigSaveResult, ConfigSchemaDto, ValidateResult } from './config.js';
 import { ConfigEditRequest, ConfigReadRequest, ConfigSaveRequest, ConfigValidateRequest } from './config-requests.js';
 import {
   DatasetPageRequestSchema,
@@ -141,7 +141,7 @@ export const CALLS = {
   /** One key changed in the TOML text, comments and layout kept (`value: null` removes the key). */
   'config:edit': call<string>()(ConfigEditRequest),
   /** Atomic save; refused (with the issues) while the text is invalid. */
-  'config:save': call<{ file: string }>()(ConfigSaveRequest),
+  'config:save': call<ConfigSaveResult>()(ConfigSaveRequest),
 
   'datasets:list': call<DatasetSummary[]>()(noArgs),
   'datasets:page': call<DatasetPage>()(DatasetPageRequestSchema.strict()),

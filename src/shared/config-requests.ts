@@ -24,7 +24,9 @@ export const ConfigReadRequest = z.object({ experiment }).strict();
 export const ConfigValidateRequest = z.object({ experiment, text, overrides: z.array(z.string().max(4096)).max(256).optional() }).strict();
 /** `value: null` removes the key, so it inherits. */
 export const ConfigEditRequest = z.object({ text, key, value: ConfigValueSchema.nullable() }).strict();
-export const ConfigSaveRequest = z.object({ experiment, text }).strict();
+/** The version the text was based on (from config:read or the last save); null for a file that did not exist. */
+export const FileVersionSchema = z.object({ mtimeMs: z.number().finite(), sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict();
+export const ConfigSaveRequest = z.object({ experiment, text, base: FileVersionSchema.nullable() }).strict();
 
 export type ConfigReadRequest = z.infer<typeof ConfigReadRequest>;
 export type ConfigValidateRequest = z.infer<typeof ConfigValidateRequest>;

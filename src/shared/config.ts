@@ -82,6 +82,28 @@ export interface ValidateResult {
   resolved: ResolvedEntryDto[];
   /** Every key's value and origin without the edited text and overrides: what clearing a key falls back to. */
   inherited: ResolvedEntryDto[];
+  /** Keys whose valid values depend on the data folder, with those values (data.dataset: the prepared datasets). */
+  choices: Record<string, string[]>;
+}
+
+/**
+ * What a file looked like when the UI read it: sent back with a save so the backend can refuse to
+ * overwrite a change made elsewhere (another tab, an editor, the CLI) since. The hash decides; the
+ * modification time tells the user when the other change happened.
+ */
+export interface FileVersion {
+  mtimeMs: number;
+  sha256: string;
+}
+
+/**
+ * Details of a CONFLICT error from a save: the file as it is on disk now (`text` "" and `version` null
+ * when it was deleted), so the UI can show both versions and save again over this one on purpose.
+ */
+export interface FileConflictDetails {
+  file: string;
+  text: string;
+  version: FileVersion | null;
 }
 
 /** The experiment's config file as stored. */
@@ -92,4 +114,12 @@ export interface ConfigFileDto {
   /** Its text; "" when the file does not exist yet. */
   text: string;
   exists: boolean;
+  /** The version read; pass it back to config:save. Null when the file does not exist. */
+  version: FileVersion | null;
+}
+
+/** What config:save answers: the file and its new version (the base for the next save). */
+export interface ConfigSaveResult {
+  file: string;
+  version: FileVersion;
 }

@@ -44,6 +44,8 @@ export interface RunSummary {
   /** The live writer's pid and host (from lock.json), when `live` is set. */
   pid?: number;
   host?: string;
+  /** Accuracy on the test set, once `expman test` (or Test in the UI) has evaluated the run. */
+  testAccuracy?: number;
 }
 
 /** A run identified inside the open data folder: experiments/<experiment>/models/<model>. */
@@ -106,8 +108,13 @@ export interface RunDetail {
   results: TestResultsDto | null;
 }
 
+/** The `early_stopped` event of a run: the epoch it stopped at, its best epoch, and the patience that ran out. */
+export type EarlyStop = Pick<Extract<RunEvent, { event: 'early_stopped' }>, 'epoch' | 'best_epoch' | 'patience'>;
+
 /** Full-resolution per-epoch and per-batch metrics of a run, from logs/metrics.jsonl. */
 export interface RunMetrics {
+  /** Set when the run stopped early (from its early_stopped event). */
+  earlyStop?: EarlyStop;
   epochs: Array<Extract<RunEvent, { event: 'epoch_end' }>>;
   batches: Array<{ epoch: number; batch: number; batches: number; loss: number; accuracy: number }>;
   /** Byte offset of metrics.jsonl read so far: ask again with `since` to get only what is new. */

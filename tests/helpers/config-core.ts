@@ -23,8 +23,10 @@ export function coreConfigBridge(options: CoreConfigBridgeOptions = {}): CoreCon
     read: () => readExperimentConfig(ws, experiment),
     validate: (text) => validateConfigText(ws, experiment, text, options.overrides ?? []),
     edit: async (text, key, value) => (value === null ? removeConfigValue(text, key) : setConfigValue(text, key, value)),
-    save: async (text) => {
-      await saveExperimentConfig(ws, experiment, text);
+    save: async (text, base) => (await saveExperimentConfig(ws, experiment, text, base)).version,
+    writeElsewhere: (text) => {
+      mkdirSync(paths.experimentDir(ws, experiment), { recursive: true });
+      writeFileSync(file, text);
     },
     fileText: () => (existsSync(file) ? readFileSync(file, 'utf8') : ''),
   };

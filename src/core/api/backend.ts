@@ -11,7 +11,7 @@ import { resolveWorkerRuntime } from '../training/worker-runtime.js';
 import { toolVersion } from '../version.js';
 import { DEFAULT_EXPERIMENT, exists, paths, runFiles, workspace, type Workspace } from '../workspace.js';
 import { createDispatcher, type Caller, type Dispatch, type Handlers } from './dispatch.js';
-import { runDetail, runMetrics } from './run-details.js';
+import { readTestAccuracy, runDetail, runMetrics } from './run-details.js';
 import { removeConfigValue, setConfigValue } from '../config/edit.js';
 import { readExperimentConfig, saveExperimentConfig, validateConfigText } from '../config/experiment-config.js';
 import { configSchemaDto } from '../config/schema-dto.js';
@@ -90,7 +90,12 @@ async function experimentsOverview(ws: Workspace): Promise<ExperimentSummary[]> 
   const names = await listExperiments(ws);
   // The CLI trains into experiments/default unless told otherwise, so a fresh data folder offers it.
   if (!names.includes(DEFAULT_EXPERIMENT)) names.unshift(DEFAULT_EXPERIMENT);
-  const runs = await listRuns(ws);
+  const runs = await Promise.all(
+    (await listRuns(ws)).map(async (run) => {
+      const testAccuracy = await readTestAccuracy(ws, run.experiment, run.model);
+      return testAccuracy === undefined ? run : { ...run, testAccuracy };
+    }),
+  );
   return Promise.all(
     names.map(async (name) => ({
       name,
@@ -194,7 +199,7 @@ export function createBackend(options: BackendOptions): Backend {
     'config:read': async ({ experiment }) => readExperimentConfig(ws(), experiment),
     'config:validate': async ({ experiment, text, overrides }) => validateConfigText(ws(), experiment, text, overrides ?? []),
     'config:edit': async ({ text, key, value }) => (value === null ? removeConfigValue(text, key) : setConfigValue(text, key, value)),
-    'config:save': async ({ experiment, text }) => saveExperimentConfig(ws(), experiment, text),
+    'config:save': async ({ experiment, text, base }) => saveExperimentConfig(ws(), experiment, text, base),
     'datasets:list': async () => listDatasets(ws()),
     'datasets:page': async ({ name, part, offset, limit }) => readDatasetPage(ws(), name, part, offset, limit),
     'datasets:stats': async ({ name, part, bins }) => datasetStats(ws(), name, part, { ...(bins !== undefined ? { bins } : {}), engine: options.statsEngine ?? 'auto' }),

@@ -37,6 +37,18 @@ async function readResults(ws: Workspace, experiment: string, model: string): Pr
   };
 }
 
+/** The test accuracy from results/<model>/metrics.csv; undefined when the run is not tested (or the file is unreadable). */
+export async function readTestAccuracy(ws: Workspace, experiment: string, model: string): Promise<number | undefined> {
+  try {
+    const text = await fs.readFile(join(paths.resultsDir(ws, experiment, model), 'metrics.csv'), 'utf8');
+    const row = parseSimpleCsv(text).rows.find(([name]) => name === 'accuracy');
+    const value = Number(row?.[1]);
+    return row && Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function runDetail(ws: Workspace, experiment: string, model: string): Promise<RunDetail> {
   const summary = (await listRuns(ws, experiment)).find((run) => run.model === model);
   const dir = paths.modelDir(ws, experiment, model);
@@ -67,7 +79,7 @@ export async function runMetrics(ws: Workspace, experiment: string, model: strin
     if (event.event === 'epoch_end') result.epochs.push(event);
     else if (event.event === 'batch_end') {
       result.batches.push({ epoch: event.epoch, batch: event.batch, batches: event.batches, loss: event.loss, accuracy: event.accuracy });
-    }
+    } else if (event.event === 'early_stopped') result.earlyStop = { epoch: event.epoch, best_epoch: event.best_epoch, patience: event.patience };
   }
   return result;
 }

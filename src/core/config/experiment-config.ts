@@ -1,9 +1,11 @@
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ConfigFileDto, ConfigIssueDto, ConfigValue, ResolvedEntryDto, ValidateResult } from '../../shared/config.js';
+import type { ConfigFileDto, ConfigIssueDto, ConfigSaveResult, ConfigValue, FileVersion, ResolvedEntryDto, ValidateResult } from '../../shared/config.js';
 import { ExpmanError, isExpmanError } from '../errors.js';
-import { writeFileAtomic } from '../fs/atomic.js';
+import { readVersioned, writeIfUnchanged } from '../fs/file-version.js';
 import { checkName, paths, type Workspace } from '../workspace.js';
+import { preparedDatasetNames } from '../datasets/browse.js';
+import { datasetIssue } from './dataset-choice.js';
 import { loadDefaultLayer } from './load.js';
 import { inspectConfigText, MAX_REPORTED_ISSUES, parseConfigText, parseOverrides, resolveConfig, type ConfigIssue, type ConfigLayer, type ResolvedConfig } from './resolve.js';
 import { CONFIG_KEYS } from './schema.js';
@@ -18,10 +20,10 @@ export async function readExperimentConfig(ws: Workspace, experiment: string): P
   checkName('experiment', experiment);
   const file = paths.experimentConfig(ws, experiment);
   try {
-    return { experiment, file, text: await fs.readFile(file, 'utf8'), exists: true };
+    const { text, version } = await readVersioned(file);
+    return { experiment, file, text, exists: version !== null, version };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { experiment, file, text: '', exists: false };
     throw new ExpmanError('CONFIG_INVALID', `${file}: cannot read config file (${code ?? String(error)})`, { file });
   }
 }
@@ -123,13 +125,19 @@ export async function validateConfigText(ws: Workspace, experiment: string, text
     issues.push(...foreignIssues(error, 'default-config.toml'));
   }
   const inspected = inspectConfigText(text, file, 'config', MAX_REPORTED_ISSUES);
-  issues.push(...textIssues(text, inspected.issues, inspected.syntaxError));
+  // The dataset must exist in this data folder. Only values the text or the overrides set are checked:
+  // a default naming a dataset not prepared yet (a fresh data folder) must not block editing other keys.
+  const prepared = await preparedDatasetNames(ws);
+  const missingInText = inspected.syntaxError ? null : datasetIssue(inspected.layer, prepared);
+  issues.push(...textIssues(text, missingInText ? [...inspected.issues, missingInText] : inspected.issues, inspected.syntaxError));
   let overrideLayer: ConfigLayer | null = null;
   try {
     if (overrides.length) overrideLayer = parseOverrides(overrides);
   } catch (error) {
     issues.push(...foreignIssues(error, 'override'));
   }
+  const missingInOverrides = overrideLayer && datasetIssue(overrideLayer, prepared);
+  if (missingInOverrides) issues.push(...foreignIssues(new ExpmanError('CONFIG_INVALID', missingInOverrides.message, missingInOverrides), 'override'));
 
   const values: Record<string, ConfigValue> = {};
   for (const [key, value] of Object.entries(inspected.layer.values)) values[key] = value as ConfigValue;
@@ -139,19 +147,21 @@ export async function validateConfigText(ws: Workspace, experiment: string, text
     values,
     resolved: entries(resolveConfig([defaults, inspected.layer, overrideLayer])),
     inherited: entries(resolveConfig([defaults])),
+    choices: { 'data.dataset': prepared },
   };
 }
 
 /**
  * Saves the experiment's config.toml. An invalid text is refused with the same error the CLI would give
- * for that file (every issue in `details.issues`) and the file on disk is left as it was; a valid one
- * replaces it atomically.
+ * for that file (every issue in `details.issues`) and the file on disk is left as it was; so is a file
+ * that is no longer at `base`, the version the text was edited from (CONFLICT, with the file as it is
+ * now). A valid one replaces it atomically.
  */
-export async function saveExperimentConfig(ws: Workspace, experiment: string, text: string): Promise<{ file: string }> {
+export async function saveExperimentConfig(ws: Workspace, experiment: string, text: string, base: FileVersion | null): Promise<ConfigSaveResult> {
   checkName('experiment', experiment);
   const file = paths.experimentConfig(ws, experiment);
   parseConfigText(text, file, 'config');
   await fs.mkdir(dirname(file), { recursive: true });
-  await writeFileAtomic(file, text);
-  return { file };
+  const version = await writeIfUnchanged(file, text, base);
+  return { file, version };
 }

@@ -98,18 +98,23 @@ export async function preparedDatasetSummary(ws: Workspace, name: string): Promi
   return preparedSummary(ws, name, await readDatasetInfo(ws, name));
 }
 
+/** Names of the prepared datasets (folders with an info.toml under $DATA/datasets), sorted. */
+export async function preparedDatasetNames(ws: Workspace): Promise<string[]> {
+  const prepared: string[] = [];
+  for (const entry of await listDir(paths.datasetsDir(ws))) {
+    if (!entry.isDirectory() || entry.name === 'external' || isTempName(entry.name) || entry.name.startsWith('.')) continue;
+    if (await exists(join(paths.datasetDir(ws, entry.name), INFO_FILE))) prepared.push(entry.name);
+  }
+  return prepared.sort();
+}
+
 /** Raw files first, then prepared datasets, each sorted by name. Temporaries (.tmp-…) are skipped. */
 export async function listDatasets(ws: Workspace): Promise<DatasetSummary[]> {
   const external = (await listDir(paths.externalDir(ws)))
     .filter((entry) => entry.isFile() && entry.name.endsWith('.csv') && !isTempName(entry.name))
     .map((entry) => entry.name.slice(0, -'.csv'.length))
     .sort();
-  const prepared: string[] = [];
-  for (const entry of await listDir(paths.datasetsDir(ws))) {
-    if (!entry.isDirectory() || entry.name === 'external' || isTempName(entry.name) || entry.name.startsWith('.')) continue;
-    if (await exists(join(paths.datasetDir(ws, entry.name), INFO_FILE))) prepared.push(entry.name);
-  }
-  prepared.sort();
+  const prepared = await preparedDatasetNames(ws);
   const raw = await Promise.all(external.map((name) => externalSummary(ws, name)));
   const made = await Promise.all(
     prepared.map(async (name) => {

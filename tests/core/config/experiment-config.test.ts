@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readExperimentConfig, saveExperimentConfig, validateConfigText } from '../../../src/core/config/experiment-config.js';
@@ -26,7 +27,7 @@ describe('validateConfigText', () => {
     expect(result.issues).toEqual([]);
     expect(result.values).toEqual({ 'training.epochs': 30, 'training.learning_rate': 0.05, 'model.hidden_units': [8] });
 
-    await saveExperimentConfig(ws, 'e1', EXPERIMENT_TEXT);
+    await saveExperimentConfig(ws, 'e1', EXPERIMENT_TEXT, null);
     const loaded = await loadConfig(ws, { experiment: 'e1', overrides });
     expect(result.resolved.map((entry) => entry.key)).toEqual(CONFIG_KEYS);
     for (const entry of result.resolved) {
@@ -92,14 +93,55 @@ describe('validateConfigText', () => {
   });
 });
 
+describe('data.dataset is a choice of the prepared datasets', () => {
+  function withDatasets(...names: string[]) {
+    const ws = workspace(tempDataDir(false));
+    for (const name of names) {
+      mkdirSync(join(ws.root, 'datasets', name), { recursive: true });
+      writeFileSync(join(ws.root, 'datasets', name, 'info.toml'), '');
+    }
+    mkdirSync(join(ws.root, 'datasets', 'half-made'), { recursive: true }); // no info.toml: not prepared
+    return ws;
+  }
+
+  it('refuses a dataset that does not exist, at its line, with "did you mean" and the choices', async () => {
+    const ws = withDatasets('iris-prepared', 'wine');
+    const result = await validateConfigText(ws, 'e1', '[training]\nepochs = 3\n\n[data]\ndataset = "iris-prepard"\n');
+    expect(result.ok).toBe(false);
+    expect(result.choices).toEqual({ 'data.dataset': ['iris-prepared', 'wine'] });
+    expect(result.issues).toEqual([
+      expect.objectContaining({
+        key: 'data.dataset',
+        line: 5,
+        column: 1,
+        endLine: 5,
+        message: 'data.dataset: no prepared dataset "iris-prepard" (did you mean "iris-prepared"?); prepared: iris-prepared, wine',
+      }),
+    ]);
+    expect((await validateConfigText(ws, 'e1', '[data]\ndataset = "wine"\n')).ok).toBe(true);
+    expect((await validateConfigText(ws, 'e1', '[data]\ndataset = "half-made"\n')).issues[0]!.message).not.toMatch(/did you mean/);
+  });
+
+  it('checks overrides too, and leaves an inherited default alone (a fresh data folder can still be edited)', async () => {
+    const ws = withDatasets();
+    const fresh = await validateConfigText(ws, 'e1', '[training]\nepochs = 3\n');
+    expect(fresh.ok).toBe(true);
+    const overridden = await validateConfigText(ws, 'e1', '', ['data.dataset=nope']);
+    expect(overridden.issues).toEqual([
+      expect.objectContaining({ key: 'data.dataset', source: 'command line --set data.dataset=nope', message: expect.stringMatching(/no dataset is prepared yet/) }),
+    ]);
+  });
+});
+
 describe('saveExperimentConfig', () => {
   it('writes the text exactly, creating the experiment folder, and leaves no temporary file', async () => {
     const ws = workspace(tempDataDir(false));
-    const { file } = await saveExperimentConfig(ws, 'fresh', EXPERIMENT_TEXT);
+    const { file, version } = await saveExperimentConfig(ws, 'fresh', EXPERIMENT_TEXT, null);
     expect(file).toBe(paths.experimentConfig(ws, 'fresh'));
     expect(readFileSync(file, 'utf8')).toBe(EXPERIMENT_TEXT);
     expect(readdirSync(paths.experimentDir(ws, 'fresh'))).toEqual(['config.toml']);
-    expect(await readExperimentConfig(ws, 'fresh')).toEqual({ experiment: 'fresh', file, text: EXPERIMENT_TEXT, exists: true });
+    expect(version.sha256).toBe(createHash('sha256').update(EXPERIMENT_TEXT).digest('hex'));
+    expect(await readExperimentConfig(ws, 'fresh')).toEqual({ experiment: 'fresh', file, text: EXPERIMENT_TEXT, exists: true, version });
   });
 
   it('refuses an invalid text with the CLI error and every issue, leaving the file unchanged', async () => {
@@ -107,21 +149,73 @@ describe('saveExperimentConfig', () => {
     const file = paths.experimentConfig(ws, 'e1');
     mkdirSync(paths.experimentDir(ws, 'e1'), { recursive: true });
     writeFileSync(file, EXPERIMENT_TEXT);
-    const error = await saveExperimentConfig(ws, 'e1', '[training]\nbatch_size = "16"\nepoch = 1\n').catch((e: unknown) => e);
+    const error = await saveExperimentConfig(ws, 'e1', '[training]\nbatch_size = "16"\nepoch = 1\n', null).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ExpmanError);
     const e = error as ExpmanError;
     expect(e.code).toBe('CONFIG_INVALID');
     expect(e.message).toBe(`${file}:2:1: training.batch_size: expected integer ≥ 1 and ≤ 1000000, got string "16" (and 1 more)`);
     expect(e.details['issues']).toHaveLength(2);
-    const syntax = await saveExperimentConfig(ws, 'e1', '[training\n').catch((x: unknown) => x);
+    const syntax = await saveExperimentConfig(ws, 'e1', '[training\n', null).catch((x: unknown) => x);
     expect((syntax as ExpmanError).code).toBe('CONFIG_PARSE');
     expect(readFileSync(file, 'utf8')).toBe(EXPERIMENT_TEXT);
     expect(readdirSync(paths.experimentDir(ws, 'e1'))).toEqual(['config.toml']);
   });
 
+  it('catches a two-tab save: the second save, based on the version both loaded, is refused with the file as it is now', async () => {
+    const ws = workspace(tempDataDir(false));
+    await saveExperimentConfig(ws, 'e1', EXPERIMENT_TEXT, null);
+    const tabA = await readExperimentConfig(ws, 'e1');
+    const tabB = await readExperimentConfig(ws, 'e1');
+    const textA = tabA.text.replace('epochs = 30', 'epochs = 31');
+    const textB = tabB.text.replace('learning_rate = 0.05', 'learning_rate = 0.2');
+    const savedA = await saveExperimentConfig(ws, 'e1', textA, tabA.version);
+
+    const error = await saveExperimentConfig(ws, 'e1', textB, tabB.version).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExpmanError);
+    const e = error as ExpmanError;
+    expect(e.code).toBe('CONFLICT');
+    expect(e.message).toMatch(/config\.toml: changed on disk at .* since it was loaded; reload it or overwrite it$/);
+    expect(e.details).toMatchObject({ file: paths.experimentConfig(ws, 'e1'), text: textA, version: savedA.version });
+    expect(readFileSync(paths.experimentConfig(ws, 'e1'), 'utf8')).toBe(textA);
+
+    // Overwriting on purpose: save again over the version the conflict reported.
+    await saveExperimentConfig(ws, 'e1', textB, e.details['version'] as typeof savedA.version);
+    expect(readFileSync(paths.experimentConfig(ws, 'e1'), 'utf8')).toBe(textB);
+    expect(readdirSync(paths.experimentDir(ws, 'e1'))).toEqual(['config.toml']);
+  });
+
+  it('refuses to create a file that appeared, or to save over one that was deleted, since it was loaded', async () => {
+    const ws = workspace(tempDataDir(false));
+    const loaded = await readExperimentConfig(ws, 'e1');
+    expect(loaded.version).toBeNull();
+    await saveExperimentConfig(ws, 'e1', EXPERIMENT_TEXT, null);
+    await expect(saveExperimentConfig(ws, 'e1', '', loaded.version)).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/was created elsewhere/) });
+    const current = await readExperimentConfig(ws, 'e1');
+    rmSync(paths.experimentConfig(ws, 'e1'));
+    await expect(saveExperimentConfig(ws, 'e1', EXPERIMENT_TEXT, current.version)).rejects.toMatchObject({ code: 'CONFLICT', details: { text: '', version: null } });
+  });
+
+  it('two saves from the same version at the same moment: exactly one wins, the other is a CONFLICT', async () => {
+    const ws = workspace(tempDataDir(false));
+    const { version } = await saveExperimentConfig(ws, 'e1', EXPERIMENT_TEXT, null);
+    const results = await Promise.allSettled([
+      saveExperimentConfig(ws, 'e1', '[training]\nepochs = 1\n', version),
+      saveExperimentConfig(ws, 'e1', '[training]\nepochs = 2\n', version),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as ExpmanError).code).toBe('CONFLICT');
+  });
+
+  it('accepts a file that was only touched (same content, new mtime)', async () => {
+    const ws = workspace(tempDataDir(false));
+    const { version } = await saveExperimentConfig(ws, 'e1', EXPERIMENT_TEXT, null);
+    utimesSync(paths.experimentConfig(ws, 'e1'), new Date(), new Date(Date.now() + 5000));
+    await expect(saveExperimentConfig(ws, 'e1', '', version)).resolves.toMatchObject({ file: paths.experimentConfig(ws, 'e1') });
+  });
+
   it('refuses a bad experiment name before touching the disk', async () => {
     const ws = workspace(tempDataDir(false));
-    await expect(saveExperimentConfig(ws, '../x', '')).rejects.toThrow(/invalid experiment name/);
+    await expect(saveExperimentConfig(ws, '../x', '', null)).rejects.toThrow(/invalid experiment name/);
     expect(readdirSync(ws.root)).toEqual([]);
   });
 });
@@ -129,7 +223,7 @@ describe('saveExperimentConfig', () => {
 describe('readExperimentConfig and configSchemaDto', () => {
   it('reads a missing config as an empty text', async () => {
     const ws = workspace(tempDataDir(false));
-    expect(await readExperimentConfig(ws, 'none')).toEqual({ experiment: 'none', file: join(ws.root, 'experiments', 'none', 'config.toml'), text: '', exists: false });
+    expect(await readExperimentConfig(ws, 'none')).toEqual({ experiment: 'none', file: join(ws.root, 'experiments', 'none', 'config.toml'), text: '', exists: false, version: null });
   });
 
   it('sends every schema key with its section, type, default and expected text', () => {

@@ -124,9 +124,16 @@ describe('ArchiveDialog', () => {
     expect(screen.queryByRole('alert')).toBeNull();
   });
 
-  it('in the browser it shows the server-side message instead of hiding the feature', async () => {
-    const { user } = setup({ osIntegration: false });
-    await user.click(start());
-    expect((await screen.findByRole('alert')).textContent).toMatch(/run `expman archive` there/);
+  it('in the browser it says up front that archiving runs on the server, with the exact command for the options', async () => {
+    const { api, user } = setup({ osIntegration: false });
+    const box = await screen.findByTestId('archive-on-server');
+    expect(screen.getByRole('dialog').textContent).toMatch(/^Archive the data folderArchiving runs on the server/);
+    expect(screen.queryByRole('button', { name: /^Archiv/ })).toBeNull();
+    expect(within(box).getByText('expman archive --data /home/ada/data')).toBeTruthy();
+    await user.click(screen.getByLabelText(/Exclude checkpoints/));
+    await user.click(screen.getByLabelText(/Only some experiments/));
+    await user.click(screen.getByLabelText('experiments/e2'));
+    expect(within(box).getByText('expman archive --data /home/ada/data --exclude-checkpoints --only experiments/e2')).toBeTruthy();
+    expect(api.calls.filter((call) => call.method === 'archiveCreate')).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { ApiError, type AppInfo, type EventPayloads, type ExpmanApi, type JobsState, type Unsubscribe } from '../../../src/shared/api';
 import type { AppCommand, ArchiveResultDto, SyncDestination, SyncItemDto, SyncProtectedRunDto, SyncResultDto } from '../../../src/shared/archive-sync';
-import type { ExperimentSummary } from '../../../src/shared/runs';
+import type { ExperimentSummary, RunSummary } from '../../../src/shared/runs';
 
 /** Path → size in bytes. */
 export type Tree = Map<string, number>;
@@ -25,6 +25,8 @@ export interface MemoryApiOptions {
   osIntegration?: boolean;
   /** Sync targets that exist: a local folder or host:path, each with its own tree. */
   targets?: Record<string, Record<string, number>>;
+  /** Runs the experiments list reports (their experiments are listed even without files). */
+  runs?: RunSummary[];
 }
 
 export class MemoryApi {
@@ -39,6 +41,7 @@ export class MemoryApi {
   failNext = new Map<string, { code: string; message: string }>();
   readonly calls: Array<{ method: string; request: unknown }> = [];
   readonly osIntegration: boolean;
+  readonly runs: RunSummary[];
   private readonly tasks = new Map<string, PendingTask>();
   private readonly listeners: Listeners = {
     'runs:event': new Set(),
@@ -61,6 +64,7 @@ export class MemoryApi {
   constructor(options: MemoryApiOptions = {}) {
     this.files = new Map(Object.entries(options.files ?? {}));
     this.osIntegration = options.osIntegration ?? true;
+    this.runs = options.runs ?? [];
     for (const [target, tree] of Object.entries(options.targets ?? {})) this.targets.set(target, new Map(Object.entries(tree)));
   }
 
@@ -174,7 +178,8 @@ export class MemoryApi {
       const match = /^experiments\/([^/]+)\//.exec(path);
       if (match) names.add(match[1]!);
     }
-    return [...names].sort().map((name) => ({ name, hasConfig: this.files.has(`experiments/${name}/config.toml`), runs: [] }));
+    for (const run of this.runs) names.add(run.experiment);
+    return [...names].sort().map((name) => ({ name, hasConfig: this.files.has(`experiments/${name}/config.toml`), runs: this.runs.filter((run) => run.experiment === name) }));
   }
 
   /** Runs until `complete` (or cancel), like the core: the call settles only when the task ends. */
@@ -230,7 +235,8 @@ export class MemoryApi {
     for (const [path, size] of [...from].sort()) {
       if (live(path)) continue;
       if (request.excludeCheckpoints && path.includes('/checkpoints/')) continue;
-      if (to.get(path) !== size) items.push({ change: request.direction === 'push' ? 'send' : 'receive', type: 'file', path, code: '>f+++++++++' });
+      // As rsync itemizes a copy between local folders: the local side receives ('>'), whichever the direction.
+      if (to.get(path) !== size) items.push({ change: 'receive', type: 'file', path, code: '>f+++++++++' });
     }
     if (request.delete) for (const path of [...to.keys()].sort()) if (!from.has(path) && !live(path)) items.push({ change: 'delete', type: 'file', path, code: '*deleting' });
     const totalSize = [...from.values()].reduce((sum, size) => sum + size, 0);

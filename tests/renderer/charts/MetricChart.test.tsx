@@ -8,6 +8,8 @@ import { afterEach, expect, test, vi } from 'vitest';
 import type { ChartSeries } from '../../../src/renderer/src/charts/chart-data';
 
 let lineCalls = 0;
+/** Every text uPlot draws (tick labels, axis names). */
+const drawnText: string[] = [];
 
 // Before uPlot is imported: it reads matchMedia when it loads.
 vi.stubGlobal('matchMedia', (query: string) => ({
@@ -23,6 +25,7 @@ const context = new Proxy(
       if (key in target) return target[key];
       if (key === 'measureText') return () => ({ width: 10 });
       if (key === 'lineTo') return () => void lineCalls++;
+      if (key === 'fillText') return (text: unknown) => void drawnText.push(String(text));
       return () => undefined;
     },
     set(target, key, value) {
@@ -45,6 +48,7 @@ vi.stubGlobal('Path2D', class {
 afterEach(() => {
   cleanup();
   lineCalls = 0;
+  drawnText.length = 0;
 });
 
 const { MetricChart } = await import('../../../src/renderer/src/charts/MetricChart');
@@ -133,4 +137,20 @@ test('ChartControls reports the smoothing weight and the log toggle', async () =
 test('rejects a smoothing weight outside 0 … 0.999', () => {
   vi.spyOn(console, 'error').mockImplementation(() => undefined);
   expect(() => render(<MetricChart series={[loss]} smoothing={1} />)).toThrow(/between 0 and 0.999, got 1/);
+});
+
+test('labels log-scale ticks with exponents (1e-4, 1e-6 never read as 0) and epoch ticks as whole numbers only', async () => {
+  const tiny: ChartSeries = { id: 'loss', label: 'loss', x: [1, 2, 3, 4, 5], y: [1, 1e-2, 1e-4, 1e-5, 1e-6] };
+  // a wide chart (jsdom has no layout), so uPlot has room for a tick per half epoch on the old axis
+  vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1200);
+  render(<MetricChart title="Loss" series={[tiny]} xLabel="epoch" logScale />);
+  await act(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+  await act(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+  expect(drawnText).toEqual(expect.arrayContaining(['1', '0.01', '1e-4', '1e-6']));
+  expect(drawnText).not.toContain('0');
+  const numbers = drawnText.filter((text) => /^-?[\d.]+(e-?\d+)?$/.test(text)).map(Number);
+  // x ticks of a 5-epoch run: 1 … 5, no 1.5 or 2.5
+  expect(numbers.filter((n) => n > 1 && n < 5 && !Number.isInteger(n))).toEqual([]);
+  expect(drawnText).toEqual(expect.arrayContaining(['2', '3', '4']));
+  vi.restoreAllMocks();
 });

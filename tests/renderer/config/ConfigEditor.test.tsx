@@ -21,7 +21,7 @@ const SAVED = '# tuned for Iris\n[training]\nepochs = 40 # short\n';
 
 function renderEditor(bridge: CoreConfigBridge, text: string, overrides: Partial<Parameters<typeof ConfigEditor>[0]> = {}) {
   return render(
-    <ConfigEditor schema={bridge.schema} text={text} title="e1" file="/data/experiments/e1/config.toml" validate={bridge.validate} edit={bridge.edit} save={bridge.save} validateDelayMs={10} {...overrides} />,
+    <ConfigEditor schema={bridge.schema} text={text} version={null} title="e1" file="/data/experiments/e1/config.toml" validate={bridge.validate} edit={bridge.edit} save={bridge.save} validateDelayMs={10} {...overrides} />,
   );
 }
 
@@ -65,7 +65,8 @@ describe('ConfigEditor', () => {
   it('keeps Save disabled while the text is invalid or unchanged, and saves a valid edit', async () => {
     const bridge = makeBridge({ experimentConfig: SAVED });
     const onSaved = vi.fn();
-    const { container } = renderEditor(bridge, (await bridge.read()).text, { onSaved });
+    const loaded = await bridge.read();
+    const { container } = renderEditor(bridge, loaded.text, { onSaved, version: loaded.version });
     const view = editorView(container);
     await screen.findByText('✓ Valid');
     expect(saveButton()).toHaveProperty('disabled', true); // nothing changed yet
@@ -152,7 +153,7 @@ describe('ConfigEditor', () => {
   it('saves with Ctrl+S and reports the dirty state', async () => {
     const bridge = makeBridge({ experimentConfig: SAVED });
     const onDirtyChange = vi.fn();
-    const { container } = renderEditor(bridge, SAVED, { onDirtyChange });
+    const { container } = renderEditor(bridge, SAVED, { onDirtyChange, version: (await bridge.read()).version });
     const view = editorView(container);
     replaceText(view, SAVED.replace('epochs = 40', 'epochs = 45'));
     await waitFor(() => expect(onDirtyChange).toHaveBeenLastCalledWith(true));
@@ -178,5 +179,51 @@ describe('ConfigEditor', () => {
     renderEditor(bridge, '[training\nepochs = 3\n', { initialMode: 'form' });
     expect((await screen.findByRole('status')).textContent).toMatch(/not valid TOML \(Line 1:\d+/);
     expect(screen.getByLabelText('epochs')).toHaveProperty('disabled', true);
+  });
+
+  it('catches a two-tab save conflict: shows both versions, then reloads or overwrites on request', async () => {
+    const bridge = makeBridge({ experimentConfig: SAVED });
+    const loaded = await bridge.read();
+    const onSaved = vi.fn();
+    const { container } = renderEditor(bridge, loaded.text, { version: loaded.version, onSaved });
+    const view = editorView(container);
+    // The other tab saves first (it loaded the same version).
+    const other = SAVED.replace('epochs = 40', 'epochs = 99');
+    await bridge.save(other, loaded.version);
+
+    const mine = SAVED.replace('epochs = 40', 'epochs = 41');
+    replaceText(view, mine);
+    await waitFor(() => expect(saveButton()).toHaveProperty('disabled', false));
+    await userEvent.click(saveButton());
+    const conflict = await screen.findByRole('alertdialog', { name: 'Save conflict' });
+    expect(conflict.textContent).toMatch(/changed on disk since you loaded it/);
+    expect(bridge.fileText()).toBe(other);
+    expect(onSaved).not.toHaveBeenCalled();
+    const diff = within(conflict).getByLabelText('Differences');
+    const lines = [...diff.querySelectorAll('[data-kind]')].map((line) => `${line.getAttribute('data-kind')}:${(line.textContent ?? '').slice(1)}`);
+    expect(lines).toContain('removed:epochs = 99 # short');
+    expect(lines).toContain('added:epochs = 41 # short');
+
+    // Overwrite: mine goes over the version on disk.
+    await userEvent.click(within(conflict).getByRole('button', { name: 'Overwrite with mine' }));
+    await waitFor(() => expect(bridge.fileText()).toBe(mine));
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+    expect(onSaved).toHaveBeenCalledWith(mine);
+
+    // Another change elsewhere, then a conflict resolved the other way: reload theirs.
+    const third = SAVED.replace('epochs = 40', 'epochs = 7');
+    bridge.writeElsewhere(third);
+    replaceText(view, SAVED.replace('epochs = 40', 'epochs = 42'));
+    await waitFor(() => expect(saveButton()).toHaveProperty('disabled', false));
+    await userEvent.click(saveButton());
+    await userEvent.click(within(await screen.findByRole('alertdialog')).getByRole('button', { name: /Reload from disk/ }));
+    expect(view.state.doc.toString()).toBe(third);
+    expect(bridge.fileText()).toBe(third);
+    expect(screen.queryByLabelText('Unsaved changes')).toBeNull();
+    // And the next save builds on the reloaded version without a conflict.
+    replaceText(view, SAVED.replace('epochs = 40', 'epochs = 8'));
+    await waitFor(() => expect(saveButton()).toHaveProperty('disabled', false));
+    await userEvent.click(saveButton());
+    await waitFor(() => expect(bridge.fileText()).toBe(SAVED.replace('epochs = 40', 'epochs = 8')));
   });
 });

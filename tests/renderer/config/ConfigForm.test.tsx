@@ -20,6 +20,29 @@ async function renderForm(onEdit = vi.fn(async () => {})) {
 }
 
 describe('ConfigForm', () => {
+  it('offers data.dataset as a select of the prepared datasets, keeping a missing one visible and marked', async () => {
+    const bridge = makeBridge();
+    const result = await bridge.validate('[data]\ndataset = "iris-prepard"\n');
+    const onEdit = vi.fn(async () => {});
+    render(
+      <ConfigForm
+        schema={bridge.schema}
+        values={result.values}
+        resolved={result.resolved}
+        inherited={result.inherited}
+        issues={result.issues}
+        onEdit={onEdit}
+        choices={{ 'data.dataset': ['iris-prepared', 'wine'] }}
+      />,
+    );
+    const select = within(screen.getByRole('group', { name: '[data]' })).getByLabelText<HTMLSelectElement>('dataset');
+    expect(select.tagName).toBe('SELECT');
+    expect([...select.options].map((option) => option.textContent)).toEqual([expect.stringMatching(/^inherit: /), 'iris-prepard (not found)', 'iris-prepared', 'wine']);
+    expect(select.value).toBe('iris-prepard');
+    await userEvent.selectOptions(select, 'iris-prepared');
+    expect(onEdit).toHaveBeenCalledWith('data.dataset', 'iris-prepared');
+  });
+
   it('generates one group per table and an input of the right kind for every key', async () => {
     const { bridge } = await renderForm();
     const groups = screen.getAllByRole('group');

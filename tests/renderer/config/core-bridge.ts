@@ -1,4 +1,4 @@
-import type { ConfigFileDto, ConfigSchemaDto, ConfigValue, ValidateResult } from '../../../src/shared/config.js';
+import type { ConfigFileDto, ConfigSchemaDto, ConfigValue, FileVersion, ValidateResult } from '../../../src/shared/config.js';
 
 /**
  * The real core config functions, bound to a fresh temporary data folder, as the editor's props need
@@ -11,7 +11,9 @@ export interface CoreConfigBridge {
   read: () => Promise<ConfigFileDto>;
   validate: (text: string) => Promise<ValidateResult>;
   edit: (text: string, key: string, value: ConfigValue | null) => Promise<string>;
-  save: (text: string) => Promise<void>;
+  save: (text: string, base: FileVersion | null) => Promise<FileVersion>;
+  /** Writes the file directly, as another tab, an editor or the CLI would. */
+  writeElsewhere: (text: string) => void;
   /** The file as it is on disk now ("" when absent). */
   fileText: () => string;
 }

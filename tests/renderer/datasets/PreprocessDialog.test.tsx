@@ -7,7 +7,10 @@ import { prepared } from './fake-client';
 
 afterEach(cleanup);
 
-const sources = [{ name: 'iris', rows: 150 }];
+const sources = [
+  { name: 'iris', rows: 150, columns: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width', 'species'] },
+  { name: 'wine', rows: 178, columns: ['class', 'alcohol', 'malic_acid'] },
+];
 
 type Preprocess = (request: PreprocessRequest, onProgress: (p: DatasetProgress) => void, signal: AbortSignal) => Promise<PreprocessOutcome>;
 
@@ -120,10 +123,28 @@ describe('PreprocessDialog', () => {
     const { user, submit, onDone, onClose } = setup();
     await user.click(submit());
     expect(onDone).toHaveBeenCalledTimes(1);
-    expect(onDone.mock.calls[0]![0].dataset.name).toBe('prepared-dataset');
+    expect(onDone.mock.calls[0]![0].dataset.name).toBe('iris-prepared');
     await user.keyboard('{Escape}');
     expect(onClose).toHaveBeenCalledTimes(1);
     await user.click(screen.getByRole('button', { name: 'Close' }));
     expect(onClose).toHaveBeenCalledTimes(2);
+  });
+
+  it('proposes a name that does not collide with an existing dataset', () => {
+    setup();
+    // prepared-dataset exists: the default is named after the raw file instead
+    expect(screen.getByLabelText<HTMLInputElement>('Name').value).toBe('iris-prepared');
+    expect(screen.getByText('→ datasets/iris-prepared/')).toBeTruthy();
+  });
+
+  it('offers the columns of the chosen raw CSV as the label column, and sends the choice', async () => {
+    const { user, submit, preprocess } = setup();
+    const label = screen.getByLabelText<HTMLSelectElement>('Label column');
+    expect([...label.options].map((o) => o.textContent)).toEqual(['last column (species)', 'sepal_length', 'sepal_width', 'petal_length', 'petal_width', 'species']);
+    await user.selectOptions(screen.getByLabelText('Raw dataset'), 'wine');
+    expect([...label.options].map((o) => o.textContent)).toEqual(['last column (malic_acid)', 'class', 'alcohol', 'malic_acid']);
+    await user.selectOptions(label, 'class');
+    await user.click(submit());
+    expect(preprocess.mock.calls[0]![0]).toMatchObject({ source: 'wine', label: 'class' });
   });
 });

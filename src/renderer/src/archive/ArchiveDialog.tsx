@@ -9,10 +9,21 @@ import { TaskProgressBar } from './TaskProgressBar';
 import { failureText, isCancelled } from './task-error';
 import { useTask } from './use-task';
 
+/** Quotes a shell word when it needs it (POSIX sh), so the command can be pasted as is. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The `expman archive` command that makes the archive these options describe, on the machine holding `dataDir`. */
+export function archiveCommand(dataDir: string, excludeCheckpoints: boolean, only: readonly string[]): string {
+  const words = ['expman', 'archive', '--data', dataDir, ...(excludeCheckpoints ? ['--exclude-checkpoints'] : []), ...only.flatMap((path) => ['--only', path])];
+  return words.map(shellWord).join(' ');
+}
+
 /**
  * File → Archive Data…: the data folder as a .tar.gz with a MANIFEST (the UI for `expman archive`). The
- * desktop app asks where to save it; the browser transport refuses with a message saying to run
- * `expman archive` on the server, which is shown as is.
+ * desktop app asks where to save it. A browser cannot: the archive would be written on the server, so
+ * the dialog says so up front and gives the exact `expman archive` command for the chosen options.
  */
 export function ArchiveDialog({ onClose }: { onClose: () => void }): JSX.Element {
   const api = useApi();
@@ -27,13 +38,15 @@ export function ArchiveDialog({ onClose }: { onClose: () => void }): JSX.Element
   const busy = task.running !== null;
   const names = (experiments ?? []).map((e) => e.name);
   const nothingChosen = someOnly && ![...chosen].some((name) => names.includes(name));
+  const onServer = info?.transport === 'browser';
+  const only = someOnly ? names.filter((name) => chosen.has(name)).map((name) => `experiments/${name}`) : [];
+  const command = archiveCommand(info?.dataDir ?? '$DATA', excludeCheckpoints, only);
 
   const start = async (): Promise<void> => {
     if (busy || nothingChosen) return;
     setFailure(null);
     setNotice(null);
     setResult(null);
-    const only = someOnly ? names.filter((name) => chosen.has(name)).map((name) => `experiments/${name}`) : [];
     try {
       setResult(await task.run('archive', (taskId) => api.archiveCreate({ taskId, excludeCheckpoints, only })));
     } catch (error) {
@@ -57,9 +70,17 @@ export function ArchiveDialog({ onClose }: { onClose: () => void }): JSX.Element
     <Modal
       title="Archive the data folder"
       lead={
-        <>
-          A .tar.gz of datasets, configs, runs, checkpoints and logs, with a MANIFEST (size and sha256 of every file) that <code>expman archive verify</code> checks.
-        </>
+        onServer ? (
+          <>
+            <strong>Archiving runs on the server.</strong> This page is served by <code>expman ui</code> on the machine that holds the data folder, and
+            the archive is written there, not downloaded: choose the options, then run the command below on that machine.
+          </>
+        ) : (
+          <>
+            A .tar.gz of datasets, configs, runs, checkpoints and logs, with a MANIFEST (size and sha256 of every file) that <code>expman archive verify</code>{' '}
+            checks.
+          </>
+        )
       }
       busy={busy}
       onClose={onClose}
@@ -74,9 +95,15 @@ export function ArchiveDialog({ onClose }: { onClose: () => void }): JSX.Element
               Close
             </button>
           )}
-          <button type="button" className="arc-btn arc-btn-primary" onClick={() => void start()} disabled={busy || nothingChosen}>
-            {busy ? 'Archiving…' : result ? 'Archive again…' : 'Archive…'}
-          </button>
+          {onServer ? (
+            <button type="button" className="arc-btn arc-btn-primary" onClick={() => void navigator.clipboard?.writeText(command)} disabled={nothingChosen}>
+              Copy command
+            </button>
+          ) : (
+            <button type="button" className="arc-btn arc-btn-primary" onClick={() => void start()} disabled={busy || nothingChosen}>
+              {busy ? 'Archiving…' : result ? 'Archive again…' : 'Archive…'}
+            </button>
+          )}
         </>
       }
     >
@@ -106,6 +133,12 @@ export function ArchiveDialog({ onClose }: { onClose: () => void }): JSX.Element
           </div>
         )}
       </fieldset>
+      {onServer && (
+        <div className="arc-server" data-testid="archive-on-server">
+          <p>Run this on the machine that holds the data folder:</p>
+          <pre className="arc-mono arc-command">{command}</pre>
+        </div>
+      )}
       {busy && <TaskProgressBar label="Archive progress" progress={task.progress} cancelling={task.cancelRequested} />}
       <TaskMessages failure={failure} notice={notice} />
       {result && <ArchiveResult result={result} osIntegration={info?.osIntegration === true} />}

@@ -1,8 +1,21 @@
 import type { JSX } from 'react';
-import type { SyncResultDto } from '../../../shared/archive-sync';
+import type { SyncItemDto, SyncResultDto } from '../../../shared/archive-sync';
 import { formatBytes, formatCount } from '../datasets/format';
-import { SYNC_GROUPS, countSyncGroups } from './sync-groups';
+import { countSyncGroups } from './sync-groups';
 import { SyncProtectedRuns } from './SyncProtectedRuns';
+
+/**
+ * rsync's itemize codes say which side received a file: `<` sent to a remote host, `>` received by the
+ * local side. To a local folder rsync is the receiver too, so a push there itemizes every file as
+ * `>` ("receive"). What the user asked for is the direction: a push sends, a pull receives.
+ */
+function transferWord(direction: SyncResultDto['direction']): 'send' | 'receive' {
+  return direction === 'push' ? 'send' : 'receive';
+}
+
+function changeLabel(change: SyncItemDto['change'], direction: SyncResultDto['direction']): string {
+  return change === 'send' || change === 'receive' ? transferWord(direction) : change;
+}
 
 /** Long previews are cut here: the counts above the list still cover every item. */
 export const PREVIEW_ROWS = 500;
@@ -10,6 +23,12 @@ export const PREVIEW_ROWS = 500;
 /** A dry run's itemized list (rsync --itemize-changes) with per-group counts and what would travel. */
 export function SyncPreview({ result }: { result: SyncResultDto }): JSX.Element {
   const counts = countSyncGroups(result.items);
+  const transfer = transferWord(result.direction);
+  const chips = [
+    { group: transfer, count: counts.send + counts.receive },
+    { group: 'create', count: counts.create },
+    { group: 'delete', count: counts.delete },
+  ];
   const shown = result.items.slice(0, PREVIEW_ROWS);
   return (
     <div className="arc-result" aria-label="Dry-run preview">
@@ -18,9 +37,9 @@ export function SyncPreview({ result }: { result: SyncResultDto }): JSX.Element 
       </p>
       <SyncProtectedRuns runs={result.protectedRuns} />
       <div className="arc-groups">
-        {SYNC_GROUPS.map((group) => (
+        {chips.map(({ group, count }) => (
           <span key={group} className={`arc-chip arc-chip-${group}`} data-testid={`count-${group}`}>
-            {group} <strong>{formatCount(counts[group])}</strong>
+            {group} <strong>{formatCount(count)}</strong>
           </span>
         ))}
         {counts.other > 0 && (
@@ -48,7 +67,7 @@ export function SyncPreview({ result }: { result: SyncResultDto }): JSX.Element 
               {shown.map((item, i) => (
                 <tr key={`${i}:${item.path}`}>
                   <td>
-                    <span className={`arc-change arc-change-${item.change}`}>{item.change}</span>
+                    <span className={`arc-change arc-change-${item.change}`}>{changeLabel(item.change, result.direction)}</span>
                   </td>
                   <td className="arc-muted">{item.type}</td>
                   <td className="arc-mono arc-path">{item.path}</td>

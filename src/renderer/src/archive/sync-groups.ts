@@ -1,7 +1,6 @@
 import type { SyncItemDto } from '../../../shared/archive-sync';
 
-export type SyncGroup = 'send' | 'receive' | 'create' | 'delete';
-export const SYNC_GROUPS: readonly SyncGroup[] = ['send', 'receive', 'create', 'delete'];
+type SyncGroup = 'send' | 'receive' | 'create' | 'delete';
 
 /** How many itemized changes fall in each group; attribute-only and link changes count as `other`. */
 export function countSyncGroups(items: readonly SyncItemDto[]): Record<SyncGroup | 'other', number> {

@@ -5,6 +5,7 @@ import './charts.css';
 import { ChartDataModel, type ChartSeries } from './chart-data';
 import { ChartLegend, type LegendItem } from './ChartLegend';
 import { readChartTheme, seriesColour, type ChartTheme } from './chart-theme';
+import { INTEGER_INCREMENTS, tickLabel } from './axis-ticks';
 import { formatMetricValue } from './format-value';
 import { checkSmoothingWeight } from './smoothing';
 import { clampRange, panRange, zoomRange, type XRange } from './x-range';
@@ -237,6 +238,8 @@ function plotOptions(setup: PlotSetup): uPlot.Options {
     gap: 4,
     grid: { stroke: theme.grid, width: 1 },
     ticks: { stroke: theme.grid, width: 1, size: 4 },
+    // uPlot passes null for the log ticks its filter leaves unlabelled
+    values: (_plot: uPlot, splits: (number | null)[]) => splits.map((v) => (v === null ? '' : tickLabel(v))),
   });
   const lines: uPlot.Series[] = [{ label: setup.xLabel }];
   setup.series.forEach((s, i) => {
@@ -264,7 +267,8 @@ function plotOptions(setup: PlotSetup): uPlot.Options {
       },
       y: setup.logScale ? { distr: 3, log: 10 } : {},
     },
-    axes: [{ ...axis(setup.xLabel), size: 28 }, { ...axis(setup.yLabel), size: Y_AXIS_SIZE }],
+    // x is a count (epoch, batch): whole-number ticks only
+    axes: [{ ...axis(setup.xLabel), size: 28, incrs: [...INTEGER_INCREMENTS] }, { ...axis(setup.yLabel), size: Y_AXIS_SIZE }],
     cursor: {
       drag: { x: true, y: false, setScale: false },
       points: { size: 6 },

@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent } from 'react';
-import type { ConfigIssueDto, ConfigSchemaDto, ConfigValue, ValidateResult } from '../../../shared/config';
+import type { ConfigIssueDto, ConfigSchemaDto, ConfigValue, FileConflictDetails, FileVersion, ValidateResult } from '../../../shared/config';
 import { ConfigForm } from './ConfigForm';
 import { issueText } from './diagnostics';
 import { ResolvedConfigTable } from './ResolvedConfigTable';
+import { SaveConflict, conflictOf } from './SaveConflict';
 import { TomlEditor, type TomlEditorHandle } from './TomlEditor';
 import './config.css';
 
@@ -12,6 +13,8 @@ export interface ConfigEditorProps {
   schema: ConfigSchemaDto;
   /** The saved config text (the file on disk; "" when it does not exist yet): the baseline for Revert. */
   text: string;
+  /** The version of the file `text` was read from (null: no file yet), sent back with the first save. */
+  version: FileVersion | null;
   /** Shown in the toolbar, e.g. the experiment name. */
   title?: string;
   /** Path of the file being edited, shown under the title. */
@@ -20,8 +23,11 @@ export interface ConfigEditorProps {
   validate: (text: string) => Promise<ValidateResult>;
   /** Sets (or with null removes) one key in a text and returns the new text (config:edit). */
   edit: (text: string, key: string, value: ConfigValue | null) => Promise<string>;
-  /** Saves the text (config:save); rejects with the core's error when refused. */
-  save: (text: string) => Promise<void>;
+  /**
+   * Saves the text over the file at version `base` and resolves to the new version (config:save);
+   * rejects with the core's error when refused: a CONFLICT one when the file is no longer at `base`.
+   */
+  save: (text: string, base: FileVersion | null) => Promise<FileVersion>;
   /** Called after a successful save with the saved text. */
   onSaved?: (text: string) => void;
   /** Called when the text starts or stops differing from the saved one (e.g. to warn before leaving). */
@@ -55,6 +61,7 @@ function where(issue: ConfigIssueDto): string {
 export function ConfigEditor({
   schema,
   text,
+  version,
   title,
   file,
   validate,
@@ -73,6 +80,9 @@ export function ConfigEditor({
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<string | null>(null);
   const [savedResolved, setSavedResolved] = useState<ValidateResult['resolved'] | null>(null);
+  const [conflict, setConflict] = useState<{ disk: FileConflictDetails; mine: string } | null>(null);
+  // The version the saved text is at: the base of the next save.
+  const baseRef = useRef(version);
   const draftRef = useRef(draft);
   draftRef.current = draft;
   const editorRef = useRef<TomlEditorHandle>(null);
@@ -83,7 +93,9 @@ export function ConfigEditor({
     setDraft(text);
     setSaveError(null);
     setSavedResolved(null);
-  }, [text]);
+    setConflict(null);
+    baseRef.current = version;
+  }, [text, version]);
 
   // Debounced validation; only the answer for the latest text counts. The callback is read through a
   // ref so a parent passing a new function on each render does not trigger another validation.
@@ -132,21 +144,40 @@ export function ConfigEditor({
     [edit],
   );
 
+  const saveOver = useCallback(
+    async (text: string, base: FileVersion | null) => {
+      setSaving(true);
+      try {
+        baseRef.current = await save(text, base);
+        setSaved(text);
+        setSaveError(null);
+        setConflict(null);
+        onSaved?.(text);
+      } catch (error) {
+        const disk = conflictOf(error);
+        if (disk) setConflict({ disk, mine: text });
+        else setSaveError(errorMessage(error));
+      } finally {
+        setSaving(false);
+      }
+    },
+    [save, onSaved],
+  );
+
   const onSave = useCallback(async () => {
     if (!canSave) return;
-    const text = draft;
-    setSaving(true);
-    try {
-      await save(text);
-      setSaved(text);
-      setSaveError(null);
-      onSaved?.(text);
-    } catch (error) {
-      setSaveError(errorMessage(error));
-    } finally {
-      setSaving(false);
-    }
-  }, [canSave, draft, save, onSaved]);
+    await saveOver(draft, baseRef.current);
+  }, [canSave, draft, saveOver]);
+
+  // Continue from the file on disk: it becomes the saved text and the base, my edits are dropped.
+  const onReloadFromDisk = (): void => {
+    if (!conflict) return;
+    baseRef.current = conflict.disk.version;
+    setSaved(conflict.disk.text);
+    setDraft(conflict.disk.text);
+    setSavedResolved(null);
+    setConflict(null);
+  };
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>): void => {
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 's') {
@@ -205,6 +236,15 @@ export function ConfigEditor({
           </button>
         </div>
       </header>
+      {conflict && (
+        <SaveConflict
+          conflict={conflict.disk}
+          mine={conflict.mine}
+          busy={saving}
+          onReload={onReloadFromDisk}
+          onOverwrite={() => void saveOver(conflict.mine, conflict.disk.version)}
+        />
+      )}
       {saveError && (
         <div className="cfg-banner cfg-banner--error" role="alert">
           <strong>Not saved.</strong> {saveError}
@@ -225,6 +265,7 @@ export function ConfigEditor({
                 inherited={result.inherited}
                 issues={issues}
                 onEdit={onFormEdit}
+                choices={result.choices}
                 disabledReason={syntaxIssue ? `The text is not valid TOML (${where(syntaxIssue)}: ${syntaxIssue.message}). Fix it in the Text view to edit values here.` : undefined}
               />
             ) : (

@@ -17,6 +17,8 @@ export interface ConfigFormProps {
   onEdit: (key: string, value: ConfigValue | null) => Promise<void>;
   /** When set, the text cannot be edited through the form (e.g. a TOML syntax error); says why. */
   disabledReason?: string;
+  /** Valid values that depend on the data folder (ValidateResult.choices): such keys get a select. */
+  choices?: Readonly<Record<string, readonly string[]>>;
 }
 
 interface FieldProps {
@@ -27,6 +29,8 @@ interface FieldProps {
   issues: readonly ConfigIssueDto[];
   onEdit: ConfigFormProps['onEdit'];
   disabled: boolean;
+  /** The values to choose from (the schema's, or the data folder's for data.dataset). */
+  options: readonly string[] | undefined;
 }
 
 function inheritedText(entry: ResolvedEntryDto | undefined, field: ConfigFieldSpec): string {
@@ -35,7 +39,7 @@ function inheritedText(entry: ResolvedEntryDto | undefined, field: ConfigFieldSp
   return entry ? `${text} (${originLabel(entry.origin)})` : text;
 }
 
-function ConfigField({ field, value, resolved, inherited, issues, onEdit, disabled }: FieldProps): JSX.Element {
+function ConfigField({ field, value, resolved, inherited, issues, onEdit, disabled, options }: FieldProps): JSX.Element {
   const id = useId();
   const formatted = formatConfigValue(value);
   const [draft, setDraft] = useState(formatted);
@@ -83,7 +87,9 @@ function ConfigField({ field, value, resolved, inherited, issues, onEdit, disabl
         <span>{checked ? 'true' : 'false'}</span>
       </label>
     );
-  } else if (field.values) {
+  } else if (options) {
+    // A value the text sets that is not a choice (a dataset not prepared) stays visible, marked.
+    const unknown = typeof value === 'string' && !options.includes(value) ? value : undefined;
     input = (
       <select
         id={id}
@@ -95,7 +101,8 @@ function ConfigField({ field, value, resolved, inherited, issues, onEdit, disabl
         onChange={(event) => void commit(event.target.value === '' ? null : event.target.value)}
       >
         <option value="">inherit: {placeholder}</option>
-        {field.values.map((option) => (
+        {unknown !== undefined && <option value={unknown}>{unknown} (not found)</option>}
+        {options.map((option) => (
           <option key={option} value={option}>
             {option}
           </option>
@@ -152,7 +159,7 @@ function ConfigField({ field, value, resolved, inherited, issues, onEdit, disabl
 }
 
 /** The config as a form generated from the schema: one group per TOML table, one input per key. */
-export function ConfigForm({ schema, values, resolved, inherited, issues, onEdit, disabledReason }: ConfigFormProps): JSX.Element {
+export function ConfigForm({ schema, values, resolved, inherited, issues, onEdit, disabledReason, choices }: ConfigFormProps): JSX.Element {
   const resolvedByKey = new Map(resolved.map((entry) => [entry.key, entry]));
   const inheritedByKey = new Map(inherited.map((entry) => [entry.key, entry]));
   return (
@@ -179,6 +186,7 @@ export function ConfigForm({ schema, values, resolved, inherited, issues, onEdit
                   issues={issues.filter((issue) => issue.key === field.key && !issue.source)}
                   onEdit={onEdit}
                   disabled={disabledReason !== undefined}
+                  options={field.values ?? choices?.[field.key]}
                 />
               ))}
             </div>

@@ -31,7 +31,7 @@ export function DatasetsPage({ client, selected: controlled, onSelect, showList 
     setOwn(ref);
     onSelect?.(ref);
   };
-  const sources = datasets.filter((d) => d.kind === 'external' && !d.error).map((d) => ({ name: d.name, rows: d.rows }));
+  const sources = datasets.filter((d) => d.kind === 'external' && !d.error).map((d) => ({ name: d.name, rows: d.rows, columns: d.columns.map((c) => c.name) }));
 
   return (
     <div className={`ds-page${showList ? '' : ' ds-page-single'}`}>

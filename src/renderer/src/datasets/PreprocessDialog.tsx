@@ -6,6 +6,8 @@ import './datasets.css';
 export interface PreprocessSource {
   name: string;
   rows: number;
+  /** Column names of the raw CSV, in file order: the label column is one of them. */
+  columns: string[];
 }
 
 export interface PreprocessDialogProps {
@@ -27,6 +29,8 @@ interface Form {
   separateSets: boolean;
   seed: string;
   name: string;
+  /** "" for the core's default (the last column). */
+  label: string;
   force: boolean;
 }
 
@@ -44,7 +48,21 @@ export function validatePreprocessForm(form: Form): { request?: PreprocessReques
   else if (name === 'external') errors.name = '"external" is reserved for raw datasets; choose another name';
   if (!form.source) errors.source = 'Choose a raw dataset to split';
   if (Object.keys(errors).length) return { errors };
-  return { request: { source: form.source, split, separateSets: form.separateSets, seed, name, force: form.force }, errors };
+  return { request: { source: form.source, split, separateSets: form.separateSets, seed, name, force: form.force, ...(form.label ? { label: form.label } : {}) }, errors };
+}
+
+/**
+ * A dataset name that is not taken: the default name (what config.toml's data.dataset defaults to)
+ * while it is free, else one named after the raw file, numbered if needed.
+ */
+export function freeDatasetName(source: string, existing: readonly string[]): string {
+  const taken = new Set(existing);
+  if (!taken.has(PREPROCESS_DEFAULTS.name)) return PREPROCESS_DEFAULTS.name;
+  const base = `${source || 'dataset'}-prepared`;
+  if (!taken.has(base)) return base;
+  let n = 2;
+  while (taken.has(`${base}-${n}`)) n++;
+  return `${base}-${n}`;
 }
 
 function describeProgress(p: DatasetProgress): string {
@@ -60,7 +78,8 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
     split: String(PREPROCESS_DEFAULTS.split),
     separateSets: true,
     seed: String(PREPROCESS_DEFAULTS.seed),
-    name: PREPROCESS_DEFAULTS.name,
+    name: freeDatasetName(defaultSource ?? sources[0]?.name ?? '', existing),
+    label: '',
     force: false,
   });
   const [running, setRunning] = useState<AbortController | null>(null);
@@ -70,6 +89,7 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
   const first = useRef<HTMLSelectElement>(null);
   const { request, errors } = validatePreprocessForm(form);
   const rows = sources.find((s) => s.name === form.source)?.rows;
+  const columns = sources.find((s) => s.name === form.source)?.columns ?? [];
   const split = Number(form.split);
   const exists = existing.includes(form.name.trim());
 
@@ -134,7 +154,7 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
         <fieldset disabled={running !== null} className="ds-fieldset">
           <div className="ds-field">
             <label htmlFor={`${id}-source`}>Raw dataset</label>
-            <select id={`${id}-source`} ref={first} value={form.source} onChange={(e) => update({ source: e.target.value })} {...field('source')}>
+            <select id={`${id}-source`} ref={first} value={form.source} onChange={(e) => update({ source: e.target.value, label: '' })} {...field('source')}>
               {sources.map((s) => (
                 <option key={s.name} value={s.name}>
                   {s.name}.csv ({formatCount(s.rows)} rows)
@@ -142,6 +162,18 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
               ))}
             </select>
             {fieldError('source')}
+          </div>
+          <div className="ds-field">
+            <label htmlFor={`${id}-label`}>Label column</label>
+            <select id={`${id}-label`} value={form.label} onChange={(e) => update({ label: e.target.value })}>
+              <option value="">{columns.length ? `last column (${columns[columns.length - 1]})` : 'last column'}</option>
+              {columns.map((column) => (
+                <option key={column} value={column}>
+                  {column}
+                </option>
+              ))}
+            </select>
+            <span className="ds-hint">The class to predict; every other column is a feature.</span>
           </div>
           <div className="ds-field">
             <label htmlFor={`${id}-split`}>Training fraction</label>

@@ -1,12 +1,12 @@
-import { useMemo, useState, type JSX } from 'react';
+import { useMemo, type JSX } from 'react';
 import { ChartControls } from '../charts/ChartControls';
 import { MetricChart } from '../charts/MetricChart';
+import { useChartSettings } from '../charts/use-chart-settings';
 import type { RunMetricsStore } from './run-metrics';
 
 /** Live charts of one run: per epoch (train and validation) and per batch, with shared controls. */
 export function RunCharts({ store, version }: { store: RunMetricsStore; version: number }): JSX.Element {
-  const [smoothing, setSmoothing] = useState(0);
-  const [logScale, setLogScale] = useState(false);
+  const { smoothing, setSmoothing, logScale, setLogScale } = useChartSettings('run');
   // New series objects whenever the store changed, so the charts pick up appended points.
   const series = useMemo(
     () => ({

@@ -5,6 +5,9 @@ import { StatusBadge } from '../shell/StatusBadge';
 import { navigate, routeHref } from '../state/route';
 import { useAsync } from '../state/use-async';
 import { useWorkspace } from '../state/workspace';
+import { EarlyStopNotice } from './EarlyStopNotice';
+import { KeyValueTree } from './KeyValueTree';
+import { NoSuchRun } from './NoSuchRun';
 import { RunCharts } from './RunCharts';
 import { RunLog } from './RunLog';
 import { RunResults } from './RunResults';
@@ -44,14 +47,7 @@ function ConfigPanel({ detail }: { detail: RunDetail }): JSX.Element {
       </div>
       <div className="panel">
         <h2>Provenance</h2>
-        <dl className="kv">
-          {Object.entries(detail.provenance).map(([key, value]) => (
-            <div key={key} style={{ display: 'contents' }}>
-              <dt>{key}</dt>
-              <dd>{typeof value === 'string' ? value : JSON.stringify(value)}</dd>
-            </div>
-          ))}
-        </dl>
+        <KeyValueTree value={detail.provenance} label="Provenance" />
         <h2 style={{ marginTop: 16 }}>Checkpoints</h2>
         <p className="muted">
           {detail.checkpoints.length ? `epochs ${detail.checkpoints.join(', ')}` : 'none'} · best model: {detail.hasBestModel ? `saved (epoch ${detail.summary.best?.epoch ?? '?'})` : 'none yet'}
@@ -86,6 +82,8 @@ export function RunView({ experiment, model, tab = 'charts' }: { experiment: str
       .finally(() => setBusy(undefined));
   };
   const status = active ? job.state : (summary?.status ?? detail.data?.summary.status);
+  const missing = !job && !summary && !detail.data && (detail.error as { code?: string } | undefined)?.code === 'RUN_MISSING';
+  if (missing) return <NoSuchRun experiment={experiment} model={model} />;
   const latest = metrics.store.latestEpoch();
   const best = summary?.best ?? detail.data?.summary.best ?? null;
 
@@ -142,6 +140,7 @@ export function RunView({ experiment, model, tab = 'charts' }: { experiment: str
         )}
       </div>
       {actionError && <div className="error-box" role="alert">{actionError}</div>}
+      {metrics.store.earlyStop && <EarlyStopNotice stop={metrics.store.earlyStop} epochs={summary?.epochs} />}
       {job?.error && job.state === 'failed' && <div className="error-box" role="alert">{job.error.message}</div>}
       {!job && summary?.error && <div className="error-box">{summary.error.message}</div>}
       <div className="stat-row">

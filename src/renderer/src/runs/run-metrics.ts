@@ -1,5 +1,5 @@
 import type { RunEvent } from '../../../shared/run-events';
-import type { RunMetrics } from '../../../shared/runs';
+import type { EarlyStop, RunMetrics } from '../../../shared/runs';
 import type { ChartSeries } from '../charts/chart-data';
 
 type EpochEnd = Extract<RunEvent, { event: 'epoch_end' }>;
@@ -93,6 +93,7 @@ export class RunMetricsStore {
   }
 
   addStored(metrics: RunMetrics): void {
+    if (metrics.earlyStop) this.setEarlyStop(metrics.earlyStop);
     for (const e of metrics.epochs) this.addEpoch(e);
     for (const b of metrics.batches) this.addBatch(b);
   }
@@ -101,7 +102,16 @@ export class RunMetricsStore {
     for (const e of events) {
       if (e.event === 'epoch_end') this.addEpoch(e);
       else if (e.event === 'batch_end') this.addBatch({ epoch: e.epoch, batch: e.batch, batches: e.batches, loss: e.loss, accuracy: e.accuracy });
+      else if (e.event === 'early_stopped') this.setEarlyStop(e);
     }
+  }
+
+  /** The run stopped early (its early_stopped event), or null. */
+  earlyStop: EarlyStop | null = null;
+
+  private setEarlyStop(stop: EarlyStop): void {
+    this.earlyStop = { epoch: stop.epoch, best_epoch: stop.best_epoch, patience: stop.patience };
+    this.version++;
   }
 
   epochChartSeries(metric: EpochMetric, idPrefix = '', label: string = metric): ChartSeries {

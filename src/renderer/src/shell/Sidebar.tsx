@@ -1,8 +1,37 @@
-import { useMemo, useState, type JSX } from 'react';
+import { useEffect, useMemo, useState, type JSX } from 'react';
 import type { JobInfo, RunSummary } from '../../../shared/runs';
 import { navigate, routeHref, type Route } from '../state/route';
 import { useWorkspace } from '../state/workspace';
+import { distinguishingLabels, newestFirst } from './run-labels';
 import { StatusBadge } from './StatusBadge';
+
+const COLLAPSED_KEY = 'expman.sidebar.collapsed';
+
+/** Experiments the user folded, remembered across reloads. */
+function useCollapsed(): [ReadonlySet<string>, (name: string) => void] {
+  const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(() => {
+    try {
+      const stored = JSON.parse(localStorage.getItem(COLLAPSED_KEY) ?? '[]') as unknown;
+      return new Set(Array.isArray(stored) ? stored.filter((name): name is string => typeof name === 'string') : []);
+    } catch {
+      return new Set();
+    }
+  });
+  useEffect(() => {
+    try {
+      localStorage.setItem(COLLAPSED_KEY, JSON.stringify([...collapsed]));
+    } catch {
+      // storage disabled: folding still works for this page
+    }
+  }, [collapsed]);
+  const toggle = (name: string): void =>
+    setCollapsed((current) => {
+      const next = new Set(current);
+      if (!next.delete(name)) next.add(name);
+      return next;
+    });
+  return [collapsed, toggle];
+}
 
 function fmt(value: number | undefined): string {
   return value === undefined ? '' : value.toFixed(3);
@@ -14,6 +43,7 @@ interface RunRow {
   epoch?: number;
   epochs?: number;
   valAccuracy?: number;
+  started?: string;
 }
 
 /** Experiments and their runs (with queued jobs that have no folder yet), live badges, and a filter. */
@@ -21,6 +51,7 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
   const { experiments, experimentsError, jobs } = useWorkspace();
   const [filter, setFilter] = useState('');
   const [newName, setNewName] = useState<string | null>(null);
+  const [collapsed, toggleCollapsed] = useCollapsed();
   const nameOk = newName !== null && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(newName) && !newName.includes('..');
   const createExperiment = (): void => {
     if (!nameOk) return;
@@ -38,6 +69,7 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
           epoch: run.epoch,
           epochs: run.epochs,
           valAccuracy: run.best?.val_accuracy,
+          started: run.started,
         }));
         for (const job of jobs.jobs) {
           if (job.run.experiment !== exp.name) continue;
@@ -50,7 +82,13 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
         }
         const match = (text: string): boolean => text.toLowerCase().includes(needle);
         const visible = needle === '' || match(exp.name) ? rows : rows.filter((r) => match(r.model) || match(r.status));
-        return { name: exp.name, rows: visible, show: needle === '' || match(exp.name) || visible.length > 0 };
+        return {
+          name: exp.name,
+          rows: newestFirst(visible),
+          labels: distinguishingLabels(rows.map((r) => r.model)),
+          searching: needle !== '',
+          show: needle === '' || match(exp.name) || visible.length > 0,
+        };
       })
       .filter((exp) => exp.show);
   }, [experiments, jobs, filter]);
@@ -101,28 +139,41 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
         )}
         {experimentsError && <div className="error-box">{experimentsError.message}</div>}
         {!experiments && !experimentsError && <div className="empty">Loading…</div>}
-        {tree.map((exp) => (
-          <div key={exp.name} data-experiment={exp.name}>
-            <a className="item" href={routeHref({ view: 'experiment', experiment: exp.name })} aria-current={current({ view: 'experiment', experiment: exp.name })}>
-              <span className="name">{exp.name}</span>
-              <span className="metric">{exp.rows.length}</span>
-            </a>
-            {exp.rows.map((run) => (
-              <a
-                key={run.model}
-                className="item run"
-                data-run={`${exp.name}/${run.model}`}
-                href={routeHref({ view: 'run', experiment: exp.name, model: run.model })}
-                aria-current={route.view === 'run' && route.experiment === exp.name && route.model === run.model ? 'page' : undefined}
-                title={run.model}
+        {tree.map((exp) => {
+          // A filter shows its matches even inside a folded experiment.
+          const open = exp.searching || !collapsed.has(exp.name);
+          return (
+            <div key={exp.name} data-experiment={exp.name}>
+              <button
+                type="button"
+                className="fold"
+                aria-expanded={open}
+                aria-label={`${open ? 'Fold' : 'Unfold'} ${exp.name}`}
+                onClick={() => toggleCollapsed(exp.name)}
               >
-                <span className="name">{run.model}</span>
-                {run.valAccuracy !== undefined && <span className="metric" title="best validation accuracy">{fmt(run.valAccuracy)}</span>}
-                <StatusBadge status={run.status} epoch={run.epoch} epochs={run.epochs} />
+                {open ? '▾' : '▸'}
+              </button>
+              <a className="item experiment" href={routeHref({ view: 'experiment', experiment: exp.name })} aria-current={current({ view: 'experiment', experiment: exp.name })}>
+                <span className="name">{exp.name}</span>
+                <span className="metric">{exp.rows.length}</span>
               </a>
-            ))}
-          </div>
-        ))}
+              {open && exp.rows.map((run) => (
+                <a
+                  key={run.model}
+                  className="item run"
+                  data-run={`${exp.name}/${run.model}`}
+                  href={routeHref({ view: 'run', experiment: exp.name, model: run.model })}
+                  aria-current={route.view === 'run' && route.experiment === exp.name && route.model === run.model ? 'page' : undefined}
+                  title={run.model}
+                >
+                  <span className="name">{exp.labels.get(run.model) ?? run.model}</span>
+                  {run.valAccuracy !== undefined && <span className="metric" title="best validation accuracy">{fmt(run.valAccuracy)}</span>}
+                  <StatusBadge status={run.status} epoch={run.epoch} epochs={run.epochs} />
+                </a>
+              ))}
+            </div>
+          );
+        })}
       </div>
     </nav>
   );

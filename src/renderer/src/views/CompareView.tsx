@@ -1,9 +1,10 @@
-import { useMemo, useState, type JSX } from 'react';
+import { useMemo, type JSX } from 'react';
 import type { RunDetail, RunRef } from '../../../shared/runs';
 import { useApi } from '../api/context';
 import { ChartControls } from '../charts/ChartControls';
 import type { ChartSeries } from '../charts/chart-data';
 import { MetricChart } from '../charts/MetricChart';
+import { useChartSettings } from '../charts/use-chart-settings';
 import { ConfigDiffTable } from '../compare/ConfigDiffTable';
 import { FinalMetricsTable } from '../compare/FinalMetricsTable';
 import type { EpochMetric } from '../runs/run-metrics';
@@ -28,8 +29,7 @@ export function CompareView({ runs }: { runs: RunRef[] }): JSX.Element {
   const ids = runs.map(keyOf).join(',');
   const details = useAsync(() => Promise.all(runs.map((r) => api.runsGet(r))), [api, ids]);
   const { stores, version } = useManyRunMetrics(runs);
-  const [smoothing, setSmoothing] = useState(0);
-  const [logScale, setLogScale] = useState(false);
+  const { smoothing, setSmoothing, logScale, setLogScale } = useChartSettings('compare');
 
   const toggle = (r: RunRef): void => {
     const next = runs.some((x) => keyOf(x) === keyOf(r)) ? runs.filter((x) => keyOf(x) !== keyOf(r)) : [...runs, r];

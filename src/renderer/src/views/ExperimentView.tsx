@@ -2,6 +2,7 @@ import { useState, type JSX } from 'react';
 import type { ConfigValue } from '../../../shared/config';
 import { useApi } from '../api/context';
 import { ConfigEditor } from '../config/ConfigEditor';
+import { newestFirst } from '../shell/run-labels';
 import { StatusBadge } from '../shell/StatusBadge';
 import { navigate, routeHref } from '../state/route';
 import { useAsync } from '../state/use-async';
@@ -17,11 +18,11 @@ export function parseOverrideLines(text: string): string[] {
     .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
-/** Runs of this experiment with their state, and jobs waiting in the queue. */
-function ExperimentRuns({ experiment }: { experiment: string }): JSX.Element {
+/** Runs of this experiment, newest first, with their state, and jobs waiting in the queue. */
+export function ExperimentRuns({ experiment }: { experiment: string }): JSX.Element {
   const api = useApi();
   const { experiments, jobs } = useWorkspace();
-  const runs = experiments?.find((e) => e.name === experiment)?.runs ?? [];
+  const runs = newestFirst(experiments?.find((e) => e.name === experiment)?.runs ?? []);
   const queued = jobs.jobs.filter((j) => j.run.experiment === experiment && j.state === 'queued');
   const running = new Map(jobs.jobs.filter((j) => j.run.experiment === experiment && j.state === 'running').map((j) => [j.run.model, j]));
   if (runs.length === 0 && queued.length === 0) return <p className="muted">No runs yet.</p>;
@@ -34,6 +35,7 @@ function ExperimentRuns({ experiment }: { experiment: string }): JSX.Element {
           <th className="num">Epoch</th>
           <th className="num">Best val loss</th>
           <th className="num">Best val acc</th>
+          <th className="num" title="Accuracy of the best model on the test set (after Test)">Test acc</th>
           <th />
         </tr>
       </thead>
@@ -42,7 +44,7 @@ function ExperimentRuns({ experiment }: { experiment: string }): JSX.Element {
           const job = running.get(run.model);
           return (
             <tr key={run.model}>
-              <td>
+              <td className="name" title={run.model}>
                 <a href={routeHref({ view: 'run', experiment, model: run.model })}>{run.model}</a>
               </td>
               <td>
@@ -53,6 +55,7 @@ function ExperimentRuns({ experiment }: { experiment: string }): JSX.Element {
               </td>
               <td className="num">{fmt(run.best?.val_loss)}</td>
               <td className="num">{fmt(run.best?.val_accuracy)}</td>
+              <td className="num">{fmt(run.testAccuracy)}</td>
               <td>
                 {job && (
                   <button type="button" className="btn small danger" onClick={() => void api.runsStop({ jobId: job.id })}>
@@ -65,11 +68,13 @@ function ExperimentRuns({ experiment }: { experiment: string }): JSX.Element {
         })}
         {queued.map((job) => (
           <tr key={job.id}>
-            <td>{job.run.model}</td>
+            <td className="name" title={job.run.model}>
+              {job.run.model}
+            </td>
             <td>
               <StatusBadge status="queued" />
             </td>
-            <td colSpan={3} className="muted">
+            <td colSpan={4} className="muted">
               waiting for a free slot
             </td>
             <td>
@@ -121,13 +126,12 @@ export function ExperimentView({ experiment }: { experiment: string }): JSX.Elem
           key={`${experiment}:${file.data.text}`}
           schema={schema.data}
           text={file.data.text}
+          version={file.data.version}
           title={file.data.exists ? 'config.toml' : 'config.toml (new: saving creates it)'}
           file={file.data.file}
           validate={(text) => api.configValidate({ experiment, text, overrides: parseOverrideLines(overrides) })}
           edit={(text: string, key: string, value: ConfigValue | null) => api.configEdit({ text, key, value })}
-          save={async (text) => {
-            await api.configSave({ experiment, text });
-          }}
+          save={async (text, base) => (await api.configSave({ experiment, text, base })).version}
           onSaved={() => {
             setDirty(false);
           }}

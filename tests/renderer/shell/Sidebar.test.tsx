@@ -1,0 +1,70 @@
+import { cleanup, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import { Sidebar } from '../../../src/renderer/src/shell/Sidebar';
+import { distinguishingLabels } from '../../../src/renderer/src/shell/run-labels';
+import { ExperimentRuns } from '../../../src/renderer/src/views/ExperimentView';
+import type { RunSummary } from '../../../src/shared/runs';
+import { MemoryApi } from '../archive/memory-api';
+import { renderInApp } from '../archive/render';
+
+afterEach(cleanup);
+beforeEach(() => localStorage.clear());
+
+const LONG = 'a-really-long-run-name-that-goes-on-and-on-with-learning-rate-0.001-and-hidden-units-64-64-64';
+
+function run(model: string, started: string, extra: Partial<RunSummary> = {}): RunSummary {
+  return { experiment: 'e1', model, dir: `/d/experiments/e1/models/${model}`, status: 'finished', live: null, epoch: 5, epochs: 5, best: null, started, ...extra };
+}
+
+const RUNS = [
+  run('run-20261204-083015', '2026-12-04T08:30:15Z'),
+  run('run-20261204-091200', '2026-12-04T09:12:00Z', { testAccuracy: 0.9667 }),
+  run('run-20261204-085959', '2026-12-04T08:59:59Z'),
+];
+
+test('the sidebar shows the part of run names that differs, newest first, full name on hover', async () => {
+  renderInApp(new MemoryApi({ runs: RUNS }), <Sidebar route={{ view: 'home' }} />);
+  const links = await screen.findAllByRole('link', { name: /…\d{6}/ });
+  expect(links.map((link) => link.querySelector('.name')!.textContent)).toEqual(['…091200', '…085959', '…083015']);
+  expect(links.map((link) => link.getAttribute('title'))).toEqual(['run-20261204-091200', 'run-20261204-085959', 'run-20261204-083015']);
+});
+
+test('experiments fold and stay folded after a reload', async () => {
+  const api = new MemoryApi({ runs: RUNS });
+  renderInApp(api, <Sidebar route={{ view: 'home' }} />);
+  await screen.findAllByRole('link', { name: /…\d{6}/ });
+  await userEvent.click(screen.getByRole('button', { name: 'Fold e1' }));
+  expect(screen.queryAllByRole('link', { name: /…\d{6}/ })).toEqual([]);
+  cleanup();
+
+  renderInApp(api, <Sidebar route={{ view: 'home' }} />);
+  expect(await screen.findByRole('button', { name: 'Unfold e1' })).toHaveProperty('ariaExpanded', 'false');
+  expect(screen.queryAllByRole('link', { name: /…\d{6}/ })).toEqual([]);
+  await userEvent.click(screen.getByRole('button', { name: 'Unfold e1' }));
+  expect(await screen.findAllByRole('link', { name: /…\d{6}/ })).toHaveLength(3);
+});
+
+test('distinguishing labels cut only at a separator and leave a single or unrelated name whole', () => {
+  expect([...distinguishingLabels(['run-7', 'run-8']).values()]).toEqual(['…7', '…8']);
+  expect([...distinguishingLabels(['baseline', 'bigger']).values()]).toEqual(['baseline', 'bigger']);
+  expect([...distinguishingLabels(['run-20261204-083015']).values()]).toEqual(['run-20261204-083015']);
+  // a differently named run does not stop the default-named ones from being shortened
+  const mixed = distinguishingLabels(['run-20261204-112409', LONG, 'run-20261204-112416']);
+  expect([mixed.get('run-20261204-112409'), mixed.get(LONG), mixed.get('run-20261204-112416')]).toEqual(['…112409', LONG, '…112416']);
+});
+
+test('the runs table: newest first, long names cut with the full name as title, and a test accuracy column', async () => {
+  renderInApp(new MemoryApi({ runs: [...RUNS, run(LONG, '2026-12-03T10:00:00Z')] }), <ExperimentRuns experiment="e1" />);
+  const table = await screen.findByTestId('experiment-runs');
+  const header = within(table).getAllByRole('columnheader').map((th) => th.textContent);
+  expect(header).toContain('Test acc');
+  const rows = within(table).getAllByRole('row').slice(1);
+  expect(rows.map((row) => row.querySelector('td')!.textContent)).toEqual(['run-20261204-091200', 'run-20261204-085959', 'run-20261204-083015', LONG]);
+  const longCell = rows[3]!.querySelector('td')!;
+  expect(longCell.className).toBe('name');
+  expect(longCell.getAttribute('title')).toBe(LONG);
+  const testColumn = header.indexOf('Test acc');
+  expect(rows[0]!.querySelectorAll('td')[testColumn]!.textContent).toBe('0.9667');
+  expect(rows[1]!.querySelectorAll('td')[testColumn]!.textContent).toBe('–');
+});
