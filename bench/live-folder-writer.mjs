@@ -3,7 +3,7 @@
 // batch_end lines/s and 10 epoch_end lines/s to logs/metrics.jsonl and rewrites status.json (temp +
 // rename) every epoch; <lateRuns> more runs start one by one during the run. Prints one JSON line per
 // created run: {"run": name, "created": epoch ms}, and at the end {"epochsPerSecond": achieved per run}.
-import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,6 +28,9 @@ function createRun(name) {
   const dir = join(models, name);
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const started = new Date().toISOString();
+  // Like a real run, it holds the run's lock (lock.json) while it writes: without it a reader sees a
+  // "running" status with no writer, which is a crashed run.
+  writeFileSync(join(dir, 'lock.json'), `${JSON.stringify({ pid: process.pid, host: hostname(), started, command: 'live-folder-writer' })}\n`);
   status(dir, { started });
   const metrics = join(dir, 'logs', 'metrics.jsonl');
   appendFileSync(metrics, `${JSON.stringify({ event: 'run_started', time: started, experiment: 'bench', model: name, dir, epochs: EPOCHS, backend: 'bench', device: 'none', train_rows: 120, validation_rows: 30 })}\n`);
@@ -58,7 +61,10 @@ const timer = setInterval(() => {
   if (late > 0 && tick % Math.max(1, Math.floor((seconds * 20) / (late + 2))) === 0 && live.length < runs + late) createRun(`late-${String(live.length - runs).padStart(3, '0')}`);
   if (tick >= seconds * 20) {
     clearInterval(timer);
-    for (const run of live) status(run.dir, { started: run.started, epoch: run.epoch, status: 'finished' });
+    for (const run of live) {
+      status(run.dir, { started: run.started, epoch: run.epoch, status: 'finished' });
+      rmSync(join(run.dir, 'lock.json'), { force: true });
+    }
     // What the load really was (a busy machine stretches the 50 ms ticks).
     process.stdout.write(`${JSON.stringify({ epochsPerSecond: tick / 2 / ((Date.now() - began) / 1000) })}\n`);
   }

@@ -8,7 +8,7 @@ describe('config API request schemas', () => {
     expect(ConfigValidateRequest.parse({ experiment: 'e1', text: '[training]\n', overrides: ['training.seed=1'] }).overrides).toEqual(['training.seed=1']);
     expect(ConfigEditRequest.parse({ text: '', key: 'model.hidden_units', value: [8, 8] }).value).toEqual([8, 8]);
     expect(ConfigEditRequest.parse({ text: '', key: 'training.epochs', value: null }).value).toBeNull();
-    expect(ConfigSaveRequest.parse({ experiment: 'e_2.b', text: 'x' }).experiment).toBe('e_2.b');
+    expect(ConfigSaveRequest.parse({ experiment: 'e_2.b', text: 'x', base: null }).experiment).toBe('e_2.b');
   });
 
   it('refuse bad names, wrong shapes, unknown fields and oversized texts', () => {

@@ -106,6 +106,13 @@ export async function readArchive(
     const parser = new Parser({
       strict: true,
       onReadEntry: (entry: ReadEntry) => {
+        // The parser can still emit entries it had buffered when the read failed: their handlers would start
+        // after `fail` took the list of handlers to await, and write into a staging folder being removed.
+        if (failed) {
+          entry.on('error', () => undefined);
+          entry.resume();
+          return;
+        }
         const normal = normalizeEntryPath(entry.path);
         const path = 'path' in normal ? normal.path : entry.path;
         current = entry.path;

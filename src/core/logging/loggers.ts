@@ -33,6 +33,11 @@ export function fileLogger(file: string, level: LogLevel = 'info'): Logger {
   logger.transports.file.level = level;
   logger.transports.file.maxSize = 0; // run logs are data: never rotated away
   logger.transports.console.level = false;
+  // electron-log reports a line it could not write (a run folder removed meanwhile, a full disk) through
+  // the console transport directly, bypassing its level, as a multi-line trace on stderr. The write that
+  // matters fails on its own (metrics.jsonl and status.json are written with fs and their errors end the
+  // run with one line), so the log transport stays quiet instead of racing it.
+  logger.transports.console.writeFn = () => undefined;
   return logger;
 }
 
