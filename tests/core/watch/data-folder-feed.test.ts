@@ -50,6 +50,7 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 50
   }
 }
 
+const lock = JSON.stringify({ pid: process.pid, host: hostname(), started: '2026-12-04T10:00:00.000Z', command: 'expman train' });
 const status = (fields: Record<string, unknown> = {}): string =>
   JSON.stringify({ status: 'running', pid: process.pid, host: hostname(), started: '2026-12-04T10:00:00.000Z', updated: '2026-12-04T10:00:00.000Z', epoch: 0, epochs: 5, best: null, ...fields });
 const epochLine = (epoch: number): string =>
@@ -71,6 +72,8 @@ for (const mode of ['watch', 'poll'] as const) {
       const run = join(root, 'experiments', 'exp1', 'models', 'run-a');
       await writer(
         { op: 'mkdir', path: join(run, 'logs') },
+        // A writer holds the run's lock while it writes (this test process stands in for the trainer).
+        { op: 'atomic', path: join(run, 'lock.json'), text: lock },
         { op: 'atomic', path: join(run, 'status.json'), text: status() },
         { op: 'append', path: join(run, 'logs', 'metrics.jsonl'), text: epochLine(1) + epochLine(2) },
       );
@@ -86,6 +89,7 @@ for (const mode of ['watch', 'poll'] as const) {
         { op: 'sleep', ms: 80 },
         { op: 'append', path: join(run, 'logs', 'metrics.jsonl'), text: epochLine(4) },
         { op: 'atomic', path: join(run, 'status.json'), text: status({ status: 'finished', epoch: 4 }) },
+        { op: 'rm', path: join(run, 'lock.json') },
       );
       await until('finished', () => summaries(pushes, 'run-a').find((s) => s.status === 'finished'));
       await until('epoch 4', () => (epochsOf(pushes, 'run-a').includes(4) ? true : undefined));
