@@ -6,7 +6,7 @@ export class TaskRegistry {
 
   /** Runs `work` under `taskId` with a signal that `cancel(taskId)` aborts; one task per id at a time. */
   async run<T>(taskId: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    if (this.running.has(taskId)) throw new ExpmanError('USAGE', `task ${taskId} is already running`, { key: 'taskId' });
+    if (this.running.has(taskId)) throw new ExpmanError('CONFLICT', `task ${taskId} is already running`, { key: 'taskId' });
     const controller = new AbortController();
     this.running.set(taskId, controller);
     try {

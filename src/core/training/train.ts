@@ -662,7 +662,7 @@ export async function resumeRun(ws: Workspace, request: ResumeRequest): Promise<
     return trainPreparedRun(ws, { dir, experiment: request.experiment, model: request.model, lock }, request);
   }
   try {
-    if (previous.status === 'finished') throw new ExpmanError('USAGE', `${dir}: run already finished; use \`expman rerun\` to train it again`, { file: dir });
+    if (previous.status === 'finished') throw new ExpmanError('RUN_FINISHED', `${dir}: run already finished; use \`expman rerun\` to train it again`, { file: dir });
     const data = await loadPreparedDataset(ws, config['data.dataset']);
     checkDatasetHashes(data, request.provenance.dataset_hashes, 'cannot resume exactly');
     const backend = await selectBackend(config['training.backend']);

@@ -13,7 +13,7 @@ export function archiveSyncHandlers(ctx: HandlerContext): DomainHandlers<'archiv
     'archive:create': async ({ taskId, excludeCheckpoints, only }) => {
       const os = options.os;
       if (!os) {
-        throw new ExpmanError('USAGE', 'archiving from the browser UI is not available (it would write a file on the server): run `expman archive` on the machine that holds the data folder');
+        throw new ExpmanError('UNSUPPORTED', 'archiving from the browser UI is not available (it would write a file on the server): run `expman archive` on the machine that holds the data folder');
       }
       const out = await os.chooseArchivePath(defaultArchiveName());
       if (out === undefined) throw new ExpmanError('CANCELLED', 'archive cancelled: no file chosen');

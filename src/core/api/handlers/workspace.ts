@@ -11,7 +11,7 @@ export function insideDataDir(ws: Workspace, relativePath: string): string {
   const abs = resolve(ws.root, relativePath);
   const rel = relative(ws.root, abs);
   if (rel === '..' || rel.startsWith(`..${sep}`) || resolve(ws.root, rel) !== abs) {
-    throw new ExpmanError('USAGE', `${relativePath} is outside the data folder`, { key: 'path' });
+    throw new ExpmanError('INVALID_ARGUMENT', `${relativePath} is outside the data folder`, { key: 'path' });
   }
   return abs;
 }
@@ -34,9 +34,9 @@ export function workspaceHandlers(ctx: HandlerContext): DomainHandlers<'app' | '
     'workspace:focus': async () => ctx.focus(),
     'tasks:cancel': async ({ taskId }) => ({ cancelled: ctx.tasks.cancel(taskId) }),
     'shell:reveal': async ({ path }) => {
-      if (!options.os) throw new ExpmanError('USAGE', 'revealing files needs the desktop app');
+      if (!options.os) throw new ExpmanError('UNSUPPORTED', 'revealing files needs the desktop app');
       const abs = insideDataDir(ctx.ws(), path);
-      if (!(await exists(abs))) throw new ExpmanError('USAGE', `${path} does not exist in the data folder`, { file: abs });
+      if (!(await exists(abs))) throw new ExpmanError('NOT_FOUND', `${path} does not exist in the data folder`, { file: abs });
       await options.os.reveal(abs);
       return null;
     },
