@@ -15,6 +15,7 @@ export const CORE_ERROR_CODES = [
   'NOT_WRITABLE',
   'NOT_FOUND',
   'DISK_FULL',
+  /** The model does not fit in memory: refused before it is built, or failed allocating. */
   'OUT_OF_MEMORY',
   'DATASET_MISSING',
   'DATASET_CHANGED',
@@ -31,8 +32,6 @@ export const CORE_ERROR_CODES = [
   /** A child process (the training worker, `expman test`) ended with an error it could not report itself. */
   'WORKER_FAILED',
   'MODEL_MISSING',
-  /** The model would not fit in memory (refused before it is built). */
-  'MODEL_TOO_LARGE',
   'BACKEND_UNAVAILABLE',
   'JUPYTER_MISSING',
   // Logs
