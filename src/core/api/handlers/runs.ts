@@ -5,6 +5,7 @@ import { listExperiments, listRuns } from '../../training/run-store.js';
 import { resolveWorkerRuntime } from '../../training/worker-runtime.js';
 import { DEFAULT_EXPERIMENT, exists, paths, type Workspace } from '../../workspace.js';
 import { runDetail, runMetrics } from '../run-details.js';
+import { refuseRuntimeNodeOverride } from '../runtime-node-policy.js';
 import type { DomainHandlers, HandlerContext } from './context.js';
 
 async function experimentsOverview(ws: Workspace): Promise<ExperimentSummary[]> {
@@ -29,7 +30,10 @@ export function runsHandlers(ctx: HandlerContext): DomainHandlers<'experiments' 
     'runs:list': async ({ experiment }) => listRuns(ctx.ws(), experiment),
     'runs:get': async ({ experiment, model }) => runDetail(ctx.ws(), experiment, model),
     'runs:metrics': async ({ experiment, model, since }) => runMetrics(ctx.ws(), experiment, model, since),
-    'runs:start': async ({ experiment, model, overrides }) => runs.start(ctx.ws(), { experiment, model, overrides }),
+    'runs:start': async ({ experiment, model, overrides }) => {
+      refuseRuntimeNodeOverride(overrides);
+      return runs.start(ctx.ws(), { experiment, model, overrides });
+    },
     'runs:resume': async (run) => runs.resume(ctx.ws(), run),
     'runs:rerun': async (run) => runs.rerun(ctx.ws(), run),
     'runs:test': async ({ experiment, model }) => {
