@@ -182,6 +182,21 @@ describe('sync to a local folder', () => {
     expect(existsSync(join(data, 'experiments/e1/models/run-0/config.toml'))).toBe(true);
   });
 
+  it('--delete refuses to empty a folder that is not a data folder (a typo such as the home folder), either way', async () => {
+    const data = dataFolder(10);
+    const home = tempDataDir(false);
+    mkdirSync(join(home, 'photos'));
+    writeFileSync(join(home, 'notes.txt'), 'mine');
+    for (const sync of [() => syncData({ dataDir: data, to: home, delete: true }), () => syncData({ dataDir: home, from: data, delete: true, dryRun: true })]) {
+      await expect(sync()).rejects.toMatchObject({ code: 'FORBIDDEN', details: { key: 'delete' }, message: expect.stringContaining('refusing --delete into a folder that is not a data folder') });
+    }
+    expect(readdirSync(home).sort()).toEqual(['notes.txt', 'photos']);
+    // A new or empty folder, or a data folder, is fine.
+    const empty = join(tempDataDir(false), 'new');
+    mkdirSync(empty);
+    expect((await syncData({ dataDir: data, to: empty, delete: true })).direction).toBe('push');
+  });
+
   it('a destination that is a file, or read-only, is a one-line error', async () => {
     const data = dataFolder(10);
     const file = join(tempDataDir(false), 'a-file');
