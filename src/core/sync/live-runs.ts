@@ -18,7 +18,7 @@ async function liveHere(dir: string): Promise<Liveness | undefined> {
   const state = await readRunState(dir);
   if (state) {
     const { file } = state;
-    if (state.live === 'here') return { status: file.status, pid: state.pid, host: state.host, reason: `${file.status}, locked by pid ${state.pid}, which is alive` };
+    if (state.live === 'here') return { status: file.status, pid: state.pid, host: state.host, reason: `${file.status} (pid ${state.pid} is alive)` };
     if (state.live === 'elsewhere') {
       return { status: file.status, pid: state.pid, host: state.host, reason: `${file.status} on ${state.host} (pid ${state.pid}; a process on another host cannot be checked)` };
     }
