@@ -76,7 +76,7 @@ export function checkModelFits(config: FlatConfig, shape: ModelShape, memory: Me
   const model = footprint(config, shape);
   const matrix = model.largestMatrix * BYTES_PER_VALUE;
   if (matrix > memory.maxBuffer) {
-    throw new ExpmanError('OUT_OF_MEMORY', `${hidden}: one layer's weights would take ${gb(matrix)}, more than the ${gb(memory.maxBuffer)} a single buffer can hold; use smaller layers`, {
+    throw new ExpmanError('OUT_OF_MEMORY', `${hidden}: one layer's weights would take ${gb(matrix)}, more than the largest buffer Node.js can allocate (${gb(memory.maxBuffer)}); use smaller layers`, {
       key: 'model.hidden_units',
     });
   }

@@ -37,7 +37,7 @@ describe('the memory a model needs, checked before it is built', () => {
 
   it('refuses a layer whose weights exceed the largest buffer, whatever the memory', () => {
     expect(() => checkModelFits(config('model.hidden_units=[65536, 65536]'), iris, { available: 1000 * GB, maxBuffer: 2 ** 32 })).toThrow(
-      /one layer's weights would take 17\.2 GB, more than the 4\.3 GB a single buffer can hold/,
+      /one layer's weights would take 17\.2 GB, more than the largest buffer Node\.js can allocate \(4\.3 GB\); use smaller layers$/,
     );
   });
 
