@@ -1,38 +1,12 @@
+import type { CoreErrorCode } from '../shared/errors.js';
+
 /**
- * Every error the core raises on bad input is an ExpmanError: a stable code for programs, a one-line
- * message for people that says what and where, and structured details (file, line, column, key,
- * expected type) for the UI.
+ * Every error the core raises on bad input is an ExpmanError: a stable code for programs (the closed list
+ * in src/shared/errors.ts, so a code the API cannot carry does not compile), a one-line message for
+ * people that says what and where, and structured details (file, line, column, key, expected type) for
+ * the UI.
  */
-export type ErrorCode =
-  | 'CONFIG_PARSE'
-  | 'CONFIG_INVALID'
-  | 'CSV_INVALID'
-  | 'DATASET_MISSING'
-  | 'DATASET_CHANGED'
-  | 'DATA_DIR'
-  | 'NOT_WRITABLE'
-  | 'USAGE'
-  | 'RUN_MISSING'
-  | 'RUN_EXISTS'
-  | 'RUN_LOCKED'
-  | 'RUN_NOT_LIVE'
-  | 'DISK_FULL'
-  | 'OUT_OF_MEMORY'
-  | 'DATASET_EXISTS'
-  | 'BACKEND_UNAVAILABLE'
-  | 'MODEL_MISSING'
-  | 'JUPYTER_MISSING'
-  | 'ARCHIVE_INVALID'
-  | 'ARCHIVE_UNSAFE'
-  | 'ARCHIVE_CONFLICT'
-  | 'CANCELLED'
-  | 'CONFLICT'
-  | 'LOG_MISSING'
-  | 'LOG_PATTERN'
-  | 'RSYNC_MISSING'
-  | 'SYNC_UNREACHABLE'
-  | 'SYNC_PERMISSION'
-  | 'SYNC_FAILED';
+export type { ErrorCode } from '../shared/errors.js';
 
 export interface ErrorDetails {
   file?: string;
@@ -44,10 +18,10 @@ export interface ErrorDetails {
 }
 
 export class ExpmanError extends Error {
-  readonly code: ErrorCode;
+  readonly code: CoreErrorCode;
   readonly details: ErrorDetails;
 
-  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+  constructor(code: CoreErrorCode, message: string, details: ErrorDetails = {}) {
     super(message);
     this.name = 'ExpmanError';
     this.code = code;

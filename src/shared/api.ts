@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import type { AppCommand, ArchiveResultDto, SyncDestination, SyncResultDto } from './archive-sync.js';
 import type { ConfigFileDto, ConfigSaveResult, ConfigSchemaDto, ValidateResult } from './config.js';
+import type { ErrorCode } from './errors.js';
 import { ConfigEditRequest, ConfigReadRequest, ConfigSaveRequest, ConfigValidateRequest } from './config-requests.js';
 import {
   DatasetPageRequestSchema,
@@ -278,8 +279,8 @@ export const EVENT_CHANNELS = Object.keys(EVENT_TABLE) as EventChannel[];
 
 /** Errors cross the boundary as data (Electron's IPC and the WebSocket would lose an Error's fields). */
 export interface ApiErrorDto {
-  /** A core ErrorCode, or INVALID_ARGUMENT, UNKNOWN_CALL, UNSUPPORTED, INTERNAL. */
-  code: string;
+  /** One of the closed list in ./errors.ts: a core code, or one the boundary adds (INTERNAL, UNKNOWN_CALL, …). */
+  code: ErrorCode;
   message: string;
   details?: Record<string, unknown>;
 }
@@ -287,7 +288,7 @@ export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError
 
 /** Thrown in the renderer when a call fails: the backend's code, message and details, unchanged. */
 export class ApiError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly details: Record<string, unknown>;
   constructor(error: ApiErrorDto) {
     super(error.message);

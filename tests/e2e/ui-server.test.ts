@@ -117,7 +117,7 @@ describe('expman ui in a real browser', () => {
         ws.send(JSON.stringify({ id, channel, request: req }));
       });
     expect(await call(1, 'runs:get', { experiment: '../..', model: 'x' })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', details: { key: 'experiment' } } });
-    expect(await call(2, 'shell:reveal', { path: 'datasets' })).toMatchObject({ ok: false, error: { code: 'USAGE', message: 'revealing files needs the desktop app' } });
+    expect(await call(2, 'shell:reveal', { path: 'datasets' })).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED', message: 'revealing files needs the desktop app' } });
     expect(await call(3, 'experiments:list', {})).toMatchObject({ ok: true, value: [{ name: 'default' }, { name: 'iris-wide', hasConfig: true }] });
     ws.close();
   });

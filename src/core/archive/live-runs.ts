@@ -1,50 +1,23 @@
-import { promises as fs } from 'node:fs';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { isTempName } from '../fs/atomic.js';
-import { readStatus } from '../training/run-store.js';
+import { listRunFolders, readRunState } from '../training/run-store.js';
+import { workspace } from '../workspace.js';
 import type { LiveRun } from './manifest.js';
 
-/** A run on another host counts as live while its status.json was updated this recently. */
+/** A run written on another host counts as live while its status.json was updated this recently. */
 export const REMOTE_LIVE_WINDOW_MS = 10 * 60_000;
 
-/** Whether a process with this pid exists on this host (EPERM: it exists but belongs to someone else). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function subdirs(dir: string): Promise<string[]> {
-  try {
-    return (await fs.readdir(dir, { withFileTypes: true }))
-      .filter((e) => e.isDirectory() && !isTempName(e.name))
-      .map((e) => e.name)
-      .sort();
-  } catch {
-    return [];
-  }
-}
-
 /**
- * Runs that are training right now: status.json says running and, on this host, the process is alive;
- * on another host (a shared folder) the file was updated within REMOTE_LIVE_WINDOW_MS.
+ * Runs being written right now, for the MANIFEST (their newest checkpoint may be missing): those with a
+ * live writer as every reader judges it (readRunState: the run's lock, or a running status written on
+ * another host). A writer on another host (a shared folder) cannot be checked from here: it counts while
+ * its status.json was updated within REMOTE_LIVE_WINDOW_MS, since a node that crashed leaves its lock.
  */
 export async function findLiveRuns(root: string, now = Date.now()): Promise<LiveRun[]> {
   const live: LiveRun[] = [];
-  for (const experiment of await subdirs(join(root, 'experiments'))) {
-    for (const model of await subdirs(join(root, 'experiments', experiment, 'models'))) {
-      const status = await readStatus(join(root, 'experiments', experiment, 'models', model));
-      if (status?.status !== 'running') continue;
-      const alive =
-        status.host === hostname() ? processAlive(status.pid) : now - Date.parse(status.updated) < REMOTE_LIVE_WINDOW_MS;
-      if (alive) {
-        live.push({ experiment, model, path: `experiments/${experiment}/models/${model}`, pid: status.pid, host: status.host, updated: status.updated });
-      }
-    }
+  for (const { experiment, model, dir } of await listRunFolders(workspace(root))) {
+    const state = await readRunState(dir);
+    if (!state?.live || state.pid === undefined || state.host === undefined) continue;
+    if (state.live === 'elsewhere' && !(now - Date.parse(state.file.updated) < REMOTE_LIVE_WINDOW_MS)) continue;
+    live.push({ experiment, model, path: `experiments/${experiment}/models/${model}`, pid: state.pid, host: state.host, updated: state.file.updated });
   }
   return live;
 }

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { TEMP_PREFIX } from '../fs/atomic.js';
-import { processAlive } from './live-runs.js';
+import { processMatches } from '../runs/lock.js';
 
 /** Temporaries this process is using right now (a long-lived process may run several jobs at once). */
 const ours = new Set<string>();
@@ -39,7 +39,7 @@ export async function staleTemps(dir: string, kind: string): Promise<string[]> {
     if (pid === undefined) continue;
     const path = join(dir, name);
     // Our own pid with a name we did not register is a leftover of an earlier process that had this pid.
-    const alive = Number(pid) === process.pid ? ours.has(path) : processAlive(Number(pid));
+    const alive = Number(pid) === process.pid ? ours.has(path) : processMatches(Number(pid));
     if (!alive) stale.push(path);
   }
   return stale;

@@ -148,7 +148,7 @@ export async function datasetFile(ws: Workspace, name: string, part: DatasetPart
   const entry = info.files[fileName];
   if (!entry) {
     const parts = (Object.entries(PART_FILES) as Array<[DatasetPart, string]>).filter(([, f]) => info.files[f]).map(([p]) => p);
-    throw new ExpmanError('USAGE', `prepared dataset ${JSON.stringify(name)} has no ${part} part (${fileName}); its parts are: ${parts.join(', ')}`, {
+    throw new ExpmanError('DATASET_MISSING', `prepared dataset ${JSON.stringify(name)} has no ${part} part (${fileName}); its parts are: ${parts.join(', ')}`, {
       key: 'part',
       expected: parts.join(' | '),
     });

@@ -1,4 +1,5 @@
-import { ExpmanError, type ErrorCode } from '../errors.js';
+import { isCoreErrorCode } from '../../shared/errors.js';
+import { ExpmanError } from '../errors.js';
 import { startWorker } from '../training/supervisor.js';
 import type { WorkerRuntime } from '../training/worker-runtime.js';
 
@@ -21,7 +22,9 @@ export async function runCliTask(args: string[], runtime: WorkerRuntime, signal?
   signal?.addEventListener('abort', abort, { once: true });
   const exit = await handle.exited.finally(() => signal?.removeEventListener('abort', abort));
   if (exit.code === 0) return out;
-  if (exit.error) throw new ExpmanError(exit.error.code as ErrorCode, exit.error.message);
+  // The command's own one-line error keeps its code; a crash (INTERNAL, or a code this version does not know) is the worker's failure.
+  if (exit.error && isCoreErrorCode(exit.error.code)) throw new ExpmanError(exit.error.code, exit.error.message);
   const tail = log.slice(-5).join('\n');
-  throw new ExpmanError('USAGE', `expman ${args[0]} ended with ${exit.signal ?? `exit code ${exit.code}`}${tail ? `:\n${tail}` : ''}`);
+  if (exit.error) throw new ExpmanError('WORKER_FAILED', `expman ${args[0]} failed (${exit.error.code}): ${exit.error.message}${tail ? `\n${tail}` : ''}`);
+  throw new ExpmanError('WORKER_FAILED', `expman ${args[0]} ended with ${exit.signal ?? `exit code ${exit.code}`}${tail ? `:\n${tail}` : ''}`);
 }

@@ -124,7 +124,7 @@ export class RunManager {
     const status = await readStatus(dir);
     if (!status) throw new ExpmanError('RUN_MISSING', `no run ${run.experiment}/${run.model} in ${ws.root}`, { file: dir });
     this.refuseIfBusy(ws, run, 'cannot resume');
-    if (status.status === 'finished') throw new ExpmanError('USAGE', `run ${run.experiment}/${run.model} has finished; clone it to train again`);
+    if (status.status === 'finished') throw new ExpmanError('RUN_FINISHED', `run ${run.experiment}/${run.model} has finished; clone it to train again`, { file: dir });
     // The Node.js the run was configured with, not whatever the experiment says now.
     const { config } = await readRunConfig(dir);
     const runtime = this.runtimeFor(config.values['runtime.node']);
@@ -156,7 +156,7 @@ export class RunManager {
    */
   stop(jobId: string, options: StopOptions = {}): JobInfo {
     const job = this.jobs.find((j) => j.info.id === jobId);
-    if (!job) throw new ExpmanError('USAGE', `no job ${JSON.stringify(jobId)}`, { key: 'jobId' });
+    if (!job) throw new ExpmanError('JOB_MISSING', `no job ${JSON.stringify(jobId)}`, { key: 'jobId' });
     if (job.info.state === 'queued') {
       job.stopRequested = true;
       void markEnded(job.dir, 'stopped', 'stopped while queued: it never started');

@@ -85,7 +85,7 @@ function parseLock(text: string): LockFile | null {
   return null;
 }
 
-/** The lock of a run folder, or null when there is none. An unreadable one is reported as `unreadable`. */
+/** The lock of a run folder, or null when there is none or it does not parse (readers never see a half-written one: see acquireRunLock). */
 export function readLock(dir: string): LockFile | null {
   try {
     return parseLock(readFileSync(lockFile(dir), 'utf8'));

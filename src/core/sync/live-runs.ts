@@ -1,90 +1,63 @@
-import { promises as fs } from 'node:fs';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { SyncProtectedRunDto } from '../../shared/archive-sync.js';
-import { effectiveStatus, readStatus, type StatusFile } from '../training/run-store.js';
+import { lockFile, lockLiveness, readLock } from '../runs/lock.js';
+import { listRunFolders, readRunState, readStatus } from '../training/run-store.js';
+import { workspace } from '../workspace.js';
 
 /** A run folder on the receiving side that sync neither writes into nor deletes from, and why. */
 export type ProtectedRun = SyncProtectedRunDto;
 
-/** The run lock (`<run>/lock.json`, written by the run's one writer); only the fields read here. */
-interface LockFile {
-  pid: number;
-  host: string;
-}
-
-async function readLock(dir: string): Promise<LockFile | null> {
-  try {
-    const lock = JSON.parse(await fs.readFile(join(dir, 'lock.json'), 'utf8')) as Partial<LockFile>;
-    return typeof lock.pid === 'number' && typeof lock.host === 'string' ? { pid: lock.pid, host: lock.host } : { pid: -1, host: '' };
-  } catch (error) {
-    // A lock.json that exists but cannot be parsed is being written: its writer is live.
-    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? null : { pid: -1, host: '' };
-  }
-}
-
-/** Whether a process is alive; only meaningful for a pid of this host. */
-export function pidAlive(pid: number): boolean {
-  // effectiveStatus is the one place that decides liveness of a pid on a host: ask it about this one.
-  const probe: StatusFile = { status: 'running', pid, host: hostname(), started: '', updated: '', epoch: 0, epochs: 0, best: null };
-  return pid > 0 && effectiveStatus(probe) === 'running';
-}
-
-async function subdirs(dir: string): Promise<string[]> {
-  try {
-    // Hidden and temporary names (.tmp-*, .tmp-rsync-partial) are never run folders.
-    return (await fs.readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
-  } catch {
-    return [];
-  }
-}
+type Liveness = Pick<ProtectedRun, 'status' | 'pid' | 'host' | 'reason'>;
 
 /**
- * Why a run folder is live, or undefined when it is not. `here`: the folder is on this machine's file
- * system, so a pid of this host can be checked (a pid of another host, on a shared folder, cannot);
- * otherwise the folder's files were fetched from a remote receiving side, whose pids cannot be checked
- * from here: every run it calls running or queued, and every lock, counts as live.
+ * A run folder on this machine's file system is live as every reader sees it (readRunState: a live lock,
+ * a running status from another host, a queued run whose queuing process lives), or, before it has a
+ * status, while its lock is live (a writer starting).
  */
-function liveReason(status: StatusFile | null, lock: LockFile | null, here: boolean): string | undefined {
-  const local = hostname();
-  if (status && (status.status as string) === 'queued') return 'queued';
-  if (status?.status === 'running') {
-    if (!here) return `running on ${status.host} (pid ${status.pid}; a process on the receiving host cannot be checked from here)`;
-    if (status.host !== local) return `running on ${status.host} (pid ${status.pid}; a process on another host cannot be checked)`;
-    if (effectiveStatus(status) === 'running') return `running (pid ${status.pid} is alive)`;
+async function liveHere(dir: string): Promise<Liveness | undefined> {
+  const state = await readRunState(dir);
+  if (state) {
+    const { file } = state;
+    if (state.live === 'here') return { status: file.status, pid: state.pid, host: state.host, reason: `${file.status} (pid ${state.pid} is alive)` };
+    if (state.live === 'elsewhere') {
+      return { status: file.status, pid: state.pid, host: state.host, reason: `${file.status} on ${state.host} (pid ${state.pid}; a process on another host cannot be checked)` };
+    }
+    // Queued runs hold no lock: readRunState calls one queued while the process that queued it lives.
+    if (state.status === 'queued') return { status: 'queued', pid: file.pid, host: file.host, reason: `queued by pid ${file.pid} on ${file.host}` };
+    return undefined;
   }
-  if (lock) {
-    if (lock.pid < 0) return 'lock.json is being written';
-    if (!here) return `locked by pid ${lock.pid} on ${lock.host} (cannot be checked from here)`;
-    if (lock.host !== local) return `locked by pid ${lock.pid} on ${lock.host} (another host: cannot be checked)`;
-    if (pidAlive(lock.pid)) return `locked by pid ${lock.pid}, which is alive`;
-  }
-  return undefined;
+  const lock = readLock(dir);
+  const live = lockLiveness(lock);
+  if (!lock || !live) return undefined;
+  const reason = live === 'here' ? `locked by pid ${lock.pid}, which is alive` : `locked by pid ${lock.pid} on ${lock.host} (another host: cannot be checked)`;
+  return { status: 'locked', pid: lock.pid, host: lock.host, reason };
 }
 
 /**
- * The live run folders under a data folder: `experiments/<e>/models/<m>` whose status.json says running
- * (or queued) with a live process, or whose lock.json is held. `here` as for liveReason.
+ * State files fetched from a remote receiving side: its pids cannot be checked from here, so every run
+ * it calls running or queued, and every lock.json (even one that does not parse), counts as live.
+ */
+async function liveRemote(dir: string): Promise<Liveness | undefined> {
+  const status = await readStatus(dir);
+  if (status && (status.status === 'running' || status.status === 'queued')) {
+    return { status: status.status, pid: status.pid, host: status.host, reason: `${status.status} on ${status.host} (pid ${status.pid}; a process on the receiving host cannot be checked from here)` };
+  }
+  if (!existsSync(lockFile(dir))) return undefined;
+  const lock = readLock(dir);
+  if (!lock) return { status: status?.status ?? 'locked', reason: 'lock.json cannot be read (a process on the receiving host cannot be checked from here)' };
+  return { status: status?.status ?? 'locked', pid: lock.pid, host: lock.host, reason: `locked by pid ${lock.pid} on ${lock.host} (cannot be checked from here)` };
+}
+
+/**
+ * The live run folders under a data folder (`experiments/<e>/models/<m>`). `here`: the folder is on this
+ * machine's file system, so liveness is judged as everywhere else (lock, run-store); otherwise it holds
+ * the state files fetched from a remote receiving side (see liveRemote).
  */
 export async function findLiveRunFolders(root: string, here: boolean): Promise<ProtectedRun[]> {
   const live: ProtectedRun[] = [];
-  for (const experiment of await subdirs(join(root, 'experiments'))) {
-    for (const model of await subdirs(join(root, 'experiments', experiment, 'models'))) {
-      const dir = join(root, 'experiments', experiment, 'models', model);
-      const status = await readStatus(dir);
-      const lock = await readLock(dir);
-      const reason = liveReason(status, lock, here);
-      if (!reason) continue;
-      live.push({
-        path: `experiments/${experiment}/models/${model}`,
-        experiment,
-        model,
-        status: status?.status ?? 'locked',
-        pid: status?.pid ?? lock?.pid,
-        host: status?.host ?? lock?.host,
-        reason,
-      });
-    }
+  for (const { experiment, model, dir } of await listRunFolders(workspace(root))) {
+    const liveness = here ? await liveHere(dir) : await liveRemote(dir);
+    if (liveness) live.push({ path: `experiments/${experiment}/models/${model}`, experiment, model, ...liveness });
   }
   return live;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { cancelledError } from '../cancel.js';
 import { ExpmanError } from '../errors.js';
+import { isTempName } from '../fs/atomic.js';
 import { findOnPath } from '../find-on-path.js';
 import type { ProgressListener } from '../progress.js';
 import { describeLocation, parseLocation, type SyncLocation } from './location.js';
@@ -66,6 +67,27 @@ export function planSync(options: Pick<SyncOptions, 'dataDir' | 'to' | 'from'>):
   return { direction: options.to ? 'push' : 'pull', data, other };
 }
 
+/**
+ * --delete makes the receiving folder a copy of the sending one. Pointed at a folder that is not a data
+ * folder (a typo: the home folder, a wrong --data) it would delete everything there, so that is refused:
+ * the receiving folder must be absent, empty, or hold experiments/ or datasets/.
+ */
+async function refuseDeleteIntoForeignFolder(path: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.readdir(path);
+  } catch {
+    return; // absent (created empty), or unreadable: rsync reports that
+  }
+  const own = names.filter((name) => !isTempName(name));
+  if (own.length === 0 || names.includes('experiments') || names.includes('datasets')) return;
+  throw new ExpmanError(
+    'FORBIDDEN',
+    `${path}: refusing --delete into a folder that is not a data folder (no experiments/ or datasets/): it would delete what is there (${own.slice(0, 3).join(', ')}${own.length > 3 ? ', …' : ''}); sync into a new or empty folder or a data folder`,
+    { file: path, key: 'delete' },
+  );
+}
+
 /** mkdir for a local sync folder, with the reasons it fails said in one line (not an internal error). */
 async function ensureFolder(path: string, role: string): Promise<void> {
   try {
@@ -109,6 +131,8 @@ export async function syncData(options: SyncOptions): Promise<SyncResult> {
   const { direction, data, other } = planSync(options);
   const rsync = options.rsync ?? findOnPath('rsync');
   if (!rsync) throw new ExpmanError('RSYNC_MISSING', 'rsync is not installed: install it (apt install rsync, brew install rsync, or MSYS2/cwRsync on Windows)');
+  const receiving = direction === 'push' ? other : data;
+  if (options.delete && receiving.kind === 'local') await refuseDeleteIntoForeignFolder(receiving.path);
 
   if (direction === 'push') {
     const stat = await fs.stat(data.path).catch(() => null);

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ExpmanError } from '../errors.js';
-import { pidAlive } from './live-runs.js';
+import { processMatches } from '../runs/lock.js';
 import { SYNC_TEMP_DIR } from './rsync-args.js';
 
 let serial = 0;
@@ -23,7 +23,7 @@ export async function removeStaleTempDirs(root: string): Promise<string[]> {
   const removed: string[] = [];
   for (const name of names) {
     const m = /^(.+)-(\d+)-\d+$/.exec(name);
-    if (!m || m[1] !== hostname() || pidAlive(Number(m[2]))) continue;
+    if (!m || m[1] !== hostname() || processMatches(Number(m[2]))) continue;
     await fs.rm(join(base, name), { recursive: true, force: true });
     removed.push(`${SYNC_TEMP_DIR}/${name}`);
   }

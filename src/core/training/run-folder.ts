@@ -1,7 +1,7 @@
-import TOML from '@iarna/toml';
 import { promises as fs } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseConfigText, resolveConfig, type ResolvedConfig } from '../config/resolve.js';
+import { parseToml } from '../config/toml-text.js';
 import { ExpmanError } from '../errors.js';
 import type { Provenance } from '../provenance.js';
 import { exists, paths, runFiles, workspace, type Workspace } from '../workspace.js';
@@ -35,7 +35,8 @@ export async function readRunConfig(dir: string): Promise<{ config: ResolvedConf
     throw new ExpmanError('RUN_MISSING', `${dir}: not a run folder (no config.toml)`, { file });
   }
   const layer = parseConfigText(text, file, 'config');
-  const provenance = ((TOML.parse(text) as { provenance?: Partial<Provenance> }).provenance ?? {});
+  // parseConfigText accepted the text, so this parse succeeds (a BOM included: parseToml strips it).
+  const provenance = (parseToml(text) as { provenance?: Partial<Provenance> }).provenance ?? {};
   return { config: resolveConfig([layer]), provenance, file };
 }
 

@@ -6,7 +6,7 @@ import { paths, runFiles, type Workspace } from '../workspace.js';
 import type { BestSoFar, RunEvent, WithoutTime } from './events.js';
 
 import type { RunError, RunLiveness, RunStatus, RunSummary } from '../../shared/runs.js';
-import { lockLiveness, readLock, type LockFile } from '../runs/lock.js';
+import { lockLiveness, processMatches, readLock, type LockFile } from '../runs/lock.js';
 
 export type { RunStatus, RunSummary } from '../../shared/runs.js';
 
@@ -39,15 +39,6 @@ export async function readStatus(dir: string): Promise<StatusFile | null> {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export interface RunLiveState {
   status: RunStatus;
   live: RunLiveness;
@@ -73,14 +64,14 @@ export function runLiveState(status: StatusFile, lock?: LockFile | null): RunLiv
     case 'running':
       return here ? { status: 'failed', live: null } : { status: 'running', live: 'elsewhere', pid: status.pid, host: status.host };
     case 'queued':
-      return here && !processAlive(status.pid) ? { status: 'stopped', live: null } : { status: 'queued', live: null };
+      return here && !processMatches(status.pid) ? { status: 'stopped', live: null } : { status: 'queued', live: null };
     default:
       return { status: status.status, live: null };
   }
 }
 
 function effectiveStatusByPid(status: StatusFile): RunStatus {
-  if (status.host !== hostname() || processAlive(status.pid)) return status.status;
+  if (status.host !== hostname() || processMatches(status.pid)) return status.status;
   if (status.status === 'running') return 'failed';
   if (status.status === 'queued') return 'stopped';
   return status.status;
@@ -153,6 +144,15 @@ async function dirs(path: string): Promise<string[]> {
 
 export async function listExperiments(ws: Workspace): Promise<string[]> {
   return dirs(paths.experimentsDir(ws));
+}
+
+/** Every folder that may hold a run (`experiments/<e>/models/<m>`, temporaries left out), sorted, whether or not it has a status yet. */
+export async function listRunFolders(ws: Workspace): Promise<Array<{ experiment: string; model: string; dir: string }>> {
+  const folders: Array<{ experiment: string; model: string; dir: string }> = [];
+  for (const experiment of await listExperiments(ws)) {
+    for (const model of await dirs(paths.modelsDir(ws, experiment))) folders.push({ experiment, model, dir: paths.modelDir(ws, experiment, model) });
+  }
+  return folders;
 }
 
 /** One run's summary from its status.json; null when the folder holds no run (yet). */

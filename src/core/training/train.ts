@@ -17,6 +17,7 @@ import { checkName, ensureWritableDir, paths, runFiles, type Workspace } from '.
 import { selectBackend, type BackendChoice, type Tf } from './backend.js';
 import type { BestSoFar, RunEvent } from './events.js';
 import { buildModel } from './model.js';
+import { checkModelFits } from './model-size.js';
 import { loadModel, readAdamState, restoreAdamState, saveModel, type ModelMetadata } from './model-io.js';
 import { freshModelName, readRunConfig } from './run-folder.js';
 import { acquireRunLock, takeoverMessage, type RunLock } from '../runs/lock.js';
@@ -537,6 +538,7 @@ export async function prepareRun(ws: Workspace, request: PrepareRequest, state: 
   const data = await loadPreparedDataset(ws, config['data.dataset']);
   checkDatasetHashes(data, request.expectDatasetHashes, request.rerunOf ? 'a re-run would not be exact' : 'the run would differ');
   if (data.train.rows < 2) throw new ExpmanError('DATASET_MISSING', `dataset ${data.name} has fewer than 2 training rows`, { key: 'data.dataset' });
+  checkModelFits(config, { inputs: data.features.length, classes: data.classes.length });
   const modelsDir = paths.modelsDir(ws, request.experiment);
   try {
     await ensureWritableDir(modelsDir);
@@ -662,7 +664,7 @@ export async function resumeRun(ws: Workspace, request: ResumeRequest): Promise<
     return trainPreparedRun(ws, { dir, experiment: request.experiment, model: request.model, lock }, request);
   }
   try {
-    if (previous.status === 'finished') throw new ExpmanError('USAGE', `${dir}: run already finished; use \`expman rerun\` to train it again`, { file: dir });
+    if (previous.status === 'finished') throw new ExpmanError('RUN_FINISHED', `${dir}: run already finished; use \`expman rerun\` to train it again`, { file: dir });
     const data = await loadPreparedDataset(ws, config['data.dataset']);
     checkDatasetHashes(data, request.provenance.dataset_hashes, 'cannot resume exactly');
     const backend = await selectBackend(config['training.backend']);

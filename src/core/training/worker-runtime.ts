@@ -1,4 +1,6 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { ExpmanError } from '../errors.js';
 import { findOnPath } from '../find-on-path.js';
 
 /**
@@ -18,10 +20,10 @@ export interface WorkerRuntime {
   source: string;
 }
 
-function isExecutable(path: string): boolean {
+function isExecutableFile(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
-    return true;
+    return statSync(path).isFile();
   } catch {
     return false;
   }
@@ -34,8 +36,12 @@ export function resolveWorkerRuntime(
   const execPath = context.execPath ?? process.execPath;
   const isElectron = context.isElectron ?? Boolean(process.versions['electron']);
   if (configured) {
-    if (!isExecutable(configured)) {
-      throw new Error(`runtime.node = ${JSON.stringify(configured)} is not an executable file`);
+    // Absolute: a relative path would depend on the working directory of whoever spawns the worker.
+    if (!isAbsolute(configured)) {
+      throw new ExpmanError('CONFIG_INVALID', `runtime.node = ${JSON.stringify(configured)} must be an absolute path to a Node.js executable`, { key: 'runtime.node' });
+    }
+    if (!isExecutableFile(configured)) {
+      throw new ExpmanError('CONFIG_INVALID', `runtime.node = ${JSON.stringify(configured)} is not an executable file`, { key: 'runtime.node' });
     }
     return { node: configured, env: {}, nativeBackends: true, source: `runtime.node (${configured})` };
   }

@@ -45,7 +45,7 @@ describe('archive:create over the API', () => {
   test('a cancelled save dialog is CANCELLED; the browser UI is told to use expman archive', async () => {
     expect(await backend({}).b.dispatch('archive:create', { taskId: 'a2' })).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
     const browser = await backend().b.dispatch('archive:create', { taskId: 'a3' });
-    expect(browser).toMatchObject({ ok: false, error: { code: 'USAGE', message: expect.stringMatching(/expman archive/) } });
+    expect(browser).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED', message: expect.stringMatching(/expman archive/) } });
     expect(await backend({}).b.dispatch('archive:create', { taskId: 'a4', only: ['../etc'] })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT', details: { key: 'only.0' } } });
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -61,8 +61,40 @@ describe('the API dispatcher', () => {
     expect(seen).toEqual(['jobs:list']);
   });
 
+  test('whatever a handler throws that is not an ExpmanError is INTERNAL, never USAGE (even if it carries a code)', async () => {
+    const { b } = backend();
+    const { createDispatcher } = await import('../../../src/core/api/dispatch.js');
+    const throwing = (thrown: unknown) =>
+      createDispatcher({
+        ...b.handlers,
+        'jobs:list': async () => {
+          throw thrown;
+        },
+      });
+    for (const thrown of [new TypeError("Cannot read properties of undefined (reading 'x')"), Object.assign(new Error('EACCES: permission denied'), { code: 'USAGE' }), 'a string', undefined]) {
+      const result = await throwing(thrown)('jobs:list', {});
+      expect(result, String(thrown)).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+    }
+  });
+
+  test('state errors of the run queue have their own codes', async () => {
+    const { b } = backend();
+    expect(await b.dispatch('runs:stop', { jobId: 'job-404' })).toMatchObject({ ok: false, error: { code: 'JOB_MISSING', message: 'no job "job-404"' } });
+    const other = mkdtempSync(join(tmpdir(), 'expman-dispatch-finished-'));
+    try {
+      const run = join(other, 'experiments', 'done', 'models', 'r1');
+      mkdirSync(run, { recursive: true });
+      const now = new Date().toISOString();
+      writeFileSync(join(run, 'status.json'), JSON.stringify({ status: 'finished', pid: 1, host: 'h', started: now, updated: now, epoch: 2, epochs: 2, best: null }));
+      b.setFocus({ dataDir: other });
+      expect(await b.dispatch('runs:resume', { experiment: 'done', model: 'r1' })).toMatchObject({ ok: false, error: { code: 'RUN_FINISHED' } });
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   test('shell:reveal needs the desktop app and never leaves the data folder', async () => {
-    expect(await backend().b.dispatch('shell:reveal', { path: '.' })).toMatchObject({ ok: false, error: { code: 'USAGE', message: 'revealing files needs the desktop app' } });
+    expect(await backend().b.dispatch('shell:reveal', { path: '.' })).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED', message: 'revealing files needs the desktop app' } });
     const { b, revealed } = backend(true);
     expect(await b.dispatch('shell:reveal', { path: '../..' })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
     expect(await b.dispatch('shell:reveal', { path: '.' })).toEqual({ ok: true, value: null });

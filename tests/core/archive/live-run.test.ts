@@ -9,17 +9,23 @@ import { verifyArchive } from '../../../src/core/archive/verify.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { writeDataTree } from '../../helpers/data-tree.js';
 
+/** The run's lock, as its one writer (`pid` on this host) holds it while training. */
+function setLock(data: string, run: string, pid: number): void {
+  writeFileSync(join(data, run, 'lock.json'), JSON.stringify({ pid, host: hostname(), started: new Date().toISOString(), command: 'expman train' }));
+}
+
 function setStatus(data: string, run: string, fields: Record<string, unknown>): void {
   const file = join(data, run, 'status.json');
   writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), ...fields }));
 }
 
 describe('archiving while a run trains', () => {
-  it('lists live runs: running with a live process here, or recently updated elsewhere', async () => {
+  it('lists live runs: locked by a live process here, or running and recently updated elsewhere', async () => {
     const data = tempDataDir();
     writeDataTree(data, { weights: 100 });
     const now = Date.now();
     setStatus(data, 'experiments/e1/models/run-0', { status: 'running', pid: process.pid, host: hostname(), updated: new Date(now).toISOString() });
+    setLock(data, 'experiments/e1/models/run-0', process.pid);
     setStatus(data, 'experiments/e2/models/run-1', { status: 'running', pid: 1, host: 'gpu-box', updated: new Date(now - 60_000).toISOString() });
     expect((await findLiveRuns(data, now)).map((r) => r.path)).toEqual(['experiments/e1/models/run-0', 'experiments/e2/models/run-1']);
     // Elsewhere and silent for longer than the window: a crashed run, not a live one.
@@ -27,6 +33,7 @@ describe('archiving while a run trains', () => {
     // Here, with a process that has exited: crashed.
     const gone = execFileSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).trim();
     setStatus(data, 'experiments/e1/models/run-0', { pid: Number(gone) });
+    setLock(data, 'experiments/e1/models/run-0', Number(gone));
     expect((await findLiveRuns(data, now)).map((r) => r.path)).toEqual(['experiments/e2/models/run-1']);
   });
 
@@ -35,6 +42,7 @@ describe('archiving while a run trains', () => {
     writeDataTree(data, { weights: 300_000 });
     const run = 'experiments/e2/models/run-1';
     setStatus(data, run, { status: 'running', pid: process.pid, host: hostname() });
+    setLock(data, run, process.pid);
     const out = join(tempDataDir(false), 'live.tar.gz');
     let deleted = false;
     const result = await createArchive({

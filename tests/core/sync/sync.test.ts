@@ -132,13 +132,16 @@ describe('sync to a local folder', () => {
     const data = dataFolder(10);
     const dest = join(tempDataDir(false), 'backup');
     await syncData({ dataDir: data, to: dest });
-    // On the receiving side: a training (lock held by a live process) in an experiment the sender lacks,
-    // a run whose status.json says running with a live pid in a folder the sender has (older copy), and
-    // runs whose process is gone (stale lock, crashed "running"): those are deleted as usual.
+    // On the receiving side: a training starting (lock held by a live process, no status yet) in an
+    // experiment the sender lacks, a training (status running, its lock held) in a folder the sender has
+    // (older copy), and runs whose process is gone (stale lock, "running" with no writer): those are
+    // deleted as usual.
     runFolder(dest, 'experiments/only-there/models/training', { lock: { pid: liveProcess() } });
     runFolder(dest, 'experiments/only-there/models/stale', { lock: { pid: deadPid() } });
     runFolder(dest, 'experiments/only-there/models/crashed', { status: statusJson('running', deadPid()) });
-    writeFileSync(join(dest, 'experiments/e1/models/run-0/status.json'), statusJson('running', liveProcess()));
+    const trainer = liveProcess();
+    writeFileSync(join(dest, 'experiments/e1/models/run-0/status.json'), statusJson('running', trainer));
+    writeFileSync(join(dest, 'experiments/e1/models/run-0/lock.json'), JSON.stringify({ pid: trainer, host: hostname(), started: new Date().toISOString(), command: 'expman train' }));
     writeFileSync(join(dest, 'experiments/e1/models/run-0/logs/metrics.jsonl'), 'the live run has more lines\n');
     const before = describeTree(join(dest, 'experiments/only-there/models/training'));
 
@@ -162,7 +165,9 @@ describe('sync to a local folder', () => {
     const remote = dataFolder(10);
     const data = tempDataDir(false);
     runFolder(data, 'experiments/mine/models/training', { status: statusJson('running', liveProcess()), lock: { pid: process.pid } });
-    runFolder(data, 'experiments/mine/models/queued', { status: statusJson('queued', 0) });
+    // Queued by this process (the UI server that queued it), still waiting for a slot.
+    runFolder(data, 'experiments/mine/models/queued', { status: statusJson('queued', process.pid) });
+    runFolder(data, 'experiments/mine/models/orphan', { status: statusJson('queued', deadPid()) });
     runFolder(data, 'experiments/mine/models/done', { status: statusJson('finished', deadPid()) });
     const result = await syncData({ dataDir: data, from: remote, delete: true });
     expect(result.protectedRuns.map((r) => `${r.path} ${r.status}`).sort()).toEqual([
@@ -172,7 +177,24 @@ describe('sync to a local folder', () => {
     expect(readFileSync(join(data, 'experiments/mine/models/training/checkpoints/model-checkpoint-epoch-1/weights.bin'), 'utf8')).toBe('live weights');
     expect(existsSync(join(data, 'experiments/mine/models/queued/config.toml'))).toBe(true);
     expect(existsSync(join(data, 'experiments/mine/models/done'))).toBe(false);
+    // Queued by a process that is gone: it will never start (readers show it stopped), so it is not live.
+    expect(existsSync(join(data, 'experiments/mine/models/orphan'))).toBe(false);
     expect(existsSync(join(data, 'experiments/e1/models/run-0/config.toml'))).toBe(true);
+  });
+
+  it('--delete refuses to empty a folder that is not a data folder (a typo such as the home folder), either way', async () => {
+    const data = dataFolder(10);
+    const home = tempDataDir(false);
+    mkdirSync(join(home, 'photos'));
+    writeFileSync(join(home, 'notes.txt'), 'mine');
+    for (const sync of [() => syncData({ dataDir: data, to: home, delete: true }), () => syncData({ dataDir: home, from: data, delete: true, dryRun: true })]) {
+      await expect(sync()).rejects.toMatchObject({ code: 'FORBIDDEN', details: { key: 'delete' }, message: expect.stringContaining('refusing --delete into a folder that is not a data folder') });
+    }
+    expect(readdirSync(home).sort()).toEqual(['notes.txt', 'photos']);
+    // A new or empty folder, or a data folder, is fine.
+    const empty = join(tempDataDir(false), 'new');
+    mkdirSync(empty);
+    expect((await syncData({ dataDir: data, to: empty, delete: true })).direction).toBe('push');
   });
 
   it('a destination that is a file, or read-only, is a one-line error', async () => {

@@ -18,6 +18,8 @@ describe('resolveWorkerRuntime (which Node.js trains for the desktop app)', () =
     const node = fakeNode(join(tempDataDir(false), 'bin'));
     expect(resolveWorkerRuntime(node, { isElectron: true, env: { PATH: '' } })).toMatchObject({ node, nativeBackends: true, env: {} });
     expect(() => resolveWorkerRuntime('/nonexistent/node', { isElectron: true })).toThrow('runtime.node = "/nonexistent/node" is not an executable file');
+    expect(() => resolveWorkerRuntime('/usr', { isElectron: true })).toThrow('runtime.node = "/usr" is not an executable file');
+    expect(() => resolveWorkerRuntime('bin/node', { isElectron: true })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: 'runtime.node = "bin/node" must be an absolute path to a Node.js executable' }));
   });
 
   it('in plain Node uses the current Node.js', () => {

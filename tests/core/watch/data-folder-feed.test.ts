@@ -50,10 +50,9 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 50
   }
 }
 
+const lock = JSON.stringify({ pid: process.pid, host: hostname(), started: '2026-12-04T10:00:00.000Z', command: 'expman train' });
 const status = (fields: Record<string, unknown> = {}): string =>
   JSON.stringify({ status: 'running', pid: process.pid, host: hostname(), started: '2026-12-04T10:00:00.000Z', updated: '2026-12-04T10:00:00.000Z', epoch: 0, epochs: 5, best: null, ...fields });
-/** The writer's lock (src/core/runs/lock.ts): a run is live while a process on this host holds it. */
-const lock = (): string => JSON.stringify({ pid: process.pid, host: hostname(), started: '2026-12-04T10:00:00.000Z', command: 'test writer' });
 const epochLine = (epoch: number): string =>
   `${JSON.stringify({ event: 'epoch_end', time: '2026-12-04T10:00:01.000Z', epoch, epochs: 5, duration_ms: 10, samples_per_s: 100, loss: 1 / epoch, accuracy: 0.5, val_loss: 1, val_accuracy: 0.5 })}\n`;
 
@@ -73,7 +72,8 @@ for (const mode of ['watch', 'poll'] as const) {
       const run = join(root, 'experiments', 'exp1', 'models', 'run-a');
       await writer(
         { op: 'mkdir', path: join(run, 'logs') },
-        { op: 'atomic', path: join(run, 'lock.json'), text: lock() },
+        // A writer holds the run's lock while it writes (this test process stands in for the trainer).
+        { op: 'atomic', path: join(run, 'lock.json'), text: lock },
         { op: 'atomic', path: join(run, 'status.json'), text: status() },
         { op: 'append', path: join(run, 'logs', 'metrics.jsonl'), text: epochLine(1) + epochLine(2) },
       );

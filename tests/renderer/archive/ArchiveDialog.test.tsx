@@ -116,7 +116,7 @@ describe('ArchiveDialog', () => {
 
   it("shows the core's error inline and can start again", async () => {
     const { api, user } = setup();
-    api.failNext.set('archiveCreate', { code: 'IO', message: 'ENOSPC: no space left on device, write /home/ada/.tmp-expman-data.tar.gz' });
+    api.failNext.set('archiveCreate', { code: 'DISK_FULL', message: 'ENOSPC: no space left on device, write /home/ada/.tmp-expman-data.tar.gz' });
     await user.click(start());
     expect((await screen.findByRole('alert')).textContent).toBe('ENOSPC: no space left on device, write /home/ada/.tmp-expman-data.tar.gz');
     await user.click(start());

@@ -2,6 +2,7 @@ import { act, cleanup, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SyncDialog } from '../../../src/renderer/src/archive/SyncDialog';
+import type { ErrorCode } from '../../../src/shared/errors';
 import { MemoryApi } from './memory-api';
 import { DATA, renderInApp } from './render';
 
@@ -164,7 +165,7 @@ describe('SyncDialog', () => {
     expect(api.calls.filter((c) => c.method === 'syncRun')).toEqual([]);
   });
 
-  it.each([
+  it.each<[ErrorCode, string]>([
     ['RSYNC_MISSING', 'rsync is not installed on lab-gpu: install it there (apt install rsync)'],
     ['SYNC_PERMISSION', 'permission denied logging in to ada@lab-gpu (publickey)'],
   ])('shows the core error %s inline', async (code, message) => {
@@ -189,7 +190,7 @@ describe('SyncDialog', () => {
     cleanup();
     renderInApp(api, <SyncDialog onClose={() => undefined} />);
     const list = await screen.findByRole('list', { name: 'Saved destinations' });
-    api.failNext.set('syncRemoveDestination', { code: 'IO', message: 'EACCES: permission denied, rename /home/ada/.config/expman/.tmp-sync.json' });
+    api.failNext.set('syncRemoveDestination', { code: 'INTERNAL', message: 'EACCES: permission denied, rename /home/ada/.config/expman/.tmp-sync.json' });
     await user.click(within(list).getByRole('button', { name: 'Remove lab' }));
     expect((await screen.findByRole('alert')).textContent).toMatch(/^EACCES: permission denied/);
     expect(within(list).getByText(LAB)).toBeTruthy();

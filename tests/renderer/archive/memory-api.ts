@@ -4,7 +4,7 @@
  * listeners the app uses. Long tasks stay pending until the test moves them on (`progress`, `complete`),
  * so every state of a dialog can be observed; `tasks:cancel` ends them with CANCELLED as the core does.
  */
-import { ApiError, type AppInfo, type EventPayloads, type ExpmanApi, type JobsState, type Unsubscribe } from '../../../src/shared/api';
+import { ApiError, type ApiErrorDto, type AppInfo, type EventPayloads, type ExpmanApi, type JobsState, type Unsubscribe } from '../../../src/shared/api';
 import type { AppCommand, ArchiveResultDto, SyncDestination, SyncItemDto, SyncProtectedRunDto, SyncResultDto } from '../../../src/shared/archive-sync';
 import type { ExperimentSummary, RunSummary } from '../../../src/shared/runs';
 
@@ -38,7 +38,7 @@ export class MemoryApi {
   /** What the desktop save dialog answers: a path, or null when the user cancels it. */
   saveAs: string | null = '/home/ada/expman-data-20260126-143005.tar.gz';
   /** Make the next call of this method fail with this error (then behave normally again). */
-  failNext = new Map<string, { code: string; message: string }>();
+  failNext = new Map<string, ApiErrorDto>();
   readonly calls: Array<{ method: string; request: unknown }> = [];
   readonly osIntegration: boolean;
   readonly runs: RunSummary[];
@@ -184,7 +184,7 @@ export class MemoryApi {
 
   /** Runs until `complete` (or cancel), like the core: the call settles only when the task ends. */
   private start<T>(taskId: string, kind: PendingTask['kind'], total: number, finish: () => T): Promise<T> {
-    if (this.tasks.has(taskId)) throw new ApiError({ code: 'USAGE', message: `task ${taskId} is already running` });
+    if (this.tasks.has(taskId)) throw new ApiError({ code: 'CONFLICT', message: `task ${taskId} is already running` });
     return new Promise<T>((resolve, reject) => {
       this.tasks.set(taskId, { kind, total, resolve: () => resolve(finish()), reject });
     });
@@ -192,7 +192,7 @@ export class MemoryApi {
 
   private async archive(request: { taskId: string; excludeCheckpoints?: boolean; only?: string[] }): Promise<ArchiveResultDto> {
     if (!this.osIntegration) {
-      throw new ApiError({ code: 'USAGE', message: 'archives are written on the machine that runs expman ui: run `expman archive` there (see expman archive --help)' });
+      throw new ApiError({ code: 'UNSUPPORTED', message: 'archives are written on the machine that runs expman ui: run `expman archive` there (see expman archive --help)' });
     }
     const file = this.saveAs;
     if (file === null) throw new ApiError({ code: 'CANCELLED', message: 'the save dialog was cancelled' });

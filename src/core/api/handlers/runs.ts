@@ -1,0 +1,60 @@
+import type { ExperimentSummary } from '../../../shared/runs.js';
+import { runCliTask } from '../../jobs/cli-task.js';
+import { readRunConfig } from '../../training/run-folder.js';
+import { listExperiments, listRuns } from '../../training/run-store.js';
+import { resolveWorkerRuntime } from '../../training/worker-runtime.js';
+import { DEFAULT_EXPERIMENT, exists, paths, type Workspace } from '../../workspace.js';
+import { readTestAccuracy, runDetail, runMetrics } from '../run-details.js';
+import { refuseRuntimeNodeOverride } from '../runtime-node-policy.js';
+import type { DomainHandlers, HandlerContext } from './context.js';
+
+async function experimentsOverview(ws: Workspace): Promise<ExperimentSummary[]> {
+  const names = await listExperiments(ws);
+  // The CLI trains into experiments/default unless told otherwise, so a fresh data folder offers it.
+  if (!names.includes(DEFAULT_EXPERIMENT)) names.unshift(DEFAULT_EXPERIMENT);
+  const runs = await Promise.all(
+    (await listRuns(ws)).map(async (run) => {
+      const testAccuracy = await readTestAccuracy(ws, run.experiment, run.model);
+      return testAccuracy === undefined ? run : { ...run, testAccuracy };
+    }),
+  );
+  return Promise.all(
+    names.map(async (name) => ({
+      name,
+      hasConfig: await exists(paths.experimentConfig(ws, name)),
+      runs: runs.filter((run) => run.experiment === name),
+    })),
+  );
+}
+
+/** Experiments, their runs (read from the run folders) and the run queue (RunManager). */
+export function runsHandlers(ctx: HandlerContext): DomainHandlers<'experiments' | 'runs' | 'jobs'> {
+  const { runs } = ctx;
+  return {
+    'experiments:list': async () => experimentsOverview(ctx.ws()),
+    'runs:list': async ({ experiment }) => listRuns(ctx.ws(), experiment),
+    'runs:get': async ({ experiment, model }) => runDetail(ctx.ws(), experiment, model),
+    'runs:metrics': async ({ experiment, model, since }) => runMetrics(ctx.ws(), experiment, model, since),
+    'runs:start': async ({ experiment, model, overrides }) => {
+      refuseRuntimeNodeOverride(overrides);
+      return runs.start(ctx.ws(), { experiment, model, overrides });
+    },
+    'runs:resume': async (run) => runs.resume(ctx.ws(), run),
+    'runs:rerun': async (run) => runs.rerun(ctx.ws(), run),
+    'runs:test': async ({ experiment, model }) => {
+      const ws = ctx.ws();
+      // The same Node.js the run trained with (its saved runtime.node), so a native backend can load the model.
+      const { config } = await readRunConfig(paths.modelDir(ws, experiment, model));
+      await runCliTask(['test', '--data', ws.root, '--experiment', experiment, '--model', model], resolveWorkerRuntime(config.values['runtime.node']));
+      return runDetail(ws, experiment, model);
+    },
+    'runs:stop': async ({ jobId }) => runs.stop(jobId),
+    'runs:stop-run': async ({ experiment, model, force }) => {
+      const ws = ctx.ws();
+      await runs.stopRun(ws, { experiment, model }, force ? { force } : {});
+      return (await runDetail(ws, experiment, model)).summary;
+    },
+    'jobs:list': async () => runs.state(),
+    'jobs:set-concurrency': async ({ concurrency }) => runs.setConcurrency(concurrency),
+  };
+}
