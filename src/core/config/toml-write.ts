@@ -18,6 +18,7 @@ export function formatValue(spec: FieldSpec, value: unknown): string {
     case 'integer[]':
       return `[${(value as number[]).join(', ')}]`;
     case 'table':
+      if (Object.keys(value as object).length === 0) return '{}';
       // An inline table keeps the key in its [section] like every other key; TOML's own writer gives
       // each value its exact TOML form (strings escaped, floats kept floats).
       return `{ ${Object.entries(value as Record<string, unknown>)
@@ -41,9 +42,7 @@ export function configToToml(values: Partial<FlatConfig>, options: WriteOptions 
   const out: string[] = (options.header ?? []).map((line) => (line ? `# ${line}` : '#'));
   if (out.length) out.push('');
   for (const section of SECTION_ORDER) {
-    // An empty table (no model params) is left out: it reads back as its default.
-    const isEmptyTable = (key: ConfigKey): boolean => CONFIG_SCHEMA[key].type === 'table' && Object.keys(values[key] as object).length === 0;
-    const sectionKeys = CONFIG_KEYS.filter((key) => sectionOf(key) === section && keys.has(key) && values[key] !== undefined && !isEmptyTable(key));
+    const sectionKeys = CONFIG_KEYS.filter((key) => sectionOf(key) === section && keys.has(key) && values[key] !== undefined);
     if (!sectionKeys.length) continue;
     out.push(`[${section}]`);
     for (const key of sectionKeys) {
