@@ -1,3 +1,4 @@
+import { listModels } from '../models/inspect.js';
 import { platform } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import type { AppInfo, WorkspaceFocus } from '../../shared/api.js';
@@ -196,6 +197,8 @@ export function createBackend(options: BackendOptions): Backend {
     'config:edit': async ({ text, key, value }) => (value === null ? removeConfigValue(text, key) : setConfigValue(text, key, value)),
     'config:save': async ({ experiment, text }) => saveExperimentConfig(ws(), experiment, text),
     'datasets:list': async () => listDatasets(ws()),
+    // Each module is imported in a short-lived child process, never in this one (see inspect.ts).
+    'models:list': async () => listModels(ws()),
     'datasets:page': async ({ name, part, offset, limit }) => readDatasetPage(ws(), name, part, offset, limit),
     'datasets:stats': async ({ name, part, bins }) => datasetStats(ws(), name, part, { ...(bins !== undefined ? { bins } : {}), engine: options.statsEngine ?? 'auto' }),
     'datasets:preprocess': async (req) =>

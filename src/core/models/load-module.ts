@@ -82,13 +82,24 @@ export async function importModelModule(file: string): Promise<ModelModule> {
   try {
     exports = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
-    if (error instanceof SyntaxError && !stackTop(error, file)?.includes(file)) {
-      const line = locateSyntaxError(file);
-      throw new ExpmanError('MODEL_MODULE', `${file}${line ? `:${line}` : ''}: syntax error: ${message(error)}`, { file, ...(line ? { line } : {}) });
-    }
-    const top = stackTop(error, file);
-    throw new ExpmanError('MODEL_MODULE', `${file}: the module threw while loading: ${message(error)}${top ? ` (at ${top})` : ''}`, { file });
+    const { message: text, line } = importErrorMessage(error, file);
+    throw new ExpmanError('MODEL_MODULE', text, { file, ...(line ? { line } : {}) });
   }
+  return moduleFromExports(exports, file);
+}
+
+/** An import failure as one line: a syntax error with its line (file:line), else the message and stack top. */
+export function importErrorMessage(error: unknown, file: string): { message: string; line?: number } {
+  if (error instanceof SyntaxError && !stackTop(error, file)?.includes(file)) {
+    const line = locateSyntaxError(file);
+    return { message: `${file}${line ? `:${line}` : ''}: syntax error: ${message(error)}`, ...(line ? { line } : {}) };
+  }
+  const top = stackTop(error, file);
+  return { message: `${file}: the module threw while loading: ${message(error)}${top ? ` (at ${top})` : ''}` };
+}
+
+/** Checks a module's exports (build function, inputShape, paramsSchema) without calling anything. */
+export function moduleFromExports(exports: Record<string, unknown>, file: string): ModelModule {
   const build = exports['default'] ?? exports['build'];
   if (typeof build !== 'function') {
     throw new ExpmanError('MODEL_MODULE', `${file}: exports no build function (write \`export default function build({ tf, inputShape, outputSize, ... })\`)`, { file });
