@@ -1,3 +1,4 @@
+import type { ModelInfoDto } from '../../../shared/models';
 import { useCallback, useEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent } from 'react';
 import type { ConfigIssueDto, ConfigSchemaDto, ConfigValue, ValidateResult } from '../../../shared/config';
 import { ConfigForm } from './ConfigForm';
@@ -10,6 +11,8 @@ export type ConfigEditorMode = 'text' | 'form';
 
 export interface ConfigEditorProps {
   schema: ConfigSchemaDto;
+  /** models:list, for the model picker of the form view. */
+  models?: readonly ModelInfoDto[] | undefined;
   /** The saved config text (the file on disk; "" when it does not exist yet): the baseline for Revert. */
   text: string;
   /** Shown in the toolbar, e.g. the experiment name. */
@@ -54,6 +57,7 @@ function where(issue: ConfigIssueDto): string {
  */
 export function ConfigEditor({
   schema,
+  models,
   text,
   title,
   file,
@@ -225,6 +229,7 @@ export function ConfigEditor({
                 inherited={result.inherited}
                 issues={issues}
                 onEdit={onFormEdit}
+                models={models}
                 disabledReason={syntaxIssue ? `The text is not valid TOML (${where(syntaxIssue)}: ${syntaxIssue.message}). Fix it in the Text view to edit values here.` : undefined}
               />
             ) : (
