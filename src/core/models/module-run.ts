@@ -63,3 +63,11 @@ export function checkModuleParams(module: ModelModule, resolved: ResolvedConfig)
   const issues = checkParams(resolved.values['model.params'], module.paramsSchema, resolved.tableOrigins, module.file);
   if (issues.length) throwIssues(issues);
 }
+
+/**
+ * What a re-run of the run in `sourceDir` copies: the original run's own module copy, which must still
+ * have the recorded sha256 (never the maybe-edited file in $DATA/models). Empty for built-in model runs.
+ */
+export function rerunModuleOptions(sourceDir: string, provenance: { model_module_sha256?: string }): { moduleSource?: string; expectModuleHash?: string } {
+  return provenance.model_module_sha256 ? { moduleSource: runFiles.modelModule(sourceDir), expectModuleHash: provenance.model_module_sha256 } : {};
+}

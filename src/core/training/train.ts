@@ -18,6 +18,8 @@ import { selectBackend, type BackendChoice, type Tf } from './backend.js';
 import type { BestSoFar, RunEvent } from './events.js';
 import { buildRunModel, modelInputShape } from './model.js';
 import { checkModelModule, prepareModuleRun, runModuleFile } from '../models/preflight.js';
+import { importModelModule } from '../models/load-module.js';
+import { checkModuleParams } from '../models/module-run.js';
 import { loadModel, readAdamState, restoreAdamState, saveModel, type ModelMetadata } from './model-io.js';
 import { freshModelName, readRunConfig } from './run-folder.js';
 import { acquireRunLock, takeoverMessage, type RunLock } from '../runs/lock.js';
@@ -596,6 +598,8 @@ export async function trainPreparedRun(ws: Workspace, run: PreparedRun, hooks: T
     const data = await loadPreparedDataset(ws, config['data.dataset']);
     checkDatasetHashes(data, provenance.dataset_hashes, 'the run would not be what was queued');
     const moduleFile = await runModuleFile(dir, config, provenance, 'the run would not be what was queued');
+    // A queued run (from the app) is checked here, in the worker: the server never imports modules.
+    if (moduleFile) checkModuleParams(await importModelModule(moduleFile), resolved);
     const backend = preselected ?? (await selectBackend(config['training.backend']));
     const commandLine = provenance.command_line ?? [];
     let status: StatusFile;
