@@ -215,8 +215,8 @@ export function isConfigKey(key: string): key is ConfigKey {
 export function codeDefaults(): FlatConfig {
   const out: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
-    const value = CONFIG_SCHEMA[key].default;
-    out[key] = Array.isArray(value) ? [...value] : typeof value === 'object' ? { ...value } : value;
+    const value: FieldSpec['default'] = CONFIG_SCHEMA[key].default;
+    out[key] = Array.isArray(value) ? [...(value as readonly number[])] : typeof value === 'object' ? { ...value } : value;
   }
   return out as FlatConfig;
 }

@@ -168,7 +168,7 @@ export async function buildModuleModel(tf: Tf, module: ModelModule, options: Mod
     throw new ExpmanError('MODEL_MODULE', `${module.file}: build() threw: ${message(error)}${top ? ` (at ${top})` : ''}`, { file: module.file });
   }
   if (!(result instanceof tf.LayersModel)) {
-    const what = result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result === 'object' ? `an object (${(result as object).constructor?.name ?? 'Object'})` : typeof result;
+    const what = result === null ? 'null' : Array.isArray(result) ? 'an array' : typeof result === 'object' ? `an object (${result.constructor?.name ?? 'Object'})` : typeof result;
     throw new ExpmanError('MODEL_MODULE', `${module.file}: build() returned ${what}, not a tf.LayersModel (return tf.sequential(...) or tf.model(...))`, { file: module.file });
   }
   const model = result;

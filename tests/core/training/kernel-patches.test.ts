@@ -44,14 +44,14 @@ describe('Conv2DBackpropFilter on the host backends', () => {
     it(`gives the gradient of the forward convolution on ${backendName} (strides, padding)`, async () => {
       const { tf } = await selectBackend(backendName);
       for (const { strides, pad, dilations } of cases) {
-        const x = tf.randomNormal([3, 7, 6, 2], 0, 1, 'float32', 1) as import('@tensorflow/tfjs').Tensor4D;
-        const w = tf.randomNormal([3, 3, 2, 4], 0, 1, 'float32', 2) as import('@tensorflow/tfjs').Tensor4D;
+        const x = tf.randomNormal<import('@tensorflow/tfjs').Rank.R4>([3, 7, 6, 2], 0, 1, 'float32', 1);
+        const w = tf.randomNormal<import('@tensorflow/tfjs').Rank.R4>([3, 3, 2, 4], 0, 1, 'float32', 2);
         const r = tf.randomNormal(tf.conv2d(x, w, strides, pad, 'NHWC', dilations).shape, 0, 1, 'float32', 3);
         const grad = tf.grad((v: import('@tensorflow/tfjs').Tensor) => tf.conv2d(x, v as import('@tensorflow/tfjs').Tensor4D, strides, pad, 'NHWC', dilations).mul(r).sum())(w);
         const got = await grad.data();
         const expected: number[] = [];
         for (let k = 0; k < w.size; k++) {
-          const onehot = tf.oneHot(tf.tensor1d([k], 'int32'), w.size).cast('float32').reshape(w.shape) as import('@tensorflow/tfjs').Tensor4D;
+          const onehot = tf.oneHot(tf.tensor1d([k], 'int32'), w.size).cast('float32').reshape<import('@tensorflow/tfjs').Tensor4D>(w.shape);
           expected.push((await tf.conv2d(x, onehot, strides, pad, 'NHWC', dilations).mul(r).sum().data())[0]!);
         }
         expected.forEach((value, k) => expect(got[k]).toBeCloseTo(value, 3));

@@ -2,7 +2,7 @@ import { useEffect, useId, useState, type JSX, type KeyboardEvent } from 'react'
 import type { ConfigFieldSpec, ConfigIssueDto, ConfigSchemaDto, ConfigTable, ConfigValue, ResolvedEntryDto } from '../../../shared/config';
 import type { ModelInfoDto } from '../../../shared/models';
 import { ModelParamsForm } from './ModelParamsForm';
-import { formatConfigValue, originLabel, parseFieldInput } from './field-value';
+import { displayConfigValue, formatConfigValue, originLabel, parseFieldInput } from './field-value';
 import { OriginBadge } from './OriginBadge';
 import './config.css';
 
@@ -38,7 +38,7 @@ interface FieldProps {
 
 function inheritedText(entry: ResolvedEntryDto | undefined, field: ConfigFieldSpec): string {
   const value = entry ? entry.value : field.default;
-  const text = Array.isArray(value) ? (value.length ? value.join(', ') : '[] (none)') : value === '' ? '""' : String(value);
+  const text = Array.isArray(value) ? (value.length ? value.join(', ') : '[] (none)') : value === '' ? '""' : typeof value === 'object' ? displayConfigValue(value) : String(value);
   return entry ? `${text} (${originLabel(entry.origin)})` : text;
 }
 

@@ -18,7 +18,7 @@ function parseParam(spec: ModelParamSpecDto, text: string): ParamValue {
     case 'integer[]':
     case 'number[]': {
       const items = text.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean).map(number);
-      return items.every((item) => typeof item === 'number') ? (items as number[]) : text;
+      return items.every((item) => typeof item === 'number') ? items : text;
     }
   }
 }
