@@ -21,6 +21,9 @@ export interface Provenance {
   /** Where each non-default value came from: "training.epochs = config file experiments/x/config.toml:7". */
   config_sources: string[];
   rerun_of?: string;
+  /** Model modules: the file the run's copy (model-module.mjs) came from, relative to $DATA, and its sha256. */
+  model_module_source?: string;
+  model_module_sha256?: string;
 }
 
 /** The commit and dirty state of the git checkout expman runs from, when it runs from one. */

@@ -34,6 +34,9 @@ export const paths = {
   modelDir: (ws: Workspace, exp: string, model: string) => join(ws.root, 'experiments', exp, 'models', model),
   resultsDir: (ws: Workspace, exp: string, model: string) => join(ws.root, 'experiments', exp, 'results', model),
   defaultConfig: (ws: Workspace) => join(ws.root, 'default-config.toml'),
+  /** Model modules (`model.type = "<name>"` → models/<name>.mjs): in $DATA, so archive and sync carry them. */
+  modelModulesDir: (ws: Workspace) => join(ws.root, 'models'),
+  modelModule: (ws: Workspace, name: string) => join(ws.root, 'models', `${name}.mjs`),
   appLog: (ws: Workspace) => join(ws.root, 'logs', 'expman.log'),
 };
 
@@ -47,6 +50,8 @@ export const runFiles = {
   logs: (dir: string) => join(dir, 'logs'),
   runLog: (dir: string) => join(dir, 'logs', 'run.log'),
   metrics: (dir: string) => join(dir, 'logs', 'metrics.jsonl'),
+  /** The exact model module a run trained with (a copy): re-runs and resumes build from it. */
+  modelModule: (dir: string) => join(dir, 'model-module.mjs'),
 };
 
 /** Names of datasets, experiments and models become folder names: no separators, no `..`, no surprises. */

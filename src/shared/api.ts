@@ -24,6 +24,7 @@ import {
   type PreprocessOutcome,
 } from './datasets.js';
 import { logReadRequestSchema, logSearchRequestSchema, type LogInfo, type LogSearchResult, type LogWindow } from './logs.js';
+import type { ModelInfoDto } from './models.js';
 import type { RunEvent } from './run-events.js';
 import type { ExperimentSummary, JobInfo, RunDetail, RunError, RunMetrics, RunRef, RunSummary } from './runs.js';
 
@@ -145,6 +146,8 @@ export const CALLS = {
   'config:save': call<ConfigSaveResult>()(ConfigSaveRequest),
 
   'datasets:list': call<DatasetSummary[]>()(noArgs),
+  /** The built-in model and each $DATA/models/<name>.mjs, with its params schema or its load error. */
+  'models:list': call<ModelInfoDto[]>()(noArgs),
   'datasets:page': call<DatasetPage>()(DatasetPageRequestSchema.strict()),
   'datasets:stats': call<DatasetStats>()(DatasetStatsRequestSchema.strict()),
   /** Splits a raw dataset; progress comes as `progress` events with this taskId; `tasks:cancel` aborts it. */

@@ -3,9 +3,12 @@
  * by the main process, which fills them from src/core/config, and the renderer's config editor.
  * Plain data only: everything here crosses IPC (structured clone) and HTTP (JSON) unchanged.
  */
-export type ConfigFieldType = 'integer' | 'number' | 'string' | 'boolean' | 'integer[]';
+export type ConfigFieldType = 'integer' | 'number' | 'string' | 'boolean' | 'integer[]' | 'table';
 
-export type ConfigValue = number | string | boolean | number[];
+export type ConfigValue = number | string | boolean | number[] | ConfigTable;
+
+/** A free-form table value (`[model.params]`): names to TOML scalars or lists of them. */
+export type ConfigTable = { [name: string]: number | string | boolean | (number | string | boolean)[] };
 
 /** One schema entry as the renderer sees it (src/core/config/schema.ts FieldSpec plus its key). */
 export interface ConfigFieldSpec {

@@ -32,6 +32,7 @@ export const CORE_ERROR_CODES = [
   /** A child process (the training worker, `expman test`) ended with an error it could not report itself. */
   'WORKER_FAILED',
   'MODEL_MISSING',
+  'MODEL_MODULE',
   'BACKEND_UNAVAILABLE',
   'JUPYTER_MISSING',
   // Logs

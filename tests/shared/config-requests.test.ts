@@ -15,7 +15,10 @@ describe('config API request schemas', () => {
     expect(ConfigReadRequest.safeParse({ experiment: '../etc' }).success).toBe(false);
     expect(ConfigReadRequest.safeParse({ experiment: 'a..b' }).success).toBe(false);
     expect(ConfigReadRequest.safeParse({ experiment: 'e1', extra: 1 }).success).toBe(false);
-    expect(ConfigEditRequest.safeParse({ text: '', key: 'k', value: { a: 1 } }).success).toBe(false);
+    // Tables ([model.params]) hold scalars and lists of them, nothing deeper.
+    expect(ConfigEditRequest.parse({ text: '', key: 'model.params', value: { a: 1, b: 'x', c: [1, 2] } }).value).toEqual({ a: 1, b: 'x', c: [1, 2] });
+    expect(ConfigEditRequest.safeParse({ text: '', key: 'k', value: { a: { b: 1 } } }).success).toBe(false);
+    expect(ConfigEditRequest.safeParse({ text: '', key: 'k', value: Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`k${i}`, i])) }).success).toBe(false);
     expect(ConfigEditRequest.safeParse({ text: '', key: '', value: 1 }).success).toBe(false);
     expect(ConfigSaveRequest.safeParse({ experiment: 'e1', text: 'x'.repeat(MAX_CONFIG_TEXT + 1) }).success).toBe(false);
     expect(ConfigValidateRequest.safeParse({ experiment: 'e1', text: '', overrides: 'training.seed=1' }).success).toBe(false);

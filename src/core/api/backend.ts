@@ -10,6 +10,7 @@ import { configHandlers } from './handlers/config.js';
 import { combineHandlers, type BackendOptions, type HandlerContext } from './handlers/context.js';
 import { datasetsHandlers } from './handlers/datasets.js';
 import { logsHandlers } from './handlers/logs.js';
+import { modelsHandlers } from './handlers/models.js';
 import { runsHandlers } from './handlers/runs.js';
 import { workspaceHandlers } from './handlers/workspace.js';
 import { TaskRegistry } from './task-registry.js';
@@ -52,6 +53,7 @@ export function createBackend(options: BackendOptions): Backend {
     logsHandlers(ctx),
     configHandlers(ctx),
     datasetsHandlers(ctx),
+    modelsHandlers(ctx),
     archiveSyncHandlers(ctx),
   );
 

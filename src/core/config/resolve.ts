@@ -33,11 +33,18 @@ export interface ConfigLayer {
   file?: string;
   values: Partial<Record<ConfigKey, unknown>>;
   origins: Partial<Record<ConfigKey, Origin>>;
+  /** Where each key of a table value (`model.params.units`) is set, by full dotted key. */
+  tableOrigins?: Record<string, Origin>;
 }
 
 export interface ResolvedConfig {
   values: FlatConfig;
   origins: Record<ConfigKey, Origin>;
+  /**
+   * Where each key of a table value comes from (`model.params.units` → config.toml:12). Tables merge
+   * key by key across layers, like the schema's own keys do.
+   */
+  tableOrigins?: Record<string, Origin>;
 }
 
 export interface ConfigIssue extends ErrorDetails {
@@ -89,6 +96,13 @@ export function checkValue(key: ConfigKey, value: unknown): string | null {
       // A name becomes a path under $DATA: "../../elsewhere" would read (and probe for) files anywhere.
       if (spec.nameOf && value.length > 0 && !isValidName(value)) return `expected ${expected}, ${got}`;
       return null;
+    case 'table': {
+      if (!isTable(value)) return `expected ${expected}, ${got}`;
+      for (const [name, item] of Object.entries(value)) {
+        if (!isParamValue(item)) return `${name}: expected a number, string, boolean or an array of them, got ${typeName(item)} ${show(item)}`;
+      }
+      return null;
+    }
     case 'integer[]': {
       const ok =
         Array.isArray(value) &&
@@ -129,6 +143,20 @@ export function suggestKey(key: string): string | undefined {
 
 function isTable(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date);
+}
+
+function isParamScalar(value: unknown): boolean {
+  return (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'string' || typeof value === 'boolean';
+}
+
+function isParamValue(value: unknown): boolean {
+  return isParamScalar(value) || (Array.isArray(value) && value.every(isParamScalar));
+}
+
+/** The schema key whose value is a table that `key` (`model.params.units`) is inside of, if any. */
+function tableKeyOf(key: string): ConfigKey | undefined {
+  const parent = key.slice(0, key.lastIndexOf('.'));
+  return isConfigKey(parent) && CONFIG_SCHEMA[parent].type === 'table' ? parent : undefined;
 }
 
 function isSection(path: string): boolean {
@@ -222,6 +250,10 @@ export function inspectConfigText(source: string, file: string, kind: ConfigLaye
         } else {
           layer.values[key] = value;
           layer.origins[key] = { kind, file, ...where(key) };
+          if (CONFIG_SCHEMA[key].type === 'table') {
+            layer.tableOrigins ??= {};
+            for (const name of Object.keys(value as object)) layer.tableOrigins[`${key}.${name}`] = { kind, file, ...where(`${key}.${name}`) };
+          }
         }
       } else if (isTable(value) && isSection(key)) {
         walk(value, key);
@@ -283,6 +315,26 @@ export function parseOverrides(assignments: readonly string[], source = 'command
     }
     const key = text.slice(0, eq).trim();
     const raw = text.slice(eq + 1).trim();
+    const table = tableKeyOf(key);
+    if (table) {
+      // `--set model.params.units=32`: one key of a table; an unquoted word is a string.
+      let value: unknown = raw;
+      try {
+        value = (TOML.parse(`v = ${raw}`) as { v: unknown }).v;
+      } catch {
+        value = raw;
+      }
+      const name = key.slice(table.length + 1);
+      const problem = checkValue(table, { [name]: value });
+      if (problem) {
+        issues.push({ message: problem, key, source: `${source} --set ${text}` });
+        continue;
+      }
+      layer.values[table] = { ...(layer.values[table] as object | undefined), [name]: value };
+      layer.origins[table] = { kind: 'override', text };
+      layer.tableOrigins = { ...layer.tableOrigins, [key]: { kind: 'override', text } };
+      continue;
+    }
     if (!isConfigKey(key)) {
       const suggestion = suggestKey(key);
       issues.push({ message: `unknown key${suggestion ? ` (did you mean ${suggestion}?)` : ''}`, key, source: `${source} --set` });
@@ -315,15 +367,23 @@ export function resolveConfig(layers: ReadonlyArray<ConfigLayer | null>): Resolv
   const values = codeDefaults() as Record<ConfigKey, unknown>;
   const origins = {} as Record<ConfigKey, Origin>;
   for (const key of CONFIG_KEYS) origins[key] = { kind: 'default' };
+  const tableOrigins: Record<string, Origin> = {};
   for (const layer of layers) {
     if (!layer) continue;
     for (const key of Object.keys(layer.values) as ConfigKey[]) {
       const value = layer.values[key];
-      values[key] = Array.isArray(value) ? [...(value as unknown[])] : value;
+      if (CONFIG_SCHEMA[key].type === 'table') {
+        values[key] = { ...(values[key] as object), ...(value as object) };
+        for (const name of Object.keys(value as object)) {
+          tableOrigins[`${key}.${name}`] = layer.tableOrigins?.[`${key}.${name}`] ?? layer.origins[key]!;
+        }
+      } else {
+        values[key] = Array.isArray(value) ? [...(value as unknown[])] : value;
+      }
       origins[key] = layer.origins[key]!;
     }
   }
-  return { values: values as FlatConfig, origins };
+  return { values: values as FlatConfig, origins, tableOrigins };
 }
 
 /** Short text for an origin, as `config show --origin` prints it. */

@@ -5,11 +5,15 @@ import { NAME_RULE } from '../names.js';
  * config.toml, --set overrides, UI edits) is validated against it; default-config.toml, the CLI's
  * `config show`, and the UI's form view are generated from it.
  */
-export type FieldType = 'integer' | 'number' | 'string' | 'boolean' | 'integer[]';
+export type FieldType = 'integer' | 'number' | 'string' | 'boolean' | 'integer[]' | 'table';
+
+/** A value inside a free-form table (`[model.params]`): a TOML scalar or a list of them. */
+export type ParamValue = number | string | boolean | (number | string | boolean)[];
+export type ParamTable = Record<string, ParamValue>;
 
 export interface FieldSpec {
   readonly type: FieldType;
-  readonly default: number | string | boolean | readonly number[];
+  readonly default: number | string | boolean | readonly number[] | Readonly<Record<string, never>>;
   readonly doc: string;
   readonly min?: number;
   readonly max?: number;
@@ -51,8 +55,13 @@ export const CONFIG_SCHEMA = {
   'model.type': {
     type: 'string',
     default: 'simple',
-    values: ['simple'],
-    doc: 'Model architecture. "simple" is a fully connected network (MLP).',
+    nameOf: 'model',
+    doc: 'Model architecture: "simple" (the built-in fully connected network) or the name of a model module $DATA/models/<name>.mjs.',
+  },
+  'model.params': {
+    type: 'table',
+    default: {},
+    doc: "Parameters passed to a model module's build function; checked against the module's paramsSchema when it exports one.",
   },
   'model.hidden_units': {
     type: 'integer[]',
@@ -179,7 +188,9 @@ type ValueOf<S extends FieldSpec> = S['type'] extends 'integer' | 'number'
     ? boolean
     : S['type'] extends 'integer[]'
       ? number[]
-      : S extends { values: readonly (infer V)[] }
+      : S['type'] extends 'table'
+        ? ParamTable
+        : S extends { values: readonly (infer V)[] }
         ? V
         : string;
 
@@ -204,8 +215,8 @@ export function isConfigKey(key: string): key is ConfigKey {
 export function codeDefaults(): FlatConfig {
   const out: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
-    const value = CONFIG_SCHEMA[key].default;
-    out[key] = Array.isArray(value) ? [...value] : value;
+    const value: FieldSpec['default'] = CONFIG_SCHEMA[key].default;
+    out[key] = Array.isArray(value) ? [...(value as readonly number[])] : typeof value === 'object' ? { ...value } : value;
   }
   return out as FlatConfig;
 }
@@ -228,5 +239,7 @@ export function describeExpected(spec: FieldSpec): string {
       return spec.nameOf ? `${spec.nameOf} name (${NAME_RULE})` : 'string';
     case 'integer[]':
       return `array of integers${range}${spec.maxItems !== undefined ? `, at most ${spec.maxItems} items` : ''}`;
+    case 'table':
+      return 'table of numbers, strings, booleans or arrays of them';
   }
 }

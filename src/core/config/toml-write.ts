@@ -17,6 +17,13 @@ export function formatValue(spec: FieldSpec, value: unknown): string {
       return JSON.stringify(value);
     case 'integer[]':
       return `[${(value as number[]).join(', ')}]`;
+    case 'table':
+      if (Object.keys(value as object).length === 0) return '{}';
+      // An inline table keeps the key in its [section] like every other key; TOML's own writer gives
+      // each value its exact TOML form (strings escaped, floats kept floats).
+      return `{ ${Object.entries(value as Record<string, unknown>)
+        .map(([name, item]) => TOML.stringify({ [name]: item } as TOML.JsonMap).trim())
+        .join(', ')} }`;
   }
 }
 

@@ -6,6 +6,7 @@ import { writeDirAtomic } from '../fs/atomic.js';
 import { fileLogger } from '../logging/loggers.js';
 import { selectBackend } from '../training/backend.js';
 import { loadModel } from '../training/model-io.js';
+import { modelInputShape } from '../training/model.js';
 import { readRunConfig } from '../training/run-folder.js';
 import { standardizeRows } from '../training/train.js';
 import { acquireRunLock, type RunLock } from '../runs/lock.js';
@@ -64,7 +65,9 @@ async function evaluate(ws: Workspace, experiment: string, model: string, runDir
     throw new ExpmanError('DATASET_CHANGED', `dataset ${data.name} has other classes or features than the model was trained on`, { key: 'data.dataset' });
   }
   const nf = data.features.length;
-  const probabilities = tf.tidy(() => net.predict(tf.tensor2d(standardizeRows(data.test.x, nf, metadata.normalization), [data.test.rows, nf])) as import('@tensorflow/tfjs').Tensor2D);
+  // Rows are flat; a model module's model may take them as [8, 8, 1] (its input shape says so).
+  const inputShape = modelInputShape(net);
+  const probabilities = tf.tidy(() => net.predict(tf.tensor2d(standardizeRows(data.test.x, nf, metadata.normalization), [data.test.rows, nf]).reshape([data.test.rows, ...inputShape])) as import('@tensorflow/tfjs').Tensor2D);
   const probs = (await probabilities.array());
   probabilities.dispose();
   net.dispose();

@@ -1,3 +1,4 @@
+import { rerunModuleOptions } from '../models/module-run.js';
 import { loadConfig } from '../config/load.js';
 import { ExpmanError } from '../errors.js';
 import { liveLock, lockedError } from '../runs/lock.js';
@@ -143,7 +144,7 @@ export class RunManager {
     const runtime = this.runtimeFor(config.values['runtime.node']);
     const prepared = await prepareRun(
       ws,
-      { experiment: run.experiment, model, config, commandLine: ['expman', 'rerun', source, '--model', model], rerunOf: source, ...(provenance.dataset_hashes ? { expectDatasetHashes: provenance.dataset_hashes } : {}) },
+      { experiment: run.experiment, model, config, commandLine: ['expman', 'rerun', source, '--model', model], rerunOf: source, ...(provenance.dataset_hashes ? { expectDatasetHashes: provenance.dataset_hashes } : {}), ...rerunModuleOptions(source, provenance) },
       'queued',
     );
     prepared.lock.release();

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { ExpmanError } from '../errors.js';
 import type { BackendName } from '../config/schema.js';
-import { patchTransposedMatMul } from './kernel-patches.js';
+import { patchTransposedMatMul, registerConvFilterGradient } from './kernel-patches.js';
 
 export type Tf = typeof TF;
 export type ConcreteBackend = Exclude<BackendName, 'auto'>;
@@ -130,12 +130,14 @@ export const LOADERS: Record<ConcreteBackend, BackendLoader> = {
     const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as unknown as { version_wasm: string };
     await useBackend(tf, 'wasm');
     patchTransposedMatMul(tf, 'wasm');
+    registerConvFilterGradient(tf, 'wasm');
     const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
     const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
     return { version: `tfjs-backend-wasm ${wasm.version_wasm}`, device: `CPU (WebAssembly${simd ? ', SIMD' : ''}${threads ? ', threads' : ''})` };
   },
   cpu: async (tf) => {
     await useBackend(tf, 'cpu');
+    registerConvFilterGradient(tf, 'cpu');
     return { version: `tfjs-backend-cpu ${tf.version['tfjs-backend-cpu'] ?? tf.version.tfjs}`, device: 'CPU (JavaScript)' };
   },
 };

@@ -32,20 +32,22 @@ function denseFootprint(config: FlatConfig, shape: ModelShape): ModelFootprint {
   return { parameters, largestMatrix, activationsPerRow: w.reduce((sum, n) => sum + n, 0) };
 }
 
-/** One footprint per model type: a type added to the schema without one is a compile error here. */
-const FOOTPRINTS: Record<FlatConfig['model.type'], (config: FlatConfig, shape: ModelShape) => ModelFootprint> = { simple: denseFootprint };
-
-function footprint(config: FlatConfig, shape: ModelShape): ModelFootprint {
-  return FOOTPRINTS[config['model.type']](config, shape);
+/**
+ * The footprint of the built-in model, known before it is built. A model module's layers are the user's
+ * code: it is not estimated here (it is built, in the worker, before the run's folder is created).
+ */
+function footprint(config: FlatConfig, shape: ModelShape): ModelFootprint | null {
+  return config['model.type'] === 'simple' ? denseFootprint(config, shape) : null;
 }
 
-export function parameterCount(config: FlatConfig, shape: ModelShape): number {
-  return footprint(config, shape).parameters;
+export function parameterCount(config: FlatConfig, shape: ModelShape): number | null {
+  return footprint(config, shape)?.parameters ?? null;
 }
 
 /** Estimated peak memory of training: the weights' copies plus a batch's activations, forward and backward (and dropout masks). */
-export function trainingBytes(config: FlatConfig, shape: ModelShape): number {
+export function trainingBytes(config: FlatConfig, shape: ModelShape): number | null {
   const model = footprint(config, shape);
+  if (!model) return null;
   const weights = model.parameters * COPIES[config['training.optimizer']];
   const activations = config['training.batch_size'] * model.activationsPerRow * 3;
   return (weights + activations) * BYTES_PER_VALUE;
@@ -74,13 +76,14 @@ const gb = (bytes: number): string => `${(bytes / 1e9).toFixed(1)} GB`;
 export function checkModelFits(config: FlatConfig, shape: ModelShape, memory: MemoryLimits = systemMemory()): void {
   const hidden = `model.hidden_units = ${JSON.stringify(config['model.hidden_units'])}`;
   const model = footprint(config, shape);
+  if (!model) return;
   const matrix = model.largestMatrix * BYTES_PER_VALUE;
   if (matrix > memory.maxBuffer) {
     throw new ExpmanError('OUT_OF_MEMORY', `${hidden}: one layer's weights would take ${gb(matrix)}, more than the largest buffer Node.js can allocate (${gb(memory.maxBuffer)}); use smaller layers`, {
       key: 'model.hidden_units',
     });
   }
-  const needed = trainingBytes(config, shape);
+  const needed = trainingBytes(config, shape)!;
   if (needed > memory.available) {
     const params = model.parameters.toLocaleString('en-US');
     throw new ExpmanError('OUT_OF_MEMORY', `${hidden}: training needs about ${gb(needed)} (${params} parameters), more than the ${gb(memory.available)} of memory available; use fewer or smaller layers`, {

@@ -1,6 +1,8 @@
 import type * as TF from '@tensorflow/tfjs';
 import type { FlatConfig } from '../config/schema.js';
 import type { Tf } from './backend.js';
+import { buildModuleModel, importModelModule, type ModelModule } from '../models/load-module.js';
+import { usesModule } from '../models/module-run.js';
 
 export interface ModelShape {
   inputs: number;
@@ -40,6 +42,32 @@ export function buildModel(tf: Tf, config: FlatConfig, shape: ModelShape): TF.Se
   );
   compileModel(tf, model, config);
   return model;
+}
+
+/**
+ * The run's model, compiled: the built-in network, or what the model module at `moduleFile` (the run's
+ * own copy) builds. `module` passes one already imported (the pre-flight check of a new run).
+ */
+export async function buildRunModel(tf: Tf, config: FlatConfig, shape: ModelShape, moduleFile: string | undefined, module?: ModelModule): Promise<TF.LayersModel> {
+  if (!usesModule(config)) return buildModel(tf, config, shape);
+  if (!moduleFile && !module) throw new Error(`model.type ${config['model.type']} needs a module file`);
+  const loaded = module ?? (await importModelModule(moduleFile!));
+  // The loss is categorical cross-entropy: the output layer has one softmax unit per class.
+  const model = await buildModuleModel(tf, loaded, {
+    features: shape.inputs,
+    outputSize: shape.classes,
+    task: 'classification',
+    outputActivation: 'softmax',
+    params: config['model.params'],
+    seed: config['training.seed'],
+  });
+  compileModel(tf, model, config);
+  return model;
+}
+
+/** The shape of one input row a model takes (without the batch dimension): [features], or a module's [8, 8, 1]. */
+export function modelInputShape(model: TF.LayersModel): number[] {
+  return model.inputs[0]!.shape.slice(1) as number[];
 }
 
 export function makeOptimizer(tf: Tf, config: FlatConfig): TF.Optimizer {

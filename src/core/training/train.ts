@@ -16,8 +16,11 @@ import { createRng, permutation } from '../random.js';
 import { checkName, ensureWritableDir, paths, runFiles, type Workspace } from '../workspace.js';
 import { selectBackend, type BackendChoice, type Tf } from './backend.js';
 import type { BestSoFar, RunEvent } from './events.js';
-import { buildModel } from './model.js';
+import { buildRunModel, modelInputShape } from './model.js';
 import { checkModelFits } from './model-size.js';
+import { checkModelModule, prepareModuleRun, runModuleFile } from '../models/preflight.js';
+import { importModelModule } from '../models/load-module.js';
+import { checkModuleParams } from '../models/module-run.js';
 import { loadModel, readAdamState, restoreAdamState, saveModel, type ModelMetadata } from './model-io.js';
 import { freshModelName, readRunConfig } from './run-folder.js';
 import { acquireRunLock, takeoverMessage, type RunLock } from '../runs/lock.js';
@@ -257,6 +260,8 @@ interface RunContext {
   log: Logger;
   resume: { checkpointDir: string; state: CheckpointState } | null;
   lock: RunLock;
+  /** The run's copy of its model module (model.type other than "simple"), which a fresh start builds. */
+  moduleFile?: string;
 }
 
 /**
@@ -308,9 +313,14 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
     state = ctx.resume.state;
     tf.tidy(() => restoreAdamState(tf, model.optimizer, state.adam));
   } else {
-    model = buildModel(tf, config, { inputs: ctx.data.features.length, classes: ctx.data.classes.length });
+    model = await buildRunModel(tf, config, { inputs: ctx.data.features.length, classes: ctx.data.classes.length }, ctx.moduleFile);
     state = { epoch: 0, best: null, stopping: { best: Infinity, wait: 0 } };
   }
+  // Rows are stored flat; a module that declares an input shape ([8, 8, 1]) gets each row reshaped to it
+  // (a view of the same data: no copy).
+  const inputShape = modelInputShape(model);
+  const feed = (x: TF.Tensor2D): TF.Tensor => (inputShape.length === 1 ? x : x.reshape([x.shape[0], ...inputShape]));
+  const valX = feed(tensors.val.x);
   log.info(`backend ${backend} (${ctx.backend.device}; ${ctx.backend.version}); ${model.countParams()} parameters; ${tensors.train.rows} training and ${tensors.val.rows} validation rows`);
 
   const batches = Math.ceil(tensors.train.rows / batchSize);
@@ -332,18 +342,18 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
       const epochStart = Date.now();
       const { x: xs, y: ys } = epochData.shuffled(permutation(tensors.train.rows, createRng(seed, 1000 + epoch)));
       let history: TF.History;
+      const xsIn = feed(xs);
       try {
-        history = await model.fit(xs, ys, {
+        history = await model.fit(xsIn, ys, {
           epochs: 1,
           batchSize,
           shuffle: false,
           verbose: 0,
-          validationData: [tensors.val.x, tensors.val.y],
+          validationData: [valX, tensors.val.y],
           callbacks: [batchReporter(tf, { epoch, epochs, batches, intervalMs: config['logging.batch_interval_ms'], hooks, metrics })],
         });
       } finally {
-        xs.dispose();
-        ys.dispose();
+        tf.dispose([xs, xsIn, ys]);
       }
       if (stop.reason === 'signal') break; // the epoch was cut short: it is not recorded
       checkStillOurs(ctx);
@@ -393,7 +403,7 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
     if (ctx.lock.held()) await best.flush(model).catch(() => undefined);
     best.dispose();
     epochData.dispose();
-    tf.dispose([tensors.val.x, tensors.val.y]);
+    tf.dispose([tensors.val.x, valX, tensors.val.y]);
     model.optimizer?.dispose();
     model.dispose();
   }
@@ -514,6 +524,10 @@ export interface PrepareRequest {
   rerunOf?: string;
   /** sha256 per dataset file that the data must still have (re-runs): otherwise DATASET_CHANGED. */
   expectDatasetHashes?: Record<string, string>;
+  /** The model module to copy into the run (re-runs: the original run's copy); default $DATA/models/<model.type>.mjs. */
+  moduleSource?: string;
+  /** sha256 the module must have (re-runs): otherwise MODEL_MODULE. */
+  expectModuleHash?: string;
 }
 
 export interface PreparedRun {
@@ -537,6 +551,7 @@ export async function prepareRun(ws: Workspace, request: PrepareRequest, state: 
   if (request.model !== undefined) checkName('model', request.model);
   const data = await loadPreparedDataset(ws, config['data.dataset']);
   checkDatasetHashes(data, request.expectDatasetHashes, request.rerunOf ? 'a re-run would not be exact' : 'the run would differ');
+  const moduleRun = await prepareModuleRun(ws, config, request.moduleSource, request.expectModuleHash);
   if (data.train.rows < 2) throw new ExpmanError('DATASET_MISSING', `dataset ${data.name} has fewer than 2 training rows`, { key: 'data.dataset' });
   checkModelFits(config, { inputs: data.features.length, classes: data.classes.length });
   const modelsDir = paths.modelsDir(ws, request.experiment);
@@ -559,7 +574,7 @@ export async function prepareRun(ws: Workspace, request: PrepareRequest, state: 
   try {
     lock = acquireRunLock(dir, { command: request.commandLine.join(' '), refusal: 'cannot create the run' });
     await fs.mkdir(runFiles.logs(dir));
-    const provenance = provenanceFor(config, request.config, data, request);
+    const provenance = { ...provenanceFor(config, request.config, data, request), ...(moduleRun ? await moduleRun.copyInto(dir) : {}) };
     const header = [`Completed configuration of run ${request.experiment}/${model}, saved before training started.`, `Re-run it exactly with: expman rerun ${dir}`];
     await writeFileAtomic(runFiles.config(dir), withProvenance(configToToml(config, { header }), provenance));
     await writeStatus(dir, newStatus(config['training.epochs'], state));
@@ -584,6 +599,9 @@ export async function trainPreparedRun(ws: Workspace, run: PreparedRun, hooks: T
     const config = resolved.values;
     const data = await loadPreparedDataset(ws, config['data.dataset']);
     checkDatasetHashes(data, provenance.dataset_hashes, 'the run would not be what was queued');
+    const moduleFile = await runModuleFile(dir, config, provenance, 'the run would not be what was queued');
+    // A queued run (from the app) is checked here, in the worker: the server never imports modules.
+    if (moduleFile) checkModuleParams(await importModelModule(moduleFile), resolved);
     const backend = preselected ?? (await selectBackend(config['training.backend']));
     const commandLine = provenance.command_line ?? [];
     let status: StatusFile;
@@ -602,7 +620,7 @@ export async function trainPreparedRun(ws: Workspace, run: PreparedRun, hooks: T
     for (const attempt of backend.attempts) if (!attempt.ok) log.warn(`backend ${attempt.backend} not used: ${attempt.reason}`);
     log.info(`run ${run.experiment}/${run.model} started: ${commandLine.join(' ')}`);
     for (const key of CONFIG_KEYS) log.debug(`config ${key} = ${JSON.stringify(config[key])}`);
-    const ctx: RunContext = { ws, dir, experiment: run.experiment, model: run.model, config, data, backend, hooks, status, metrics, log, resume: null, lock: run.lock };
+    const ctx: RunContext = { ws, dir, experiment: run.experiment, model: run.model, config, data, backend, hooks, status, metrics, log, resume: null, lock: run.lock, ...(moduleFile ? { moduleFile } : {}) };
     return await execute(ctx);
   } catch (error) {
     await failIfNotStarted(dir, error);
@@ -628,6 +646,9 @@ async function failIfNotStarted(dir: string, error: unknown): Promise<void> {
 export async function trainNewRun(ws: Workspace, request: NewRunRequest): Promise<RunResult> {
   // Checked before the folder exists, so an unavailable backend leaves nothing behind.
   const backend = await selectBackend(request.config.values['training.backend']);
+  // A model module is imported and built once here, so its mistakes (syntax, params, what build returns,
+  // shapes) are refused before the run folder exists.
+  await checkModelModule(ws, request.config, backend.tf, request.moduleSource);
   const run = await prepareRun(ws, request, 'running');
   return trainPreparedRun(ws, run, request, backend);
 }

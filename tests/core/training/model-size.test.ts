@@ -19,7 +19,13 @@ describe('the memory a model needs, checked before it is built', () => {
     // Adam keeps five copies of each weight; sgd three.
     const adam = trainingBytes(config('model.hidden_units=[1000]', 'training.batch_size=1'), iris);
     const sgd = trainingBytes(config('model.hidden_units=[1000]', 'training.batch_size=1', 'training.optimizer=sgd'), iris);
-    expect(adam).toBeGreaterThan(sgd);
+    expect(adam).toBeGreaterThan(sgd!);
+  });
+
+  it('does not estimate a model module (its layers are the user\'s code, built before the run folder exists)', () => {
+    const moduleConfig = config('model.type=mymodel', 'model.hidden_units=[16384, 16384]');
+    expect(parameterCount(moduleConfig, iris)).toBeNull();
+    expect(() => checkModelFits(moduleConfig, iris, { available: 1 * GB, maxBuffer: 4 * GB })).not.toThrow();
   });
 
   it('refuses a model larger than the memory available, in one line naming model.hidden_units', () => {

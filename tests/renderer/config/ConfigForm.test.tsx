@@ -50,7 +50,7 @@ describe('ConfigForm', () => {
     for (const field of bridge.schema.fields) {
       const group = screen.getByRole('group', { name: `[${field.section}]` });
       const input = within(group).getByLabelText(field.name);
-      const expectedTag = field.values ? 'SELECT' : 'INPUT';
+      const expectedTag = field.values ? 'SELECT' : field.type === 'table' ? 'TEXTAREA' : 'INPUT';
       expect(input.tagName, field.key).toBe(expectedTag);
       if (field.type === 'boolean') expect((input as HTMLInputElement).type, field.key).toBe('checkbox');
       if (field.type === 'integer' || field.type === 'number') {
@@ -122,9 +122,44 @@ describe('ResolvedConfigTable', () => {
     await userEvent.clear(filter);
     await userEvent.type(filter, 'early_stopping');
     expect(rows()).toHaveLength(3);
-    expect(screen.getByText('3 of 21')).toBeTruthy();
+    expect(screen.getByText('3 of 22')).toBeTruthy();
     await userEvent.clear(filter);
     await userEvent.type(filter, 'nothing-like-this');
     expect(screen.getByText('No key matches “nothing-like-this”.')).toBeTruthy();
+  });
+
+  it('picks the model from models:list (a broken module shown with its error) and edits params from its schema', async () => {
+    const bridge = makeBridge({});
+    const onEdit = vi.fn(async () => {});
+    const result = await bridge.validate('[model]\ntype = "wide"\n\n[model.params]\nunits = 64\nstale = 1\n');
+    const models = [
+      { name: 'simple', builtin: true },
+      { name: 'wide', builtin: false, file: 'models/wide.mjs', paramsSchema: { units: { type: 'integer' as const, default: 32, min: 1 }, act: { type: 'string' as const, default: 'relu', choices: ['relu', 'tanh'] } } },
+      { name: 'broken', builtin: false, file: 'models/broken.mjs', error: '/d/models/broken.mjs:3: syntax error: Unexpected token' },
+    ];
+    render(<ConfigForm schema={bridge.schema} values={result.values} resolved={result.resolved} inherited={result.inherited} issues={result.issues} onEdit={onEdit} models={models} />);
+    const picker = screen.getByLabelText<HTMLSelectElement>('type');
+    expect([...picker.options].map((o) => [o.value, o.textContent, o.disabled])).toEqual([
+      ['', 'inherit: simple (default-config.toml:18)', false],
+      ['simple', 'simple (built-in MLP)', false],
+      ['wide', 'wide (models/wide.mjs)', false],
+      ['broken', 'broken (models/broken.mjs) — cannot load', true],
+    ]);
+    expect(picker.value).toBe('wide');
+    expect(screen.getByText('/d/models/broken.mjs:3: syntax error: Unexpected token')).toBeTruthy();
+    await userEvent.selectOptions(picker, 'simple');
+    expect(onEdit).toHaveBeenLastCalledWith('model.type', 'simple');
+
+    // The params form follows the module's schema; a key it does not declare is flagged.
+    expect(screen.getByLabelText<HTMLInputElement>('units').value).toBe('64');
+    expect(screen.getByLabelText<HTMLInputElement>('units').min).toBe('1');
+    expect(screen.getByText(/stale: unknown key for model module models\/wide\.mjs \(it accepts: units, act\)/)).toBeTruthy();
+    const units = screen.getByLabelText<HTMLInputElement>('units');
+    await userEvent.clear(units);
+    await userEvent.type(units, '128');
+    units.blur();
+    expect(onEdit).toHaveBeenLastCalledWith('model.params', { units: 128, stale: 1 });
+    await userEvent.selectOptions(screen.getByLabelText('act'), 'tanh');
+    expect(onEdit).toHaveBeenLastCalledWith('model.params', { units: 64, stale: 1, act: 'tanh' });
   });
 });

@@ -1,3 +1,4 @@
+import type { ModelInfoDto } from '../../../shared/models';
 import { useCallback, useEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent } from 'react';
 import type { ConfigIssueDto, ConfigSchemaDto, ConfigValue, FileConflictDetails, FileVersion, ValidateResult } from '../../../shared/config';
 import { ConfigForm } from './ConfigForm';
@@ -11,6 +12,8 @@ export type ConfigEditorMode = 'text' | 'form';
 
 export interface ConfigEditorProps {
   schema: ConfigSchemaDto;
+  /** models:list, for the model picker of the form view. */
+  models?: readonly ModelInfoDto[] | undefined;
   /** The saved config text (the file on disk; "" when it does not exist yet): the baseline for Revert. */
   text: string;
   /** The version of the file `text` was read from (null: no file yet), sent back with the first save. */
@@ -60,6 +63,7 @@ function where(issue: ConfigIssueDto): string {
  */
 export function ConfigEditor({
   schema,
+  models,
   text,
   version,
   title,
@@ -266,6 +270,7 @@ export function ConfigEditor({
                 issues={issues}
                 onEdit={onFormEdit}
                 choices={result.choices}
+                models={models}
                 disabledReason={syntaxIssue ? `The text is not valid TOML (${where(syntaxIssue)}: ${syntaxIssue.message}). Fix it in the Text view to edit values here.` : undefined}
               />
             ) : (

@@ -1,6 +1,8 @@
 import { useEffect, useId, useState, type JSX, type KeyboardEvent } from 'react';
-import type { ConfigFieldSpec, ConfigIssueDto, ConfigSchemaDto, ConfigValue, ResolvedEntryDto } from '../../../shared/config';
-import { formatConfigValue, originLabel, parseFieldInput } from './field-value';
+import type { ConfigFieldSpec, ConfigIssueDto, ConfigSchemaDto, ConfigTable, ConfigValue, ResolvedEntryDto } from '../../../shared/config';
+import type { ModelInfoDto } from '../../../shared/models';
+import { ModelParamsForm } from './ModelParamsForm';
+import { displayConfigValue, formatConfigValue, originLabel, parseFieldInput } from './field-value';
 import { OriginBadge } from './OriginBadge';
 import './config.css';
 
@@ -19,6 +21,8 @@ export interface ConfigFormProps {
   disabledReason?: string;
   /** Valid values that depend on the data folder (ValidateResult.choices): such keys get a select. */
   choices?: Readonly<Record<string, readonly string[]>>;
+  /** The models to pick from (models:list): model.type becomes a picker, model.params a form from the module's schema. */
+  models?: readonly ModelInfoDto[];
 }
 
 interface FieldProps {
@@ -31,15 +35,18 @@ interface FieldProps {
   disabled: boolean;
   /** The values to choose from (the schema's, or the data folder's for data.dataset). */
   options: readonly string[] | undefined;
+  models?: readonly ModelInfoDto[] | undefined;
+  /** The resolved model.type (for model.params: whose schema the form follows). */
+  modelType?: string | undefined;
 }
 
 function inheritedText(entry: ResolvedEntryDto | undefined, field: ConfigFieldSpec): string {
   const value = entry ? entry.value : field.default;
-  const text = Array.isArray(value) ? (value.length ? value.join(', ') : '[] (none)') : value === '' ? '""' : String(value);
+  const text = Array.isArray(value) ? (value.length ? value.join(', ') : '[] (none)') : value === '' ? '""' : typeof value === 'object' ? displayConfigValue(value) : String(value);
   return entry ? `${text} (${originLabel(entry.origin)})` : text;
 }
 
-function ConfigField({ field, value, resolved, inherited, issues, onEdit, disabled, options }: FieldProps): JSX.Element {
+function ConfigField({ field, value, resolved, inherited, issues, onEdit, disabled, options, models, modelType }: FieldProps): JSX.Element {
   const id = useId();
   const formatted = formatConfigValue(value);
   const [draft, setDraft] = useState(formatted);
@@ -79,7 +86,57 @@ function ConfigField({ field, value, resolved, inherited, issues, onEdit, disabl
   const invalid = errors.length > 0;
 
   let input: JSX.Element;
-  if (field.type === 'boolean') {
+  const selectedModule = models?.find((model) => model.name === modelType && !model.builtin);
+  if (field.key === 'model.type' && models) {
+    // Modules that fail to load stay in the list, disabled, with their error below.
+    const current = typeof value === 'string' ? value : '';
+    input = (
+      <>
+        <select
+          id={id}
+          className="cfg-input"
+          value={current}
+          disabled={disabled || busy}
+          aria-invalid={invalid}
+          aria-describedby={describedBy}
+          onChange={(event) => void commit(event.target.value === '' ? null : event.target.value)}
+        >
+          <option value="">inherit: {placeholder}</option>
+          {models.map((model) => (
+            <option key={model.name} value={model.name} disabled={model.error !== undefined && model.name !== current}>
+              {model.builtin ? `${model.name} (built-in MLP)` : `${model.name} (${model.file})${model.error ? ' — cannot load' : ''}`}
+            </option>
+          ))}
+          {current && !models.some((model) => model.name === current) && <option value={current}>{current} (no such module)</option>}
+        </select>
+        {models
+          .filter((model) => model.error)
+          .map((model) => (
+            <p key={model.name} className="cfg-field-error cfg-model-error" data-model={model.name}>
+              {model.error}
+            </p>
+          ))}
+      </>
+    );
+  } else if (field.key === 'model.params' && selectedModule?.paramsSchema) {
+    input = <ModelParamsForm module={selectedModule} value={(value as ConfigTable | undefined) ?? {}} disabled={disabled || busy} onChange={(next) => void commit(next)} />;
+  } else if (field.type === 'table') {
+    // A module without a schema takes any table: edited as `name = value` lines.
+    input = (
+      <textarea
+        id={id}
+        className="cfg-input cfg-mono"
+        rows={Math.max(3, draft.split('\n').length + 1)}
+        value={draft}
+        placeholder={'units = 32\nname = "wide"'}
+        disabled={disabled}
+        aria-invalid={invalid}
+        aria-describedby={describedBy}
+        onChange={(event) => setDraft(event.target.value)}
+        onBlur={commitDraft}
+      />
+    );
+  } else if (field.type === 'boolean') {
     const checked = typeof value === 'boolean' ? value : resolved?.value === true;
     input = (
       <label className="cfg-check">
@@ -159,8 +216,9 @@ function ConfigField({ field, value, resolved, inherited, issues, onEdit, disabl
 }
 
 /** The config as a form generated from the schema: one group per TOML table, one input per key. */
-export function ConfigForm({ schema, values, resolved, inherited, issues, onEdit, disabledReason, choices }: ConfigFormProps): JSX.Element {
+export function ConfigForm({ schema, values, resolved, inherited, issues, onEdit, disabledReason, choices, models }: ConfigFormProps): JSX.Element {
   const resolvedByKey = new Map(resolved.map((entry) => [entry.key, entry]));
+  const modelType = resolvedByKey.get('model.type')?.value;
   const inheritedByKey = new Map(inherited.map((entry) => [entry.key, entry]));
   return (
     <div className="cfg-form">
@@ -187,6 +245,8 @@ export function ConfigForm({ schema, values, resolved, inherited, issues, onEdit
                   onEdit={onEdit}
                   disabled={disabledReason !== undefined}
                   options={field.values ?? choices?.[field.key]}
+                  models={models}
+                  modelType={typeof modelType === 'string' ? modelType : undefined}
                 />
               ))}
             </div>

@@ -1,15 +1,47 @@
-import type { ConfigFieldSpec, ConfigOriginDto, ConfigValue } from '../../../shared/config';
+import type { ConfigFieldSpec, ConfigOriginDto, ConfigTable, ConfigValue } from '../../../shared/config';
 
 /** A value as the form and the resolved table show it: lists as "16, 16", strings unquoted. */
 export function formatConfigValue(value: ConfigValue | undefined): string {
   if (value === undefined) return '';
   if (Array.isArray(value)) return value.join(', ');
+  if (typeof value === 'object') return formatTable(value);
   return String(value);
+}
+
+/** A table as the form edits it: one `name = value` per line, values in TOML/JSON form. */
+function formatTable(table: ConfigTable): string {
+  return Object.entries(table)
+    .map(([name, item]) => `${name} = ${JSON.stringify(item)}`)
+    .join('\n');
+}
+
+/**
+ * The table editor's text back as a table: `name = value` lines; a value is read as JSON (numbers,
+ * booleans, "strings", [lists]) and an unquoted word is a string. A line without `=` makes the whole
+ * value a string, which the core refuses with its usual message.
+ */
+function parseTable(text: string): ConfigTable | string {
+  const table: ConfigTable = {};
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === '') continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) return text;
+    const raw = line.slice(eq + 1).trim();
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw;
+    }
+    table[line.slice(0, eq).trim()] = value as ConfigTable[string];
+  }
+  return table;
 }
 
 /** The same for the resolved table, where an empty string or list must still be visible. */
 export function displayConfigValue(value: ConfigValue): string {
   if (Array.isArray(value)) return `[${value.join(', ')}]`;
+  if (typeof value === 'object') return `{ ${Object.entries(value).map(([name, item]) => `${name} = ${JSON.stringify(item)}`).join(', ')} }`;
   if (typeof value === 'string') return JSON.stringify(value);
   return String(value);
 }
@@ -42,6 +74,8 @@ export function parseFieldInput(field: ConfigFieldSpec, input: string): ConfigVa
       const items = inner.split(/[\s,]+/).filter(Boolean).map(parseNumber);
       return items.every((item) => typeof item === 'number') ? (items) : text;
     }
+    case 'table':
+      return parseTable(input);
   }
 }
 

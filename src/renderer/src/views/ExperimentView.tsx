@@ -95,6 +95,7 @@ export function ExperimentView({ experiment }: { experiment: string }): JSX.Elem
   const { jobs } = useWorkspace();
   const schema = useAsync(() => api.configSchema({}), [api]);
   const file = useAsync(() => api.configRead({ experiment }), [api, experiment]);
+  const models = useAsync(() => api.modelsList({}), [api]);
   const [dirty, setDirty] = useState(false);
   const [overrides, setOverrides] = useState('');
   const [model, setModel] = useState('');
@@ -125,6 +126,7 @@ export function ExperimentView({ experiment }: { experiment: string }): JSX.Elem
         <ConfigEditor
           key={`${experiment}:${file.data.text}`}
           schema={schema.data}
+          models={models.data ?? undefined}
           text={file.data.text}
           version={file.data.version}
           title={file.data.exists ? 'config.toml' : 'config.toml (new: saving creates it)'}
