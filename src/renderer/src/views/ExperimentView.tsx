@@ -4,6 +4,7 @@ import { useApi } from '../api/context';
 import { ConfigEditor } from '../config/ConfigEditor';
 import { newestFirst } from '../shell/run-labels';
 import { StatusBadge } from '../shell/StatusBadge';
+import { RunLiveness, runErrorTitle, StopRunButton } from '../runs/RunLiveControls';
 import { navigate, routeHref } from '../state/route';
 import { useAsync } from '../state/use-async';
 import { useWorkspace } from '../state/workspace';
@@ -23,8 +24,11 @@ export function ExperimentRuns({ experiment }: { experiment: string }): JSX.Elem
   const api = useApi();
   const { experiments, jobs } = useWorkspace();
   const runs = newestFirst(experiments?.find((e) => e.name === experiment)?.runs ?? []);
-  const queued = jobs.jobs.filter((j) => j.run.experiment === experiment && j.state === 'queued');
-  const running = new Map(jobs.jobs.filter((j) => j.run.experiment === experiment && j.state === 'running').map((j) => [j.run.model, j]));
+  // A queued job's run folder exists (its config snapshot, status `queued`), so it is a row of `runs`;
+  // only a job whose folder has not shown up yet gets a row of its own.
+  const listed = new Set(runs.map((r) => r.model));
+  const queued = jobs.jobs.filter((j) => j.run.experiment === experiment && j.state === 'queued' && !listed.has(j.run.model));
+  const active = new Set(jobs.jobs.filter((j) => j.run.experiment === experiment && (j.state === 'running' || j.state === 'queued')).map((j) => j.run.model));
   if (runs.length === 0 && queued.length === 0) return <p className="muted">No runs yet.</p>;
   return (
     <table className="data" data-testid="experiment-runs">
@@ -41,14 +45,14 @@ export function ExperimentRuns({ experiment }: { experiment: string }): JSX.Elem
       </thead>
       <tbody>
         {runs.map((run) => {
-          const job = running.get(run.model);
+          const job = active.has(run.model);
           return (
             <tr key={run.model}>
               <td className="name" title={run.model}>
                 <a href={routeHref({ view: 'run', experiment, model: run.model })}>{run.model}</a>
               </td>
-              <td>
-                <StatusBadge status={job ? 'running' : run.status} epoch={run.epoch} epochs={run.epochs} />
+              <td className="status" title={runErrorTitle(run.error)}>
+                <StatusBadge status={run.status} epoch={run.epoch} epochs={run.epochs} />
               </td>
               <td className="num">
                 {run.epoch}/{run.epochs}
@@ -56,13 +60,7 @@ export function ExperimentRuns({ experiment }: { experiment: string }): JSX.Elem
               <td className="num">{fmt(run.best?.val_loss)}</td>
               <td className="num">{fmt(run.best?.val_accuracy)}</td>
               <td className="num">{fmt(run.testAccuracy)}</td>
-              <td>
-                {job && (
-                  <button type="button" className="btn small danger" onClick={() => void api.runsStop({ jobId: job.id })}>
-                    Stop
-                  </button>
-                )}
-              </td>
+              <td>{job ? <StopRunButton run={run} small /> : <RunLiveness run={run} small />}</td>
             </tr>
           );
         })}
