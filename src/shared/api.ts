@@ -252,6 +252,12 @@ export interface EventPayloads {
   'config:changed': { experiment: string; config: ConfigFileDto };
   /** The dataset list after a change under datasets/. */
   'datasets:changed': { datasets: DatasetSummary[] };
+  /**
+   * Sent by the browser transport itself (never by the backend) when its connection came back after a
+   * drop: pushes sent meanwhile are lost, so views read again what they follow (lists, metrics from their
+   * offsets, logs). Log watches are already replayed by the transport. The desktop app never sends it.
+   */
+  'connection:restored': Record<string, never>;
 }
 export type EventChannel = keyof EventPayloads;
 
@@ -271,6 +277,7 @@ const EVENT_TABLE: { readonly [E in EventChannel]: true } = {
   'experiments:removed': true,
   'config:changed': true,
   'datasets:changed': true,
+  'connection:restored': true,
 };
 export const EVENT_CHANNELS = Object.keys(EVENT_TABLE) as EventChannel[];
 

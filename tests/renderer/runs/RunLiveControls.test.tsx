@@ -34,7 +34,7 @@ function withStopRun(memory: MemoryApi): { api: MemoryApi; stops: Array<{ reques
   memory.asApi = (): ExpmanApi =>
     ({
       ...asApi(),
-      runsStopRun: (request: unknown) => new Promise((resolve) => stops.push({ request, settle: () => resolve(RUNS[0]) })),
+      runsStopRun: (request: unknown) => new Promise((resolve) => stops.push({ request, settle: () => resolve(RUNS[0]!) })),
     }) as ExpmanApi;
   return { api: memory, stops };
 }
