@@ -1,5 +1,5 @@
-import { useState, type JSX } from 'react';
-import type { ConfigValue } from '../../../shared/config';
+import { useEffect, useState, type JSX } from 'react';
+import type { ConfigFileDto, ConfigValue } from '../../../shared/config';
 import { useApi } from '../api/context';
 import { ConfigEditor } from '../config/ConfigEditor';
 import { newestFirst } from '../shell/run-labels';
@@ -94,6 +94,19 @@ export function ExperimentView({ experiment }: { experiment: string }): JSX.Elem
   const schema = useAsync(() => api.configSchema({}), [api]);
   const file = useAsync(() => api.configRead({ experiment }), [api, experiment]);
   const [dirty, setDirty] = useState(false);
+  /** The file as the data-folder watcher last saw it (another tab, an editor, the CLI, or this tab's save). */
+  const [onDisk, setOnDisk] = useState<ConfigFileDto>();
+  /** Whether config.toml exists now: this tab's save or another writer may have created it since it was read. */
+  const [exists, setExists] = useState<boolean>();
+  useEffect(
+    () =>
+      api.onConfigChanged((change) => {
+        if (change.experiment !== experiment) return;
+        setOnDisk(change.config);
+        setExists(change.config.exists);
+      }),
+    [api, experiment],
+  );
   const [overrides, setOverrides] = useState('');
   const [model, setModel] = useState('');
   const [starting, setStarting] = useState(false);
@@ -120,21 +133,25 @@ export function ExperimentView({ experiment }: { experiment: string }): JSX.Elem
       </div>
       {(schema.error ?? file.error) && <div className="error-box">{(schema.error ?? file.error)!.message}</div>}
       {schema.data && file.data && (
-        <ConfigEditor
-          key={`${experiment}:${file.data.text}`}
-          schema={schema.data}
-          text={file.data.text}
-          version={file.data.version}
-          title={file.data.exists ? 'config.toml' : 'config.toml (new: saving creates it)'}
-          file={file.data.file}
-          validate={(text) => api.configValidate({ experiment, text, overrides: parseOverrideLines(overrides) })}
-          edit={(text: string, key: string, value: ConfigValue | null) => api.configEdit({ text, key, value })}
-          save={async (text, base) => (await api.configSave({ experiment, text, base })).version}
-          onSaved={() => {
-            setDirty(false);
-          }}
-          onDirtyChange={setDirty}
-        />
+        <div className="experiment-config">
+          <ConfigEditor
+            key={`${experiment}:${file.data.text}`}
+            schema={schema.data}
+            text={file.data.text}
+            version={file.data.version}
+            title={(exists ?? file.data.exists) ? 'config.toml' : 'config.toml (new: saving creates it)'}
+            file={file.data.file}
+            onDisk={onDisk}
+            validate={(text) => api.configValidate({ experiment, text, overrides: parseOverrideLines(overrides) })}
+            edit={(text: string, key: string, value: ConfigValue | null) => api.configEdit({ text, key, value })}
+            save={async (text, base) => (await api.configSave({ experiment, text, base })).version}
+            onSaved={() => {
+              setDirty(false);
+              setExists(true);
+            }}
+            onDirtyChange={setDirty}
+          />
+        </div>
       )}
       <div className="panel launcher" data-testid="launcher">
         <h2>Start a run</h2>
