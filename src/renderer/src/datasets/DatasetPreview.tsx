@@ -1,7 +1,7 @@
 import { useState, type JSX } from 'react';
 import type { DatasetPage } from '../../../shared/datasets';
 import { formatCount } from './format';
-import { useAsync } from './use-async';
+import { useAsync } from '../state/use-async';
 import './datasets.css';
 
 export interface DatasetPreviewProps {
@@ -33,7 +33,7 @@ export function DatasetPreview({ loadPage, source, pageSizes = DEFAULT_PAGE_SIZE
   // A new file starts at its first page (state is reset during render, as React recommends).
   if (view.source !== source) setView({ source, offset: 0, limit: view.limit });
   const { offset, limit } = view;
-  const { value: page, error, loading } = useAsync(() => loadPage(offset, limit), `${source}\u0000${offset}\u0000${limit}`);
+  const { data: page, error, loading } = useAsync(() => loadPage(offset, limit), [source, offset, limit]);
   const total = page?.total ?? 0;
   const lastOffset = Math.max(0, Math.floor((total - 1) / limit) * limit);
   const go = (next: number): void => setView({ source, offset: Math.min(Math.max(0, next), lastOffset), limit });
@@ -86,7 +86,7 @@ export function DatasetPreview({ loadPage, source, pageSizes = DEFAULT_PAGE_SIZE
       </div>
       {error !== undefined && (
         <p className="ds-error" role="alert">
-          {error}
+          {error.message}
         </p>
       )}
       {page && (

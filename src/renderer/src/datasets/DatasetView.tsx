@@ -4,7 +4,7 @@ import { DatasetPreview } from './DatasetPreview';
 import { DatasetStatsPanel } from './DatasetStatsPanel';
 import { FeatureHistograms } from './FeatureHistograms';
 import { formatBytes, formatCount } from './format';
-import { useAsync } from './use-async';
+import { useAsync } from '../state/use-async';
 import './datasets.css';
 
 export interface DatasetViewProps {
@@ -21,11 +21,11 @@ type Tab = 'preview' | 'stats';
 const PART_LABEL: Record<DatasetPart, string> = { raw: 'Raw', train: 'Train', test: 'Test', data: 'All (data.csv)' };
 
 function StatsSection({ load, source }: { load: () => Promise<DatasetStats>; source: string }): JSX.Element {
-  const { value, error, loading } = useAsync(load, source);
+  const { data: value, error, loading } = useAsync(load, [source]);
   if (error !== undefined)
     return (
       <p className="ds-error" role="alert">
-        {error}
+        {error.message}
       </p>
     );
   if (!value) return <p className="ds-muted ds-loading">{loading ? 'Computing statistics…' : ''}</p>;
