@@ -22,18 +22,15 @@ import {
   type DatasetSummary,
   type PreprocessOutcome,
 } from './datasets.js';
+import { nameSchema } from './names.js';
 import { logReadRequestSchema, logSearchRequestSchema, type LogInfo, type LogSearchResult, type LogWindow } from './logs.js';
 import type { RunEvent } from './run-events.js';
 import type { ExperimentSummary, JobInfo, RunDetail, RunError, RunMetrics, RunRef, RunSummary } from './runs.js';
 
 // ---- Request schemas ----------------------------------------------------------------------------------
 
-/** Dataset, experiment and model names become folder names (same rule as core's checkName). */
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-export const nameSchema = z
-  .string()
-  .regex(NAME_PATTERN, 'expected a name of letters, digits, ".", "_" and "-", starting with a letter or digit')
-  .refine((name) => !name.includes('..'), 'a name may not contain ".."');
+/** Dataset, experiment and model names become folder names: one rule, in ./names. */
+export { nameSchema };
 
 const runRefSchema = z.strictObject({ experiment: nameSchema, model: nameSchema });
 const noArgs = z.strictObject({});

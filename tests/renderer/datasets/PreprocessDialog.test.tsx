@@ -50,7 +50,7 @@ describe('PreprocessDialog', () => {
     const name = screen.getByLabelText('Name');
     await user.clear(name);
     await user.type(name, '../up');
-    expect(screen.getByText(/Name: use letters, digits/)).toBeTruthy();
+    expect(screen.getByText(/A dataset name uses letters, digits/)).toBeTruthy();
     expect(submit().disabled).toBe(true);
     await user.clear(name);
     await user.type(name, 'prepared-dataset');

@@ -1,5 +1,6 @@
 import { useEffect, useId, useRef, useState, type JSX } from 'react';
 import { PREPROCESS_DEFAULTS, type DatasetProgress, type DatasetsClient, type PreprocessOutcome, type PreprocessRequest } from '../../../shared/datasets';
+import { nameProblem } from '../../../shared/names';
 import { errorMessage, formatBytes, formatCount } from './format';
 import './datasets.css';
 
@@ -21,7 +22,6 @@ export interface PreprocessDialogProps {
   onClose: () => void;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 interface Form {
   source: string;
@@ -44,7 +44,8 @@ export function validatePreprocessForm(form: Form): { request?: PreprocessReques
   const seed = form.seed.trim() === '' ? NaN : Number(form.seed);
   if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) errors.seed = `Seed must be a whole number from 0 to 4294967295, got ${JSON.stringify(form.seed)}`;
   const name = form.name.trim();
-  if (!NAME.test(name) || name.includes('..')) errors.name = "Name: use letters, digits, '.', '_' and '-', starting with a letter or digit";
+  const problem = nameProblem('dataset', name);
+  if (problem) errors.name = problem;
   else if (name === 'external') errors.name = '"external" is reserved for raw datasets; choose another name';
   if (!form.source) errors.source = 'Choose a raw dataset to split';
   if (Object.keys(errors).length) return { errors };

@@ -6,6 +6,7 @@ import { newestFirst } from '../shell/run-labels';
 import { StatusBadge } from '../shell/StatusBadge';
 import { RunLiveness, runErrorTitle, StopRunButton } from '../runs/RunLiveControls';
 import { navigate, routeHref } from '../state/route';
+import { nameProblem } from '../../../shared/names';
 import { useAsync } from '../state/use-async';
 import { useWorkspace } from '../state/workspace';
 
@@ -111,6 +112,7 @@ export function ExperimentView({ experiment }: { experiment: string }): JSX.Elem
   const [model, setModel] = useState('');
   const [starting, setStarting] = useState(false);
   const [launchError, setLaunchError] = useState<string>();
+  const modelProblem = model.trim() ? nameProblem('run', model.trim()) : undefined;
 
   const start = (): void => {
     setStarting(true);
@@ -162,7 +164,20 @@ export function ExperimentView({ experiment }: { experiment: string }): JSX.Elem
           </label>
           <label>
             <span>Run name (optional)</span>
-            <input type="text" placeholder="run-<date>-<time>" value={model} onChange={(e) => setModel(e.target.value)} aria-label="Run name" />
+            <input
+              type="text"
+              placeholder="run-<date>-<time>"
+              value={model}
+              onChange={(e) => setModel(e.target.value)}
+              aria-label="Run name"
+              aria-invalid={modelProblem !== undefined}
+              aria-describedby={modelProblem ? 'run-name-problem' : undefined}
+            />
+            {modelProblem && (
+              <span className="error-inline" id="run-name-problem">
+                {modelProblem}
+              </span>
+            )}
           </label>
           <label>
             <span>Runs at a time</span>
@@ -176,7 +191,7 @@ export function ExperimentView({ experiment }: { experiment: string }): JSX.Elem
           </label>
         </div>
         <div className="launcher-actions">
-          <button type="button" className="btn primary" disabled={starting || dirty} onClick={start}>
+          <button type="button" className="btn primary" disabled={starting || dirty || modelProblem !== undefined} onClick={start}>
             {starting ? 'Starting…' : 'Start run'}
           </button>
           {dirty && <span className="muted">Save the config first: runs train from the saved config.toml.</span>}
