@@ -23,6 +23,7 @@ import {
   type PreprocessOutcome,
 } from './datasets.js';
 import { nameSchema } from './names.js';
+import type { Progress } from './progress.js';
 import { logReadRequestSchema, logSearchRequestSchema, type LogInfo, type LogSearchResult, type LogWindow } from './logs.js';
 import type { RunEvent } from './run-events.js';
 import type { ExperimentSummary, JobInfo, RunDetail, RunError, RunMetrics, RunRef, RunSummary } from './runs.js';
@@ -210,12 +211,9 @@ export interface JobExit {
   signal: string | null;
   error?: RunError;
 }
-export interface TaskProgress {
+/** A long task's progress, for the task started with this taskId. */
+export interface TaskProgress extends Progress {
   taskId: string;
-  phase: string;
-  done: number;
-  total: number;
-  unit: 'bytes' | 'rows' | 'batches' | 'epochs' | 'items';
 }
 
 export interface EventPayloads {

@@ -4,7 +4,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { cancelledError } from '../cancel.js';
 import { ExpmanError } from '../errors.js';
 import { findOnPath } from '../find-on-path.js';
-import type { ProgressListener } from '../progress.js';
+import type { ProgressListener } from '../../shared/progress.js';
 import { describeLocation, parseLocation, type SyncLocation } from './location.js';
 import { findLiveRunFolders, protectRules, type ProtectedRun } from './live-runs.js';
 import { rsyncArgs, runStateArgs, type SshOptions } from './rsync-args.js';

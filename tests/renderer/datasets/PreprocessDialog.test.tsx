@@ -1,7 +1,8 @@
 import { cleanup, render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DatasetProgress, PreprocessOutcome, PreprocessRequest } from '../../../src/shared/datasets';
+import type { Progress } from '../../../src/shared/progress';
+import type { PreprocessOutcome, PreprocessRequest } from '../../../src/shared/datasets';
 import { PreprocessDialog } from '../../../src/renderer/src/datasets/PreprocessDialog';
 import { prepared } from './fake-client';
 
@@ -12,7 +13,7 @@ const sources = [
   { name: 'wine', rows: 178, columns: ['class', 'alcohol', 'malic_acid'] },
 ];
 
-type Preprocess = (request: PreprocessRequest, onProgress: (p: DatasetProgress) => void, signal: AbortSignal) => Promise<PreprocessOutcome>;
+type Preprocess = (request: PreprocessRequest, onProgress: (p: Progress) => void, signal: AbortSignal) => Promise<PreprocessOutcome>;
 
 function setup(preprocess = vi.fn<Preprocess>(async (request) => ({ dataset: prepared(request.name!, request), unchanged: false }))) {
   const onDone = vi.fn();
@@ -74,7 +75,7 @@ describe('PreprocessDialog', () => {
   });
 
   it('shows progress while running and Cancel aborts the job', async () => {
-    let report: (p: DatasetProgress) => void = () => {};
+    let report: (p: Progress) => void = () => {};
     let seenSignal: AbortSignal | undefined;
     const preprocess = vi.fn<Preprocess>(
       (_request, onProgress, signal) =>

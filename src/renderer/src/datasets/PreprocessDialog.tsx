@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState, type JSX } from 'react';
-import { PREPROCESS_DEFAULTS, type DatasetProgress, type DatasetsClient, type PreprocessOutcome, type PreprocessRequest } from '../../../shared/datasets';
+import { PREPROCESS_DEFAULTS, type DatasetsClient, type PreprocessOutcome, type PreprocessRequest } from '../../../shared/datasets';
 import { nameProblem } from '../../../shared/names';
+import type { Progress } from '../../../shared/progress';
 import { errorMessage, formatBytes, formatCount } from './format';
 import './datasets.css';
 
@@ -66,7 +67,7 @@ export function freeDatasetName(source: string, existing: readonly string[]): st
   return `${base}-${n}`;
 }
 
-function describeProgress(p: DatasetProgress): string {
+function describeProgress(p: Progress): string {
   const amount = p.unit === 'bytes' ? `${formatBytes(p.done)} of ${formatBytes(p.total)}` : `${formatCount(p.done)} of ${formatCount(p.total)} ${p.unit}`;
   return `${p.phase[0]!.toUpperCase()}${p.phase.slice(1)} — ${amount}`;
 }
@@ -84,7 +85,7 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
     force: false,
   });
   const [running, setRunning] = useState<AbortController | null>(null);
-  const [progress, setProgress] = useState<DatasetProgress | null>(null);
+  const [progress, setProgress] = useState<Progress | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const first = useRef<HTMLSelectElement>(null);
