@@ -91,10 +91,10 @@ describe('PreprocessDialog', () => {
     expect(submit().disabled).toBe(true);
     expect(screen.getByLabelText('Name').matches(':disabled')).toBe(true);
     report({ phase: 'validating', done: 2048, total: 4096, unit: 'bytes' });
-    expect(await screen.findByText('Validating — 2.0 kB of 4.0 kB')).toBeTruthy();
+    expect(await screen.findByText('Validating — 2.0 kB of 4.0 kB · 50%')).toBeTruthy();
     expect(screen.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('50');
     report({ phase: 'writing', done: 90, total: 120, unit: 'rows' });
-    expect(await screen.findByText('Writing — 90 of 120 rows')).toBeTruthy();
+    expect(await screen.findByText('Writing — 90 rows of 120 rows · 75%')).toBeTruthy();
     expect(screen.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('75');
     await user.click(screen.getByRole('button', { name: 'Cancel' }));
     expect(seenSignal!.aborted).toBe(true);

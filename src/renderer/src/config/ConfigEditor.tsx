@@ -254,10 +254,10 @@ export function ConfigEditor({
         </div>
         <div className="cfg-actions">
           {status}
-          <button type="button" className="cfg-button" disabled={!dirty || saving} onClick={() => setDraft(saved)}>
+          <button type="button" className="btn" disabled={!dirty || saving} onClick={() => setDraft(saved)}>
             Revert
           </button>
-          <button type="button" className="cfg-button cfg-button--primary" disabled={!canSave} onClick={() => void onSave()} title="Save (Ctrl+S)">
+          <button type="button" className="btn primary" disabled={!canSave} onClick={() => void onSave()} title="Save (Ctrl+S)">
             {saving ? 'Saving…' : 'Save'}
           </button>
         </div>

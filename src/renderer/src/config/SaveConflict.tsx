@@ -48,10 +48,10 @@ export function SaveConflict({ conflict, mine, onReload, onOverwrite, busy = fal
         ))}
       </pre>
       <div className="cfg-conflict-actions">
-        <button type="button" className="cfg-button" onClick={onReload} disabled={busy}>
+        <button type="button" className="btn" onClick={onReload} disabled={busy}>
           Reload from disk (discard mine)
         </button>
-        <button type="button" className="cfg-button cfg-button--danger" onClick={onOverwrite} disabled={busy}>
+        <button type="button" className="btn danger" onClick={onOverwrite} disabled={busy}>
           Overwrite with mine
         </button>
       </div>

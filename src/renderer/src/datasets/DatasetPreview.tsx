@@ -45,19 +45,19 @@ export function DatasetPreview({ loadPage, source, pageSizes = DEFAULT_PAGE_SIZE
     <section className="ds-preview" aria-label="Data preview" aria-busy={loading}>
       <div className="ds-toolbar">
         <div className="ds-pager" role="group" aria-label="Pages">
-          <button type="button" className="ds-btn ds-btn-icon" onClick={() => go(0)} disabled={offset === 0 || loading} aria-label="First page" title="First page">
+          <button type="button" className="btn icon" onClick={() => go(0)} disabled={offset === 0 || loading} aria-label="First page" title="First page">
             «
           </button>
-          <button type="button" className="ds-btn ds-btn-icon" onClick={() => go(offset - limit)} disabled={offset === 0 || loading} aria-label="Previous page" title="Previous page">
+          <button type="button" className="btn icon" onClick={() => go(offset - limit)} disabled={offset === 0 || loading} aria-label="Previous page" title="Previous page">
             ‹
           </button>
           <span className="ds-range" aria-live="polite">
             {page ? `Rows ${formatCount(shownFrom)}–${formatCount(shownTo)} of ${formatCount(total)}` : loading ? 'Loading…' : ''}
           </span>
-          <button type="button" className="ds-btn ds-btn-icon" onClick={() => go(offset + limit)} disabled={!page || offset >= lastOffset || loading} aria-label="Next page" title="Next page">
+          <button type="button" className="btn icon" onClick={() => go(offset + limit)} disabled={!page || offset >= lastOffset || loading} aria-label="Next page" title="Next page">
             ›
           </button>
-          <button type="button" className="ds-btn ds-btn-icon" onClick={() => go(lastOffset)} disabled={!page || offset >= lastOffset || loading} aria-label="Last page" title="Last page">
+          <button type="button" className="btn icon" onClick={() => go(lastOffset)} disabled={!page || offset >= lastOffset || loading} aria-label="Last page" title="Last page">
             »
           </button>
         </div>

@@ -54,7 +54,7 @@ export function DatasetView({ dataset, loadPage, loadStats, onPreprocess, bins =
           <h2>{dataset.name}</h2>
           <span className={`ds-badge${dataset.kind === 'prepared' ? ' ds-badge-accent' : ''}`}>{dataset.kind === 'prepared' ? 'prepared' : 'raw'}</span>
           {onPreprocess && dataset.kind === 'external' && (
-            <button type="button" className="ds-btn ds-btn-primary ds-push-right" onClick={onPreprocess}>
+            <button type="button" className="btn primary ds-push-right" onClick={onPreprocess}>
               Preprocess…
             </button>
           )}

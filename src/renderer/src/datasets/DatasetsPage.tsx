@@ -39,7 +39,7 @@ export function DatasetsPage({ client, selected: controlled, onSelect, showList 
         <aside className="ds-page-list">
           <div className="ds-page-list-head">
             <h2>Datasets</h2>
-            <button type="button" className="ds-btn ds-btn-primary" disabled={sources.length === 0} onClick={() => setDialog(current?.kind === 'external' ? current.name : (sources[0]?.name ?? ''))}>
+            <button type="button" className="btn primary" disabled={sources.length === 0} onClick={() => setDialog(current?.kind === 'external' ? current.name : (sources[0]?.name ?? ''))}>
               Preprocess…
             </button>
           </div>

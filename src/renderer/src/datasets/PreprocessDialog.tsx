@@ -2,7 +2,10 @@ import { useEffect, useId, useRef, useState, type JSX } from 'react';
 import { PREPROCESS_DEFAULTS, type DatasetsClient, type PreprocessOutcome, type PreprocessRequest } from '../../../shared/datasets';
 import { nameProblem } from '../../../shared/names';
 import type { Progress } from '../../../shared/progress';
-import { errorMessage, formatBytes, formatCount } from './format';
+import { Modal } from '../archive/Modal';
+import { TaskMessages } from '../archive/TaskMessages';
+import { TaskProgressBar } from '../archive/TaskProgressBar';
+import { errorMessage, formatCount } from './format';
 import './datasets.css';
 
 export interface PreprocessSource {
@@ -67,11 +70,6 @@ export function freeDatasetName(source: string, existing: readonly string[]): st
   return `${base}-${n}`;
 }
 
-function describeProgress(p: Progress): string {
-  const amount = p.unit === 'bytes' ? `${formatBytes(p.done)} of ${formatBytes(p.total)}` : `${formatCount(p.done)} of ${formatCount(p.total)} ${p.unit}`;
-  return `${p.phase[0]!.toUpperCase()}${p.phase.slice(1)} — ${amount}`;
-}
-
 /** Split a raw dataset into a prepared one (the UI for `expman preprocess`), with progress and Cancel. */
 export function PreprocessDialog({ sources, defaultSource, existing = [], preprocess, onDone, onClose }: PreprocessDialogProps): JSX.Element {
   const id = useId();
@@ -96,13 +94,6 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
   const exists = existing.includes(form.name.trim());
 
   useEffect(() => first.current?.focus(), []);
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent): void => {
-      if (e.key === 'Escape' && !running) onClose();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [running, onClose]);
 
   const update = (patch: Partial<Form>): void => {
     setForm((f) => ({ ...f, ...patch }));
@@ -129,7 +120,6 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
     }
   };
 
-  const fraction = progress && progress.total > 0 ? Math.min(1, progress.done / progress.total) : null;
   const field = (name: keyof Errors): { 'aria-invalid': boolean; 'aria-describedby'?: string } =>
     errors[name] ? { 'aria-invalid': true, 'aria-describedby': `${id}-${name}-error` } : { 'aria-invalid': false };
   const fieldError = (name: keyof Errors): JSX.Element | null =>
@@ -140,20 +130,30 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
     ) : null;
 
   return (
-    <div className="ds-overlay" onMouseDown={(e) => e.target === e.currentTarget && !running && onClose()}>
-      <form
-        className="ds-dialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={`${id}-title`}
-        onSubmit={(e) => {
-          e.preventDefault();
-          void start();
-        }}
-      >
-        <h2 id={`${id}-title`}>Preprocess a dataset</h2>
-        <p className="ds-muted ds-dialog-lead">A stratified, seeded shuffle split of a raw CSV into a training and a test set, with an info.toml that describes them.</p>
-        <fieldset disabled={running !== null} className="ds-fieldset">
+    <Modal
+      title="Preprocess a dataset"
+      lead="A stratified, seeded shuffle split of a raw CSV into a training and a test set, with an info.toml that describes them."
+      busy={running !== null}
+      onClose={onClose}
+      onSubmit={() => void start()}
+      actions={
+        <>
+          {running ? (
+            <button type="button" className="btn" onClick={() => running.abort()}>
+              Cancel
+            </button>
+          ) : (
+            <button type="button" className="btn" onClick={onClose}>
+              Close
+            </button>
+          )}
+          <button type="submit" className="btn primary" disabled={!request || running !== null}>
+            {running ? 'Preprocessing…' : 'Preprocess'}
+          </button>
+        </>
+      }
+    >
+        <fieldset disabled={running !== null} className="ds-fieldset ds-form">
           <div className="ds-field">
             <label htmlFor={`${id}-source`}>Raw dataset</label>
             <select id={`${id}-source`} ref={first} value={form.source} onChange={(e) => update({ source: e.target.value, label: '' })} {...field('source')}>
@@ -225,45 +225,13 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
           </label>
         </fieldset>
         {running && (
-          <div className="ds-progress" aria-live="polite">
-            <div
-              className={`ds-progress-track${fraction === null ? ' ds-indeterminate' : ''}`}
-              role="progressbar"
-              aria-label="Preprocess progress"
-              aria-valuemin={0}
-              aria-valuemax={100}
-              aria-valuenow={fraction === null ? undefined : Math.round(fraction * 100)}
-            >
-              <div className="ds-progress-bar" style={{ width: fraction === null ? undefined : `${fraction * 100}%` }} />
-            </div>
-            <span className="ds-muted">{progress ? describeProgress(progress) : 'Starting…'}</span>
-          </div>
+          <TaskProgressBar
+            label="Preprocess progress"
+            progress={progress && { ...progress, fraction: progress.total > 0 ? Math.min(1, progress.done / progress.total) : null, rate: null, etaSeconds: null }}
+            cancelling={running.signal.aborted}
+          />
         )}
-        {failure && (
-          <p className="ds-error" role="alert">
-            {failure}
-          </p>
-        )}
-        {notice && (
-          <p className="ds-notice" role="status">
-            {notice}
-          </p>
-        )}
-        <div className="ds-dialog-actions">
-          {running ? (
-            <button type="button" className="ds-btn" onClick={() => running.abort()}>
-              Cancel
-            </button>
-          ) : (
-            <button type="button" className="ds-btn" onClick={onClose}>
-              Close
-            </button>
-          )}
-          <button type="submit" className="ds-btn ds-btn-primary" disabled={!request || running !== null}>
-            {running ? 'Preprocessing…' : 'Preprocess'}
-          </button>
-        </div>
-      </form>
-    </div>
+        <TaskMessages failure={failure} notice={notice} />
+    </Modal>
   );
 }
