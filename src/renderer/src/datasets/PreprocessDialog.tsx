@@ -124,7 +124,7 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
     errors[name] ? { 'aria-invalid': true, 'aria-describedby': `${id}-${name}-error` } : { 'aria-invalid': false };
   const fieldError = (name: keyof Errors): JSX.Element | null =>
     errors[name] ? (
-      <span id={`${id}-${name}-error`} className="ds-field-error">
+      <span id={`${id}-${name}-error`} className="arc-field-error">
         {errors[name]}
       </span>
     ) : null;
@@ -154,7 +154,7 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
       }
     >
         <fieldset disabled={running !== null} className="ds-fieldset ds-form">
-          <div className="ds-field">
+          <div className="arc-field">
             <label htmlFor={`${id}-source`}>Raw dataset</label>
             <select id={`${id}-source`} ref={first} value={form.source} onChange={(e) => update({ source: e.target.value, label: '' })} {...field('source')}>
               {sources.map((s) => (
@@ -165,7 +165,7 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
             </select>
             {fieldError('source')}
           </div>
-          <div className="ds-field">
+          <div className="arc-field">
             <label htmlFor={`${id}-label`}>Label column</label>
             <select id={`${id}-label`} value={form.label} onChange={(e) => update({ label: e.target.value })}>
               <option value="">{columns.length ? `last column (${columns[columns.length - 1]})` : 'last column'}</option>
@@ -175,9 +175,9 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
                 </option>
               ))}
             </select>
-            <span className="ds-hint">The class to predict; every other column is a feature.</span>
+            <span className="arc-hint">The class to predict; every other column is a feature.</span>
           </div>
-          <div className="ds-field">
+          <div className="arc-field">
             <label htmlFor={`${id}-split`}>Training fraction</label>
             <div className="ds-split">
               <input
@@ -192,32 +192,32 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
               <input id={`${id}-split`} type="text" inputMode="decimal" className="ds-input-narrow" value={form.split} onChange={(e) => update({ split: e.target.value })} {...field('split')} />
             </div>
             {fieldError('split') ?? (
-              <span className="ds-hint">
+              <span className="arc-hint">
                 {rows !== undefined && split > 0 && split < 1
                   ? `≈ ${formatCount(Math.round(rows * split))} training · ${formatCount(rows - Math.round(rows * split))} test rows`
                   : ' '}
               </span>
             )}
           </div>
-          <label className="ds-check">
+          <label className="arc-check">
             <input type="checkbox" checked={form.separateSets} onChange={(e) => update({ separateSets: e.target.checked })} />
             <span>
               Separate sets <span className="ds-muted">— train.csv + test.csv; otherwise one data.csv with a “set” column</span>
             </span>
           </label>
-          <div className="ds-field-row">
-            <div className="ds-field">
+          <div className="arc-field-row">
+            <div className="arc-field">
               <label htmlFor={`${id}-seed`}>Seed</label>
               <input id={`${id}-seed`} type="text" inputMode="numeric" value={form.seed} onChange={(e) => update({ seed: e.target.value })} {...field('seed')} />
               {fieldError('seed')}
             </div>
-            <div className="ds-field ds-grow">
+            <div className="arc-field ds-grow">
               <label htmlFor={`${id}-name`}>Name</label>
               <input id={`${id}-name`} type="text" value={form.name} spellCheck={false} onChange={(e) => update({ name: e.target.value })} {...field('name')} />
-              {fieldError('name') ?? <span className="ds-hint">{exists ? `datasets/${form.name.trim()}/ exists: identical content is kept; different content needs Replace` : `→ datasets/${form.name.trim()}/`}</span>}
+              {fieldError('name') ?? <span className="arc-hint">{exists ? `datasets/${form.name.trim()}/ exists: identical content is kept; different content needs Replace` : `→ datasets/${form.name.trim()}/`}</span>}
             </div>
           </div>
-          <label className="ds-check">
+          <label className="arc-check">
             <input type="checkbox" checked={form.force} onChange={(e) => update({ force: e.target.checked })} />
             <span>
               Replace <span className="ds-muted">— overwrite a prepared dataset of the same name whose content differs</span>
