@@ -93,7 +93,7 @@ test('a CLI run shows a Stop button in the open page, and Stop ends it as stoppe
   );
   train = cli;
   let stderr = '';
-  cli.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => cli.once('exit', (code, signal) => resolve({ code, signal })));
 
   const row = page.locator('[data-run="from-cli/stop-me"]');

@@ -35,7 +35,7 @@ function withStopRun(memory: MemoryApi): { api: MemoryApi; stops: Array<{ reques
     ({
       ...asApi(),
       runsStopRun: (request: unknown) => new Promise((resolve) => stops.push({ request, settle: () => resolve(RUNS[0]!) })),
-    }) as ExpmanApi;
+    });
   return { api: memory, stops };
 }
 
