@@ -1,4 +1,4 @@
-import type { Progress } from '../core/progress.js';
+import type { Progress } from '../shared/progress.js';
 
 /**
  * A one-line progress bar for terminals: redrawn in place at most ~10 times a second, with rate and ETA.

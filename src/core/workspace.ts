@@ -1,7 +1,7 @@
 import { constants, promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExpmanError } from './errors.js';
-import { isValidName, NAME_RULE } from './names.js';
+import { isValidName, NAME_RULE } from '../shared/names.js';
 
 /**
  * The $DATA folder layout. Everything expman reads or writes lives under one root so the folder can be

@@ -23,6 +23,8 @@ import {
   type DatasetSummary,
   type PreprocessOutcome,
 } from './datasets.js';
+import { nameSchema } from './names.js';
+import type { Progress } from './progress.js';
 import { logReadRequestSchema, logSearchRequestSchema, type LogInfo, type LogSearchResult, type LogWindow } from './logs.js';
 import type { ModelInfoDto } from './models.js';
 import type { RunEvent } from './run-events.js';
@@ -30,12 +32,8 @@ import type { ExperimentSummary, JobInfo, RunDetail, RunError, RunMetrics, RunRe
 
 // ---- Request schemas ----------------------------------------------------------------------------------
 
-/** Dataset, experiment and model names become folder names (same rule as core's checkName). */
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-export const nameSchema = z
-  .string()
-  .regex(NAME_PATTERN, 'expected a name of letters, digits, ".", "_" and "-", starting with a letter or digit')
-  .refine((name) => !name.includes('..'), 'a name may not contain ".."');
+/** Dataset, experiment and model names become folder names: one rule, in ./names. */
+export { nameSchema };
 
 const runRefSchema = z.strictObject({ experiment: nameSchema, model: nameSchema });
 const noArgs = z.strictObject({});
@@ -217,12 +215,9 @@ export interface JobExit {
   signal: string | null;
   error?: RunError;
 }
-export interface TaskProgress {
+/** A long task's progress, for the task started with this taskId. */
+export interface TaskProgress extends Progress {
   taskId: string;
-  phase: string;
-  done: number;
-  total: number;
-  unit: 'bytes' | 'rows' | 'batches' | 'epochs' | 'items';
 }
 
 export interface EventPayloads {
@@ -256,6 +251,12 @@ export interface EventPayloads {
   'config:changed': { experiment: string; config: ConfigFileDto };
   /** The dataset list after a change under datasets/. */
   'datasets:changed': { datasets: DatasetSummary[] };
+  /**
+   * Sent by the browser transport itself (never by the backend) when its connection came back after a
+   * drop: pushes sent meanwhile are lost, so views read again what they follow (lists, metrics from their
+   * offsets, logs). Log watches are already replayed by the transport. The desktop app never sends it.
+   */
+  'connection:restored': Record<string, never>;
 }
 export type EventChannel = keyof EventPayloads;
 
@@ -275,6 +276,7 @@ const EVENT_TABLE: { readonly [E in EventChannel]: true } = {
   'experiments:removed': true,
   'config:changed': true,
   'datasets:changed': true,
+  'connection:restored': true,
 };
 export const EVENT_CHANNELS = Object.keys(EVENT_TABLE) as EventChannel[];
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nameSchema } from './names.js';
 
 /**
  * Request schemas of the config API (config:read, config:validate, config:edit, config:save). Every
@@ -10,11 +11,7 @@ import { z } from 'zod';
 /** Config files are small; 1 MiB is far above any real one. */
 export const MAX_CONFIG_TEXT = 1 << 20;
 
-// The same rule as checkName in src/core/workspace.ts (which shared code cannot import); a test keeps them equal.
-const experiment = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'experiment names use letters, digits, ".", "_" and "-"')
-  .refine((name) => !name.includes('..'), 'experiment names cannot contain ".."');
+const experiment = nameSchema;
 const text = z.string().max(MAX_CONFIG_TEXT);
 const key = z.string().min(1).max(200);
 

@@ -4,6 +4,8 @@
  * request at the IPC boundary. No Node built-ins, no Electron.
  */
 import { z } from 'zod';
+import { nameSchema } from './names.js';
+import type { Progress } from './progress.js';
 
 /**
  * Which file of a dataset: `raw` is `datasets/external/<name>.csv`; a prepared dataset has `train` and
@@ -106,16 +108,8 @@ export interface DatasetStats {
   elapsedMs: number;
 }
 
-/** Same shape as the core's Progress: what is happening, how far along, in which unit. */
-export interface DatasetProgress {
-  phase: string;
-  done: number;
-  total: number;
-  unit: 'bytes' | 'rows' | 'batches' | 'epochs' | 'items';
-}
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const datasetName = z.string().regex(NAME, 'letters, digits, ".", "_" and "-", starting with a letter or digit');
+const datasetName = nameSchema;
 
 export const DatasetPageRequestSchema = z.object({
   name: datasetName,
@@ -168,7 +162,7 @@ export interface DatasetsClient {
   page(request: DatasetPageRequest): Promise<DatasetPage>;
   stats(request: DatasetStatsRequest): Promise<DatasetStats>;
   /** Rejects with the core's message on bad input; rejects after `signal` aborts, having written nothing. */
-  preprocess(request: PreprocessRequest, onProgress: (progress: DatasetProgress) => void, signal: AbortSignal): Promise<PreprocessOutcome>;
+  preprocess(request: PreprocessRequest, onProgress: (progress: Progress) => void, signal: AbortSignal): Promise<PreprocessOutcome>;
   /** The list after a change in the data folder (by anyone); returns the unsubscribe function. */
   onListChanged?(listener: (datasets: DatasetSummary[]) => void): () => void;
 }

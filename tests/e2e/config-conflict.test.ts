@@ -43,26 +43,28 @@ async function openEditor(): Promise<Page> {
   return page;
 }
 
-/** Replaces `epochs = 40` in the editor's text with another value and saves. */
-async function editAndSave(page: Page, epochs: number): Promise<void> {
-  await page.getByText('epochs = 40').click(); // the cursor on that line, which is then replaced
+/** Replaces the `epochs = …` line in the editor's text with another value (not saved). */
+async function typeEpochs(page: Page, from: number, to: number): Promise<void> {
+  await page.getByText(`epochs = ${from}`).click(); // the cursor on that line, which is then replaced
   await page.keyboard.press('Home');
   await page.keyboard.press('Shift+End');
-  await page.keyboard.type(`epochs = ${epochs}`);
+  await page.keyboard.type(`epochs = ${to}`);
   await expect.poll(() => page.getByRole('button', { name: /^Save/ }).isEnabled(), { timeout: 10_000 }).toBe(true);
-  await page.getByRole('button', { name: /^Save/ }).click();
 }
 
-test('two tabs edit config.toml: the second save is caught, shown as a diff, and can overwrite', { timeout: 90_000 }, async () => {
+test('two tabs edit config.toml: a change on disk shows at once as a diff over unsaved edits, can be overwritten, and reloads silently where nothing was edited', { timeout: 90_000 }, async () => {
   const file = join(data, 'experiments', 'e1', 'config.toml');
   const tabA = await openEditor();
   const tabB = await openEditor();
 
-  await editAndSave(tabB, 41);
+  // A edits without saving; B saves first.
+  await typeEpochs(tabA, 40, 42);
+  await typeEpochs(tabB, 40, 41);
+  await tabB.getByRole('button', { name: /^Save/ }).click();
   await expect.poll(() => readFileSync(file, 'utf8'), { timeout: 10_000 }).toBe('[training]\nepochs = 41\n');
 
-  await editAndSave(tabA, 42);
-  const conflict = tabA.getByRole('alertdialog', { name: 'Save conflict' });
+  // A learns of it from the watcher before it even saves: both versions, mine kept.
+  const conflict = tabA.getByRole('alertdialog', { name: 'Changed on disk' });
   await conflict.waitFor({ timeout: 10_000 });
   expect(await conflict.locator('[data-kind=removed]').allTextContents()).toEqual(['−epochs = 41']);
   expect(await conflict.locator('[data-kind=added]').allTextContents()).toEqual(['+epochs = 42']);
@@ -71,4 +73,9 @@ test('two tabs edit config.toml: the second save is caught, shown as a diff, and
   await conflict.getByRole('button', { name: 'Overwrite with mine' }).click();
   await expect.poll(() => readFileSync(file, 'utf8'), { timeout: 10_000 }).toBe('[training]\nepochs = 42\n');
   await expect.poll(() => tabA.getByRole('alertdialog').count()).toBe(0);
+
+  // B had no unsaved edits: it now shows A's file, with no dialog and nothing unsaved.
+  await expect.poll(() => tabB.locator('.cm-content').textContent(), { timeout: 10_000 }).toContain('epochs = 42');
+  expect(await tabB.getByRole('alertdialog').count()).toBe(0);
+  expect(await tabB.getByLabel('Unsaved changes').count()).toBe(0);
 });

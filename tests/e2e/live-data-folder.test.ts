@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -80,5 +80,37 @@ test('a CLI run appears in the open page, grows live and ends finished, without 
   await expect.poll(() => row.locator('[data-status]').getAttribute('data-status')).toBe('finished');
   expect(await page.getByTestId('run-live').count()).toBe(0);
   expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+  await page.close();
+});
+
+test('a CLI run shows a Stop button in the open page, and Stop ends it as stopped', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(url);
+  const cli = spawn(
+    process.execPath,
+    [cliBundle, 'train', '--data', data, '--experiment', 'from-cli', '--model', 'stop-me', '--set', 'training.epochs=5000', '--set', 'training.batch_size=4', '--set', 'training.early_stopping.enabled=false'],
+    { env, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  train = cli;
+  let stderr = '';
+  cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => cli.once('exit', (code, signal) => resolve({ code, signal })));
+
+  const row = page.locator('[data-run="from-cli/stop-me"]');
+  await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(1);
+  await row.click();
+  const stop = page.locator('.view-head').getByRole('button', { name: 'Stop', exact: true });
+  await stop.waitFor({ timeout: 15_000 });
+  await expect.poll(() => page.getByTestId('run-charts').getAttribute('data-epochs'), { timeout: 20_000 }).not.toBe('0');
+  await stop.click();
+
+  // The CLI process (not a child of the server) ends on the signal and records itself as stopped.
+  const end = await exited;
+  expect(end.signal === 'SIGKILL', stderr).toBe(false);
+  const status = JSON.parse(readFileSync(join(data, 'experiments', 'from-cli', 'models', 'stop-me', 'status.json'), 'utf8')) as { status: string };
+  expect(status.status).toBe('stopped');
+  await expect.poll(() => page.locator('.view-head [data-status]').getAttribute('data-status'), { timeout: 10_000 }).toBe('stopped');
+  expect(await page.locator('.view-head').getByRole('button', { name: 'Stop', exact: true }).count()).toBe(0);
+  expect(await page.locator('.view-head').getByRole('button', { name: 'Resume' }).count()).toBe(1);
   await page.close();
 });

@@ -1,7 +1,8 @@
 // A stand-alone page for the Datasets view over the real core, served by screenshots.mjs: the shell's
 // sidebar is a stand-in, the client speaks HTTP to the story server (the app uses IPC instead).
 import { createRoot } from 'react-dom/client';
-import type { DatasetProgress, DatasetsClient, PreprocessOutcome } from '../../../src/shared/datasets';
+import type { DatasetsClient, PreprocessOutcome } from '../../../src/shared/datasets';
+import type { Progress } from '../../../src/shared/progress';
 import { DatasetsPage } from '../../../src/renderer/src/datasets/DatasetsPage';
 
 async function call<T>(path: string, body: unknown): Promise<T> {
@@ -26,7 +27,7 @@ const client: DatasetsClient = {
       buffer += value;
       let nl;
       while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buffer.slice(0, nl)) as { progress?: DatasetProgress; ok?: PreprocessOutcome; error?: string };
+        const line = JSON.parse(buffer.slice(0, nl)) as { progress?: Progress; ok?: PreprocessOutcome; error?: string };
         buffer = buffer.slice(nl + 1);
         if (line.progress) onProgress(line.progress);
         if (line.ok) return line.ok;

@@ -5,14 +5,9 @@ import { readRunConfig } from '../training/run-folder.js';
 import { listCheckpoints, listRuns } from '../training/run-store.js';
 import { exists, paths, runFiles, type Workspace } from '../workspace.js';
 import { readEventTail } from '../runs/event-tail.js';
+import { parseCsvText } from '../datasets/csv-lines.js';
 import type { RunDetail, RunMetrics, TestResultsDto } from '../../shared/runs.js';
 
-/** Rows of a CSV file written by `expman test` (no quoting needed: names are checked, values numeric). */
-function parseSimpleCsv(text: string): { header: string[]; rows: string[][] } {
-  const lines = text.split(/\r?\n/).filter((line) => line.length > 0);
-  const [head, ...rest] = lines;
-  return { header: head ? head.split(',') : [], rows: rest.map((line) => line.split(',')) };
-}
 
 async function readResults(ws: Workspace, experiment: string, model: string): Promise<TestResultsDto | null> {
   const dir = paths.resultsDir(ws, experiment, model);
@@ -20,15 +15,15 @@ async function readResults(ws: Workspace, experiment: string, model: string): Pr
   const [metricsCsv, perClassCsv, confusionCsv] = await Promise.all(
     ['metrics.csv', 'per-class.csv', 'confusion-matrix.csv'].map((name) => fs.readFile(join(dir, name), 'utf8')),
   );
-  const metrics = Object.fromEntries(parseSimpleCsv(metricsCsv!).rows.map(([name, value]) => [name!, Number(value)]));
-  const perClass = parseSimpleCsv(perClassCsv!).rows.map(([cls, precision, recall, f1, support]) => ({
+  const metrics = Object.fromEntries(parseCsvText(metricsCsv!).rows.map(([name, value]) => [name!, Number(value)]));
+  const perClass = parseCsvText(perClassCsv!).rows.map(([cls, precision, recall, f1, support]) => ({
     class: cls!,
     precision: Number(precision),
     recall: Number(recall),
     f1: Number(f1),
     support: Number(support),
   }));
-  const confusion = parseSimpleCsv(confusionCsv!);
+  const confusion = parseCsvText(confusionCsv!);
   return {
     metrics,
     perClass,
@@ -41,7 +36,7 @@ async function readResults(ws: Workspace, experiment: string, model: string): Pr
 export async function readTestAccuracy(ws: Workspace, experiment: string, model: string): Promise<number | undefined> {
   try {
     const text = await fs.readFile(join(paths.resultsDir(ws, experiment, model), 'metrics.csv'), 'utf8');
-    const row = parseSimpleCsv(text).rows.find(([name]) => name === 'accuracy');
+    const row = parseCsvText(text).rows.find(([name]) => name === 'accuracy');
     const value = Number(row?.[1]);
     return row && Number.isFinite(value) ? value : undefined;
   } catch {

@@ -3,7 +3,7 @@ import { constants, promises as fs, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ExpmanError } from '../errors.js';
-import type { ProgressListener } from '../progress.js';
+import type { ProgressListener } from '../../shared/progress.js';
 import { baseProvenance } from '../provenance.js';
 import { cancelledError, throwIfCancelled } from '../cancel.js';
 import { findLiveRuns } from './live-runs.js';

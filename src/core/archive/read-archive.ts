@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { ExpmanError } from '../errors.js';
-import type { ProgressListener } from '../progress.js';
+import type { ProgressListener } from '../../shared/progress.js';
 import { cancelledError } from '../cancel.js';
 import { normalizeEntryPath } from './entry-safety.js';
 

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { ExpmanError, isExpmanError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
-import type { ProgressListener } from '../progress.js';
+import type { ProgressListener } from '../../shared/progress.js';
 import { cancelledError, throwIfCancelled } from '../cancel.js';
 import { FILE_TYPES, parentsOf, unsafeLinkReason } from './entry-safety.js';
 import { MANIFEST_NAME, type Manifest } from './manifest.js';

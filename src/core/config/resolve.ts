@@ -11,7 +11,7 @@ import {
   type FieldSpec,
   type FlatConfig,
 } from './schema.js';
-import { isValidName } from '../names.js';
+import { isValidName } from '../../shared/names.js';
 import { locateKeys, type KeyPosition } from './toml-locate.js';
 import { parseToml, stripBom } from './toml-text.js';
 

@@ -1,4 +1,4 @@
-import { NAME_RULE } from '../names.js';
+import { NAME_RULE } from '../../shared/names.js';
 
 /**
  * The one configuration schema. Every layer (code defaults, default-config.toml, the experiment's

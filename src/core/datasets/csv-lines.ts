@@ -85,6 +85,17 @@ export function splitCsvLine(text: string): string[] {
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** A cell as the preview shows it: a number when the text is a plain decimal number, else the text. */
+/**
+ * A whole small CSV text (the results `expman test` writes: metrics, per-class, confusion matrix) as its
+ * header and rows, read with the same field rules as the dataset files (quotes, a UTF-8 BOM, CRLF), so a
+ * class label with a comma or quote reads back as it was written.
+ */
+export function parseCsvText(text: string): { header: string[]; rows: string[][] } {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).filter((line) => line.length > 0);
+  const [head, ...rest] = lines;
+  return { header: head ? splitCsvLine(head) : [], rows: rest.map(splitCsvLine) };
+}
+
 export function toCell(text: string): string | number {
   return NUMBER.test(text) ? Number(text) : text;
 }

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { SPLIT_SEED_MAX } from '../../shared/datasets.js';
 import { ExpmanError } from '../errors.js';
 import { writeDirAtomic } from '../fs/atomic.js';
-import type { ProgressListener } from '../progress.js';
+import type { ProgressListener } from '../../shared/progress.js';
 import { createRng, shuffleInPlace } from '../random.js';
 import { toolVersion } from '../version.js';
 import { checkName, ensureWritableDir, exists, paths, type Workspace } from '../workspace.js';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { relative } from 'node:path';
 import type { ModelInfoDto } from '../../shared/models.js';
-import { isValidName } from '../names.js';
+import { isValidName } from '../../shared/names.js';
 import { paths, type Workspace } from '../workspace.js';
 import { importErrorMessage, moduleFromExports } from './load-module.js';
 import { BUILTIN_MODEL } from './module-run.js';

@@ -5,7 +5,7 @@ import { cancelledError } from '../cancel.js';
 import { ExpmanError } from '../errors.js';
 import { isTempName } from '../fs/atomic.js';
 import { findOnPath } from '../find-on-path.js';
-import type { ProgressListener } from '../progress.js';
+import type { ProgressListener } from '../../shared/progress.js';
 import { describeLocation, parseLocation, type SyncLocation } from './location.js';
 import { findLiveRunFolders, protectRules, type ProtectedRun } from './live-runs.js';
 import { rsyncArgs, runStateArgs, type SshOptions } from './rsync-args.js';

@@ -10,7 +10,7 @@ import { stratifiedSplit } from '../datasets/preprocess.js';
 import { ExpmanError, isExpmanError } from '../errors.js';
 import { isTempName, writeFileAtomic } from '../fs/atomic.js';
 import { fileLogger, type Logger } from '../logging/loggers.js';
-import type { ProgressListener } from '../progress.js';
+import type { ProgressListener } from '../../shared/progress.js';
 import { baseProvenance, type Provenance } from '../provenance.js';
 import { createRng, permutation } from '../random.js';
 import { checkName, ensureWritableDir, paths, runFiles, type Workspace } from '../workspace.js';

@@ -6,7 +6,7 @@ import { createArchive } from '../../../src/core/archive/create.js';
 import { MANIFEST_NAME, parseManifest } from '../../../src/core/archive/manifest.js';
 import { restoreArchive } from '../../../src/core/archive/restore.js';
 import { verifyArchive } from '../../../src/core/archive/verify.js';
-import type { Progress } from '../../../src/core/progress.js';
+import type { Progress } from '../../../src/shared/progress.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { describeTree, writeDataTree } from '../../helpers/data-tree.js';
 

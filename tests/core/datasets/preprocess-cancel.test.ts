@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { preprocess } from '../../../src/core/datasets/preprocess.js';
 import { ExpmanError } from '../../../src/core/errors.js';
-import type { Progress } from '../../../src/core/progress.js';
+import type { Progress } from '../../../src/shared/progress.js';
 import { workspace } from '../../../src/core/workspace.js';
 import { listTree, tempDataDir } from '../../helpers/data-dir.js';
 

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Progress } from '../../../src/core/progress.js';
+import type { Progress } from '../../../src/shared/progress.js';
 import { syncData } from '../../../src/core/sync/sync.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { describeTree, fakeWeights, writeDataTree } from '../../helpers/data-tree.js';

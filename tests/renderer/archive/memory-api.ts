@@ -58,6 +58,7 @@ export class MemoryApi {
     'experiments:changed': new Set(),
     'experiments:removed': new Set(),
     'config:changed': new Set(),
+    'connection:restored': new Set(),
     'datasets:changed': new Set(),
   };
 
@@ -89,6 +90,11 @@ export class MemoryApi {
   /** The desktop menu sends File → Archive Data… or Sync Data…. */
   command(command: AppCommand): void {
     this.emit('app:command', { command });
+  }
+
+  /** The browser transport came back after a dropped connection. */
+  restoreConnection(): void {
+    this.emit('connection:restored', {});
   }
 
   listenerCount(event: keyof EventPayloads): number {
@@ -147,6 +153,7 @@ export class MemoryApi {
       onRunsRemoved: on('runs:removed'),
       onExperimentsChanged: on('experiments:changed'),
       onExperimentsRemoved: on('experiments:removed'),
+      onConnectionRestored: on('connection:restored'),
     };
     // Calls the dialogs never make are absent on purpose: using one would fail loudly, not fake a value.
     return methods as unknown as ExpmanApi;

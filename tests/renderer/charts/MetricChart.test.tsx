@@ -53,6 +53,7 @@ afterEach(() => {
 
 const { MetricChart } = await import('../../../src/renderer/src/charts/MetricChart');
 const { ChartControls } = await import('../../../src/renderer/src/charts/ChartControls');
+const { logRange } = await import('../../../src/renderer/src/charts/axis-ticks');
 
 const loss: ChartSeries = { id: 'loss', label: 'loss', x: [1, 2, 3, 4], y: [1.2, 0.8, 0.5, 0.4] };
 const valLoss: ChartSeries = { id: 'val_loss', label: 'val_loss', x: [1, 2, 3, 4], y: [1.3, 0.9, 0.7, 0.65] };
@@ -153,4 +154,31 @@ test('labels log-scale ticks with exponents (1e-4, 1e-6 never read as 0) and epo
   expect(numbers.filter((n) => n > 1 && n < 5 && !Number.isInteger(n))).toEqual([]);
   expect(drawnText).toEqual(expect.arrayContaining(['2', '3', '4']));
   vi.restoreAllMocks();
+});
+
+test('a log axis fits the data: values between 0.2 and 1 are not drawn on 0.1–10', async () => {
+  drawnText.length = 0;
+  // the test before restored every mock, the canvas recorder with them
+  vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(() => context as unknown as CanvasRenderingContext2D);
+  const loss: ChartSeries = { id: 'loss', label: 'loss', x: [1, 2, 3, 4, 5], y: [1, 0.6, 0.4, 0.3, 0.2] };
+  vi.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1200);
+  render(<MetricChart title="Loss" series={[loss]} xLabel="epoch" logScale />);
+  await act(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+  await act(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+  const numbers = drawnText.filter((text) => /^-?[\d.]+(e-?\d+)?$/.test(text)).map(Number);
+  expect(numbers).toContain(0.2);
+  expect(numbers.filter((n) => n > 1.2 && !Number.isInteger(n))).toEqual([]);
+  expect(numbers).not.toContain(10);
+  expect(numbers).not.toContain(0.1);
+  vi.restoreAllMocks();
+});
+
+test('logRange pads the data by a little in log space, never to whole decades', () => {
+  const [lo, hi] = logRange(0.2, 1);
+  expect(lo).toBeGreaterThan(0.18);
+  expect(lo).toBeLessThan(0.2);
+  expect(hi).toBeGreaterThan(1);
+  expect(hi).toBeLessThan(1.1);
+  expect(logRange(0.5, 0.5)).toEqual([0.5 / 1.5, 0.75]);
+  expect(logRange(null, null)).toEqual([0.1, 1]);
 });

@@ -226,4 +226,46 @@ describe('ConfigEditor', () => {
     await userEvent.click(saveButton());
     await waitFor(() => expect(bridge.fileText()).toBe(SAVED.replace('epochs = 40', 'epochs = 8')));
   });
+
+  it('takes a change on disk silently without unsaved edits, and shows it at once with them', async () => {
+    const bridge = makeBridge({ experimentConfig: SAVED });
+    const loaded = await bridge.read();
+    const props = { version: loaded.version };
+    const { container, rerender } = renderEditor(bridge, loaded.text, props);
+    const view = editorView(container);
+    await screen.findByText('✓ Valid');
+
+    // Another tab saves: no unsaved edits here, so the editor now shows (and builds on) the file on disk.
+    const theirs = SAVED.replace('epochs = 40', 'epochs = 99');
+    bridge.writeElsewhere(theirs);
+    let disk = await bridge.read();
+    rerender(<ConfigEditor schema={bridge.schema} text={loaded.text} version={loaded.version} validate={bridge.validate} edit={bridge.edit} save={bridge.save} validateDelayMs={10} onDisk={{ file: disk.file, text: disk.text, version: disk.version }} />);
+    await waitFor(() => expect(view.state.doc.toString()).toBe(theirs));
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+    expect(screen.queryByLabelText('Unsaved changes')).toBeNull();
+
+    // Now with unsaved edits: a change on disk shows both versions before any save.
+    const mine = SAVED.replace('epochs = 40', 'epochs = 41');
+    replaceText(view, mine);
+    const third = SAVED.replace('epochs = 40', 'epochs = 7');
+    bridge.writeElsewhere(third);
+    disk = await bridge.read();
+    rerender(<ConfigEditor schema={bridge.schema} text={loaded.text} version={loaded.version} validate={bridge.validate} edit={bridge.edit} save={bridge.save} validateDelayMs={10} onDisk={{ file: disk.file, text: disk.text, version: disk.version }} />);
+    const changed = await screen.findByRole('alertdialog', { name: 'Changed on disk' });
+    expect(changed.textContent).toMatch(/changed on disk while you were editing/);
+    const lines = [...changed.querySelectorAll('[data-kind]')].map((line) => `${line.getAttribute('data-kind')}:${(line.textContent ?? '').slice(1)}`);
+    expect(lines).toContain('removed:epochs = 7 # short');
+    expect(lines).toContain('added:epochs = 41 # short');
+    expect(view.state.doc.toString()).toBe(mine); // my edits stay until I choose
+    await userEvent.click(within(changed).getByRole('button', { name: 'Overwrite with mine' }));
+    await waitFor(() => expect(bridge.fileText()).toBe(mine));
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+
+    // My own save comes back from the watcher too: nothing to show.
+    disk = await bridge.read();
+    rerender(<ConfigEditor schema={bridge.schema} text={loaded.text} version={loaded.version} validate={bridge.validate} edit={bridge.edit} save={bridge.save} validateDelayMs={10} onDisk={{ file: disk.file, text: disk.text, version: disk.version }} />);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+    expect(view.state.doc.toString()).toBe(mine);
+  });
 });

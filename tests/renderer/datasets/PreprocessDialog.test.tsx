@@ -1,7 +1,8 @@
 import { cleanup, render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DatasetProgress, PreprocessOutcome, PreprocessRequest } from '../../../src/shared/datasets';
+import type { Progress } from '../../../src/shared/progress';
+import type { PreprocessOutcome, PreprocessRequest } from '../../../src/shared/datasets';
 import { PreprocessDialog } from '../../../src/renderer/src/datasets/PreprocessDialog';
 import { prepared } from './fake-client';
 
@@ -12,7 +13,7 @@ const sources = [
   { name: 'wine', rows: 178, columns: ['class', 'alcohol', 'malic_acid'] },
 ];
 
-type Preprocess = (request: PreprocessRequest, onProgress: (p: DatasetProgress) => void, signal: AbortSignal) => Promise<PreprocessOutcome>;
+type Preprocess = (request: PreprocessRequest, onProgress: (p: Progress) => void, signal: AbortSignal) => Promise<PreprocessOutcome>;
 
 function setup(preprocess = vi.fn<Preprocess>(async (request) => ({ dataset: prepared(request.name!, request), unchanged: false }))) {
   const onDone = vi.fn();
@@ -50,7 +51,7 @@ describe('PreprocessDialog', () => {
     const name = screen.getByLabelText('Name');
     await user.clear(name);
     await user.type(name, '../up');
-    expect(screen.getByText(/Name: use letters, digits/)).toBeTruthy();
+    expect(screen.getByText(/A dataset name uses letters, digits/)).toBeTruthy();
     expect(submit().disabled).toBe(true);
     await user.clear(name);
     await user.type(name, 'prepared-dataset');
@@ -74,7 +75,7 @@ describe('PreprocessDialog', () => {
   });
 
   it('shows progress while running and Cancel aborts the job', async () => {
-    let report: (p: DatasetProgress) => void = () => {};
+    let report: (p: Progress) => void = () => {};
     let seenSignal: AbortSignal | undefined;
     const preprocess = vi.fn<Preprocess>(
       (_request, onProgress, signal) =>
@@ -90,10 +91,10 @@ describe('PreprocessDialog', () => {
     expect(submit().disabled).toBe(true);
     expect(screen.getByLabelText('Name').matches(':disabled')).toBe(true);
     report({ phase: 'validating', done: 2048, total: 4096, unit: 'bytes' });
-    expect(await screen.findByText('Validating — 2.0 kB of 4.0 kB')).toBeTruthy();
+    expect(await screen.findByText('Validating — 2.0 kB of 4.0 kB · 50%')).toBeTruthy();
     expect(screen.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('50');
     report({ phase: 'writing', done: 90, total: 120, unit: 'rows' });
-    expect(await screen.findByText('Writing — 90 of 120 rows')).toBeTruthy();
+    expect(await screen.findByText('Writing — 90 rows of 120 rows · 75%')).toBeTruthy();
     expect(screen.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('75');
     await user.click(screen.getByRole('button', { name: 'Cancel' }));
     expect(seenSignal!.aborted).toBe(true);

@@ -1,4 +1,5 @@
-import type { DatasetPage, DatasetProgress, DatasetStats, DatasetSummary, DatasetsClient, PreprocessOutcome, PreprocessRequest } from '../../../src/shared/datasets';
+import type { Progress } from '../../../src/shared/progress';
+import type { DatasetPage, DatasetStats, DatasetSummary, DatasetsClient, PreprocessOutcome, PreprocessRequest } from '../../../src/shared/datasets';
 
 /** 120 rows of an Iris-like table: x = row number, y = x / 2, label cycling through three classes. */
 export const COLUMNS = ['x', 'y', 'species'];
@@ -89,7 +90,7 @@ export function fakeClient(): DatasetsClient & { calls: string[]; datasets: Data
       calls.push(`stats ${name} ${part} ${bins}`);
       return { ...STATS, name, part };
     },
-    preprocess: async (request: PreprocessRequest, onProgress: (p: DatasetProgress) => void): Promise<PreprocessOutcome> => {
+    preprocess: async (request: PreprocessRequest, onProgress: (p: Progress) => void): Promise<PreprocessOutcome> => {
       calls.push(`preprocess ${JSON.stringify(request)}`);
       onProgress({ phase: 'writing', done: 60, total: 120, unit: 'rows' });
       const dataset = prepared(request.name ?? 'prepared-dataset', request);

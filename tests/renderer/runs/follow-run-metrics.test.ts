@@ -12,6 +12,7 @@ const LINE = 100; // pretend every line is 100 bytes
 /** A file of epochs 1..n on the "server"; runs:metrics answers from it, pushes come from the test. */
 function fakeApi(file: { epochs: number }) {
   const appended = new Set<(p: EventPayloads['runs:appended']) => void>();
+  const restored = new Set<() => void>();
   const requests: number[] = [];
   const api = {
     runsMetrics: async ({ since = 0 }: { since?: number }): Promise<RunMetrics> => {
@@ -24,13 +25,15 @@ function fakeApi(file: { epochs: number }) {
     onRunsAppended: (l: (p: EventPayloads['runs:appended']) => void) => (appended.add(l), () => appended.delete(l)),
     onRunsEvent: () => () => undefined,
     onRunsExited: () => () => undefined,
+    onConnectionRestored: (l: () => void) => (restored.add(l), () => restored.delete(l)),
   } as unknown as ExpmanApi;
+  const restore = (): void => restored.forEach((l) => l());
   const push = (first: number, last: number, model = 'm'): void => {
     const events = [];
     for (let n = first; n <= last; n++) events.push(epoch(n));
     for (const l of appended) l({ experiment: 'e', model, events, from: (first - 1) * LINE, offset: last * LINE });
   };
-  return { api, push, requests };
+  return { api, push, requests, restore };
 }
 
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
@@ -59,4 +62,22 @@ test('stored metrics, then pushed appends; a gap is read with since; other runs 
   push(8, 8);
   expect(store.epochCount).toBe(7);
   expect(changes).toBeGreaterThan(0);
+});
+
+test('after a reconnect, what was appended while the pushes were lost is read from the offset reached', async () => {
+  const file = { epochs: 3 };
+  const { api, requests, restore } = fakeApi(file);
+  const store = new RunMetricsStore();
+  const off = followRunMetrics(api, 'e', 'm', store, () => undefined);
+  await tick();
+  // Epochs 4-6 were written while the connection was down; no push will ever say so.
+  file.epochs = 6;
+  restore();
+  await tick();
+  expect(requests).toEqual([0, 300]);
+  expect(store.epochCount).toBe(6);
+  off();
+  restore();
+  await tick();
+  expect(requests).toEqual([0, 300]);
 });

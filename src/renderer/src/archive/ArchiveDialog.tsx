@@ -87,20 +87,20 @@ export function ArchiveDialog({ onClose }: { onClose: () => void }): JSX.Element
       actions={
         <>
           {busy ? (
-            <button type="button" className="arc-btn" onClick={task.cancel} disabled={task.cancelRequested}>
+            <button type="button" className="btn" onClick={task.cancel} disabled={task.cancelRequested}>
               Cancel
             </button>
           ) : (
-            <button type="button" className="arc-btn" onClick={onClose}>
+            <button type="button" className="btn" onClick={onClose}>
               Close
             </button>
           )}
           {onServer ? (
-            <button type="button" className="arc-btn arc-btn-primary" onClick={() => void navigator.clipboard?.writeText(command)} disabled={nothingChosen}>
+            <button type="button" className="btn primary" onClick={() => void navigator.clipboard?.writeText(command)} disabled={nothingChosen}>
               Copy command
             </button>
           ) : (
-            <button type="button" className="arc-btn arc-btn-primary" onClick={() => void start()} disabled={busy || nothingChosen}>
+            <button type="button" className="btn primary" onClick={() => void start()} disabled={busy || nothingChosen}>
               {busy ? 'Archiving…' : result ? 'Archive again…' : 'Archive…'}
             </button>
           )}

@@ -1,4 +1,4 @@
-import { useEffect, useId, type JSX, type ReactNode } from 'react';
+import { useEffect, useId, type FormEvent, type JSX, type ReactNode } from 'react';
 import './archive.css';
 
 export interface ModalProps {
@@ -10,11 +10,14 @@ export interface ModalProps {
   children: ReactNode;
   actions: ReactNode;
   wide?: boolean;
+  /** Makes the dialog a form: Enter in a field submits it (the Preprocess dialog). */
+  onSubmit?: () => void;
 }
 
-/** The overlay, frame, title and action row the archive and sync dialogs share. */
-export function Modal({ title, lead, busy, onClose, children, actions, wide = false }: ModalProps): JSX.Element {
+/** The overlay, frame, title and action row every long-task dialog shares (Archive, Sync, Preprocess). */
+export function Modal({ title, lead, busy, onClose, children, actions, wide = false, onSubmit }: ModalProps): JSX.Element {
   const id = useId();
+  const Frame = onSubmit ? 'form' : 'div';
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
       if (e.key === 'Escape' && !busy) onClose();
@@ -24,12 +27,25 @@ export function Modal({ title, lead, busy, onClose, children, actions, wide = fa
   }, [busy, onClose]);
   return (
     <div className="arc-overlay" onMouseDown={(e) => e.target === e.currentTarget && !busy && onClose()}>
-      <div className={`arc-dialog${wide ? ' arc-dialog-wide' : ''}`} role="dialog" aria-modal="true" aria-labelledby={`${id}-title`}>
+      <Frame
+        className={`arc-dialog${wide ? ' arc-dialog-wide' : ''}`}
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby={`${id}-title`}
+        {...(onSubmit
+          ? {
+              onSubmit: (e: FormEvent) => {
+                e.preventDefault();
+                onSubmit();
+              },
+            }
+          : {})}
+      >
         <h2 id={`${id}-title`}>{title}</h2>
         {lead && <p className="arc-muted arc-lead">{lead}</p>}
         {children}
         <div className="arc-actions">{actions}</div>
-      </div>
+      </Frame>
     </div>
   );
 }

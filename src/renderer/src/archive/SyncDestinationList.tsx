@@ -26,7 +26,7 @@ export function SyncDestinationList({ destinations, selected, disabled, onSelect
               <span className="arc-muted arc-flags">{[d.excludeCheckpoints && 'no checkpoints', d.delete && 'delete'].filter(Boolean).join(' · ')}</span>
             )}
           </button>
-          <button type="button" className="arc-btn arc-btn-icon" aria-label={`Remove ${d.name}`} title="Remove" disabled={disabled} onClick={() => onRemove(d.name)}>
+          <button type="button" className="btn icon" aria-label={`Remove ${d.name}`} title="Remove" disabled={disabled} onClick={() => onRemove(d.name)}>
             ×
           </button>
         </li>

@@ -147,18 +147,18 @@ export function SyncDialog({ onClose }: { onClose: () => void }): JSX.Element {
       actions={
         <>
           {busy ? (
-            <button type="button" className="arc-btn" onClick={task.cancel} disabled={task.cancelRequested}>
+            <button type="button" className="btn" onClick={task.cancel} disabled={task.cancelRequested}>
               Cancel
             </button>
           ) : (
-            <button type="button" className="arc-btn" onClick={onClose}>
+            <button type="button" className="btn" onClick={onClose}>
               Close
             </button>
           )}
-          <button type="button" className="arc-btn" onClick={() => void run(true)} disabled={!canRun}>
+          <button type="button" className="btn" onClick={() => void run(true)} disabled={!canRun}>
             {busy && mode === 'preview' ? 'Previewing…' : 'Preview (dry run)'}
           </button>
-          <button type="button" className="arc-btn arc-btn-primary" onClick={() => void run(false)} disabled={!canRun || !previewed} title={previewed ? undefined : 'Preview these settings first'}>
+          <button type="button" className="btn primary" onClick={() => void run(false)} disabled={!canRun || !previewed} title={previewed ? undefined : 'Preview these settings first'}>
             {busy && mode === 'sync' ? 'Syncing…' : 'Sync'}
           </button>
         </>
@@ -170,7 +170,7 @@ export function SyncDialog({ onClose }: { onClose: () => void }): JSX.Element {
           <SyncDestinationList destinations={destinations} selected={selected} disabled={busy} onSelect={select} onRemove={(name) => void remove(name)} />
           <button
             type="button"
-            className="arc-btn arc-save"
+            className="btn arc-save"
             onClick={() => void save()}
             disabled={busy || target === '' || badTarget !== null || settings.name.trim() === ''}
             title="Save the name, target and options in the form"

@@ -5,7 +5,7 @@ import './charts.css';
 import { ChartDataModel, type ChartSeries } from './chart-data';
 import { ChartLegend, type LegendItem } from './ChartLegend';
 import { readChartTheme, seriesColour, type ChartTheme } from './chart-theme';
-import { INTEGER_INCREMENTS, tickLabel } from './axis-ticks';
+import { INTEGER_INCREMENTS, logRange, logTicks, tickLabel } from './axis-ticks';
 import { formatMetricValue } from './format-value';
 import { checkSmoothingWeight } from './smoothing';
 import { clampRange, panRange, zoomRange, type XRange } from './x-range';
@@ -265,10 +265,10 @@ function plotOptions(setup: PlotSetup): uPlot.Options {
           return min === max ? [min - 1, max + 1] : [min, max];
         },
       },
-      y: setup.logScale ? { distr: 3, log: 10 } : {},
+      y: setup.logScale ? { distr: 3, log: 10, range: (_plot, min, max): uPlot.Range.MinMax => logRange(min, max) } : {},
     },
     // x is a count (epoch, batch): whole-number ticks only
-    axes: [{ ...axis(setup.xLabel), size: 28, incrs: [...INTEGER_INCREMENTS] }, { ...axis(setup.yLabel), size: Y_AXIS_SIZE }],
+    axes: [{ ...axis(setup.xLabel), size: 28, incrs: [...INTEGER_INCREMENTS] }, { ...axis(setup.yLabel), size: Y_AXIS_SIZE, ...(setup.logScale ? { splits: (plot: uPlot) => logTicks(plot.scales['y']!.min!, plot.scales['y']!.max!) } : {}) }],
     cursor: {
       drag: { x: true, y: false, setScale: false },
       points: { size: 6 },

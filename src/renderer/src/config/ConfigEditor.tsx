@@ -35,6 +35,12 @@ export interface ConfigEditorProps {
   onSaved?: (text: string) => void;
   /** Called when the text starts or stops differing from the saved one (e.g. to warn before leaving). */
   onDirtyChange?: (dirty: boolean) => void;
+  /**
+   * The file as it is on disk now, from the data-folder watcher (`config:changed`): another tab, an editor or
+   * the CLI changed it. Without unsaved edits the editor takes it silently; with them it shows both versions
+   * (the save-conflict view) at once, before the user even saves.
+   */
+  onDisk?: FileConflictDetails;
   initialMode?: ConfigEditorMode;
   /** Delay before an edit is validated, in milliseconds. */
   validateDelayMs?: number;
@@ -73,6 +79,7 @@ export function ConfigEditor({
   save,
   onSaved,
   onDirtyChange,
+  onDisk,
   initialMode = 'text',
   validateDelayMs = 150,
 }: ConfigEditorProps): JSX.Element {
@@ -84,7 +91,8 @@ export function ConfigEditor({
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<string | null>(null);
   const [savedResolved, setSavedResolved] = useState<ValidateResult['resolved'] | null>(null);
-  const [conflict, setConflict] = useState<{ disk: FileConflictDetails; mine: string } | null>(null);
+  /** `save`: a save was refused; `disk`: the file changed on disk while I had unsaved edits. */
+  const [conflict, setConflict] = useState<{ disk: FileConflictDetails; mine: string; reason: 'save' | 'disk' } | null>(null);
   // The version the saved text is at: the base of the next save.
   const baseRef = useRef(version);
   const draftRef = useRef(draft);
@@ -100,6 +108,24 @@ export function ConfigEditor({
     setConflict(null);
     baseRef.current = version;
   }, [text, version]);
+
+  // The file changed on disk. Its version is compared, not its time: my own save comes back this way too.
+  const savedRef = useRef(saved);
+  savedRef.current = saved;
+  useEffect(() => {
+    if (!onDisk || onDisk.version?.sha256 === baseRef.current?.sha256) return;
+    const mine = draftRef.current;
+    if (mine === savedRef.current || mine === onDisk.text) {
+      // No unsaved edits (or the same ones): continue from the disk's version.
+      baseRef.current = onDisk.version;
+      setSaved(onDisk.text);
+      setDraft(onDisk.text);
+      setSavedResolved(null);
+      setConflict(null);
+    } else {
+      setConflict({ disk: onDisk, mine, reason: 'disk' });
+    }
+  }, [onDisk]);
 
   // Debounced validation; only the answer for the latest text counts. The callback is read through a
   // ref so a parent passing a new function on each render does not trigger another validation.
@@ -159,7 +185,7 @@ export function ConfigEditor({
         onSaved?.(text);
       } catch (error) {
         const disk = conflictOf(error);
-        if (disk) setConflict({ disk, mine: text });
+        if (disk) setConflict({ disk, mine: text, reason: 'save' });
         else setSaveError(errorMessage(error));
       } finally {
         setSaving(false);
@@ -232,10 +258,10 @@ export function ConfigEditor({
         </div>
         <div className="cfg-actions">
           {status}
-          <button type="button" className="cfg-button" disabled={!dirty || saving} onClick={() => setDraft(saved)}>
+          <button type="button" className="btn" disabled={!dirty || saving} onClick={() => setDraft(saved)}>
             Revert
           </button>
-          <button type="button" className="cfg-button cfg-button--primary" disabled={!canSave} onClick={() => void onSave()} title="Save (Ctrl+S)">
+          <button type="button" className="btn primary" disabled={!canSave} onClick={() => void onSave()} title="Save (Ctrl+S)">
             {saving ? 'Saving…' : 'Save'}
           </button>
         </div>
@@ -243,10 +269,12 @@ export function ConfigEditor({
       {conflict && (
         <SaveConflict
           conflict={conflict.disk}
-          mine={conflict.mine}
+          // Changed on disk while editing: the diff and Overwrite follow what I keep typing.
+          mine={conflict.reason === 'disk' ? draft : conflict.mine}
+          reason={conflict.reason}
           busy={saving}
           onReload={onReloadFromDisk}
-          onOverwrite={() => void saveOver(conflict.mine, conflict.disk.version)}
+          onOverwrite={() => void saveOver(conflict.reason === 'disk' ? draftRef.current : conflict.mine, conflict.disk.version)}
         />
       )}
       {saveError && (

@@ -19,19 +19,21 @@ export interface SaveConflictProps {
   /** Save my text over the file on disk. */
   onOverwrite: () => void;
   busy?: boolean;
+  /** `save`: my save was refused; `disk`: the watcher saw the file change while I had unsaved edits. */
+  reason?: 'save' | 'disk';
 }
 
 /**
  * Shown when a save was refused because the file changed on disk since it was loaded: what changed
  * between the file on disk ("on disk") and my text ("mine"), line by line, and the two ways out.
  */
-export function SaveConflict({ conflict, mine, onReload, onOverwrite, busy = false }: SaveConflictProps): JSX.Element {
+export function SaveConflict({ conflict, mine, onReload, onOverwrite, busy = false, reason = 'save' }: SaveConflictProps): JSX.Element {
   const lines = lineDiff(conflict.text, mine);
   const when = conflict.version ? new Date(conflict.version.mtimeMs).toLocaleString() : null;
   return (
-    <div className="cfg-conflict" role="alertdialog" aria-label="Save conflict">
+    <div className="cfg-conflict" role="alertdialog" aria-label={reason === 'disk' ? 'Changed on disk' : 'Save conflict'}>
       <p>
-        <strong>Not saved: the file changed on disk since you loaded it</strong>
+        <strong>{reason === 'disk' ? 'The file changed on disk while you were editing it' : 'Not saved: the file changed on disk since you loaded it'}</strong>
         {when ? ` (modified ${when})` : ' (it was deleted)'}, by another tab, an editor or the CLI. Lines marked − are only on disk,
         lines marked + only in your version.
       </p>
@@ -46,10 +48,10 @@ export function SaveConflict({ conflict, mine, onReload, onOverwrite, busy = fal
         ))}
       </pre>
       <div className="cfg-conflict-actions">
-        <button type="button" className="cfg-button" onClick={onReload} disabled={busy}>
+        <button type="button" className="btn" onClick={onReload} disabled={busy}>
           Reload from disk (discard mine)
         </button>
-        <button type="button" className="cfg-button cfg-button--danger" onClick={onOverwrite} disabled={busy}>
+        <button type="button" className="btn danger" onClick={onOverwrite} disabled={busy}>
           Overwrite with mine
         </button>
       </div>

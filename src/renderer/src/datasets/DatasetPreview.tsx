@@ -1,7 +1,7 @@
 import { useState, type JSX } from 'react';
 import type { DatasetPage } from '../../../shared/datasets';
 import { formatCount } from './format';
-import { useAsync } from './use-async';
+import { useAsync } from '../state/use-async';
 import './datasets.css';
 
 export interface DatasetPreviewProps {
@@ -33,7 +33,7 @@ export function DatasetPreview({ loadPage, source, pageSizes = DEFAULT_PAGE_SIZE
   // A new file starts at its first page (state is reset during render, as React recommends).
   if (view.source !== source) setView({ source, offset: 0, limit: view.limit });
   const { offset, limit } = view;
-  const { value: page, error, loading } = useAsync(() => loadPage(offset, limit), `${source}\u0000${offset}\u0000${limit}`);
+  const { data: page, error, loading } = useAsync(() => loadPage(offset, limit), [source, offset, limit]);
   const total = page?.total ?? 0;
   const lastOffset = Math.max(0, Math.floor((total - 1) / limit) * limit);
   const go = (next: number): void => setView({ source, offset: Math.min(Math.max(0, next), lastOffset), limit });
@@ -45,19 +45,19 @@ export function DatasetPreview({ loadPage, source, pageSizes = DEFAULT_PAGE_SIZE
     <section className="ds-preview" aria-label="Data preview" aria-busy={loading}>
       <div className="ds-toolbar">
         <div className="ds-pager" role="group" aria-label="Pages">
-          <button type="button" className="ds-btn ds-btn-icon" onClick={() => go(0)} disabled={offset === 0 || loading} aria-label="First page" title="First page">
+          <button type="button" className="btn icon" onClick={() => go(0)} disabled={offset === 0 || loading} aria-label="First page" title="First page">
             «
           </button>
-          <button type="button" className="ds-btn ds-btn-icon" onClick={() => go(offset - limit)} disabled={offset === 0 || loading} aria-label="Previous page" title="Previous page">
+          <button type="button" className="btn icon" onClick={() => go(offset - limit)} disabled={offset === 0 || loading} aria-label="Previous page" title="Previous page">
             ‹
           </button>
           <span className="ds-range" aria-live="polite">
             {page ? `Rows ${formatCount(shownFrom)}–${formatCount(shownTo)} of ${formatCount(total)}` : loading ? 'Loading…' : ''}
           </span>
-          <button type="button" className="ds-btn ds-btn-icon" onClick={() => go(offset + limit)} disabled={!page || offset >= lastOffset || loading} aria-label="Next page" title="Next page">
+          <button type="button" className="btn icon" onClick={() => go(offset + limit)} disabled={!page || offset >= lastOffset || loading} aria-label="Next page" title="Next page">
             ›
           </button>
-          <button type="button" className="ds-btn ds-btn-icon" onClick={() => go(lastOffset)} disabled={!page || offset >= lastOffset || loading} aria-label="Last page" title="Last page">
+          <button type="button" className="btn icon" onClick={() => go(lastOffset)} disabled={!page || offset >= lastOffset || loading} aria-label="Last page" title="Last page">
             »
           </button>
         </div>
@@ -86,7 +86,7 @@ export function DatasetPreview({ loadPage, source, pageSizes = DEFAULT_PAGE_SIZE
       </div>
       {error !== undefined && (
         <p className="ds-error" role="alert">
-          {error}
+          {error.message}
         </p>
       )}
       {page && (

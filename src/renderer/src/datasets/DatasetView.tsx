@@ -4,7 +4,7 @@ import { DatasetPreview } from './DatasetPreview';
 import { DatasetStatsPanel } from './DatasetStatsPanel';
 import { FeatureHistograms } from './FeatureHistograms';
 import { formatBytes, formatCount } from './format';
-import { useAsync } from './use-async';
+import { useAsync } from '../state/use-async';
 import './datasets.css';
 
 export interface DatasetViewProps {
@@ -21,11 +21,11 @@ type Tab = 'preview' | 'stats';
 const PART_LABEL: Record<DatasetPart, string> = { raw: 'Raw', train: 'Train', test: 'Test', data: 'All (data.csv)' };
 
 function StatsSection({ load, source }: { load: () => Promise<DatasetStats>; source: string }): JSX.Element {
-  const { value, error, loading } = useAsync(load, source);
+  const { data: value, error, loading } = useAsync(load, [source]);
   if (error !== undefined)
     return (
       <p className="ds-error" role="alert">
-        {error}
+        {error.message}
       </p>
     );
   if (!value) return <p className="ds-muted ds-loading">{loading ? 'Computing statistics…' : ''}</p>;
@@ -54,7 +54,7 @@ export function DatasetView({ dataset, loadPage, loadStats, onPreprocess, bins =
           <h2>{dataset.name}</h2>
           <span className={`ds-badge${dataset.kind === 'prepared' ? ' ds-badge-accent' : ''}`}>{dataset.kind === 'prepared' ? 'prepared' : 'raw'}</span>
           {onPreprocess && dataset.kind === 'external' && (
-            <button type="button" className="ds-btn ds-btn-primary ds-push-right" onClick={onPreprocess}>
+            <button type="button" className="btn primary ds-push-right" onClick={onPreprocess}>
               Preprocess…
             </button>
           )}

@@ -3,7 +3,7 @@ import type { DatasetSummary, DatasetsClient } from '../../../shared/datasets';
 import { DatasetList, type DatasetRef } from './DatasetList';
 import { DatasetView } from './DatasetView';
 import { PreprocessDialog } from './PreprocessDialog';
-import { useAsync } from './use-async';
+import { useAsync } from '../state/use-async';
 import './datasets.css';
 
 export interface DatasetsPageProps {
@@ -17,14 +17,14 @@ export interface DatasetsPageProps {
 
 /** The Datasets view: the list, the selected dataset and the Preprocess dialog, over a DatasetsClient. */
 export function DatasetsPage({ client, selected: controlled, onSelect, showList = true }: DatasetsPageProps): JSX.Element {
-  const list = useAsync(() => client.list(), 'list');
+  const list = useAsync(() => client.list(), [client]);
   // The list as the data-folder watcher last pushed it (newer than the pull until the pull is redone).
   const [pushed, setPushed] = useState<DatasetSummary[]>();
   useEffect(() => client.onListChanged?.(setPushed), [client]);
-  useEffect(() => setPushed(undefined), [list.value]);
+  useEffect(() => setPushed(undefined), [list.data]);
   const [own, setOwn] = useState<DatasetRef | null>(null);
   const [dialog, setDialog] = useState<string | null>(null);
-  const datasets = pushed ?? list.value ?? [];
+  const datasets = pushed ?? list.data ?? [];
   const wanted = controlled !== undefined ? controlled : own;
   const current = datasets.find((d) => d.kind === wanted?.kind && d.name === wanted.name) ?? (wanted ? undefined : datasets[0]);
   const select = (ref: DatasetRef): void => {
@@ -39,16 +39,16 @@ export function DatasetsPage({ client, selected: controlled, onSelect, showList 
         <aside className="ds-page-list">
           <div className="ds-page-list-head">
             <h2>Datasets</h2>
-            <button type="button" className="ds-btn ds-btn-primary" disabled={sources.length === 0} onClick={() => setDialog(current?.kind === 'external' ? current.name : (sources[0]?.name ?? ''))}>
+            <button type="button" className="btn primary" disabled={sources.length === 0} onClick={() => setDialog(current?.kind === 'external' ? current.name : (sources[0]?.name ?? ''))}>
               Preprocess…
             </button>
           </div>
           {list.error !== undefined && (
             <p className="ds-error" role="alert">
-              {list.error}
+              {list.error.message}
             </p>
           )}
-          {list.value && <DatasetList datasets={datasets} selected={current ?? null} onSelect={select} />}
+          {list.data && <DatasetList datasets={datasets} selected={current ?? null} onSelect={select} />}
         </aside>
       )}
       <div className="ds-page-main">

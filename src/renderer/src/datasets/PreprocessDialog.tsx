@@ -1,6 +1,11 @@
 import { useEffect, useId, useRef, useState, type JSX } from 'react';
-import { PREPROCESS_DEFAULTS, type DatasetProgress, type DatasetsClient, type PreprocessOutcome, type PreprocessRequest } from '../../../shared/datasets';
-import { errorMessage, formatBytes, formatCount } from './format';
+import { PREPROCESS_DEFAULTS, type DatasetsClient, type PreprocessOutcome, type PreprocessRequest } from '../../../shared/datasets';
+import { nameProblem } from '../../../shared/names';
+import type { Progress } from '../../../shared/progress';
+import { Modal } from '../archive/Modal';
+import { TaskMessages } from '../archive/TaskMessages';
+import { TaskProgressBar } from '../archive/TaskProgressBar';
+import { errorMessage, formatCount } from './format';
 import './datasets.css';
 
 export interface PreprocessSource {
@@ -21,7 +26,6 @@ export interface PreprocessDialogProps {
   onClose: () => void;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 interface Form {
   source: string;
@@ -44,7 +48,8 @@ export function validatePreprocessForm(form: Form): { request?: PreprocessReques
   const seed = form.seed.trim() === '' ? NaN : Number(form.seed);
   if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) errors.seed = `Seed must be a whole number from 0 to 4294967295, got ${JSON.stringify(form.seed)}`;
   const name = form.name.trim();
-  if (!NAME.test(name) || name.includes('..')) errors.name = "Name: use letters, digits, '.', '_' and '-', starting with a letter or digit";
+  const problem = nameProblem('dataset', name);
+  if (problem) errors.name = problem;
   else if (name === 'external') errors.name = '"external" is reserved for raw datasets; choose another name';
   if (!form.source) errors.source = 'Choose a raw dataset to split';
   if (Object.keys(errors).length) return { errors };
@@ -65,11 +70,6 @@ export function freeDatasetName(source: string, existing: readonly string[]): st
   return `${base}-${n}`;
 }
 
-function describeProgress(p: DatasetProgress): string {
-  const amount = p.unit === 'bytes' ? `${formatBytes(p.done)} of ${formatBytes(p.total)}` : `${formatCount(p.done)} of ${formatCount(p.total)} ${p.unit}`;
-  return `${p.phase[0]!.toUpperCase()}${p.phase.slice(1)} — ${amount}`;
-}
-
 /** Split a raw dataset into a prepared one (the UI for `expman preprocess`), with progress and Cancel. */
 export function PreprocessDialog({ sources, defaultSource, existing = [], preprocess, onDone, onClose }: PreprocessDialogProps): JSX.Element {
   const id = useId();
@@ -83,7 +83,7 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
     force: false,
   });
   const [running, setRunning] = useState<AbortController | null>(null);
-  const [progress, setProgress] = useState<DatasetProgress | null>(null);
+  const [progress, setProgress] = useState<Progress | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const first = useRef<HTMLSelectElement>(null);
@@ -94,13 +94,6 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
   const exists = existing.includes(form.name.trim());
 
   useEffect(() => first.current?.focus(), []);
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent): void => {
-      if (e.key === 'Escape' && !running) onClose();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [running, onClose]);
 
   const update = (patch: Partial<Form>): void => {
     setForm((f) => ({ ...f, ...patch }));
@@ -127,32 +120,41 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
     }
   };
 
-  const fraction = progress && progress.total > 0 ? Math.min(1, progress.done / progress.total) : null;
   const field = (name: keyof Errors): { 'aria-invalid': boolean; 'aria-describedby'?: string } =>
     errors[name] ? { 'aria-invalid': true, 'aria-describedby': `${id}-${name}-error` } : { 'aria-invalid': false };
   const fieldError = (name: keyof Errors): JSX.Element | null =>
     errors[name] ? (
-      <span id={`${id}-${name}-error`} className="ds-field-error">
+      <span id={`${id}-${name}-error`} className="arc-field-error">
         {errors[name]}
       </span>
     ) : null;
 
   return (
-    <div className="ds-overlay" onMouseDown={(e) => e.target === e.currentTarget && !running && onClose()}>
-      <form
-        className="ds-dialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={`${id}-title`}
-        onSubmit={(e) => {
-          e.preventDefault();
-          void start();
-        }}
-      >
-        <h2 id={`${id}-title`}>Preprocess a dataset</h2>
-        <p className="ds-muted ds-dialog-lead">A stratified, seeded shuffle split of a raw CSV into a training and a test set, with an info.toml that describes them.</p>
-        <fieldset disabled={running !== null} className="ds-fieldset">
-          <div className="ds-field">
+    <Modal
+      title="Preprocess a dataset"
+      lead="A stratified, seeded shuffle split of a raw CSV into a training and a test set, with an info.toml that describes them."
+      busy={running !== null}
+      onClose={onClose}
+      onSubmit={() => void start()}
+      actions={
+        <>
+          {running ? (
+            <button type="button" className="btn" onClick={() => running.abort()}>
+              Cancel
+            </button>
+          ) : (
+            <button type="button" className="btn" onClick={onClose}>
+              Close
+            </button>
+          )}
+          <button type="submit" className="btn primary" disabled={!request || running !== null}>
+            {running ? 'Preprocessing…' : 'Preprocess'}
+          </button>
+        </>
+      }
+    >
+        <fieldset disabled={running !== null} className="ds-fieldset ds-form">
+          <div className="arc-field">
             <label htmlFor={`${id}-source`}>Raw dataset</label>
             <select id={`${id}-source`} ref={first} value={form.source} onChange={(e) => update({ source: e.target.value, label: '' })} {...field('source')}>
               {sources.map((s) => (
@@ -163,7 +165,7 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
             </select>
             {fieldError('source')}
           </div>
-          <div className="ds-field">
+          <div className="arc-field">
             <label htmlFor={`${id}-label`}>Label column</label>
             <select id={`${id}-label`} value={form.label} onChange={(e) => update({ label: e.target.value })}>
               <option value="">{columns.length ? `last column (${columns[columns.length - 1]})` : 'last column'}</option>
@@ -173,9 +175,9 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
                 </option>
               ))}
             </select>
-            <span className="ds-hint">The class to predict; every other column is a feature.</span>
+            <span className="arc-hint">The class to predict; every other column is a feature.</span>
           </div>
-          <div className="ds-field">
+          <div className="arc-field">
             <label htmlFor={`${id}-split`}>Training fraction</label>
             <div className="ds-split">
               <input
@@ -190,32 +192,32 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
               <input id={`${id}-split`} type="text" inputMode="decimal" className="ds-input-narrow" value={form.split} onChange={(e) => update({ split: e.target.value })} {...field('split')} />
             </div>
             {fieldError('split') ?? (
-              <span className="ds-hint">
+              <span className="arc-hint">
                 {rows !== undefined && split > 0 && split < 1
                   ? `≈ ${formatCount(Math.round(rows * split))} training · ${formatCount(rows - Math.round(rows * split))} test rows`
                   : ' '}
               </span>
             )}
           </div>
-          <label className="ds-check">
+          <label className="arc-check">
             <input type="checkbox" checked={form.separateSets} onChange={(e) => update({ separateSets: e.target.checked })} />
             <span>
               Separate sets <span className="ds-muted">— train.csv + test.csv; otherwise one data.csv with a “set” column</span>
             </span>
           </label>
-          <div className="ds-field-row">
-            <div className="ds-field">
+          <div className="arc-field-row">
+            <div className="arc-field">
               <label htmlFor={`${id}-seed`}>Seed</label>
               <input id={`${id}-seed`} type="text" inputMode="numeric" value={form.seed} onChange={(e) => update({ seed: e.target.value })} {...field('seed')} />
               {fieldError('seed')}
             </div>
-            <div className="ds-field ds-grow">
+            <div className="arc-field ds-grow">
               <label htmlFor={`${id}-name`}>Name</label>
               <input id={`${id}-name`} type="text" value={form.name} spellCheck={false} onChange={(e) => update({ name: e.target.value })} {...field('name')} />
-              {fieldError('name') ?? <span className="ds-hint">{exists ? `datasets/${form.name.trim()}/ exists: identical content is kept; different content needs Replace` : `→ datasets/${form.name.trim()}/`}</span>}
+              {fieldError('name') ?? <span className="arc-hint">{exists ? `datasets/${form.name.trim()}/ exists: identical content is kept; different content needs Replace` : `→ datasets/${form.name.trim()}/`}</span>}
             </div>
           </div>
-          <label className="ds-check">
+          <label className="arc-check">
             <input type="checkbox" checked={form.force} onChange={(e) => update({ force: e.target.checked })} />
             <span>
               Replace <span className="ds-muted">— overwrite a prepared dataset of the same name whose content differs</span>
@@ -223,45 +225,13 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
           </label>
         </fieldset>
         {running && (
-          <div className="ds-progress" aria-live="polite">
-            <div
-              className={`ds-progress-track${fraction === null ? ' ds-indeterminate' : ''}`}
-              role="progressbar"
-              aria-label="Preprocess progress"
-              aria-valuemin={0}
-              aria-valuemax={100}
-              aria-valuenow={fraction === null ? undefined : Math.round(fraction * 100)}
-            >
-              <div className="ds-progress-bar" style={{ width: fraction === null ? undefined : `${fraction * 100}%` }} />
-            </div>
-            <span className="ds-muted">{progress ? describeProgress(progress) : 'Starting…'}</span>
-          </div>
+          <TaskProgressBar
+            label="Preprocess progress"
+            progress={progress && { ...progress, fraction: progress.total > 0 ? Math.min(1, progress.done / progress.total) : null, rate: null, etaSeconds: null }}
+            cancelling={running.signal.aborted}
+          />
         )}
-        {failure && (
-          <p className="ds-error" role="alert">
-            {failure}
-          </p>
-        )}
-        {notice && (
-          <p className="ds-notice" role="status">
-            {notice}
-          </p>
-        )}
-        <div className="ds-dialog-actions">
-          {running ? (
-            <button type="button" className="ds-btn" onClick={() => running.abort()}>
-              Cancel
-            </button>
-          ) : (
-            <button type="button" className="ds-btn" onClick={onClose}>
-              Close
-            </button>
-          )}
-          <button type="submit" className="ds-btn ds-btn-primary" disabled={!request || running !== null}>
-            {running ? 'Preprocessing…' : 'Preprocess'}
-          </button>
-        </div>
-      </form>
-    </div>
+        <TaskMessages failure={failure} notice={notice} />
+    </Modal>
   );
 }

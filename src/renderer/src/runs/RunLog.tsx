@@ -14,9 +14,12 @@ export function RunLog({ experiment, model }: { experiment: string; model: strin
         const off = api.onLogsChanged((change) => {
           if (change.experiment === experiment && change.model === model) listener(change.info);
         });
+        // After a reconnect (the transport replays the watch) the log may have grown unseen: one read says how far.
+        const offRestored = api.onConnectionRestored(() => void api.logsRead({ experiment, model, request: { from: 0, count: 0 } }).then(listener, () => undefined));
         void api.logsWatch({ experiment, model });
         return () => {
           off();
+          offRestored();
           void api.logsUnwatch({ experiment, model });
         };
       },

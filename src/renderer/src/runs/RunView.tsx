@@ -11,6 +11,7 @@ import { NoSuchRun } from './NoSuchRun';
 import { RunCharts } from './RunCharts';
 import { RunLog } from './RunLog';
 import { RunResults } from './RunResults';
+import { RunErrorBox, RunLiveness, StopRunButton } from './RunLiveControls';
 import { useRunMetrics } from './use-run-metrics';
 
 const TABS = [
@@ -68,8 +69,8 @@ export function RunView({ experiment, model, tab = 'charts' }: { experiment: str
   const metrics = useRunMetrics(experiment, model);
   const job = [...jobs.jobs].reverse().find((j) => j.run.experiment === experiment && j.run.model === model);
   const active = job && (job.state === 'queued' || job.state === 'running');
-  /** Live without a job of this app: started by the CLI, another window or on another host. */
-  const liveOutside = !active && (summary?.live === 'here' || summary?.live === 'elsewhere');
+  /** A writer holds the run (a job of this app, the CLI, another window, another host): no resume, re-run or test now. */
+  const live = Boolean(active) || summary?.live === 'here' || summary?.live === 'elsewhere';
   const [busy, setBusy] = useState<string>();
   const [actionError, setActionError] = useState<string>();
   useEffect(() => setActionError(undefined), [experiment, model]);
@@ -85,6 +86,8 @@ export function RunView({ experiment, model, tab = 'charts' }: { experiment: str
   const missing = !job && !summary && !detail.data && (detail.error as { code?: string } | undefined)?.code === 'RUN_MISSING';
   if (missing) return <NoSuchRun experiment={experiment} model={model} />;
   const latest = metrics.store.latestEpoch();
+  // The job's error is the first to know (its exit); the run's status.json says the same, with stderr.
+  const runError = status === 'failed' ? (summary?.error?.stderr_tail ? summary.error : (job?.error ?? summary?.error ?? detail.data?.summary.error)) : undefined;
   const best = summary?.best ?? detail.data?.summary.best ?? null;
 
   return (
@@ -94,23 +97,20 @@ export function RunView({ experiment, model, tab = 'charts' }: { experiment: str
           <a href={routeHref({ view: 'experiment', experiment })}>{experiment}</a> / {model}
         </h1>
         {status && <StatusBadge status={status} epoch={latest?.epoch ?? summary?.epoch} epochs={summary?.epochs ?? job?.epochs} />}
-        {liveOutside && (
+        {summary?.live === 'here' && (
           <span className="muted" data-testid="run-live">
-            {summary?.live === 'elsewhere' ? `running elsewhere (${summary.host ?? 'unknown host'})` : `running here (pid ${summary?.pid ?? '?'})`}
+            running here (pid {summary.pid ?? '?'})
           </span>
         )}
         <span className="spacer" />
-        {active && (
-          <button type="button" className="btn danger" disabled={busy !== undefined} onClick={() => act('stop', () => api.runsStop({ jobId: job.id }))}>
-            Stop
-          </button>
-        )}
-        {!active && !liveOutside && (status === 'stopped' || status === 'failed') && (
+        {/* Stop works for any run live on this host (its lock names the pid), not only this app's jobs. */}
+        {active || summary?.live === 'here' ? <StopRunButton run={{ experiment, model }} /> : summary && <RunLiveness run={summary} />}
+        {!live && (status === 'stopped' || status === 'failed') && (
           <button type="button" className="btn" disabled={busy !== undefined} onClick={() => act('resume', () => api.runsResume({ experiment, model }))}>
             Resume
           </button>
         )}
-        {!active && !liveOutside && detail.data && (
+        {!live && detail.data && (
           <button
             type="button"
             className="btn"
@@ -124,7 +124,7 @@ export function RunView({ experiment, model, tab = 'charts' }: { experiment: str
             Re-run
           </button>
         )}
-        {!active && !liveOutside && detail.data?.hasBestModel && (
+        {!live && detail.data?.hasBestModel && (
           <button type="button" className="btn primary" disabled={busy !== undefined} onClick={() => act('test', async () => {
             await api.runsTest({ experiment, model });
             detail.reload();
@@ -141,8 +141,7 @@ export function RunView({ experiment, model, tab = 'charts' }: { experiment: str
       </div>
       {actionError && <div className="error-box" role="alert">{actionError}</div>}
       {metrics.store.earlyStop && <EarlyStopNotice stop={metrics.store.earlyStop} epochs={summary?.epochs} />}
-      {job?.error && job.state === 'failed' && <div className="error-box" role="alert">{job.error.message}</div>}
-      {!job && summary?.error && <div className="error-box">{summary.error.message}</div>}
+      {runError && <RunErrorBox error={runError} />}
       <div className="stat-row">
         <Stat label="Epoch" value={`${latest?.epoch ?? summary?.epoch ?? 0} / ${summary?.epochs ?? latest?.epochs ?? job?.epochs ?? '?'}`} />
         <Stat label="Best epoch" value={best ? String(best.epoch) : '–'} />

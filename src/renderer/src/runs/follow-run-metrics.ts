@@ -6,7 +6,7 @@ import type { RunMetricsStore } from './run-metrics';
  * data-folder watcher pushes as the file grows (`runs:appended`, whoever writes the run), and the launching
  * job's own events (`runs:event`, a faster path for runs this app started). Overlaps are harmless (the store
  * keeps an epoch's last record and each batch once); a push that starts past what was read (a gap) is
- * applied and the gap is read with `since`. Returns the unsubscribe function.
+ * applied and the gap is read with `since`, as is everything after a reconnect. Returns the unsubscribe function.
  */
 export function followRunMetrics(
   api: ExpmanApi,
@@ -64,9 +64,12 @@ export function followRunMetrics(
   const offExit = api.onRunsExited((exit) => {
     if (exit.experiment === experiment && exit.model === model) read();
   });
+  // Appends pushed while the connection was down are lost: read on from the offset reached.
+  const offRestored = api.onConnectionRestored(() => read());
   read();
   return () => {
     alive = false;
+    offRestored();
     offAppended();
     offEvents();
     offExit();

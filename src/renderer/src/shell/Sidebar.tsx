@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState, type JSX } from 'react';
 import type { JobInfo, RunSummary } from '../../../shared/runs';
+import { isValidName, NAME_RULE } from '../../../shared/names';
 import { navigate, routeHref, type Route } from '../state/route';
 import { useWorkspace } from '../state/workspace';
 import { distinguishingLabels, newestFirst } from './run-labels';
@@ -52,7 +53,7 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
   const [filter, setFilter] = useState('');
   const [newName, setNewName] = useState<string | null>(null);
   const [collapsed, toggleCollapsed] = useCollapsed();
-  const nameOk = newName !== null && /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(newName) && !newName.includes('..');
+  const nameOk = newName !== null && isValidName(newName);
   const createExperiment = (): void => {
     if (!nameOk) return;
     navigate({ view: 'experiment', experiment: newName });
@@ -128,6 +129,7 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
               placeholder="experiment name"
               aria-label="New experiment name"
               aria-invalid={newName !== '' && !nameOk}
+              title={`An experiment name uses ${NAME_RULE}`}
               value={newName}
               onChange={(e) => setNewName(e.target.value)}
               onKeyDown={(e) => e.key === 'Escape' && setNewName(null)}

@@ -78,6 +78,11 @@ export function WorkspaceProvider({ children }: { children: ReactNode }): JSX.El
       api.onRunsRemoved((payload) => fold({ channel: 'runs:removed', payload })),
       api.onExperimentsChanged((payload) => fold({ channel: 'experiments:changed', payload })),
       api.onExperimentsRemoved((payload) => fold({ channel: 'experiments:removed', payload })),
+      // Back after a dropped connection: what changed meanwhile was pushed to nobody, so read it again.
+      api.onConnectionRestored(() => {
+        reload();
+        void api.jobsList({}).then(setJobs);
+      }),
       api.onWorkspaceChanged((next) => {
         setFocus(next);
         location.hash = routeHref(focusRoute(next));
@@ -94,7 +99,7 @@ export function WorkspaceProvider({ children }: { children: ReactNode }): JSX.El
     return () => {
       for (const off of unsubscribe) off();
     };
-  }, [api]);
+  }, [api, reload]);
 
   const value = useMemo<WorkspaceState>(
     () => ({ info: info.data, focus, experiments, experimentsError, jobs, reloadExperiments: reload }),

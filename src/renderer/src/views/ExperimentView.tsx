@@ -1,10 +1,12 @@
-import { useState, type JSX } from 'react';
-import type { ConfigValue } from '../../../shared/config';
+import { useEffect, useState, type JSX } from 'react';
+import type { ConfigFileDto, ConfigValue } from '../../../shared/config';
 import { useApi } from '../api/context';
 import { ConfigEditor } from '../config/ConfigEditor';
 import { newestFirst } from '../shell/run-labels';
 import { StatusBadge } from '../shell/StatusBadge';
+import { RunLiveness, runErrorTitle, StopRunButton } from '../runs/RunLiveControls';
 import { navigate, routeHref } from '../state/route';
+import { nameProblem } from '../../../shared/names';
 import { useAsync } from '../state/use-async';
 import { useWorkspace } from '../state/workspace';
 
@@ -23,8 +25,11 @@ export function ExperimentRuns({ experiment }: { experiment: string }): JSX.Elem
   const api = useApi();
   const { experiments, jobs } = useWorkspace();
   const runs = newestFirst(experiments?.find((e) => e.name === experiment)?.runs ?? []);
-  const queued = jobs.jobs.filter((j) => j.run.experiment === experiment && j.state === 'queued');
-  const running = new Map(jobs.jobs.filter((j) => j.run.experiment === experiment && j.state === 'running').map((j) => [j.run.model, j]));
+  // A queued job's run folder exists (its config snapshot, status `queued`), so it is a row of `runs`;
+  // only a job whose folder has not shown up yet gets a row of its own.
+  const listed = new Set(runs.map((r) => r.model));
+  const queued = jobs.jobs.filter((j) => j.run.experiment === experiment && j.state === 'queued' && !listed.has(j.run.model));
+  const active = new Set(jobs.jobs.filter((j) => j.run.experiment === experiment && (j.state === 'running' || j.state === 'queued')).map((j) => j.run.model));
   if (runs.length === 0 && queued.length === 0) return <p className="muted">No runs yet.</p>;
   return (
     <table className="data" data-testid="experiment-runs">
@@ -41,14 +46,14 @@ export function ExperimentRuns({ experiment }: { experiment: string }): JSX.Elem
       </thead>
       <tbody>
         {runs.map((run) => {
-          const job = running.get(run.model);
+          const job = active.has(run.model);
           return (
             <tr key={run.model}>
               <td className="name" title={run.model}>
                 <a href={routeHref({ view: 'run', experiment, model: run.model })}>{run.model}</a>
               </td>
-              <td>
-                <StatusBadge status={job ? 'running' : run.status} epoch={run.epoch} epochs={run.epochs} />
+              <td className="status" title={runErrorTitle(run.error)}>
+                <StatusBadge status={run.status} epoch={run.epoch} epochs={run.epochs} />
               </td>
               <td className="num">
                 {run.epoch}/{run.epochs}
@@ -56,13 +61,7 @@ export function ExperimentRuns({ experiment }: { experiment: string }): JSX.Elem
               <td className="num">{fmt(run.best?.val_loss)}</td>
               <td className="num">{fmt(run.best?.val_accuracy)}</td>
               <td className="num">{fmt(run.testAccuracy)}</td>
-              <td>
-                {job && (
-                  <button type="button" className="btn small danger" onClick={() => void api.runsStop({ jobId: job.id })}>
-                    Stop
-                  </button>
-                )}
-              </td>
+              <td>{job ? <StopRunButton run={run} small /> : <RunLiveness run={run} small />}</td>
             </tr>
           );
         })}
@@ -97,10 +96,24 @@ export function ExperimentView({ experiment }: { experiment: string }): JSX.Elem
   const file = useAsync(() => api.configRead({ experiment }), [api, experiment]);
   const models = useAsync(() => api.modelsList({}), [api]);
   const [dirty, setDirty] = useState(false);
+  /** The file as the data-folder watcher last saw it (another tab, an editor, the CLI, or this tab's save). */
+  const [onDisk, setOnDisk] = useState<ConfigFileDto>();
+  /** Whether config.toml exists now: this tab's save or another writer may have created it since it was read. */
+  const [exists, setExists] = useState<boolean>();
+  useEffect(
+    () =>
+      api.onConfigChanged((change) => {
+        if (change.experiment !== experiment) return;
+        setOnDisk(change.config);
+        setExists(change.config.exists);
+      }),
+    [api, experiment],
+  );
   const [overrides, setOverrides] = useState('');
   const [model, setModel] = useState('');
   const [starting, setStarting] = useState(false);
   const [launchError, setLaunchError] = useState<string>();
+  const modelProblem = model.trim() ? nameProblem('run', model.trim()) : undefined;
 
   const start = (): void => {
     setStarting(true);
@@ -123,22 +136,26 @@ export function ExperimentView({ experiment }: { experiment: string }): JSX.Elem
       </div>
       {(schema.error ?? file.error) && <div className="error-box">{(schema.error ?? file.error)!.message}</div>}
       {schema.data && file.data && (
-        <ConfigEditor
-          key={`${experiment}:${file.data.text}`}
-          schema={schema.data}
-          models={models.data ?? undefined}
-          text={file.data.text}
-          version={file.data.version}
-          title={file.data.exists ? 'config.toml' : 'config.toml (new: saving creates it)'}
-          file={file.data.file}
-          validate={(text) => api.configValidate({ experiment, text, overrides: parseOverrideLines(overrides) })}
-          edit={(text: string, key: string, value: ConfigValue | null) => api.configEdit({ text, key, value })}
-          save={async (text, base) => (await api.configSave({ experiment, text, base })).version}
-          onSaved={() => {
-            setDirty(false);
-          }}
-          onDirtyChange={setDirty}
-        />
+        <div className="experiment-config">
+          <ConfigEditor
+            key={`${experiment}:${file.data.text}`}
+            schema={schema.data}
+            models={models.data ?? undefined}
+            text={file.data.text}
+            version={file.data.version}
+            title={(exists ?? file.data.exists) ? 'config.toml' : 'config.toml (new: saving creates it)'}
+            file={file.data.file}
+            onDisk={onDisk}
+            validate={(text) => api.configValidate({ experiment, text, overrides: parseOverrideLines(overrides) })}
+            edit={(text: string, key: string, value: ConfigValue | null) => api.configEdit({ text, key, value })}
+            save={async (text, base) => (await api.configSave({ experiment, text, base })).version}
+            onSaved={() => {
+              setDirty(false);
+              setExists(true);
+            }}
+            onDirtyChange={setDirty}
+          />
+        </div>
       )}
       <div className="panel launcher" data-testid="launcher">
         <h2>Start a run</h2>
@@ -149,7 +166,20 @@ export function ExperimentView({ experiment }: { experiment: string }): JSX.Elem
           </label>
           <label>
             <span>Run name (optional)</span>
-            <input type="text" placeholder="run-<date>-<time>" value={model} onChange={(e) => setModel(e.target.value)} aria-label="Run name" />
+            <input
+              type="text"
+              placeholder="run-<date>-<time>"
+              value={model}
+              onChange={(e) => setModel(e.target.value)}
+              aria-label="Run name"
+              aria-invalid={modelProblem !== undefined}
+              aria-describedby={modelProblem ? 'run-name-problem' : undefined}
+            />
+            {modelProblem && (
+              <span className="error-inline" id="run-name-problem">
+                {modelProblem}
+              </span>
+            )}
           </label>
           <label>
             <span>Runs at a time</span>
@@ -163,7 +193,7 @@ export function ExperimentView({ experiment }: { experiment: string }): JSX.Elem
           </label>
         </div>
         <div className="launcher-actions">
-          <button type="button" className="btn primary" disabled={starting || dirty} onClick={start}>
+          <button type="button" className="btn primary" disabled={starting || dirty || modelProblem !== undefined} onClick={start}>
             {starting ? 'Starting…' : 'Start run'}
           </button>
           {dirty && <span className="muted">Save the config first: runs train from the saved config.toml.</span>}

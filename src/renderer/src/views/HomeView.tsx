@@ -3,6 +3,7 @@ import type { RunSummary } from '../../../shared/runs';
 import { navigate, routeHref } from '../state/route';
 import { useWorkspace } from '../state/workspace';
 import { StatusBadge } from '../shell/StatusBadge';
+import { RunLiveness, runErrorTitle } from '../runs/RunLiveControls';
 
 const num = (v: number | undefined, digits = 4): string => (v === undefined ? '–' : v.toFixed(digits));
 
@@ -68,8 +69,8 @@ export function HomeView(): JSX.Element {
                   <td>
                     <a href={routeHref({ view: 'run', experiment: run.experiment, model: run.model })}>{run.model}</a>
                   </td>
-                  <td>
-                    <StatusBadge status={run.status} epoch={run.epoch} epochs={run.epochs} />
+                  <td className="status" title={runErrorTitle(run.error)}>
+                    <StatusBadge status={run.status} epoch={run.epoch} epochs={run.epochs} /> <RunLiveness run={run} small />
                   </td>
                   <td className="num">
                     {run.epoch}/{run.epochs}

@@ -1,4 +1,7 @@
-/** Progress of a long job, reported by the core and drawn by the CLI (TTY bar) or the UI. */
+/**
+ * Progress of a long job (archive, sync, preprocess, training), reported by the core and drawn by the CLI
+ * (TTY bar) or the UI; the one progress type (`progress` events add their taskId).
+ */
 export interface Progress {
   /** What is happening now, e.g. "reading", "splitting", "epoch 3/100". */
   phase: string;
