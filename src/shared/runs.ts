@@ -85,8 +85,14 @@ export interface CheckpointInfo {
 
 /** What `expman test` wrote to experiments/<e>/results/<model>/. */
 export interface TestResultsDto {
-  /** metrics.csv: accuracy, macro/weighted precision, recall, f1, test_rows, best_epoch. */
+  task: 'classification' | 'regression';
+  /**
+   * metrics.csv: classification: accuracy, macro/weighted precision, recall, f1; regression: mae, rmse,
+   * r2; both: test_rows, best_epoch.
+   */
   metrics: Record<string, number>;
+  /** Regression: predictions.csv's actual and predicted columns (original units), row by row. */
+  predictions?: { actual: number[]; predicted: number[] };
   /** per-class.csv rows. */
   perClass: Array<{ class: string; precision: number; recall: number; f1: number; support: number }>;
   classes: string[];
@@ -109,7 +115,7 @@ export interface RunDetail {
 /** Full-resolution per-epoch and per-batch metrics of a run, from logs/metrics.jsonl. */
 export interface RunMetrics {
   epochs: Array<Extract<RunEvent, { event: 'epoch_end' }>>;
-  batches: Array<{ epoch: number; batch: number; batches: number; loss: number; accuracy: number }>;
+  batches: Array<{ epoch: number; batch: number; batches: number; loss: number; accuracy?: number }>;
   /** Byte offset of metrics.jsonl read so far: ask again with `since` to get only what is new. */
   offset: number;
 }

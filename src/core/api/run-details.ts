@@ -17,6 +17,7 @@ function parseSimpleCsv(text: string): { header: string[]; rows: string[][] } {
 async function readResults(ws: Workspace, experiment: string, model: string): Promise<TestResultsDto | null> {
   const dir = paths.resultsDir(ws, experiment, model);
   if (!(await exists(join(dir, 'metrics.csv')))) return null;
+  if (!(await exists(join(dir, 'per-class.csv')))) return readRegressionResults(dir);
   const [metricsCsv, perClassCsv, confusionCsv] = await Promise.all(
     ['metrics.csv', 'per-class.csv', 'confusion-matrix.csv'].map((name) => fs.readFile(join(dir, name), 'utf8')),
   );
@@ -30,11 +31,24 @@ async function readResults(ws: Workspace, experiment: string, model: string): Pr
   }));
   const confusion = parseSimpleCsv(confusionCsv!);
   return {
+    task: 'classification',
     metrics,
     perClass,
     classes: confusion.rows.map((row) => row[0]!),
     confusion: confusion.rows.map((row) => row.slice(1).map(Number)),
   };
+}
+
+/** Regression results: metrics.csv and the actual/predicted columns of predictions.csv (by name). */
+async function readRegressionResults(dir: string): Promise<TestResultsDto> {
+  const [metricsCsv, predictionsCsv] = await Promise.all(['metrics.csv', 'predictions.csv'].map((name) => fs.readFile(join(dir, name), 'utf8')));
+  const metrics = Object.fromEntries(parseSimpleCsv(metricsCsv!).rows.map(([name, value]) => [name!, Number(value)]));
+  const table = parseSimpleCsv(predictionsCsv!);
+  const column = (name: string): number[] => {
+    const index = table.header.indexOf(name);
+    return index < 0 ? [] : table.rows.map((row) => Number(row[index]));
+  };
+  return { task: 'regression', metrics, perClass: [], classes: [], confusion: [], predictions: { actual: column('actual'), predicted: column('predicted') } };
 }
 
 export async function runDetail(ws: Workspace, experiment: string, model: string): Promise<RunDetail> {

@@ -11,6 +11,10 @@ export interface ModelMetadata {
   classes: string[];
   normalization: { mean: number[]; std: number[] } | null;
   epoch: number;
+  /** Absent in models saved before tasks existed: classification. */
+  task?: 'classification' | 'regression';
+  /** Regression with data.standardize_target: the model predicts (y - mean) / std of the training rows. */
+  target_scaling?: { mean: number; std: number } | null;
   [key: string]: unknown;
 }
 
