@@ -608,6 +608,7 @@ export async function prepareRun(ws: Workspace, request: PrepareRequest, state: 
   const data = await loadPreparedDataset(ws, config['data.dataset']);
   checkDatasetHashes(data, request.expectDatasetHashes, request.rerunOf ? 'a re-run would not be exact' : 'the run would differ');
   if (data.train.rows < 2) throw new ExpmanError('DATASET_MISSING', `dataset ${data.name} has fewer than 2 training rows`, { key: 'data.dataset' });
+  resolveLoss(config, data.task); // a loss of the other task is refused before the run folder exists
   const modelsDir = paths.modelsDir(ws, request.experiment);
   try {
     await ensureWritableDir(modelsDir);
