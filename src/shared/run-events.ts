@@ -30,6 +30,16 @@ export function metricsTask(metrics: Partial<EpochMetrics> | null | undefined): 
   return metrics && typeof metrics.val_r2 === 'number' ? 'regression' : 'classification';
 }
 
+/**
+ * The task's headline validation score, for tables that rank runs: accuracy for classification, R² for
+ * regression (both higher is better). `text` is how tables show it: "0.9667" or "R² 0.4312".
+ */
+export function headlineScore(best: Partial<BestSoFar> | null | undefined): { metric: 'val_accuracy' | 'val_r2'; value: number; text: string } | null {
+  if (typeof best?.val_r2 === 'number') return { metric: 'val_r2', value: best.val_r2, text: `R² ${best.val_r2.toFixed(4)}` };
+  if (typeof best?.val_accuracy === 'number') return { metric: 'val_accuracy', value: best.val_accuracy, text: best.val_accuracy.toFixed(4) };
+  return null;
+}
+
 /** `key=value` for each metric present, in a fixed order (classification: accuracy; regression: MAE, RMSE, R²). */
 export function formatMetrics(m: Partial<EpochMetrics>, digits = 4): string {
   const keys = ['loss', 'accuracy', 'val_loss', 'val_accuracy', 'val_mae', 'val_rmse', 'val_r2'] as const;

@@ -1,4 +1,5 @@
 import { useMemo, useState, type JSX } from 'react';
+import { headlineScore } from '../../../shared/run-events';
 import type { JobInfo, RunSummary } from '../../../shared/runs';
 import { navigate, routeHref, type Route } from '../state/route';
 import { useWorkspace } from '../state/workspace';
@@ -13,7 +14,8 @@ interface RunRow {
   status: RunSummary['status'] | JobInfo['state'];
   epoch?: number;
   epochs?: number;
-  valAccuracy?: number;
+  /** best validation score as shown (accuracy, or "R² …" for regression) */
+  score?: string;
 }
 
 /** Experiments and their runs (with queued jobs that have no folder yet), live badges, and a filter. */
@@ -37,7 +39,7 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
           status: run.status,
           epoch: run.epoch,
           epochs: run.epochs,
-          valAccuracy: run.best?.val_accuracy,
+          score: headlineScore(run.best)?.text,
         }));
         for (const job of jobs.jobs) {
           if (job.run.experiment !== exp.name) continue;
@@ -117,7 +119,7 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
                 title={run.model}
               >
                 <span className="name">{run.model}</span>
-                {run.valAccuracy !== undefined && <span className="metric" title="best validation accuracy">{fmt(run.valAccuracy)}</span>}
+                {run.score !== undefined && <span className="metric" title="best validation score (accuracy, or R² for regression)">{run.score}</span>}
                 <StatusBadge status={run.status} epoch={run.epoch} epochs={run.epochs} />
               </a>
             ))}

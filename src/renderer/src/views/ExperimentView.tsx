@@ -1,4 +1,5 @@
 import { useState, type JSX } from 'react';
+import { headlineScore } from '../../../shared/run-events';
 import type { ConfigValue } from '../../../shared/config';
 import { useApi } from '../api/context';
 import { ConfigEditor } from '../config/ConfigEditor';
@@ -33,7 +34,7 @@ function ExperimentRuns({ experiment }: { experiment: string }): JSX.Element {
           <th>Status</th>
           <th className="num">Epoch</th>
           <th className="num">Best val loss</th>
-          <th className="num">Best val acc</th>
+          <th className="num" title="accuracy (classification) or R² (regression) of the best epoch">Best val score</th>
           <th />
         </tr>
       </thead>
@@ -52,7 +53,7 @@ function ExperimentRuns({ experiment }: { experiment: string }): JSX.Element {
                 {run.epoch}/{run.epochs}
               </td>
               <td className="num">{fmt(run.best?.val_loss)}</td>
-              <td className="num">{fmt(run.best?.val_accuracy)}</td>
+              <td className="num">{headlineScore(run.best)?.text ?? '–'}</td>
               <td>
                 {job && (
                   <button type="button" className="btn small danger" onClick={() => void api.runsStop({ jobId: job.id })}>
