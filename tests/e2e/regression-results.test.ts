@@ -68,11 +68,15 @@ test('the run view of a regression run: R² stats, R²/RMSE charts, predicted-vs
   await expect(page.getByTestId('residuals').locator('canvas').count()).resolves.toBeGreaterThan(0);
   await expect(page.locator('table.confusion').count()).resolves.toBe(0);
   // The scatter really is drawn: the plot area has pixels of the series colour, not only the axes.
-  const drawn = await page.getByTestId('predicted-vs-actual').locator('canvas').first().evaluate((canvas: HTMLCanvasElement) => {
-    const ctx = canvas.getContext('2d')!;
-    const { data: px } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  const drawn = await page.getByTestId('predicted-vs-actual').locator('canvas').first().evaluate((node) => {
+    // Typed by hand: the tests' tsconfig has no DOM library.
+    const canvas = node as unknown as { width: number; height: number; getContext(id: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+    const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     let coloured = 0;
-    for (let i = 0; i < px.length; i += 4) if (px[i + 3]! > 0 && Math.max(px[i]!, px[i + 1]!, px[i + 2]!) - Math.min(px[i]!, px[i + 1]!, px[i + 2]!) > 60) coloured++;
+    for (let i = 0; i < px.length; i += 4) {
+      const [r, g, b, a] = [px[i]!, px[i + 1]!, px[i + 2]!, px[i + 3]!];
+      if (a > 0 && Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured++;
+    }
     return coloured;
   });
   expect(drawn).toBeGreaterThan(200);

@@ -127,7 +127,7 @@ export function trainingArrays(data: PreparedDataset, config: FlatConfig): Train
 
 /** A regression model's outputs in the target's original units. */
 export function unscaleTarget(predicted: ArrayLike<number>, scaling: ModelMetadata['target_scaling']): Float64Array {
-  return Float64Array.from(predicted as ArrayLike<number>, (v) => (scaling ? v * scaling.std + scaling.mean : v));
+  return Float64Array.from(predicted, (v) => (scaling ? v * scaling.std + scaling.mean : v));
 }
 
 function prepareTensors(tf: Tf, data: PreparedDataset, config: FlatConfig) {
@@ -279,7 +279,7 @@ class BatchReporter {
     const { tf } = this;
     const next = tf.tidy(() => tf.where(tf.logicalAnd(tf.equal(this.firstBad, 0), tf.logicalNot(tf.isFinite(loss))), tf.scalar(batch, 'int32'), this.firstBad));
     this.firstBad.dispose();
-    this.firstBad = tf.keep(next as TF.Scalar);
+    this.firstBad = tf.keep(next);
   }
 
   /** The first batch (1-based) whose loss was NaN or infinite this epoch, 0 if none. */

@@ -5,10 +5,6 @@ import { navigate, routeHref, type Route } from '../state/route';
 import { useWorkspace } from '../state/workspace';
 import { StatusBadge } from './StatusBadge';
 
-function fmt(value: number | undefined): string {
-  return value === undefined ? '' : value.toFixed(3);
-}
-
 interface RunRow {
   model: string;
   status: RunSummary['status'] | JobInfo['state'];
