@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expman, jsonLines, pythonWithPandas, tempDataDir } from '../helpers/data-dir.js';
+import { expman, expmanAsync, jsonLines, pythonWithPandas, tempDataDir } from '../helpers/data-dir.js';
 
 /** scikit-learn's diabetes data (442 rows, numeric label `target`) written by pandas, as a user would. */
 function diabetesDataDir(): string {
@@ -93,5 +93,35 @@ print(len(p), round(m['r2'], 3), round(1 - ss / st, 3), int(m['test_rows']))`, r
     expect(readdirSync(join(dir, 'checkpoints'))).toContain(`model-checkpoint-epoch-${epoch - 1}`);
     expect(existsSync(join(dir, 'best-model', 'model.json'))).toBe(true);
     expect(readFileSync(join(dir, 'logs', 'run.log'), 'utf8')).toContain(`run failed: loss became NaN at epoch ${epoch}, batch ${batch}`);
+  });
+});
+
+describe('huber loss', () => {
+  it('a run stopped after its first epoch resumes to the same metrics as an uninterrupted one (model.json cannot name the loss)', async () => {
+    const data = diabetesDataDir();
+    expman(['preprocess', '--data', data, '--dataset', 'diabetes']);
+    const sets = ['training.loss=huber', 'training.backend=cpu', 'training.epochs=12', 'training.early_stopping.enabled=false'].flatMap((s) => ['--set', s]);
+    const child = expmanAsync(['train', '--data', data, '--model', 'stopped', '--json', ...sets]);
+    let out = '';
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        // Once: a second signal exits at once, without marking the run stopped.
+        if (!child.killed && out.includes('"event":"epoch_end"')) child.kill('SIGTERM');
+      });
+      child.on('close', () => resolve());
+    });
+    const models = join(data, 'experiments', 'default', 'models');
+    expect(JSON.parse(readFileSync(join(models, 'stopped', 'status.json'), 'utf8')).status).toBe('stopped');
+    const resumed = expman(['train', '--data', data, '--resume', join(models, 'stopped')]);
+    expect(resumed.stderr).toBe('');
+    expect(expman(['train', '--data', data, '--model', 'straight', ...sets]).code).toBe(0);
+    const last = (model: string) => {
+      const epochs = readFileSync(join(models, model, 'logs', 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((e) => e.event === 'epoch_end');
+      const { loss, val_loss, val_mae, val_rmse, val_r2 } = epochs.at(-1);
+      return { epoch: epochs.at(-1).epoch, loss, val_loss, val_mae, val_rmse, val_r2 };
+    };
+    expect(last('stopped')).toEqual(last('straight'));
+    expect(last('straight').epoch).toBe(12);
   });
 });
