@@ -113,3 +113,19 @@ describe('preprocess: tasks', () => {
     expect(listTree(join(data, 'datasets'))).toEqual(['external', 'external/bad.csv']);
   });
 });
+
+describe('dataset statistics of a regression dataset', () => {
+  it('describe and histogram the target like a feature, with no class balance', async () => {
+    const { datasetStats } = await import('../../../src/core/datasets/stats.js');
+    const data = tempDataDir(false);
+    rawCsv(data, 'reg', Array.from({ length: 100 }, (_, i) => i * 1.5));
+    const ws = workspace(data);
+    await preprocess(ws, { ...base, dataset: 'reg' });
+    const stats = await datasetStats(ws, 'prepared', 'data', { engine: 'stream' });
+    expect(stats.label).toBeNull();
+    expect(stats.classBalance).toEqual([]);
+    expect(stats.describe.map((d) => d.column)).toEqual(['a', 'b', 'y']);
+    expect(stats.describe.find((d) => d.column === 'y')).toMatchObject({ count: 100, min: 0, max: 148.5 });
+    expect(stats.histograms.find((h) => h.column === 'y')?.byClass).toBeNull();
+  });
+});
