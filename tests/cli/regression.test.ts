@@ -96,6 +96,19 @@ print(len(p), round(m['r2'], 3), round(1 - ss / st, 3), int(m['test_rows']))`, r
   });
 });
 
+describe('preprocess --task', () => {
+  it('classification of a numeric target is refused with a hint; a bad --task is a usage error; nothing is written', () => {
+    const data = diabetesDataDir();
+    const forced = expman(['preprocess', '--data', data, '--dataset', 'diabetes', '--task', 'classification']);
+    expect(forced.code).toBe(1);
+    expect(forced.stderr).toMatch(/datasets\/external\/diabetes\.csv: label column "target" has \d+ distinct values, more than 100 classes; if it is a number to predict, use --task regression\n$/);
+    const bad = expman(['preprocess', '--data', data, '--dataset', 'diabetes', '--task', 'ranking']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--task must be one of classification, regression, got "ranking"');
+    expect(readdirSync(join(data, 'datasets'))).toEqual(['external']);
+  });
+});
+
 describe('huber loss', () => {
   it('a run stopped after its first epoch resumes to the same metrics as an uninterrupted one (model.json cannot name the loss)', async () => {
     const data = diabetesDataDir();
