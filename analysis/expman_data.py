@@ -6,7 +6,7 @@ The notebooks beside this file use it so that they stay short; it is just as usa
 
     ed.data_dir()                      # $DATA, else the data/ folder of this expman checkout
     train, test = ed.load_dataset()    # the prepared dataset's train and test sets
-    ed.runs("demo")                    # one row per run: status, best epoch, test accuracy, config
+    ed.runs("demo")                    # one row per run: status, task, best epoch, test score, config
     ed.epochs("demo", "small")         # one row per epoch, as in logs/metrics.jsonl
     ed.results("demo", "small")        # the test results: metrics, per-class, confusion matrix, predictions
 
@@ -40,6 +40,7 @@ __all__ = [
     "epochs_by_run",
     "runs",
     "config_diff",
+    "score_column",
     "Results",
     "results",
 ]
@@ -219,20 +220,35 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _test_accuracy(experiment: str, model: str, data: DataPath) -> float | None:
+def _test_metrics(experiment: str, model: str, data: DataPath) -> pd.Series:
     path = data_dir(data) / "experiments" / experiment / "results" / model / "metrics.csv"
     if not path.is_file():
-        return None
-    metrics = pd.read_csv(path).set_index("metric")["value"]
-    return float(metrics["accuracy"]) if "accuracy" in metrics else None
+        return pd.Series(dtype="float64")
+    return pd.read_csv(path).set_index("metric")["value"]
+
+
+_SCORES = ("best_val_loss", "best_val_accuracy", "test_accuracy", "best_val_r2", "best_val_rmse", "test_r2", "test_rmse")
+
+
+def score_column(table: pd.DataFrame, test: bool = True) -> str:
+    """The column that ranks the runs of a runs() table by their task's metric (higher is better):
+    ``test_accuracy``/``best_val_accuracy`` for classification, ``test_r2``/``best_val_r2`` for regression.
+    A table that mixes tasks has no single ranking: that is a ValueError."""
+    tasks = set(table["task"].dropna()) if "task" in table else {"classification"}
+    if len(tasks) > 1:
+        raise ValueError(f"runs of different tasks ({', '.join(sorted(tasks))}) have no common score; select one task first")
+    metric = "r2" if tasks == {"regression"} else "accuracy"
+    return f"test_{metric}" if test else f"best_val_{metric}"
 
 
 def runs(experiment: str | None = None, data: DataPath = None) -> pd.DataFrame:
     """One row per run (of one experiment, or of all): what ``expman list`` shows, plus the run's config.
 
-    Columns: experiment, model, status, epoch, epochs, best_epoch, best_val_loss, best_val_accuracy,
-    test_accuracy (NaN until tested), backend, device, dataset, created, then one column per config key
-    ("model.hidden_units", "training.learning_rate", ...). List values appear as text, e.g. "[32, 32]".
+    Columns: experiment, model, status, task, epoch, epochs, best_epoch, best_val_loss, the task's
+    metrics (classification: best_val_accuracy, test_accuracy; regression: best_val_r2, best_val_rmse,
+    test_r2, test_rmse; NaN where they do not apply or until tested), backend, device, dataset, created,
+    then one column per config key ("model.hidden_units", "training.learning_rate", ...). List values
+    appear as text, e.g. "[32, 32]". ``score_column(table)`` names the column to rank by.
     """
     rows = []
     for exp in [experiment] if experiment else experiments(data):
@@ -241,17 +257,23 @@ def runs(experiment: str | None = None, data: DataPath = None) -> pd.DataFrame:
             provenance = config.get("provenance", {})
             status = run_status(exp, model, data)
             best = status.get("best") or {}
+            test = _test_metrics(exp, model, data)
             rows.append(
                 {
                     "experiment": exp,
                     "model": model,
                     "status": status.get("status"),
+                    "task": "regression" if "val_r2" in best or "r2" in test else "classification",
                     "epoch": status.get("epoch"),
                     "epochs": status.get("epochs"),
                     "best_epoch": best.get("epoch"),
                     "best_val_loss": best.get("val_loss"),
                     "best_val_accuracy": best.get("val_accuracy"),
-                    "test_accuracy": _test_accuracy(exp, model, data),
+                    "test_accuracy": test.get("accuracy"),
+                    "best_val_r2": best.get("val_r2"),
+                    "best_val_rmse": best.get("val_rmse"),
+                    "test_r2": test.get("r2"),
+                    "test_rmse": test.get("rmse"),
                     "backend": status.get("backend", provenance.get("backend")),
                     "device": status.get("device", provenance.get("device")),
                     "dataset": provenance.get("dataset"),
@@ -263,7 +285,7 @@ def runs(experiment: str | None = None, data: DataPath = None) -> pd.DataFrame:
     for column in ("epoch", "epochs", "best_epoch"):
         if column in frame:
             frame[column] = frame[column].astype("Int64")
-    for column in ("best_val_loss", "best_val_accuracy", "test_accuracy"):
+    for column in _SCORES:
         if column in frame:
             frame[column] = frame[column].astype("float64")
     return frame
@@ -282,16 +304,24 @@ def config_diff(table: pd.DataFrame) -> pd.DataFrame:
 class Results:
     """The CSV files that `expman test` writes to experiments/<exp>/results/<model>/."""
 
-    metrics: pd.Series  # metric → value (accuracy, macro_precision, ...)
-    per_class: pd.DataFrame  # index class: precision, recall, f1, support
-    confusion: pd.DataFrame  # index actual class, columns predicted class: counts
-    predictions: pd.DataFrame  # one row per test row: features, actual, predicted, correct, probabilities
+    metrics: pd.Series  # metric → value (accuracy, macro_precision, ...; regression: mae, rmse, r2)
+    per_class: pd.DataFrame  # index class: precision, recall, f1, support (empty for regression)
+    confusion: pd.DataFrame  # index actual class, columns predicted class: counts (empty for regression)
+    predictions: pd.DataFrame  # one row per test row: features, actual, predicted, then correct and
+    # probabilities (classification) or residual = actual - predicted (regression)
 
 
 def results(experiment: str, model: str, data: DataPath = None) -> Results:
     folder = data_dir(data) / "experiments" / experiment / "results" / model
     if not folder.is_dir():
         raise FileNotFoundError(f"run {experiment}/{model} has no test results: no {folder} (run `expman test`)")
+    if not (folder / "per-class.csv").is_file():  # regression: metrics and predictions only
+        return Results(
+            metrics=pd.read_csv(folder / "metrics.csv").set_index("metric")["value"],
+            per_class=pd.DataFrame(columns=["precision", "recall", "f1", "support"], index=pd.Index([], name="class")),
+            confusion=pd.DataFrame(),
+            predictions=pd.read_csv(folder / "predictions.csv"),
+        )
     confusion = pd.read_csv(folder / "confusion-matrix.csv").set_index("actual")
     confusion.columns = [c.removeprefix("predicted_") for c in confusion.columns]
     confusion.columns.name = "predicted"

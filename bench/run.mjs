@@ -11,6 +11,7 @@ const BENCHES = {
   'ui-logs': () => import('./ui-logs.mjs'),
   archive: () => import('./archive.mjs'),
   'live-folder': () => import('./live-folder.mjs'),
+  quality: () => import('./quality.mjs'),
 };
 
 const USAGE = `usage: node bench/run.mjs [name...] [options]

@@ -1,4 +1,5 @@
 import type { RunEvent } from '../core/training/events.js';
+import { formatMetrics } from '../shared/run-events.js';
 import type { RunResult, TrainHooks } from '../core/training/train.js';
 import { emitJson } from './context.js';
 import { ProgressBar } from './progress-bar.js';
@@ -39,16 +40,16 @@ export async function runWithTerminal(json: boolean, start: (hooks: TrainHooks) 
         print(`Resuming from epoch ${event.from_epoch}${event.checkpoint ? ` (${event.checkpoint})` : ''}`);
         break;
       case 'epoch_end':
-        bar.setSuffix(`loss ${event.loss.toFixed(4)} val_loss ${event.val_loss.toFixed(4)} val_acc ${event.val_accuracy.toFixed(3)}`);
-        if (!bar.enabled) {
-          console.log(`epoch ${event.epoch}/${event.epochs} loss=${event.loss.toFixed(4)} accuracy=${event.accuracy.toFixed(4)} val_loss=${event.val_loss.toFixed(4)} val_accuracy=${event.val_accuracy.toFixed(4)} (${event.duration_ms} ms)`);
-        }
+        bar.setSuffix(
+          `loss ${event.loss.toFixed(4)} val_loss ${event.val_loss.toFixed(4)} ${event.val_r2 !== undefined ? `val_r2 ${event.val_r2.toFixed(3)}` : `val_acc ${(event.val_accuracy ?? NaN).toFixed(3)}`}`,
+        );
+        if (!bar.enabled) console.log(`epoch ${event.epoch}/${event.epochs} ${formatMetrics(event)} (${event.duration_ms} ms)`);
         break;
       case 'early_stopped':
         print(`Early stopping at epoch ${event.epoch}: val_loss has not improved for ${event.patience} epochs (best epoch ${event.best_epoch})`);
         break;
       case 'run_finished':
-        print(`Finished after ${event.epochs_completed} epochs in ${(event.duration_ms / 1000).toFixed(1)} s; best epoch ${event.best?.epoch}: val_loss ${event.best?.val_loss.toFixed(4)}, val_accuracy ${event.best?.val_accuracy.toFixed(4)}`);
+        print(`Finished after ${event.epochs_completed} epochs in ${(event.duration_ms / 1000).toFixed(1)} s; best epoch ${event.best?.epoch}: ${event.best ? formatMetrics(event.best).replaceAll('=', ' ').split(' val_').join(', val_') : ''}`);
         break;
       case 'run_stopped':
         print(`Stopped after ${event.epochs_completed} complete epochs.`);

@@ -129,6 +129,13 @@ export type DatasetStatsRequest = z.infer<typeof DatasetStatsRequestSchema>;
 /** Split seeds are 32-bit (the PRNG's state): every seed in 0..SPLIT_SEED_MAX gives its own split. */
 export const SPLIT_SEED_MAX = 2 ** 32 - 1;
 
+/**
+ * What a prepared dataset is for: predicting a class (softmax output, cross-entropy, accuracy) or a number
+ * (linear output, mse/mae/huber, MAE/RMSE/R²). `preprocess` detects it from the label; `--task` overrides.
+ */
+export const TASKS = ['classification', 'regression'] as const;
+export type Task = (typeof TASKS)[number];
+
 export const PreprocessRequestSchema = z.object({
   /** Raw dataset under datasets/external (without .csv). */
   source: datasetName,
@@ -138,6 +145,8 @@ export const PreprocessRequestSchema = z.object({
   name: datasetName.optional(),
   /** Label column; defaults to the last column. */
   label: z.string().min(1).optional(),
+  /** Overrides the task detected from the label. */
+  task: z.enum(TASKS).optional(),
   force: z.boolean().optional(),
 });
 export type PreprocessRequest = z.infer<typeof PreprocessRequestSchema>;

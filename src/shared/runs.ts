@@ -25,6 +25,12 @@ export interface RunError {
  */
 export type RunLiveness = 'here' | 'elsewhere' | null;
 
+/** accuracy for a classification run, R² for a regression run. */
+export interface TestScore {
+  metric: 'accuracy' | 'r2';
+  value: number;
+}
+
 export interface RunSummary {
   experiment: string;
   model: string;
@@ -44,8 +50,8 @@ export interface RunSummary {
   /** The live writer's pid and host (from lock.json), when `live` is set. */
   pid?: number;
   host?: string;
-  /** Accuracy on the test set, once `expman test` (or Test in the UI) has evaluated the run. */
-  testAccuracy?: number;
+  /** The test set's headline metric, once `expman test` (or Test in the UI) has evaluated the run. */
+  testScore?: TestScore;
 }
 
 /** A run identified inside the open data folder: experiments/<experiment>/models/<model>. */
@@ -87,8 +93,14 @@ export interface CheckpointInfo {
 
 /** What `expman test` wrote to experiments/<e>/results/<model>/. */
 export interface TestResultsDto {
-  /** metrics.csv: accuracy, macro/weighted precision, recall, f1, test_rows, best_epoch. */
+  task: 'classification' | 'regression';
+  /**
+   * metrics.csv: classification: accuracy, macro/weighted precision, recall, f1; regression: mae, rmse,
+   * r2; both: test_rows, best_epoch.
+   */
   metrics: Record<string, number>;
+  /** Regression: predictions.csv's actual and predicted columns (original units), row by row. */
+  predictions?: { actual: number[]; predicted: number[] };
   /** per-class.csv rows. */
   perClass: Array<{ class: string; precision: number; recall: number; f1: number; support: number }>;
   classes: string[];
@@ -116,7 +128,7 @@ export interface RunMetrics {
   /** Set when the run stopped early (from its early_stopped event). */
   earlyStop?: EarlyStop;
   epochs: Array<Extract<RunEvent, { event: 'epoch_end' }>>;
-  batches: Array<{ epoch: number; batch: number; batches: number; loss: number; accuracy: number }>;
+  batches: Array<{ epoch: number; batch: number; batches: number; loss: number; accuracy?: number }>;
   /** Byte offset of metrics.jsonl read so far: ask again with `since` to get only what is new. */
   offset: number;
 }

@@ -162,3 +162,50 @@ def test_never_writes_into_the_data_folder(data: Path) -> None:
         ed.results("demo", model, data)
     ed.epochs_by_run("demo", data)
     assert tree(data) == before
+
+
+@pytest.fixture(scope="module")
+def regression_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with one tested regression run (a numeric label with many values), made by the CLI."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    folder = tmp_path_factory.mktemp("expman-regression") / "data"
+    (folder / "datasets/external").mkdir(parents=True)
+    rows = [(i % 7, (i * 5) % 11, 3 * (i % 7) - 2 * ((i * 5) % 11) + 0.25 * (i % 3)) for i in range(120)]
+    (folder / "datasets/external/lin.csv").write_text("a,b,y\n" + "".join(f"{a},{b},{y}\n" for a, b, y in rows))
+
+    def cli(*args: str) -> None:
+        subprocess.run(["node", str(root / "bin/expman.mjs"), *args, "--data", str(folder)], check=True, stdout=subprocess.DEVNULL)
+
+    cli("preprocess", "--dataset", "lin")
+    cli("train", "--experiment", "reg", "--model", "lin", "--set", "training.epochs=5", "--set", "training.backend=cpu")
+    cli("test", "--experiment", "reg", "--model", "lin")
+    return folder
+
+
+def test_regression_runs_and_results(regression_data: Path) -> None:
+    runs = ed.runs("reg", data=regression_data)
+    run = runs.iloc[0]
+    assert run["task"] == "regression"
+    assert ed.score_column(runs) == "test_r2" and ed.score_column(runs, test=False) == "best_val_r2"
+    status = json.loads((regression_data / "experiments/reg/models/lin/status.json").read_text())
+    assert run["best_val_r2"] == status["best"]["val_r2"] and run["best_val_rmse"] == status["best"]["val_rmse"]
+    assert pd.isna(run["test_accuracy"]) and pd.isna(run["best_val_accuracy"])
+    res = ed.results("reg", "lin", data=regression_data)
+    assert run["test_r2"] == res.metrics["r2"] and run["test_rmse"] == res.metrics["rmse"]
+    p = res.predictions
+    assert list(p.columns[-3:]) == ["actual", "predicted", "residual"] and len(p) == 20
+    assert ((p["actual"] - p["predicted"]) - p["residual"]).abs().max() < 1e-5
+    ss_res = ((p["actual"] - p["predicted"]) ** 2).sum()
+    assert res.metrics["r2"] == pytest.approx(1 - ss_res / ((p["actual"] - p["actual"].mean()) ** 2).sum(), abs=1e-5)
+    assert res.per_class.empty and res.confusion.empty
+    history = ed.epochs("reg", "lin", data=regression_data)
+    assert {"val_mae", "val_rmse", "val_r2"} <= set(history.columns) and len(history) == 5
+
+
+def test_score_column_refuses_mixed_tasks(data: Path, regression_data: Path) -> None:
+    assert ed.score_column(ed.runs("demo", data=data)) == "test_accuracy"
+    mixed = pd.concat([ed.runs("demo", data=data), ed.runs("reg", data=regression_data)])
+    with pytest.raises(ValueError, match="no common score"):
+        ed.score_column(mixed)

@@ -2,32 +2,55 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { listRuns, type RunSummary } from '../../core/training/run-store.js';
 import { paths, type Workspace } from '../../core/workspace.js';
+import { metricsTask } from '../../shared/run-events.js';
 import { dataWorkspace, emitJson, parse, type CommandContext } from '../context.js';
 
 export const listHelp = `expman list [--experiment E] [--json]
 
 Lists experiments and their runs: status (queued, running, finished, failed, stopped; a run training on
-another host shows as running@<host>), epochs, backend, the best
-validation metrics, once tested the test accuracy, and the device it trained on (--json adds the
-backend versions).`;
+another host shows as running@<host>), epochs, backend, the best validation metrics, once tested the
+test score, and the device it trained on (--json adds the backend versions). The score is the task's:
+accuracy for classification (VAL/TEST columns show acc), R² for regression (shown as r2=…, with the
+RMSE in --json).`;
 
-async function testAccuracy(ws: Workspace, run: RunSummary): Promise<number | null> {
+/** metrics.csv of a tested run as name → value (null when not tested). */
+async function testMetrics(ws: Workspace, run: RunSummary): Promise<Record<string, number> | null> {
   try {
     const text = await fs.readFile(join(paths.resultsDir(ws, run.experiment, run.model), 'metrics.csv'), 'utf8');
-    const line = text.split('\n').find((l) => l.startsWith('accuracy,'));
-    return line ? Number(line.split(',')[1]) : null;
+    const rows = text.split('\n').slice(1).filter(Boolean).map((l) => l.split(','));
+    return Object.fromEntries(rows.map(([name, value]) => [name!, Number(value)]));
   } catch {
     return null;
   }
+}
+
+/** The task's headline score: accuracy for classification, R² (prefixed) for regression. */
+function score(metrics: { accuracy?: number; r2?: number; val_accuracy?: number; val_r2?: number } | null, test: boolean): string {
+  if (!metrics) return '-';
+  const r2 = test ? metrics.r2 : metrics.val_r2;
+  const accuracy = test ? metrics.accuracy : metrics.val_accuracy;
+  if (typeof r2 === 'number') return `r2=${r2.toFixed(4)}`;
+  return typeof accuracy === 'number' ? accuracy.toFixed(4) : '-';
 }
 
 export async function listCommand(ctx: CommandContext): Promise<number> {
   const { values } = parse(ctx.argv, { experiment: { type: 'string' } });
   const ws = dataWorkspace(values.data);
   const runs = await listRuns(ws, values.experiment);
-  const rows = await Promise.all(runs.map(async (run) => ({ ...run, test_accuracy: await testAccuracy(ws, run) })));
+  const rows = await Promise.all(
+    runs.map(async (run) => {
+      const test = await testMetrics(ws, run);
+      return {
+        ...run,
+        task: metricsTask(run.best),
+        test_accuracy: test?.['accuracy'] ?? null,
+        ...(test && 'r2' in test ? { test_r2: test['r2'], test_rmse: test['rmse'] ?? null } : {}),
+        test,
+      };
+    }),
+  );
   if (values.json) {
-    emitJson({ data: ws.root, runs: rows });
+    emitJson({ data: ws.root, runs: rows.map(({ test: _test, ...row }) => row) });
     return 0;
   }
   if (!rows.length) {
@@ -35,7 +58,7 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
     return 0;
   }
   const table = [
-    ['EXPERIMENT', 'RUN', 'STATUS', 'EPOCHS', 'BACKEND', 'BEST EPOCH', 'VAL_LOSS', 'VAL_ACC', 'TEST_ACC', 'DEVICE'],
+    ['EXPERIMENT', 'RUN', 'STATUS', 'EPOCHS', 'BACKEND', 'BEST EPOCH', 'VAL_LOSS', 'VAL_SCORE', 'TEST_SCORE', 'DEVICE'],
     ...rows.map((r) => [
       r.experiment,
       r.model,
@@ -44,8 +67,8 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
       r.backend ?? '',
       r.best ? String(r.best.epoch) : '-',
       r.best ? r.best.val_loss.toFixed(4) : '-',
-      r.best ? r.best.val_accuracy.toFixed(4) : '-',
-      r.test_accuracy === null ? '-' : r.test_accuracy.toFixed(4),
+      score(r.best, false),
+      score(r.test, true),
       r.device ?? '',
     ]),
   ];

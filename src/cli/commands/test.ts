@@ -6,9 +6,11 @@ import { dataWorkspace, emitJson, parse, type CommandContext } from '../context.
 
 export const testHelp = `expman test [--experiment E] [--model M] [--json]
 
-Evaluates a run's best model on the test set and writes CSV files under experiments/<E>/results/<M>/:
-metrics.csv (accuracy, macro and weighted precision/recall/F1), per-class.csv, confusion-matrix.csv and
-predictions.csv. Without --model, the newest finished run of the experiment is tested.`;
+Evaluates a run's best model on the test set and writes CSV files under experiments/<E>/results/<M>/.
+Classification: metrics.csv (accuracy, macro and weighted precision/recall/F1), per-class.csv,
+confusion-matrix.csv and predictions.csv. Regression: metrics.csv (mae, rmse, r2) and predictions.csv
+(features, actual, predicted, residual, in the target's units). Without --model, the newest finished run
+of the experiment is tested.`;
 
 async function latestFinished(ws: Workspace, experiment: string): Promise<string> {
   const runs = (await listRuns(ws, experiment)).filter((r) => r.best !== null && r.status !== 'running');
@@ -23,14 +25,20 @@ export async function testCommand(ctx: CommandContext): Promise<number> {
   checkName('experiment', values.experiment);
   const model = values.model !== undefined ? checkName('model', values.model) : await latestFinished(ws, values.experiment);
   const result = await testRun(ws, values.experiment, model);
-  const e = result.evaluation;
   if (values.json) {
-    emitJson({ event: 'tested', experiment: values.experiment, model, dir: result.dir, files: result.files, best_epoch: result.bestEpoch, ...e });
+    emitJson({ event: 'tested', experiment: values.experiment, model, dir: result.dir, files: result.files, best_epoch: result.bestEpoch, task: result.task, ...result.evaluation });
     return 0;
   }
+  const heading = `Tested ${values.experiment}/${model} (best model from epoch ${result.bestEpoch}) on ${result.evaluation.rows} test rows`;
+  if (result.task === 'regression') {
+    const r = result.evaluation;
+    console.log([heading, `  R² ${r.r2.toFixed(4)}   RMSE ${r.rmse.toPrecision(5)}   MAE ${r.mae.toPrecision(5)}`, '', `Results: ${result.dir}/{${result.files.join(',')}}`].join('\n'));
+    return 0;
+  }
+  const e = result.evaluation;
   const width = Math.max(8, ...e.perClass.map((r) => r.class.length));
   const lines = [
-    `Tested ${values.experiment}/${model} (best model from epoch ${result.bestEpoch}) on ${e.rows} test rows`,
+    heading,
     `  accuracy ${e.accuracy.toFixed(4)}   macro F1 ${e.macro.f1.toFixed(4)}`,
     '',
     `  ${'class'.padEnd(width)}  precision  recall     f1  support`,

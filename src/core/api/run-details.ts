@@ -12,6 +12,7 @@ import type { RunDetail, RunMetrics, TestResultsDto } from '../../shared/runs.js
 async function readResults(ws: Workspace, experiment: string, model: string): Promise<TestResultsDto | null> {
   const dir = paths.resultsDir(ws, experiment, model);
   if (!(await exists(join(dir, 'metrics.csv')))) return null;
+  if (!(await exists(join(dir, 'per-class.csv')))) return readRegressionResults(dir);
   const [metricsCsv, perClassCsv, confusionCsv] = await Promise.all(
     ['metrics.csv', 'per-class.csv', 'confusion-matrix.csv'].map((name) => fs.readFile(join(dir, name), 'utf8')),
   );
@@ -25,6 +26,7 @@ async function readResults(ws: Workspace, experiment: string, model: string): Pr
   }));
   const confusion = parseCsvText(confusionCsv!);
   return {
+    task: 'classification',
     metrics,
     perClass,
     classes: confusion.rows.map((row) => row[0]!),
@@ -32,16 +34,16 @@ async function readResults(ws: Workspace, experiment: string, model: string): Pr
   };
 }
 
-/** The test accuracy from results/<model>/metrics.csv; undefined when the run is not tested (or the file is unreadable). */
-export async function readTestAccuracy(ws: Workspace, experiment: string, model: string): Promise<number | undefined> {
-  try {
-    const text = await fs.readFile(join(paths.resultsDir(ws, experiment, model), 'metrics.csv'), 'utf8');
-    const row = parseCsvText(text).rows.find(([name]) => name === 'accuracy');
-    const value = Number(row?.[1]);
-    return row && Number.isFinite(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
+/** Regression results: metrics.csv and the actual/predicted columns of predictions.csv (by name). */
+async function readRegressionResults(dir: string): Promise<TestResultsDto> {
+  const [metricsCsv, predictionsCsv] = await Promise.all(['metrics.csv', 'predictions.csv'].map((name) => fs.readFile(join(dir, name), 'utf8')));
+  const metrics = Object.fromEntries(parseCsvText(metricsCsv!).rows.map(([name, value]) => [name!, Number(value)]));
+  const table = parseCsvText(predictionsCsv!);
+  const column = (name: string): number[] => {
+    const index = table.header.indexOf(name);
+    return index < 0 ? [] : table.rows.map((row) => Number(row[index]));
+  };
+  return { task: 'regression', metrics, perClass: [], classes: [], confusion: [], predictions: { actual: column('actual'), predicted: column('predicted') } };
 }
 
 export async function runDetail(ws: Workspace, experiment: string, model: string): Promise<RunDetail> {

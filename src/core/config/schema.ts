@@ -44,6 +44,11 @@ export const CONFIG_SCHEMA = {
     default: true,
     doc: 'Scale each feature to zero mean and unit variance, using statistics of the training rows only.',
   },
+  'data.standardize_target': {
+    type: 'boolean',
+    default: true,
+    doc: 'Regression: train on the target scaled to zero mean and unit variance (statistics of the training rows, stored with the model); predictions and metrics are in the original units. Ignored for classification.',
+  },
   'data.validation_split': {
     type: 'number',
     default: 0.2,
@@ -112,6 +117,12 @@ export const CONFIG_SCHEMA = {
     max: 10,
     exclusiveMin: true,
     doc: 'Optimizer learning rate.',
+  },
+  'training.loss': {
+    type: 'string',
+    default: 'auto',
+    values: ['auto', 'cross_entropy', 'mse', 'mae', 'huber'],
+    doc: 'Loss: "auto" is cross_entropy for classification and mse for regression; mse, mae and huber (delta 1, on the scaled target) are for regression datasets only, cross_entropy for classification only.',
   },
   'training.seed': {
     type: 'integer',

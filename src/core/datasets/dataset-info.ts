@@ -5,6 +5,7 @@ import { parseToml } from '../config/toml-text.js';
 import { ExpmanError } from '../errors.js';
 import { paths, type Workspace } from '../workspace.js';
 import type { NumericStats } from './csv-scan.js';
+import type { Task, TargetStats } from './task.js';
 
 /** info.toml of a prepared dataset: what it holds, how it was made, and a sha256 of every file. */
 export interface ColumnInfo extends Partial<NumericStats> {
@@ -20,12 +21,17 @@ export interface FileInfo {
 }
 
 export interface DatasetInfo {
+  /** Absent in datasets prepared before tasks existed: those are classification. */
+  task?: Task;
   dataset: { name: string; source: string; source_sha256: string; created: string; tool_version: string };
   split: { train_fraction: number; separate_sets: boolean; stratified: boolean; seed: number };
   label: { column: string; classes: string[] };
   columns: ColumnInfo[];
   rows: { total: number; train: number; test: number };
+  /** Rows per class (classification; empty tables for regression). */
   class_balance: { train: Record<string, number>; test: Record<string, number> };
+  /** Distribution of the target in each set (regression only). */
+  target?: { train: TargetStats; test: TargetStats };
   files: Record<string, FileInfo>;
 }
 
@@ -38,6 +44,11 @@ export function infoToToml(info: DatasetInfo): string {
     '',
   ].join('\n');
   return header + TOML.stringify(info as unknown as TOML.JsonMap);
+}
+
+/** The task of a prepared dataset (classification for datasets prepared before tasks were recorded). */
+export function datasetTask(info: Pick<DatasetInfo, 'task'>): Task {
+  return info.task ?? 'classification';
 }
 
 export async function readDatasetInfo(ws: Workspace, name: string): Promise<DatasetInfo> {

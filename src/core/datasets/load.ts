@@ -4,18 +4,23 @@ import { join, relative } from 'node:path';
 import { ExpmanError } from '../errors.js';
 import { paths, type Workspace } from '../workspace.js';
 import { scanCsv } from './csv-scan.js';
-import { readDatasetInfo, type DatasetInfo } from './dataset-info.js';
+import { datasetTask, readDatasetInfo, type DatasetInfo } from './dataset-info.js';
+import { numericValues, type Task } from './task.js';
 
-/** Feature matrix (row-major) and class ids of one set. */
+/** Feature matrix (row-major) and labels of one set: class ids (classification) or target values (regression). */
 export interface LabelledSet {
   x: Float32Array;
+  /** Class id per row (classification; zeros for regression). */
   y: Int32Array;
+  /** Target value per row (regression; empty for classification). */
+  target: Float64Array;
   rows: number;
 }
 
 export interface PreparedDataset {
   name: string;
   info: DatasetInfo;
+  task: Task;
   features: string[];
   classes: string[];
   train: LabelledSet;
@@ -44,13 +49,18 @@ async function readVerified(ws: Workspace, info: DatasetInfo, name: string, file
   return data;
 }
 
-function toSet(data: Buffer, file: string, label: string, classes: string[], features: string[], setColumn?: string): Map<string, LabelledSet> {
+function toSet(data: Buffer, file: string, label: string, task: Task, classes: string[], features: string[], setColumn?: string): Map<string, LabelledSet> {
   const scan = scanCsv(data, { file, categorical: setColumn ? [label, setColumn] : [label], collectValues: true });
   if (scan.numericColumns.join(',') !== features.join(',')) {
     throw new ExpmanError('CSV_INVALID', `${file}: feature columns ${scan.numericColumns.join(', ')} do not match info.toml (${features.join(', ')})`, { file });
   }
   const labelCat = scan.categories.get(label)!;
-  const remap = labelCat.values.map((value) => {
+  const numbers = task === 'regression' ? numericValues(labelCat.values) : [];
+  const remap = labelCat.values.map((value, id) => {
+    if (task === 'regression') {
+      if (!Number.isFinite(numbers[id])) throw new ExpmanError('CSV_INVALID', `${file}: regression label ${JSON.stringify(value)} is not a number`, { file, key: label });
+      return 0;
+    }
     const index = classes.indexOf(value);
     if (index < 0) throw new ExpmanError('CSV_INVALID', `${file}: label ${JSON.stringify(value)} is not one of the classes in info.toml`, { file, key: label });
     return index;
@@ -68,11 +78,13 @@ function toSet(data: Buffer, file: string, label: string, classes: string[], fea
   for (const [group, rows] of groups) {
     const x = new Float32Array(rows.length * nf);
     const y = new Int32Array(rows.length);
+    const target = new Float64Array(task === 'regression' ? rows.length : 0);
     rows.forEach((r, i) => {
       x.set(scan.values!.subarray(r * nf, (r + 1) * nf), i * nf);
       y[i] = remap[labelCat.ids[r]!]!;
+      if (task === 'regression') target[i] = numbers[labelCat.ids[r]!]!;
     });
-    out.set(group, { x, y, rows: rows.length });
+    out.set(group, { x, y, target, rows: rows.length });
   }
   return out;
 }
@@ -81,15 +93,16 @@ function toSet(data: Buffer, file: string, label: string, classes: string[], fea
 export async function loadPreparedDataset(ws: Workspace, name: string): Promise<PreparedDataset> {
   const info = await readDatasetInfo(ws, name);
   const label = info.label.column;
-  const classes = info.label.classes;
+  const task = datasetTask(info);
+  const classes = task === 'regression' ? [] : info.label.classes;
   const features = info.columns.filter((c) => c.role === 'feature').map((c) => c.name);
   const hashes = Object.fromEntries(Object.entries(info.files).map(([file, f]) => [file, f.sha256]));
-  const empty: LabelledSet = { x: new Float32Array(0), y: new Int32Array(0), rows: 0 };
+  const empty: LabelledSet = { x: new Float32Array(0), y: new Int32Array(0), target: new Float64Array(0), rows: 0 };
   if (info.split.separate_sets) {
-    const train = toSet(await readVerified(ws, info, name, 'train.csv'), `datasets/${name}/train.csv`, label, classes, features).get('all') ?? empty;
-    const test = toSet(await readVerified(ws, info, name, 'test.csv'), `datasets/${name}/test.csv`, label, classes, features).get('all') ?? empty;
-    return { name, info, features, classes, train, test, hashes };
+    const train = toSet(await readVerified(ws, info, name, 'train.csv'), `datasets/${name}/train.csv`, label, task, classes, features).get('all') ?? empty;
+    const test = toSet(await readVerified(ws, info, name, 'test.csv'), `datasets/${name}/test.csv`, label, task, classes, features).get('all') ?? empty;
+    return { name, info, task, features, classes, train, test, hashes };
   }
-  const sets = toSet(await readVerified(ws, info, name, 'data.csv'), `datasets/${name}/data.csv`, label, classes, features, 'set');
-  return { name, info, features, classes, train: sets.get('train') ?? empty, test: sets.get('test') ?? empty, hashes };
+  const sets = toSet(await readVerified(ws, info, name, 'data.csv'), `datasets/${name}/data.csv`, label, task, classes, features, 'set');
+  return { name, info, task, features, classes, train: sets.get('train') ?? empty, test: sets.get('test') ?? empty, hashes };
 }

@@ -10,6 +10,7 @@ import { toolVersion } from '../version.js';
 import { checkName, ensureWritableDir, exists, paths, type Workspace } from '../workspace.js';
 import { scanCsv, type CsvScan } from './csv-scan.js';
 import { INFO_FILE, infoToToml, readDatasetInfo, type ColumnInfo, type DatasetInfo } from './dataset-info.js';
+import { checkClasses, detectTask, numericValues, quantileBins, targetBins, targetStats, type Task } from './task.js';
 
 export interface PreprocessOptions {
   /** Raw dataset under datasets/external (without .csv), default "iris". */
@@ -23,6 +24,8 @@ export interface PreprocessOptions {
   seed: number;
   /** Label column; defaults to the last column. */
   label?: string;
+  /** Overrides the task detected from the label (see detectTask). */
+  task?: Task;
   /** Replace an existing prepared dataset whose content would differ. */
   force?: boolean;
   onProgress?: ProgressListener;
@@ -120,6 +123,35 @@ function balance(labels: Uint32Array, rows: Uint32Array, classes: string[]): Rec
   return Object.fromEntries(classes.map((name, i) => [name, counts[i]!]));
 }
 
+/** 1-based line number of data row `row` in the file (blank lines count, as an editor shows them). */
+function lineOf(raw: Buffer, scan: CsvScan, row: number): number {
+  let line = 1;
+  const end = scan.rowStart[row]!;
+  for (let i = raw.indexOf(0x0a); i >= 0 && i < end; i = raw.indexOf(0x0a, i + 1)) line++;
+  return line;
+}
+
+/** The label of every row as a number; a value that is not one is an error naming its line and column. */
+function regressionTarget(raw: Buffer, scan: CsvScan, label: string, shown: string): Float64Array {
+  const labels = scan.categories.get(label)!;
+  const numbers = numericValues(labels.values);
+  const target = new Float64Array(scan.rows);
+  for (let r = 0; r < scan.rows; r++) {
+    const value = numbers[labels.ids[r]!]!;
+    if (!Number.isFinite(value)) {
+      const line = lineOf(raw, scan, r);
+      const column = scan.header.indexOf(label) + 1;
+      throw new ExpmanError(
+        'CSV_INVALID',
+        `${shown}:${line}:${column}: regression label column ${JSON.stringify(label)} has a value that is not a number: ${JSON.stringify(labels.values[labels.ids[r]!])}`,
+        { file: shown, line, column, key: label },
+      );
+    }
+    target[r] = value;
+  }
+  return target;
+}
+
 export async function preprocess(ws: Workspace, options: PreprocessOptions): Promise<PreprocessResult> {
   checkName('dataset', options.dataset);
   checkName('prepared dataset', options.name);
@@ -158,9 +190,20 @@ export async function preprocess(ws: Workspace, options: PreprocessOptions): Pro
   });
   if (scan.numericColumns.length === 0) throw new ExpmanError('CSV_INVALID', `${shown}: no numeric feature columns besides the label ${JSON.stringify(label)}`, { file: shown });
   const labels = scan.categories.get(label)!;
-  const classes = labels.values;
-  if (classes.length < 2) throw new ExpmanError('CSV_INVALID', `${shown}: label column ${JSON.stringify(label)} has only ${classes.length} class; need at least 2`, { file: shown, key: label });
-  const { train, test } = stratifiedSplit(labels.ids, classes.length, options.split, options.seed);
+  const task = options.task ?? detectTask(labels.values);
+  let classes: string[] = [];
+  let target: Float64Array | null = null;
+  let strata: { ids: Uint32Array; bins: number };
+  if (task === 'regression') {
+    target = regressionTarget(raw, scan, label, shown);
+    strata = quantileBins(target, targetBins(scan.rows));
+  } else {
+    classes = labels.values;
+    if (classes.length < 2) throw new ExpmanError('CSV_INVALID', `${shown}: label column ${JSON.stringify(label)} has only ${classes.length} class; need at least 2`, { file: shown, key: label });
+    checkClasses(shown, label, classes, labels.ids);
+    strata = { ids: labels.ids, bins: classes.length };
+  }
+  const { train, test } = stratifiedSplit(strata.ids, strata.bins, options.split, options.seed);
   if (train.length === 0 || test.length === 0) {
     throw new ExpmanError('USAGE', `--split=${options.split} leaves the ${train.length === 0 ? 'training' : 'test'} set empty for ${scan.rows} rows`, { key: 'split' });
   }
@@ -185,10 +228,12 @@ export async function preprocess(ws: Workspace, options: PreprocessOptions): Pro
       ];
 
   const columns: ColumnInfo[] = scan.header.map((name) =>
-    name === label ? { name, dtype: 'object', role: 'label' } : { name, dtype: 'float64', role: 'feature', ...scan.stats.get(name)! },
+    name === label ? { name, dtype: task === 'regression' ? 'float64' : 'object', role: 'label' } : { name, dtype: 'float64', role: 'feature', ...scan.stats.get(name)! },
   );
   if (!options.separateSets) columns.push({ name: 'set', dtype: 'object', role: 'set' });
+  const pick = (rows: Uint32Array): number[] => Array.from(rows, (r) => target![r]!);
   const info: DatasetInfo = {
+    task,
     dataset: {
       name: options.name,
       source: relative(ws.root, source).split('\\').join('/'),
@@ -200,7 +245,8 @@ export async function preprocess(ws: Workspace, options: PreprocessOptions): Pro
     label: { column: label, classes },
     columns,
     rows: { total: scan.rows, train: train.length, test: test.length },
-    class_balance: { train: balance(labels.ids, train, classes), test: balance(labels.ids, test, classes) },
+    class_balance: target ? { train: {}, test: {} } : { train: balance(labels.ids, train, classes), test: balance(labels.ids, test, classes) },
+    ...(target ? { target: { train: targetStats(pick(train)), test: targetStats(pick(test)) } } : {}),
     files: Object.fromEntries(files.map((f) => [f.name, { rows: f.rows, bytes: f.data.length, sha256: sha256(f.data) }])),
   };
 

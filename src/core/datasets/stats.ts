@@ -6,6 +6,7 @@ import type { Workspace } from '../workspace.js';
 import { parseNumber } from './csv-scan.js';
 import { decodeLine, forEachLine, isNumberText, splitCsvLine } from './csv-lines.js';
 import { datasetFile } from './browse.js';
+import { datasetTask } from './dataset-info.js';
 
 /**
  * describe(), class balance and histograms of one dataset file.
@@ -265,8 +266,9 @@ export async function datasetStats(ws: Workspace, name: string, part: DatasetPar
   if (!Number.isInteger(bins) || bins < 1 || bins > 200) throw new ExpmanError('USAGE', `bins must be an integer from 1 to 200, got ${bins}`, { key: 'bins' });
   const { file, info } = await datasetFile(ws, name, part);
   const shown = part === 'raw' ? `datasets/external/${name}.csv` : `datasets/${name}/${file.split(/[\\/]/).pop()}`;
-  let label = info?.label.column ?? null;
-  if (label === null) {
+  // A regression target is a number to describe and histogram like a feature, not a set of classes.
+  let label = info && datasetTask(info) === 'regression' ? null : (info?.label.column ?? null);
+  if (!info) {
     // A raw file: the label is what preprocess would take by default, the last column when it holds text.
     let firstRow: string[] | null = null;
     let header: string[] = [];

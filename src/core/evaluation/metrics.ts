@@ -1,4 +1,4 @@
-/** Classification metrics from actual and predicted class ids (pure arithmetic, no tfjs). */
+/** Classification and regression metrics from actual and predicted values (pure arithmetic, no tfjs). */
 export interface ClassReport {
   class: string;
   precision: number;
@@ -49,4 +49,28 @@ export function evaluatePredictions(actual: ArrayLike<number>, predicted: ArrayL
     weighted: avg((r) => r.support, total),
     confusion,
   };
+}
+
+export interface RegressionEvaluation {
+  mae: number;
+  rmse: number;
+  /** Coefficient of determination, 1 - SS_res / SS_tot (as scikit-learn's r2_score; 0 when the target is constant and fitted exactly). */
+  r2: number;
+  rows: number;
+}
+
+export function evaluateRegression(actual: ArrayLike<number>, predicted: ArrayLike<number>): RegressionEvaluation {
+  const n = actual.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += actual[i]! / n;
+  let abs = 0;
+  let sq = 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const e = actual[i]! - predicted[i]!;
+    abs += Math.abs(e);
+    sq += e * e;
+    total += (actual[i]! - mean) ** 2;
+  }
+  return { mae: ratio(abs, n), rmse: Math.sqrt(ratio(sq, n)), r2: total === 0 ? (sq === 0 ? 1 : 0) : 1 - sq / total, rows: n };
 }

@@ -1,3 +1,4 @@
+import type { Task } from '../../shared/datasets.js';
 import type * as TF from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -24,7 +25,6 @@ export interface ModelModule {
   paramsSchema?: ParamsSchema;
 }
 
-export type Task = 'classification' | 'regression';
 
 /** What a module's build function receives. */
 export interface BuildContext {

@@ -34,7 +34,7 @@ export async function checkModelModule(ws: Workspace, resolved: ResolvedConfig, 
   const module = await importModelModule(file);
   checkModuleParams(module, resolved);
   const data = await loadPreparedDataset(ws, config['data.dataset']);
-  const model = await buildRunModel(tf, config, { inputs: data.features.length, classes: data.classes.length }, file, module);
+  const model = await buildRunModel(tf, config, { inputs: data.features.length, classes: data.classes.length, task: data.task }, file, module);
   model.optimizer?.dispose();
   model.dispose();
 }

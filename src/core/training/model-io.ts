@@ -11,6 +11,10 @@ export interface ModelMetadata {
   classes: string[];
   normalization: { mean: number[]; std: number[] } | null;
   epoch: number;
+  /** Absent in models saved before tasks existed: classification. */
+  task?: 'classification' | 'regression';
+  /** Regression with data.standardize_target: the model predicts (y - mean) / std of the training rows. */
+  target_scaling?: { mean: number; std: number } | null;
   [key: string]: unknown;
 }
 
@@ -70,6 +74,13 @@ export async function loadModel(tf: Tf, dir: string): Promise<{ model: TF.Layers
     json = JSON.parse(await fs.readFile(join(dir, MODEL_JSON), 'utf8')) as TF.io.ModelJSON;
   } catch (error) {
     throw new ExpmanError('MODEL_MISSING', `${join(dir, MODEL_JSON)}: cannot read saved model (${(error as Error).message})`, { file: join(dir, MODEL_JSON) });
+  }
+  // A function loss (huber) is saved by tfjs as an empty loss table, which it would load as "no loss" with a
+  // console warning. The trainer compiles such a model again with the configured loss (compileModel) and
+  // keeps the optimizer restored here; a placeholder name lets tfjs load it quietly.
+  const loss = json.trainingConfig?.loss as unknown;
+  if (json.trainingConfig && loss !== null && typeof loss === 'object' && !Array.isArray(loss) && Object.keys(loss).length === 0) {
+    json.trainingConfig = { ...json.trainingConfig, loss: 'mean_squared_error' };
   }
   const weights = await fs.readFile(join(dir, WEIGHTS_BIN));
   const artifacts = await tf.io.getModelArtifactsForJSON(json, async (manifest) => {

@@ -1,11 +1,12 @@
 import { appendFileSync, promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { parseCsvText } from '../datasets/csv-lines.js';
 import { isTempName, writeFileAtomic } from '../fs/atomic.js';
 import { paths, runFiles, type Workspace } from '../workspace.js';
 import type { BestSoFar, RunEvent, WithoutTime } from './events.js';
 
-import type { RunError, RunLiveness, RunStatus, RunSummary } from '../../shared/runs.js';
+import type { RunError, RunLiveness, RunStatus, RunSummary, TestScore } from '../../shared/runs.js';
 import { lockLiveness, processMatches, readLock, type LockFile } from '../runs/lock.js';
 
 export type { RunStatus, RunSummary } from '../../shared/runs.js';
@@ -156,11 +157,31 @@ export async function listRunFolders(ws: Workspace): Promise<Array<{ experiment:
 }
 
 /** One run's summary from its status.json; null when the folder holds no run (yet). */
+/**
+ * The headline test metric from results/<model>/metrics.csv (written by `expman test`): accuracy for a
+ * classification run, R² for a regression run; undefined while the run is untested (or the file unreadable).
+ */
+export async function readTestScore(ws: Workspace, experiment: string, model: string): Promise<TestScore | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(join(paths.resultsDir(ws, experiment, model), 'metrics.csv'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const rows = new Map(parseCsvText(text).rows.map(([name, value]) => [name, Number(value)]));
+  for (const metric of ['accuracy', 'r2'] as const) {
+    const value = rows.get(metric);
+    if (value !== undefined && Number.isFinite(value)) return { metric, value };
+  }
+  return undefined;
+}
+
 export async function readRunSummary(ws: Workspace, experiment: string, model: string): Promise<RunSummary | null> {
   const dir = paths.modelDir(ws, experiment, model);
   const state = await readRunState(dir);
   if (!state) return null;
   const status = state.file;
+  const testScore = await readTestScore(ws, experiment, model);
   return {
     experiment,
     model,
@@ -178,6 +199,7 @@ export async function readRunSummary(ws: Workspace, experiment: string, model: s
     started: status.started,
     updated: status.updated,
     error: status.error,
+    ...(testScore ? { testScore } : {}),
   };
 }
 

@@ -7,6 +7,8 @@ import { CONFIG_KEYS, type FlatConfig } from '../config/schema.js';
 import { configToToml, withProvenance } from '../config/toml-write.js';
 import { loadPreparedDataset, type LabelledSet, type PreparedDataset } from '../datasets/load.js';
 import { stratifiedSplit } from '../datasets/preprocess.js';
+import { quantileBins, targetBins, targetStats } from '../datasets/task.js';
+import { evaluateRegression } from '../evaluation/metrics.js';
 import { ExpmanError, isExpmanError } from '../errors.js';
 import { isTempName, writeFileAtomic } from '../fs/atomic.js';
 import { fileLogger, type Logger } from '../logging/loggers.js';
@@ -15,8 +17,9 @@ import { baseProvenance, type Provenance } from '../provenance.js';
 import { createRng, permutation } from '../random.js';
 import { checkName, ensureWritableDir, paths, runFiles, type Workspace } from '../workspace.js';
 import { selectBackend, type BackendChoice, type Tf } from './backend.js';
-import type { BestSoFar, RunEvent } from './events.js';
-import { buildRunModel, modelInputShape } from './model.js';
+import type { BestSoFar, EpochMetrics, RunEvent } from './events.js';
+import { formatMetrics } from '../../shared/run-events.js';
+import { buildRunModel, compileModel, modelInputShape, resolveLoss } from './model.js';
 import { checkModelFits } from './model-size.js';
 import { checkModelModule, prepareModuleRun, runModuleFile } from '../models/preflight.js';
 import { importModelModule } from '../models/load-module.js';
@@ -65,32 +68,40 @@ interface CheckpointState {
 /** Backends that compute on the CPU, where shuffling host arrays beats a gather kernel. */
 const HOST_SHUFFLE_BACKENDS = new Set<string>(['cpu', 'wasm', 'tensorflow']);
 
-/** Host arrays a run trains on: standardised features and one-hot labels, row-major. */
+/** Host arrays a run trains on: standardised features and one-hot labels (or the scaled target), row-major. */
 export interface TrainingArrays {
   train: { x: Float32Array; y: Float32Array; rows: number };
   val: { x: Float32Array; y: Float32Array; rows: number };
+  /** The validation target in original units (regression), for MAE/RMSE/R². */
+  valTarget: Float64Array;
   normalization: ModelMetadata['normalization'];
+  targetScaling: { mean: number; std: number } | null;
   features: number;
+  /** Output units: classes, or 1 for regression. */
   classes: number;
 }
 
 /**
- * Splits off a stratified, seeded validation set and standardises with training statistics only. The
- * benchmarks' bare `fit` uses this too, so both train on identical data.
+ * Splits off a stratified (regression: on quantile bins of the target), seeded validation set and
+ * standardises with training statistics only. The benchmarks' bare `fit` uses this too, so both train on
+ * identical data.
  */
 export function trainingArrays(data: PreparedDataset, config: FlatConfig): TrainingArrays {
   const nf = data.features.length;
-  const nc = data.classes.length;
-  const yTrain = Uint32Array.from(data.train.y);
-  const { train: trainRows, test: valRows } = stratifiedSplit(yTrain, nc, 1 - config['data.validation_split'], config['training.seed'] + 7919);
+  const regression = data.task === 'regression';
+  const nc = regression ? 1 : data.classes.length;
+  const strata = regression ? quantileBins(data.train.target, targetBins(data.train.rows)) : { ids: Uint32Array.from(data.train.y), bins: nc };
+  const { train: trainRows, test: valRows } = stratifiedSplit(strata.ids, strata.bins, 1 - config['data.validation_split'], config['training.seed'] + 7919);
   const pick = (set: LabelledSet, rows: Uint32Array): LabelledSet => {
     const x = new Float32Array(rows.length * nf);
     const y = new Int32Array(rows.length);
+    const target = new Float64Array(regression ? rows.length : 0);
     rows.forEach((r, i) => {
       x.set(set.x.subarray(r * nf, (r + 1) * nf), i * nf);
       y[i] = set.y[r]!;
+      if (regression) target[i] = set.target[r]!;
     });
-    return { x, y, rows: rows.length };
+    return { x, y, target, rows: rows.length };
   };
   const train = pick(data.train, trainRows);
   const val = pick(data.train, valRows);
@@ -103,13 +114,24 @@ export function trainingArrays(data: PreparedDataset, config: FlatConfig): Train
     for (let f = 0; f < nf; f++) std[f] = Math.sqrt(std[f]!) || 1;
     normalization = { mean, std };
   }
-  const oneHot = (set: LabelledSet): Float32Array => {
+  let targetScaling: TrainingArrays['targetScaling'] = null;
+  if (regression && config['data.standardize_target']) {
+    const stats = targetStats(train.target);
+    targetScaling = { mean: stats.mean, std: stats.std || 1 };
+  }
+  const labels = (set: LabelledSet): Float32Array => {
+    if (regression) return Float32Array.from(set.target, (v) => (targetScaling ? (v - targetScaling.mean) / targetScaling.std : v));
     const out = new Float32Array(set.rows * nc);
     for (let r = 0; r < set.rows; r++) out[r * nc + set.y[r]!] = 1;
     return out;
   };
-  const host = (set: LabelledSet) => ({ x: standardizeRows(set.x, nf, normalization), y: oneHot(set), rows: set.rows });
-  return { train: host(train), val: host(val), normalization, features: nf, classes: nc };
+  const host = (set: LabelledSet) => ({ x: standardizeRows(set.x, nf, normalization), y: labels(set), rows: set.rows });
+  return { train: host(train), val: host(val), valTarget: val.target, normalization, targetScaling, features: nf, classes: nc };
+}
+
+/** A regression model's outputs in the target's original units. */
+export function unscaleTarget(predicted: ArrayLike<number>, scaling: ModelMetadata['target_scaling']): Float64Array {
+  return Float64Array.from(predicted, (v) => (scaling ? v * scaling.std + scaling.mean : v));
 }
 
 function prepareTensors(tf: Tf, data: PreparedDataset, config: FlatConfig) {
@@ -219,31 +241,59 @@ class BestModel {
  * Per-batch progress and throttled per-batch metrics. A plain `{ onBatchEnd }` object would make tfjs
  * read every batch's loss back from the device (a GPU pipeline stall per batch); this callback reads the
  * loss only when a metrics line is due, and yields to the event loop now and then so that a stop request
- * (signal) is seen during a long epoch.
+ * (signal) is seen during a long epoch. It also keeps, on the device, the number of the first batch whose
+ * loss was not finite (read only when the epoch's loss is NaN), so a diverging run can say where.
  */
-function batchReporter(
-  tf: Tf,
-  options: { epoch: number; epochs: number; batches: number; intervalMs: number; hooks: TrainHooks; metrics: MetricsWriter },
-): TF.Callback {
-  const { epoch, epochs, batches, intervalMs, hooks, metrics } = options;
-  let lastWrite = 0;
-  let lastYield = Date.now();
-  const value = async (v: unknown): Promise<number> => (typeof v === 'number' ? v : ((await (v as TF.Scalar).data())[0] ?? NaN));
-  return new (class extends tf.Callback {
-    override async onBatchEnd(batch: number, logs?: TF.Logs): Promise<void> {
-      const now = Date.now();
-      hooks.onProgress?.({ phase: `epoch ${epoch}/${epochs}`, done: (epoch - 1) * batches + batch + 1, total: epochs * batches, unit: 'batches' });
-      if (logs && now - lastWrite >= intervalMs) {
-        lastWrite = now;
-        const [loss, accuracy] = await Promise.all([value(logs['loss']), value(logs['acc'])]);
-        hooks.onEvent?.(metrics.write({ event: 'batch_end', epoch, batch: batch + 1, batches, loss, accuracy }));
+class BatchReporter {
+  readonly callback: TF.Callback;
+  private firstBad: TF.Scalar;
+
+  constructor(
+    private readonly tf: Tf,
+    options: { epoch: number; epochs: number; batches: number; intervalMs: number; hooks: TrainHooks; metrics: MetricsWriter },
+  ) {
+    const { epoch, epochs, batches, intervalMs, hooks, metrics } = options;
+    let lastWrite = 0;
+    let lastYield = Date.now();
+    this.firstBad = tf.keep(tf.scalar(0, 'int32'));
+    const value = async (v: unknown): Promise<number | undefined> => (v === undefined ? undefined : typeof v === 'number' ? v : ((await (v as TF.Scalar).data())[0] ?? NaN));
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the tfjs Callback subclass needs the reporter
+    const reporter = this;
+    this.callback = new (class extends tf.Callback {
+      override async onBatchEnd(batch: number, logs?: TF.Logs): Promise<void> {
+        const now = Date.now();
+        const loss = logs?.['loss'] as unknown;
+        if (loss !== undefined && typeof loss !== 'number') reporter.track(loss as TF.Scalar, batch + 1);
+        hooks.onProgress?.({ phase: `epoch ${epoch}/${epochs}`, done: (epoch - 1) * batches + batch + 1, total: epochs * batches, unit: 'batches' });
+        if (logs && now - lastWrite >= intervalMs) {
+          lastWrite = now;
+          const [lossValue, accuracy] = await Promise.all([value(logs['loss']), value(logs['acc'])]);
+          hooks.onEvent?.(metrics.write({ event: 'batch_end', epoch, batch: batch + 1, batches, loss: lossValue ?? NaN, ...(accuracy !== undefined ? { accuracy } : {}) }));
+        }
+        if (now - lastYield >= 100) {
+          lastYield = now;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       }
-      if (now - lastYield >= 100) {
-        lastYield = now;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    }
-  })();
+    })();
+  }
+
+  /** firstBad = firstBad || (isFinite(loss) ? 0 : batch), without reading anything back. */
+  private track(loss: TF.Scalar, batch: number): void {
+    const { tf } = this;
+    const next = tf.tidy(() => tf.where(tf.logicalAnd(tf.equal(this.firstBad, 0), tf.logicalNot(tf.isFinite(loss))), tf.scalar(batch, 'int32'), this.firstBad));
+    this.firstBad.dispose();
+    this.firstBad = tf.keep(next);
+  }
+
+  /** The first batch (1-based) whose loss was NaN or infinite this epoch, 0 if none. */
+  async firstNonFiniteBatch(): Promise<number> {
+    return (await this.firstBad.data())[0] ?? 0;
+  }
+
+  dispose(): void {
+    this.firstBad.dispose();
+  }
 }
 
 interface RunContext {
@@ -274,6 +324,15 @@ function checkStillOurs(ctx: RunContext): void {
   throw new ExpmanError('RUN_LOCKED', `the lock of run ${ctx.dir} was removed or taken by another process while the run was training`, { file: ctx.dir });
 }
 
+/** MAE, RMSE and R² of the validation set in the target's original units. */
+async function validationRegression(tf: Tf, model: TF.LayersModel, tensors: ReturnType<typeof prepareTensors>): Promise<Pick<EpochMetrics, 'val_mae' | 'val_rmse' | 'val_r2'>> {
+  const out = tf.tidy(() => model.predict(tensors.val.x) as TF.Tensor);
+  const predicted = unscaleTarget(await out.data(), tensors.targetScaling);
+  out.dispose();
+  const e = evaluateRegression(tensors.valTarget, predicted);
+  return { val_mae: e.mae, val_rmse: e.rmse, val_r2: e.r2 };
+}
+
 async function runLoop(ctx: RunContext): Promise<RunResult> {
   const { tf, backend } = ctx.backend;
   const { config, hooks, metrics, log, dir } = ctx;
@@ -282,6 +341,7 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
   const epochs = config['training.epochs'];
   const batchSize = config['training.batch_size'];
   const seed = config['training.seed'];
+  const task = ctx.data.task;
   const tensors = prepareTensors(tf, ctx.data, config);
   if (!ctx.resume) {
     emit(
@@ -304,16 +364,20 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
     classes: ctx.data.classes,
     normalization: tensors.normalization,
     epoch,
+    task,
+    ...(task === 'regression' ? { target_scaling: tensors.targetScaling } : {}),
   });
 
   let model: TF.LayersModel;
   let state: CheckpointState;
   if (ctx.resume) {
     model = (await loadModel(tf, ctx.resume.checkpointDir)).model;
+    // model.json cannot name a function loss (huber): compile again, keeping the restored optimizer.
+    if (resolveLoss(config, task) === 'huber') compileModel(tf, model, config, task, model.optimizer);
     state = ctx.resume.state;
     tf.tidy(() => restoreAdamState(tf, model.optimizer, state.adam));
   } else {
-    model = await buildRunModel(tf, config, { inputs: ctx.data.features.length, classes: ctx.data.classes.length }, ctx.moduleFile);
+    model = await buildRunModel(tf, config, { inputs: ctx.data.features.length, classes: ctx.data.classes.length, task }, ctx.moduleFile);
     state = { epoch: 0, best: null, stopping: { best: Infinity, wait: 0 } };
   }
   // Rows are stored flat; a module that declares an input shape ([8, 8, 1]) gets each row reshaped to it
@@ -343,6 +407,7 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
       const { x: xs, y: ys } = epochData.shuffled(permutation(tensors.train.rows, createRng(seed, 1000 + epoch)));
       let history: TF.History;
       const xsIn = feed(xs);
+      const reporter = new BatchReporter(tf, { epoch, epochs, batches, intervalMs: config['logging.batch_interval_ms'], hooks, metrics });
       try {
         history = await model.fit(xsIn, ys, {
           epochs: 1,
@@ -350,29 +415,35 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
           shuffle: false,
           verbose: 0,
           validationData: [valX, tensors.val.y],
-          callbacks: [batchReporter(tf, { epoch, epochs, batches, intervalMs: config['logging.batch_interval_ms'], hooks, metrics })],
+          callbacks: [reporter.callback],
         });
+        const loss = Number(history.history['loss']?.[0]);
+        if (!Number.isFinite(loss) && stop.reason !== 'signal') {
+          const batch = await reporter.firstNonFiniteBatch();
+          throw new ExpmanError(
+            'CONFIG_INVALID',
+            `loss became ${Number.isNaN(loss) ? 'NaN' : 'infinite'} at epoch ${epoch}, batch ${batch || batches}; lower training.learning_rate (or check the data for extreme values)`,
+            { key: 'training.learning_rate' },
+          );
+        }
       } finally {
+        reporter.dispose();
         tf.dispose([xs, xsIn, ys]);
       }
       if (stop.reason === 'signal') break; // the epoch was cut short: it is not recorded
       checkStillOurs(ctx);
       const h = history.history;
-      const m = {
-        loss: Number(h['loss']?.[0]),
-        accuracy: Number(h['acc']?.[0]),
-        val_loss: Number(h['val_loss']?.[0]),
-        val_accuracy: Number(h['val_acc']?.[0]),
-      };
+      const m: EpochMetrics =
+        task === 'regression'
+          ? { loss: Number(h['loss']?.[0]), val_loss: Number(h['val_loss']?.[0]), ...(await validationRegression(tf, model, tensors)) }
+          : { loss: Number(h['loss']?.[0]), accuracy: Number(h['acc']?.[0]), val_loss: Number(h['val_loss']?.[0]), val_accuracy: Number(h['val_acc']?.[0]) };
       const duration = Date.now() - epochStart;
-      if (!Number.isFinite(m.loss)) {
-        throw new ExpmanError('CONFIG_INVALID', `training diverged at epoch ${epoch}: loss is ${m.loss}; lower training.learning_rate`, { key: 'training.learning_rate' });
-      }
       emit(metrics.write({ event: 'epoch_end', epoch, epochs, duration_ms: duration, samples_per_s: Math.round((tensors.train.rows / Math.max(duration, 1)) * 1000), ...m }));
-      log.info(`epoch ${epoch}/${epochs} loss=${m.loss.toFixed(4)} accuracy=${m.accuracy.toFixed(4)} val_loss=${m.val_loss.toFixed(4)} val_accuracy=${m.val_accuracy.toFixed(4)} (${duration} ms)`);
+      log.info(`epoch ${epoch}/${epochs} ${formatMetrics(m)} (${duration} ms)`);
 
       if (state.best === null || m.val_loss < state.best.val_loss) {
-        state.best = { epoch, val_loss: m.val_loss, val_accuracy: m.val_accuracy };
+        const { loss: _loss, accuracy: _accuracy, ...val } = m;
+        state.best = { epoch, ...val };
         best.hold(model, state.best);
       }
       if (m.val_loss < state.stopping.best - config['training.early_stopping.min_delta']) {
@@ -419,7 +490,7 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
   ctx.status = { ...ctx.status, status: 'finished', updated: now, finished: now };
   await writeStatus(dir, ctx.status);
   emit(metrics.write({ event: 'run_finished', epochs_completed: state.epoch, best: state.best, duration_ms: Date.now() - startedAt }));
-  log.info(`finished: ${state.epoch} epochs, best epoch ${state.best?.epoch} val_loss=${state.best?.val_loss.toFixed(4)} val_accuracy=${state.best?.val_accuracy.toFixed(4)}`);
+  log.info(`finished: ${state.epoch} epochs, best epoch ${state.best?.epoch} ${state.best ? formatMetrics(state.best) : ''}`.trimEnd());
   return { dir, experiment: ctx.experiment, model: ctx.model, status: 'finished', epochsCompleted: state.epoch, best: state.best, earlyStopped: stop.reason === 'early' };
 }
 
@@ -554,6 +625,7 @@ export async function prepareRun(ws: Workspace, request: PrepareRequest, state: 
   const moduleRun = await prepareModuleRun(ws, config, request.moduleSource, request.expectModuleHash);
   if (data.train.rows < 2) throw new ExpmanError('DATASET_MISSING', `dataset ${data.name} has fewer than 2 training rows`, { key: 'data.dataset' });
   checkModelFits(config, { inputs: data.features.length, classes: data.classes.length });
+  resolveLoss(config, data.task); // a loss of the other task is refused before the run folder exists
   const modelsDir = paths.modelsDir(ws, request.experiment);
   try {
     await ensureWritableDir(modelsDir);

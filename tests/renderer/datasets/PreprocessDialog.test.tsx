@@ -24,6 +24,15 @@ function setup(preprocess = vi.fn<Preprocess>(async (request) => ({ dataset: pre
 }
 
 describe('PreprocessDialog', () => {
+  it('sends the task only when one is chosen over the detection', async () => {
+    const { user, submit, preprocess } = setup();
+    await user.click(submit());
+    expect(preprocess.mock.calls[0]![0]).not.toHaveProperty('task');
+    await user.selectOptions(screen.getByLabelText('Task'), 'regression');
+    await user.click(submit());
+    expect(preprocess.mock.calls[1]![0]).toMatchObject({ source: 'iris', task: 'regression' });
+  });
+
   it('validates the split, seed and name before anything is sent', async () => {
     const { user, submit, preprocess } = setup();
     const split = screen.getByLabelText('Training fraction');

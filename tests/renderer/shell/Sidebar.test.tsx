@@ -19,7 +19,7 @@ function run(model: string, started: string, extra: Partial<RunSummary> = {}): R
 
 const RUNS = [
   run('run-20261204-083015', '2026-12-04T08:30:15Z'),
-  run('run-20261204-091200', '2026-12-04T09:12:00Z', { testAccuracy: 0.9667 }),
+  run('run-20261204-091200', '2026-12-04T09:12:00Z', { testScore: { metric: 'accuracy', value: 0.9667 } }),
   run('run-20261204-085959', '2026-12-04T08:59:59Z'),
 ];
 
@@ -54,17 +54,18 @@ test('distinguishing labels cut only at a separator and leave a single or unrela
   expect([mixed.get('run-20261204-112409'), mixed.get(LONG), mixed.get('run-20261204-112416')]).toEqual(['…112409', LONG, '…112416']);
 });
 
-test('the runs table: newest first, long names cut with the full name as title, and a test accuracy column', async () => {
-  renderInApp(new MemoryApi({ runs: [...RUNS, run(LONG, '2026-12-03T10:00:00Z')] }), <ExperimentRuns experiment="e1" />);
+test('the runs table: newest first, long names cut with the full name as title, and a test score column (accuracy, or R² for regression)', async () => {
+  renderInApp(new MemoryApi({ runs: [...RUNS, run(LONG, '2026-12-03T10:00:00Z', { testScore: { metric: 'r2', value: 0.5312 } })] }), <ExperimentRuns experiment="e1" />);
   const table = await screen.findByTestId('experiment-runs');
   const header = within(table).getAllByRole('columnheader').map((th) => th.textContent);
-  expect(header).toContain('Test acc');
+  expect(header).toContain('Test score');
   const rows = within(table).getAllByRole('row').slice(1);
   expect(rows.map((row) => row.querySelector('td')!.textContent)).toEqual(['run-20261204-091200', 'run-20261204-085959', 'run-20261204-083015', LONG]);
   const longCell = rows[3]!.querySelector('td')!;
   expect(longCell.className).toBe('name');
   expect(longCell.getAttribute('title')).toBe(LONG);
-  const testColumn = header.indexOf('Test acc');
+  const testColumn = header.indexOf('Test score');
   expect(rows[0]!.querySelectorAll('td')[testColumn]!.textContent).toBe('0.9667');
   expect(rows[1]!.querySelectorAll('td')[testColumn]!.textContent).toBe('–');
+  expect(rows[3]!.querySelectorAll('td')[testColumn]!.textContent).toBe('R² 0.5312');
 });

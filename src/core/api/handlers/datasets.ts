@@ -21,6 +21,7 @@ export function datasetsHandlers(ctx: HandlerContext): DomainHandlers<'datasets'
           separateSets: req.separateSets,
           seed: req.seed ?? PREPROCESS_DEFAULTS.seed,
           ...(req.label !== undefined ? { label: req.label } : {}),
+          ...(req.task !== undefined ? { task: req.task } : {}),
           ...(req.force !== undefined ? { force: req.force } : {}),
           onProgress: (p) => options.emit('progress', { taskId: req.taskId, ...p }),
           signal,

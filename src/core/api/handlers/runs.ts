@@ -4,7 +4,7 @@ import { readRunConfig } from '../../training/run-folder.js';
 import { listExperiments, listRuns } from '../../training/run-store.js';
 import { resolveWorkerRuntime } from '../../training/worker-runtime.js';
 import { DEFAULT_EXPERIMENT, exists, paths, type Workspace } from '../../workspace.js';
-import { readTestAccuracy, runDetail, runMetrics } from '../run-details.js';
+import { runDetail, runMetrics } from '../run-details.js';
 import { refuseRuntimeNodeOverride } from '../runtime-node-policy.js';
 import type { DomainHandlers, HandlerContext } from './context.js';
 
@@ -12,12 +12,7 @@ async function experimentsOverview(ws: Workspace): Promise<ExperimentSummary[]> 
   const names = await listExperiments(ws);
   // The CLI trains into experiments/default unless told otherwise, so a fresh data folder offers it.
   if (!names.includes(DEFAULT_EXPERIMENT)) names.unshift(DEFAULT_EXPERIMENT);
-  const runs = await Promise.all(
-    (await listRuns(ws)).map(async (run) => {
-      const testAccuracy = await readTestAccuracy(ws, run.experiment, run.model);
-      return testAccuracy === undefined ? run : { ...run, testAccuracy };
-    }),
-  );
+  const runs = await listRuns(ws);
   return Promise.all(
     names.map(async (name) => ({
       name,

@@ -100,7 +100,7 @@ export function MetricChart(props: MetricChartProps): JSX.Element {
 
   // The plot's layout (which lines, colours, scale kind) changes rarely: rebuild uPlot then.
   const smoothed = smoothing > 0;
-  const layoutKey = series.map((s) => `${s.id}\u0000${s.color ?? ''}`).join('\u0001');
+  const layoutKey = series.map((s) => `${s.id}\u0000${s.color ?? ''}\u0000${s.points ? 'points' : 'line'}`).join('\u0001');
   useLayoutEffect(() => {
     const host = hostRef.current!;
     const chartTheme = readChartTheme(host);
@@ -245,6 +245,14 @@ function plotOptions(setup: PlotSetup): uPlot.Options {
   setup.series.forEach((s, i) => {
     const colour = seriesColour(theme, s.color, i);
     // TensorBoard's look: the raw values faint behind the smoothed line
+    if (s.points) {
+      // a scatter: no path between points (x is sorted only so that the chart's downsampling applies)
+      const scatter: uPlot.Series = { label: s.label, stroke: colour, fill: colour, width: 1, paths: () => null, points: { show: true, size: 5, stroke: colour, fill: colour } };
+      lines.push(scatter);
+      // the data has a smoothed line per series when smoothing is on: keep its slot, drawn the same
+      if (setup.smoothed) lines.push({ ...scatter, label: `${s.label} (smoothed)` });
+      return;
+    }
     lines.push({ label: s.label, stroke: colour, width: 1, alpha: setup.smoothed ? 0.28 : 1, spanGaps: true, points: { show: false } });
     if (setup.smoothed) lines.push({ label: `${s.label} (smoothed)`, stroke: colour, width: 1, spanGaps: true, points: { show: false } });
   });

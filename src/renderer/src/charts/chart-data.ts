@@ -20,6 +20,8 @@ export interface ChartSeries {
   readonly length?: number;
   /** CSS colour; default: the chart's palette (--series-1 … --series-8) by position */
   readonly color?: string;
+  /** draw the points unjoined (a scatter plot, e.g. predicted vs actual) instead of a line */
+  readonly points?: boolean;
 }
 
 export interface PrepareOptions {

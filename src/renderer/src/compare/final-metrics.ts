@@ -24,6 +24,24 @@ export const DEFAULT_METRIC_COLUMNS: readonly MetricColumn[] = [
   { key: 'test_accuracy', label: 'test accuracy', better: 'max' },
 ];
 
+/** Columns for regression runs: R² higher is better, RMSE lower (validation at the best epoch, and test). */
+export const REGRESSION_METRIC_COLUMNS: readonly MetricColumn[] = [
+  { key: 'best_val_loss', label: 'best val_loss', better: 'min' },
+  { key: 'best_val_r2', label: 'best val R²', better: 'max' },
+  { key: 'best_val_rmse', label: 'best val RMSE', better: 'min' },
+  { key: 'loss', label: 'final loss', better: 'min' },
+  { key: 'test_r2', label: 'test R²', better: 'max' },
+  { key: 'test_rmse', label: 'test RMSE', better: 'min' },
+];
+
+/** The columns for the tasks of the compared runs: each task's metrics, shared ones once. */
+export function metricColumnsFor(tasks: ReadonlySet<'classification' | 'regression'>): readonly MetricColumn[] {
+  if (!tasks.has('regression')) return DEFAULT_METRIC_COLUMNS;
+  if (!tasks.has('classification')) return REGRESSION_METRIC_COLUMNS;
+  const seen = new Set<string>();
+  return [...DEFAULT_METRIC_COLUMNS, ...REGRESSION_METRIC_COLUMNS].filter((c) => !seen.has(c.key) && seen.add(c.key));
+}
+
 /**
  * For each column, the ids of the runs holding its best finite value (ties: all of them); a column
  * with fewer than two finite values has no best, since there is nothing to compare.

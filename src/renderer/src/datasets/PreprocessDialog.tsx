@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, type JSX } from 'react';
-import { PREPROCESS_DEFAULTS, type DatasetsClient, type PreprocessOutcome, type PreprocessRequest } from '../../../shared/datasets';
+import { PREPROCESS_DEFAULTS, type DatasetsClient, type PreprocessOutcome, type PreprocessRequest, type Task } from '../../../shared/datasets';
 import { nameProblem } from '../../../shared/names';
 import type { Progress } from '../../../shared/progress';
 import { Modal } from '../archive/Modal';
@@ -35,13 +35,15 @@ interface Form {
   name: string;
   /** "" for the core's default (the last column). */
   label: string;
+  /** "auto": detected from the label (see the README's Tasks). */
+  task: 'auto' | Task;
   force: boolean;
 }
 
 type Errors = Partial<Record<'source' | 'split' | 'seed' | 'name', string>>;
 
 /** The same rules as the core (validateSplit, checkName), so most mistakes never leave the dialog. */
-export function validatePreprocessForm(form: Form): { request?: PreprocessRequest; errors: Errors } {
+export function validatePreprocessForm(form: Omit<Form, 'task'> & { task?: Form['task'] }): { request?: PreprocessRequest; errors: Errors } {
   const errors: Errors = {};
   const split = form.split.trim() === '' ? NaN : Number(form.split);
   if (!(split > 0 && split < 1)) errors.split = `Split must be a number between 0 and 1 (exclusive), got ${JSON.stringify(form.split)}`;
@@ -53,7 +55,8 @@ export function validatePreprocessForm(form: Form): { request?: PreprocessReques
   else if (name === 'external') errors.name = '"external" is reserved for raw datasets; choose another name';
   if (!form.source) errors.source = 'Choose a raw dataset to split';
   if (Object.keys(errors).length) return { errors };
-  return { request: { source: form.source, split, separateSets: form.separateSets, seed, name, force: form.force, ...(form.label ? { label: form.label } : {}) }, errors };
+  const task = form.task === undefined || form.task === 'auto' ? {} : { task: form.task };
+  return { request: { source: form.source, split, separateSets: form.separateSets, seed, name, ...task, force: form.force, ...(form.label ? { label: form.label } : {}) }, errors };
 }
 
 /**
@@ -80,6 +83,7 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
     seed: String(PREPROCESS_DEFAULTS.seed),
     name: freeDatasetName(defaultSource ?? sources[0]?.name ?? '', existing),
     label: '',
+    task: 'auto',
     force: false,
   });
   const [running, setRunning] = useState<AbortController | null>(null);
@@ -216,6 +220,15 @@ export function PreprocessDialog({ sources, defaultSource, existing = [], prepro
               <input id={`${id}-name`} type="text" value={form.name} spellCheck={false} onChange={(e) => update({ name: e.target.value })} {...field('name')} />
               {fieldError('name') ?? <span className="arc-hint">{exists ? `datasets/${form.name.trim()}/ exists: identical content is kept; different content needs Replace` : `→ datasets/${form.name.trim()}/`}</span>}
             </div>
+          </div>
+          <div className="arc-field">
+            <label htmlFor={`${id}-task`}>Task</label>
+            <select id={`${id}-task`} value={form.task} onChange={(e) => update({ task: e.target.value as Form['task'] })}>
+              <option value="auto">Detect from the label</option>
+              <option value="classification">Classification</option>
+              <option value="regression">Regression</option>
+            </select>
+            <span className="arc-hint">A numeric label with more than 20 distinct values is regression, anything else classification.</span>
           </div>
           <label className="arc-check">
             <input type="checkbox" checked={form.force} onChange={(e) => update({ force: e.target.checked })} />

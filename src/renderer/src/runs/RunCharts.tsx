@@ -4,7 +4,10 @@ import { MetricChart } from '../charts/MetricChart';
 import { useChartSettings } from '../charts/use-chart-settings';
 import type { RunMetricsStore } from './run-metrics';
 
-/** Live charts of one run: per epoch (train and validation) and per batch, with shared controls. */
+/**
+ * Live charts of one run: per epoch (train and validation) and per batch, with shared controls. A
+ * regression run shows validation R² and RMSE where a classification run shows accuracy.
+ */
 export function RunCharts({ store, version }: { store: RunMetricsStore; version: number }): JSX.Element {
   const { smoothing, setSmoothing, logScale, setLogScale } = useChartSettings('run');
   // New series objects whenever the store changed, so the charts pick up appended points.
@@ -14,11 +17,34 @@ export function RunCharts({ store, version }: { store: RunMetricsStore; version:
       accuracy: [store.epochChartSeries('accuracy'), store.epochChartSeries('val_accuracy')],
       batchLoss: [store.batchChartSeries('loss')],
       batchAccuracy: [store.batchChartSeries('accuracy')],
+      r2: [store.epochChartSeries('val_r2')],
+      errors: [store.epochChartSeries('val_rmse'), store.epochChartSeries('val_mae')],
     }),
     [store, version],
   );
   if (store.epochCount === 0 && store.batchCount === 0) {
     return <div className="panel empty">No metrics yet: they appear here as soon as the first batch is done.</div>;
+  }
+  if (store.task === 'regression') {
+    return (
+      <div className="run-charts" data-testid="run-charts" data-epochs={store.epochCount} data-batches={store.batchCount}>
+        <ChartControls smoothing={smoothing} onSmoothingChange={setSmoothing} logScale={logScale} onLogScaleChange={setLogScale} />
+        <div className="chart-grid">
+          <div className="panel">
+            <MetricChart title="Loss per epoch" series={series.loss} xLabel="epoch" smoothing={smoothing} logScale={logScale} />
+          </div>
+          <div className="panel">
+            <MetricChart title="Validation R² per epoch" series={series.r2} xLabel="epoch" smoothing={smoothing} />
+          </div>
+          <div className="panel">
+            <MetricChart title="Validation RMSE and MAE per epoch" series={series.errors} xLabel="epoch" smoothing={smoothing} logScale={logScale} />
+          </div>
+          <div className="panel">
+            <MetricChart title="Loss per batch" series={series.batchLoss} xLabel="batch" smoothing={smoothing} logScale={logScale} />
+          </div>
+        </div>
+      </div>
+    );
   }
   return (
     <div className="run-charts" data-testid="run-charts" data-epochs={store.epochCount} data-batches={store.batchCount}>

@@ -146,10 +146,18 @@ export function RunView({ experiment, model, tab = 'charts' }: { experiment: str
         <Stat label="Epoch" value={`${latest?.epoch ?? summary?.epoch ?? 0} / ${summary?.epochs ?? latest?.epochs ?? job?.epochs ?? '?'}`} />
         <Stat label="Best epoch" value={best ? String(best.epoch) : '–'} />
         <Stat label="Best val loss" value={fmt(best?.val_loss)} />
-        <Stat label="Best val acc" value={fmt(best?.val_accuracy)} />
+        {best?.val_r2 !== undefined ? (
+          <>
+            <Stat label="Best val R²" value={fmt(best.val_r2)} />
+            <Stat label="Best val RMSE" value={fmt(best.val_rmse)} />
+          </>
+        ) : (
+          <Stat label="Best val acc" value={fmt(best?.val_accuracy)} />
+        )}
         <Stat label="Samples/s" value={latest ? Math.round(latest.samples_per_s).toLocaleString() : '–'} />
         <Stat label="Backend" value={summary?.backend ?? '–'} />
-        {detail.data?.results && <Stat label="Test accuracy" value={fmt(detail.data.results.metrics['accuracy'])} />}
+        {detail.data?.results?.task === 'regression' && <Stat label="Test R²" value={fmt(detail.data.results.metrics['r2'])} />}
+        {detail.data?.results?.task === 'classification' && <Stat label="Test accuracy" value={fmt(detail.data.results.metrics['accuracy'])} />}
       </div>
       <nav className="tabs" aria-label="Run views">
         {TABS.map((t) => (

@@ -1,4 +1,4 @@
-import type { RunEvent } from '../../../shared/run-events';
+import { metricsTask, type RunEvent } from '../../../shared/run-events';
 import type { EarlyStop, RunMetrics } from '../../../shared/runs';
 import type { ChartSeries } from '../charts/chart-data';
 
@@ -25,7 +25,8 @@ class Growing {
   }
 }
 
-export const EPOCH_METRICS = ['loss', 'val_loss', 'accuracy', 'val_accuracy'] as const;
+/** Classification runs have accuracy; regression runs val_mae, val_rmse, val_r2 (absent ones are NaN here). */
+export const EPOCH_METRICS = ['loss', 'val_loss', 'accuracy', 'val_accuracy', 'val_mae', 'val_rmse', 'val_r2'] as const;
 export const BATCH_METRICS = ['loss', 'accuracy'] as const;
 export type EpochMetric = (typeof EPOCH_METRICS)[number];
 export type BatchMetric = (typeof BATCH_METRICS)[number];
@@ -59,6 +60,11 @@ export class RunMetricsStore {
     return this.batches.length;
   }
 
+  /** Regression runs report R² per epoch; classification runs accuracy. */
+  get task(): 'classification' | 'regression' {
+    return metricsTask(this.latestEpoch());
+  }
+
   /** The last epoch record, by epoch number. */
   latestEpoch(): EpochEnd | undefined {
     let best: EpochEnd | undefined;
@@ -71,7 +77,7 @@ export class RunMetricsStore {
     this.epochs.set(event.epoch, event);
     if (previous || event.epoch <= this.lastEpoch) this.rebuildEpochs();
     else {
-      for (const m of EPOCH_METRICS) this.epochSeries.get(m)!.push(event.epoch, event[m]);
+      for (const m of EPOCH_METRICS) this.epochSeries.get(m)!.push(event.epoch, event[m] ?? NaN);
       this.lastEpoch = event.epoch;
     }
     this.version++;
@@ -86,7 +92,7 @@ export class RunMetricsStore {
     if (x <= this.lastBatchX) this.rebuildBatches();
     else {
       this.batchSeries.get('loss')!.push(x, point.loss);
-      this.batchSeries.get('accuracy')!.push(x, point.accuracy);
+      this.batchSeries.get('accuracy')!.push(x, point.accuracy ?? NaN);
       this.lastBatchX = x;
     }
     this.version++;
@@ -127,7 +133,7 @@ export class RunMetricsStore {
   private rebuildEpochs(): void {
     this.epochSeries = new Map(EPOCH_METRICS.map((m) => [m, new Growing()]));
     const sorted = [...this.epochs.values()].sort((a, b) => a.epoch - b.epoch);
-    for (const e of sorted) for (const m of EPOCH_METRICS) this.epochSeries.get(m)!.push(e.epoch, e[m]);
+    for (const e of sorted) for (const m of EPOCH_METRICS) this.epochSeries.get(m)!.push(e.epoch, e[m] ?? NaN);
     this.lastEpoch = sorted.at(-1)?.epoch ?? -Infinity;
   }
 
@@ -136,7 +142,7 @@ export class RunMetricsStore {
     this.batches.sort((a, b) => batchX(a) - batchX(b));
     for (const b of this.batches) {
       this.batchSeries.get('loss')!.push(batchX(b), b.loss);
-      this.batchSeries.get('accuracy')!.push(batchX(b), b.accuracy);
+      this.batchSeries.get('accuracy')!.push(batchX(b), b.accuracy ?? NaN);
     }
     this.lastBatchX = this.batches.length ? batchX(this.batches.at(-1)!) : -Infinity;
   }

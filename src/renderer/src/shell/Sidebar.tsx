@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState, type JSX } from 'react';
+import { headlineScore } from '../../../shared/run-events';
 import type { JobInfo, RunSummary } from '../../../shared/runs';
 import { isValidName, NAME_RULE } from '../../../shared/names';
 import { navigate, routeHref, type Route } from '../state/route';
@@ -34,16 +35,13 @@ function useCollapsed(): [ReadonlySet<string>, (name: string) => void] {
   return [collapsed, toggle];
 }
 
-function fmt(value: number | undefined): string {
-  return value === undefined ? '' : value.toFixed(3);
-}
-
 interface RunRow {
   model: string;
   status: RunSummary['status'] | JobInfo['state'];
   epoch?: number;
   epochs?: number;
-  valAccuracy?: number;
+  /** best validation score as shown (accuracy, or "R² …" for regression) */
+  score?: string;
   started?: string;
 }
 
@@ -69,7 +67,7 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
           status: run.status,
           epoch: run.epoch,
           epochs: run.epochs,
-          valAccuracy: run.best?.val_accuracy,
+          score: headlineScore(run.best)?.text,
           started: run.started,
         }));
         for (const job of jobs.jobs) {
@@ -169,7 +167,7 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
                   title={run.model}
                 >
                   <span className="name">{exp.labels.get(run.model) ?? run.model}</span>
-                  {run.valAccuracy !== undefined && <span className="metric" title="best validation accuracy">{fmt(run.valAccuracy)}</span>}
+                  {run.score !== undefined && <span className="metric" title="best validation score (accuracy, or R² for regression)">{run.score}</span>}
                   <StatusBadge status={run.status} epoch={run.epoch} epochs={run.epochs} />
                 </a>
               ))}

@@ -7,6 +7,7 @@ import { MetricChart } from '../charts/MetricChart';
 import { useChartSettings } from '../charts/use-chart-settings';
 import { ConfigDiffTable } from '../compare/ConfigDiffTable';
 import { FinalMetricsTable } from '../compare/FinalMetricsTable';
+import { metricColumnsFor } from '../compare/final-metrics';
 import type { EpochMetric } from '../runs/run-metrics';
 import { useManyRunMetrics } from '../runs/use-many-run-metrics';
 import { navigate } from '../state/route';
@@ -14,11 +15,15 @@ import { useAsync } from '../state/use-async';
 import { useWorkspace } from '../state/workspace';
 
 const keyOf = (r: RunRef): string => `${r.experiment}/${r.model}`;
-const CHARTS: Array<{ metric: EpochMetric; title: string; log: boolean }> = [
+type Task = 'classification' | 'regression';
+/** Charts per task (`for`); loss charts are shared. */
+const ALL_CHARTS: Array<{ metric: EpochMetric; title: string; log: boolean; for?: Task }> = [
   { metric: 'val_loss', title: 'Validation loss', log: true },
-  { metric: 'val_accuracy', title: 'Validation accuracy', log: false },
+  { metric: 'val_accuracy', title: 'Validation accuracy', log: false, for: 'classification' },
+  { metric: 'val_r2', title: 'Validation R²', log: false, for: 'regression' },
+  { metric: 'val_rmse', title: 'Validation RMSE', log: true, for: 'regression' },
   { metric: 'loss', title: 'Training loss', log: true },
-  { metric: 'accuracy', title: 'Training accuracy', log: false },
+  { metric: 'accuracy', title: 'Training accuracy', log: false, for: 'classification' },
 ];
 
 /** Several runs side by side: overlaid charts (one bucket grid), the config keys that differ, final metrics. */
@@ -36,11 +41,17 @@ export function CompareView({ runs }: { runs: RunRef[] }): JSX.Element {
     navigate({ view: 'compare', runs: next });
   };
 
+  // The compared runs' tasks decide which metrics are charted and ranked (runs without epochs yet count as classification).
+  const tasks = useMemo(() => new Set<Task>(runs.map((r) => stores.get(keyOf(r))?.task ?? 'classification')), [stores, version, ids]);
+  const taskKey = [...tasks].sort().join(',');
+  const CHARTS = useMemo(() => ALL_CHARTS.filter((c) => !c.for || tasks.has(c.for)), [taskKey]);
+  const columns = useMemo(() => metricColumnsFor(tasks), [taskKey]);
+
   const chartSeries = useMemo(() => {
     const out = new Map<EpochMetric, ChartSeries[]>();
     for (const { metric } of CHARTS) out.set(metric, runs.flatMap((r) => { const s = stores.get(keyOf(r)); return s ? [s.epochChartSeries(metric, `${keyOf(r)}:`, keyOf(r))] : []; }));
     return out;
-  }, [stores, version, ids]);
+  }, [stores, version, ids, CHARTS]);
 
   const metricRows = useMemo(() => {
     const byKey = new Map<string, RunDetail>((details.data ?? []).map((d) => [`${d.summary.experiment}/${d.summary.model}`, d]));
@@ -56,6 +67,10 @@ export function CompareView({ runs }: { runs: RunRef[] }): JSX.Element {
           loss: last?.loss ?? null,
           accuracy: last?.accuracy ?? null,
           test_accuracy: d?.results?.metrics['accuracy'] ?? null,
+          best_val_r2: d?.summary.best?.val_r2 ?? null,
+          best_val_rmse: d?.summary.best?.val_rmse ?? null,
+          test_r2: d?.results?.metrics['r2'] ?? null,
+          test_rmse: d?.results?.metrics['rmse'] ?? null,
         },
       };
     });
@@ -88,7 +103,7 @@ export function CompareView({ runs }: { runs: RunRef[] }): JSX.Element {
             ))}
           </div>
           <div className="panel">
-            <FinalMetricsTable runs={metricRows} />
+            <FinalMetricsTable runs={metricRows} columns={columns} />
           </div>
           <div className="panel" data-testid="config-diff">
             <h2>Configuration differences</h2>

@@ -1,4 +1,5 @@
 import { useEffect, useState, type JSX } from 'react';
+import { headlineScore, testScoreText } from '../../../shared/run-events';
 import type { ConfigFileDto, ConfigValue } from '../../../shared/config';
 import { useApi } from '../api/context';
 import { ConfigEditor } from '../config/ConfigEditor';
@@ -39,8 +40,8 @@ export function ExperimentRuns({ experiment }: { experiment: string }): JSX.Elem
           <th>Status</th>
           <th className="num">Epoch</th>
           <th className="num">Best val loss</th>
-          <th className="num">Best val acc</th>
-          <th className="num" title="Accuracy of the best model on the test set (after Test)">Test acc</th>
+          <th className="num" title="accuracy (classification) or R² (regression) of the best epoch">Best val score</th>
+          <th className="num" title="accuracy (classification) or R² (regression) of the best model on the test set, after Test">Test score</th>
           <th />
         </tr>
       </thead>
@@ -59,8 +60,8 @@ export function ExperimentRuns({ experiment }: { experiment: string }): JSX.Elem
                 {run.epoch}/{run.epochs}
               </td>
               <td className="num">{fmt(run.best?.val_loss)}</td>
-              <td className="num">{fmt(run.best?.val_accuracy)}</td>
-              <td className="num">{fmt(run.testAccuracy)}</td>
+              <td className="num">{headlineScore(run.best)?.text ?? '–'}</td>
+              <td className="num">{testScoreText(run.testScore)}</td>
               <td>{job ? <StopRunButton run={run} small /> : <RunLiveness run={run} small />}</td>
             </tr>
           );

@@ -1,4 +1,5 @@
 import { useMemo, useState, type JSX } from 'react';
+import { headlineScore, testScoreText } from '../../../shared/run-events';
 import type { RunSummary } from '../../../shared/runs';
 import { navigate, routeHref } from '../state/route';
 import { useWorkspace } from '../state/workspace';
@@ -52,7 +53,8 @@ export function HomeView(): JSX.Element {
                 <th className="num">Epoch</th>
                 <th className="num">Best epoch</th>
                 <th className="num">Best val loss</th>
-                <th className="num">Best val acc</th>
+                <th className="num" title="accuracy (classification) or R² (regression) of the best epoch">Best val score</th>
+                <th className="num" title="accuracy (classification) or R² (regression) of the best model on the test set, after Test">Test score</th>
                 <th>Backend</th>
                 <th>Started</th>
               </tr>
@@ -77,7 +79,8 @@ export function HomeView(): JSX.Element {
                   </td>
                   <td className="num">{run.best?.epoch ?? '–'}</td>
                   <td className="num">{num(run.best?.val_loss)}</td>
-                  <td className="num">{num(run.best?.val_accuracy)}</td>
+                  <td className="num">{headlineScore(run.best)?.text ?? '–'}</td>
+                  <td className="num">{testScoreText(run.testScore)}</td>
                   <td>{run.backend ?? ''}</td>
                   <td className="muted">{new Date(run.started).toLocaleString()}</td>
                 </tr>
