@@ -140,7 +140,7 @@ describe('ResolvedConfigTable', () => {
     render(<ConfigForm schema={bridge.schema} values={result.values} resolved={result.resolved} inherited={result.inherited} issues={result.issues} onEdit={onEdit} models={models} />);
     const picker = screen.getByLabelText<HTMLSelectElement>('type');
     expect([...picker.options].map((o) => [o.value, o.textContent, o.disabled])).toEqual([
-      ['', 'inherit: simple (default-config.toml:18)', false],
+      ['', 'inherit: simple (default-config.toml:20)', false],
       ['simple', 'simple (built-in MLP)', false],
       ['wide', 'wide (models/wide.mjs)', false],
       ['broken', 'broken (models/broken.mjs) — cannot load', true],
