@@ -33,7 +33,10 @@ export async function run({ quick = false } = {}) {
     const written = spawnSync(python.python, [script, 'write', join(data, 'datasets', 'external')], { encoding: 'utf8' });
     if (written.status !== 0) throw new Error(`quality_sklearn.py write: ${written.stderr}`);
     const rows = [];
-    for (const { name, task } of DATASETS) {
+    // QUALITY_DATASETS=diabetes,wine: only those (for iterating); QUALITY_SET="k=v k=v": extra --set on the expman side.
+    const only = process.env.QUALITY_DATASETS?.split(',').filter(Boolean);
+    const extra = (process.env.QUALITY_SET ?? '').split(/\s+/).filter(Boolean).flatMap((kv) => ['--set', kv]);
+    for (const { name, task } of DATASETS.filter((d) => !only || only.includes(d.name))) {
       const prep = JSON.parse(expman(['preprocess', '--data', data, '--dataset', name, '--name', name, '--label', 'target', '--json']).trim().split('\n').pop());
       if (prep.info.task !== task) throw new Error(`${name}: detected task ${prep.info.task}, expected ${task}`);
       await fs.mkdir(join(data, 'experiments', name), { recursive: true });
@@ -41,7 +44,7 @@ export async function run({ quick = false } = {}) {
       const ours = [];
       for (const seed of seeds) {
         const model = `seed-${seed}`;
-        expman(['train', '--data', data, '--experiment', name, '--model', model, '--json', '--set', `training.seed=${seed}`]);
+        expman(['train', '--data', data, '--experiment', name, '--model', model, '--json', '--set', `training.seed=${seed}`, ...extra]);
         const tested = JSON.parse(expman(['test', '--data', data, '--experiment', name, '--model', model, '--json']).trim().split('\n').pop());
         ours.push(task === 'regression' ? tested.r2 : tested.accuracy);
       }
