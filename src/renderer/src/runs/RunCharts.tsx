@@ -1,5 +1,6 @@
 import { useMemo, type JSX } from 'react';
 import { ChartControls } from '../charts/ChartControls';
+import type { ChartSeries } from '../charts/chart-data';
 import { MetricChart } from '../charts/MetricChart';
 import { useChartSettings } from '../charts/use-chart-settings';
 import type { RunMetricsStore } from './run-metrics';
@@ -25,43 +26,30 @@ export function RunCharts({ store, version }: { store: RunMetricsStore; version:
   if (store.epochCount === 0 && store.batchCount === 0) {
     return <div className="panel empty">No metrics yet: they appear here as soon as the first batch is done.</div>;
   }
-  if (store.task === 'regression') {
-    return (
-      <div className="run-charts" data-testid="run-charts" data-epochs={store.epochCount} data-batches={store.batchCount}>
-        <ChartControls smoothing={smoothing} onSmoothingChange={setSmoothing} logScale={logScale} onLogScaleChange={setLogScale} />
-        <div className="chart-grid">
-          <div className="panel">
-            <MetricChart title="Loss per epoch" series={series.loss} xLabel="epoch" smoothing={smoothing} logScale={logScale} />
-          </div>
-          <div className="panel">
-            <MetricChart title="Validation R² per epoch" series={series.r2} xLabel="epoch" smoothing={smoothing} />
-          </div>
-          <div className="panel">
-            <MetricChart title="Validation RMSE and MAE per epoch" series={series.errors} xLabel="epoch" smoothing={smoothing} logScale={logScale} />
-          </div>
-          <div className="panel">
-            <MetricChart title="Loss per batch" series={series.batchLoss} xLabel="batch" smoothing={smoothing} logScale={logScale} />
-          </div>
-        </div>
-      </div>
-    );
-  }
+  // The charts a task needs: accuracy for classification; R², RMSE and MAE for regression. Loss charts may use log scale.
+  const charts: Array<{ title: string; series: ChartSeries[]; x: 'epoch' | 'batch'; log: boolean }> =
+    store.task === 'regression'
+      ? [
+          { title: 'Loss per epoch', series: series.loss, x: 'epoch', log: true },
+          { title: 'Validation R² per epoch', series: series.r2, x: 'epoch', log: false },
+          { title: 'Validation RMSE and MAE per epoch', series: series.errors, x: 'epoch', log: true },
+          { title: 'Loss per batch', series: series.batchLoss, x: 'batch', log: true },
+        ]
+      : [
+          { title: 'Loss per epoch', series: series.loss, x: 'epoch', log: true },
+          { title: 'Accuracy per epoch', series: series.accuracy, x: 'epoch', log: false },
+          { title: 'Loss per batch', series: series.batchLoss, x: 'batch', log: true },
+          { title: 'Accuracy per batch', series: series.batchAccuracy, x: 'batch', log: false },
+        ];
   return (
     <div className="run-charts" data-testid="run-charts" data-epochs={store.epochCount} data-batches={store.batchCount}>
       <ChartControls smoothing={smoothing} onSmoothingChange={setSmoothing} logScale={logScale} onLogScaleChange={setLogScale} />
       <div className="chart-grid">
-        <div className="panel">
-          <MetricChart title="Loss per epoch" series={series.loss} xLabel="epoch" smoothing={smoothing} logScale={logScale} />
-        </div>
-        <div className="panel">
-          <MetricChart title="Accuracy per epoch" series={series.accuracy} xLabel="epoch" smoothing={smoothing} />
-        </div>
-        <div className="panel">
-          <MetricChart title="Loss per batch" series={series.batchLoss} xLabel="batch" smoothing={smoothing} logScale={logScale} />
-        </div>
-        <div className="panel">
-          <MetricChart title="Accuracy per batch" series={series.batchAccuracy} xLabel="batch" smoothing={smoothing} />
-        </div>
+        {charts.map((chart) => (
+          <div className="panel" key={chart.title}>
+            <MetricChart title={chart.title} series={chart.series} xLabel={chart.x} smoothing={smoothing} {...(chart.log ? { logScale } : {})} />
+          </div>
+        ))}
       </div>
     </div>
   );
