@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { cliBundle, testLogDir } from '../helpers/data-dir.js';
+import { launchChromium, startUi } from '../helpers/ui-session.js';
 
 let server: ChildProcess;
 let browser: Browser;
@@ -17,15 +16,8 @@ beforeAll(async () => {
   data = mkdtempSync(join(tmpdir(), 'expman-e2e-conflict-'));
   mkdirSync(join(data, 'experiments', 'e1'), { recursive: true });
   writeFileSync(join(data, 'experiments', 'e1', 'config.toml'), SAVED);
-  server = spawn(process.execPath, [cliBundle, 'ui', '--data', data, '--port', '0', '--json'], {
-    env: { ...process.env, DATA: '', EXPMAN_LOG_DIR: testLogDir },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  url = await new Promise<string>((resolve, reject) => {
-    server.once('exit', (code) => reject(new Error(`expman ui exited with ${code}`)));
-    createInterface({ input: server.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { url: string }).url));
-  });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--headless=new'] });
+  ({ server, url } = await startUi(data));
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -1,11 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { cliBundle, expman, repoRoot, testLogDir } from '../helpers/data-dir.js';
+import { expman, repoRoot } from '../helpers/data-dir.js';
+import { launchChromium, startUi } from '../helpers/ui-session.js';
 
 /**
  * A model module from the browser UI, in real Chromium against `expman ui`: the picker lists the built-in
@@ -35,15 +35,8 @@ f.to_csv(sys.argv[1], index=False)`;
   writeFileSync(join(data, 'models/broken.mjs'), 'export default function build() {\n  return 1 +;\n}\n');
   mkdirSync(join(data, 'experiments', 'default'), { recursive: true });
   writeFileSync(join(data, 'experiments', 'default', 'config.toml'), '[training]\nepochs = 6\nbatch_size = 32\nlearning_rate = 0.003\nbackend = "wasm"\n\n[logging]\nbatch_interval_ms = 0\n');
-  server = spawn(process.execPath, [cliBundle, 'ui', '--data', data, '--port', '0', '--json'], {
-    env: { ...process.env, DATA: '', EXPMAN_LOG_DIR: testLogDir },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  url = await new Promise<string>((resolve, reject) => {
-    server.once('exit', (code) => reject(new Error(`expman ui exited with ${code}`)));
-    createInterface({ input: server.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { url: string }).url));
-  });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--headless=new'] });
+  ({ server, url } = await startUi(data));
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

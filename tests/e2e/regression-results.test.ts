@@ -1,11 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { cliBundle, pythonWithPandas, repoRoot, testLogDir } from '../helpers/data-dir.js';
+import { launchChromium, startUi } from '../helpers/ui-session.js';
 
 /**
  * A regression run in the browser UI, in real Chromium against `expman ui`: scikit-learn's diabetes data
@@ -34,12 +34,8 @@ beforeAll(async () => {
   writeFileSync(join(data, 'experiments', 'reg', 'config.toml'), '[data]\ndataset = "diabetes"\n');
   cli(['train', '--experiment', 'reg', '--model', 'mlp', '--set', 'training.backend=cpu']);
   cli(['test', '--experiment', 'reg', '--model', 'mlp']);
-  server = spawn(process.execPath, [cliBundle, 'ui', '--data', data, '--port', '0', '--json'], { env: { ...process.env, DATA: '', EXPMAN_LOG_DIR: testLogDir }, stdio: ['ignore', 'pipe', 'inherit'] });
-  url = await new Promise<string>((resolve, reject) => {
-    server.once('exit', (code) => reject(new Error(`expman ui exited with ${code}`)));
-    createInterface({ input: server.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { url: string }).url));
-  });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--headless=new'] });
+  ({ server, url } = await startUi(data));
+  browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {
