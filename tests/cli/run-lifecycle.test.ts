@@ -41,6 +41,21 @@ function training(args: string[]) {
 }
 
 const running: ChildProcess[] = [];
+
+/** `kill(SIGSTOP)` returns before every thread has stopped: wait until /proc says the process is stopped (state T). */
+async function stopped(pid: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    if (state === 'T' || state === 't') {
+      // Every thread, not just the main one (libuv's pool writes files too).
+      const tasks = readdirSync(`/proc/${pid}/task`);
+      if (tasks.every((t) => { const s = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8'); const c = s[s.lastIndexOf(')') + 2]; return c === 'T' || c === 't'; })) return;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`process ${pid} did not stop`);
+}
 const mounts: string[] = [];
 afterEach(() => {
   for (const child of running.splice(0)) child.kill('SIGKILL');
@@ -189,6 +204,7 @@ describe('system failures during a run: one line, exit 1, no orphan', () => {
     await run.until((e) => e.event === 'epoch_end' && e.epoch === 2);
     // Paused while the folder goes, so that `rm -rf` does not race the trainer's own writes.
     run.child.kill('SIGSTOP');
+    await stopped(run.child.pid!);
     rmSync(dir, { recursive: true, force: true });
     run.child.kill('SIGCONT');
     const exit = await run.exited;
