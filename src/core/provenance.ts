@@ -24,6 +24,9 @@ export interface Provenance {
   /** Model modules: the file the run's copy (model-module.mjs) came from, relative to $DATA, and its sha256. */
   model_module_source?: string;
   model_module_sha256?: string;
+  /** Runs of a sweep: the sweep (`<experiment>/sweeps/<name>`'s name) and the trial number in it. */
+  sweep?: string;
+  sweep_trial?: number;
 }
 
 /** The commit and dirty state of the git checkout expman runs from, when it runs from one. */

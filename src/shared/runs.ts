@@ -7,9 +7,11 @@ import type { BestSoFar, RunEvent } from './run-events.js';
 /**
  * A run's lifecycle as recorded in status.json. `queued`: its folder and config snapshot exist, training
  * has not started. A `running` run whose writer is gone from this host reads as `failed`; a `queued` one
- * whose queue (server) is gone reads as `stopped`.
+ * whose queue (server) is gone reads as `stopped`. `pruned`: a sweep stopped it early because its metric
+ * was not promising (median stopping, ASHA); like `stopped` it keeps its logs and checkpoints, but it is
+ * the end of the run, not an interruption.
  */
-export type RunStatus = 'queued' | 'running' | 'finished' | 'failed' | 'stopped';
+export type RunStatus = 'queued' | 'running' | 'finished' | 'failed' | 'stopped' | 'pruned';
 
 /** Why a run or job failed; `stderr_tail`: the last lines its process wrote to stderr (crash traces). */
 export interface RunError {

@@ -31,6 +31,8 @@ export interface StartRequest {
   experiment: string;
   model?: string;
   overrides: string[];
+  /** A trial of a sweep (tags the run's provenance). */
+  sweep?: { name: string; trial: number };
 }
 
 interface Job {
@@ -113,7 +115,7 @@ export class RunManager {
     }
     const runtime = this.runtimeFor(config.values['runtime.node']);
     const commandLine = ['expman', 'train', '--data', ws.root, '--experiment', request.experiment, '--model', model, ...request.overrides.flatMap((o) => ['--set', o])];
-    const run = await prepareRun(ws, { experiment: request.experiment, model, config, commandLine }, 'queued');
+    const run = await prepareRun(ws, { experiment: request.experiment, model, config, commandLine, ...(request.sweep ? { sweep: request.sweep } : {}) }, 'queued');
     // Queued runs hold no lock: the worker takes it when it starts.
     run.lock.release();
     return this.enqueue(ws, { experiment: request.experiment, model }, run.dir, 'train', runtime);

@@ -535,6 +535,7 @@ function provenanceFor(config: FlatConfig, resolved: ResolvedConfig, data: Prepa
     command_line: request.commandLine,
     config_sources: configSources(resolved),
     ...(request.rerunOf ? { rerun_of: request.rerunOf } : {}),
+    ...(request.sweep ? { sweep: request.sweep.name, sweep_trial: request.sweep.trial } : {}),
   };
 }
 
@@ -599,6 +600,8 @@ export interface PrepareRequest {
   moduleSource?: string;
   /** sha256 the module must have (re-runs): otherwise MODEL_MODULE. */
   expectModuleHash?: string;
+  /** A trial of a sweep: recorded in [provenance] (sweep, sweep_trial). */
+  sweep?: { name: string; trial: number };
 }
 
 export interface PreparedRun {
