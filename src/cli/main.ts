@@ -8,6 +8,7 @@ import { listCommand, listHelp } from './commands/list.js';
 import { notebookCommand, notebookHelp } from './commands/notebook.js';
 import { preprocessCommand, preprocessHelp } from './commands/preprocess.js';
 import { rerunCommand, rerunHelp } from './commands/rerun.js';
+import { sweepCommand, sweepHelp } from './commands/sweep.js';
 import { syncCommand, syncHelp } from './commands/sync.js';
 import { testCommand, testHelp } from './commands/test.js';
 import { trainCommand, trainHelp } from './commands/train.js';
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   preprocess: { run: preprocessCommand, help: preprocessHelp, summary: 'split a raw dataset into a prepared train/test dataset' },
   train: { run: trainCommand, help: trainHelp, summary: 'train a model (new run, or --resume a stopped one)' },
   test: { run: testCommand, help: testHelp, summary: "evaluate a run's best model on the test set" },
+  sweep: { run: sweepCommand, help: sweepHelp, summary: 'search parameters over many runs: sweep start FILE | status | stop | resume' },
   rerun: { run: rerunCommand, help: rerunHelp, summary: "train again from a run's saved config.toml" },
   config: { run: configCommand, help: configHelp, summary: 'show the resolved configuration (config show --origin)' },
   list: { run: listCommand, help: listHelp, summary: 'list experiments and runs with status and best metrics' },
