@@ -191,7 +191,9 @@ class Controller {
         t.status = 'pending';
         continue;
       }
-      await this.readCurve(t);
+      // Epochs judged before the interruption are not judged again (a trial that passed a rung stays).
+      const w = await this.readCurve(t);
+      w.checkedUpTo = Math.max(0, ...w.curve.keys());
       if (run.live) {
         t.status = run.status === 'queued' ? 'queued' : 'running';
         continue;
@@ -256,8 +258,8 @@ class Controller {
         this.ended(t, 'failed', 'its run folder was removed');
         continue;
       }
-      if (run.status === 'running' || run.status === 'queued') {
-        t.status = run.status;
+      if (run.status === 'running' || run.status === 'queued' || this.launcher.holds(this.ws, this.ref(t))) {
+        t.status = run.status === 'running' ? 'running' : 'queued';
         if (run.status === 'running') t.started ??= new Date().toISOString();
         await this.maybePrune(t, w);
         continue;

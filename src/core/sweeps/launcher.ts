@@ -26,6 +26,12 @@ export interface TrialLauncher {
   resume(ws: Workspace, run: RunRef): Promise<void>;
   /** Stops a run through the normal stop path (SIGTERM, then SIGKILL); resolves when it has ended. */
   stop(ws: Workspace, run: RunRef): Promise<void>;
+  /**
+   * Whether the executor still holds the run (waiting for a slot, or its process starting or running).
+   * Between a resume and the worker's first write the run folder still says `stopped`: this tells the
+   * controller not to take that for the end.
+   */
+  holds(ws: Workspace, run: RunRef): boolean;
 }
 
 /** Trials as jobs of a RunManager: the same path as `runs:start` / `runs:resume` / `runs:stop-run`. */
@@ -40,6 +46,8 @@ export function runManagerLauncher(manager: RunManager): TrialLauncher {
     stop: async (ws, run) => {
       await manager.stopRun(ws, run);
     },
+    // A job's state turns terminal only after its end is recorded in the run folder (RunManager.launch).
+    holds: (_ws, run) => manager.active().some((j) => j.run.experiment === run.experiment && j.run.model === run.model),
   };
 }
 
