@@ -1,0 +1,90 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { expman, expmanAsync, jsonLines, listTree, tempDataDir } from '../helpers/data-dir.js';
+
+function preparedData(): string {
+  const data = tempDataDir();
+  expect(expman(['preprocess', '--data', data, '--split=0.8', '--separate-sets']).code).toBe(0);
+  return data;
+}
+
+const definition = (parameters: string, head = 'method = "random"\nmetric = "val_accuracy"\ngoal = "maximize"\n[budget]\ntrials = 2\n'): string => `${head}[parameters]\n${parameters}\n`;
+
+async function until(check: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('expman sweep: bad input is one clear line and starts nothing', () => {
+  test.each([
+    ['a parameter that is not a config key', definition('"training.learnig_rate" = [0.1, 0.2]'), /^expman: error: \S+bad\.toml:7:1: parameters\.training\.learnig_rate: training\.learnig_rate is not a config key \(did you mean training\.learning_rate\?\)$/],
+    ['a range with min > max', definition('"training.learning_rate" = { uniform = [0.5, 0.1] }'), /bad\.toml:7:1: parameters\.training\.learning_rate: uniform: min 0\.5 is greater than max 0\.1$/],
+    ['a log range including 0', definition('"training.learning_rate" = { log_uniform = [0.0, 0.1] }'), /log_uniform: the range \[0, 0\.1\] includes 0; a log range must be above 0$/],
+    ['an empty grid', definition('"training.batch_size" = []', 'method = "grid"\nmetric = "val_accuracy"\ngoal = "maximize"\n'), /parameters\.training\.batch_size: the list of values is empty/],
+    ['a budget of 0', definition('"training.batch_size" = [8]').replace('trials = 2', 'trials = 0'), /bad\.toml:5:1: budget\.trials: expected an integer ≥ 1/],
+    ['a metric no run writes', definition('"training.batch_size" = [8]').replace('val_accuracy', 'val_r2'), /bad\.toml:2:1: metric: no run writes "val_r2"; runs on the classification dataset prepared-dataset write loss, accuracy, val_loss, val_accuracy$/],
+  ])('%s', (_what, text, message) => {
+    const data = preparedData();
+    writeFileSync(join(data, 'bad.toml'), text);
+    const before = listTree(data);
+    const r = expman(['sweep', 'start', join(data, 'bad.toml'), '--data', data]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr.trim()).toMatch(message);
+    expect(listTree(data)).toEqual(before);
+  });
+
+  test('status of a sweep that does not exist names the ones that do; an unknown action is a usage error', () => {
+    const data = preparedData();
+    expect(expman(['sweep', 'status', 'nope', '--data', data]).stderr).toMatch(/no sweep default\/nope/);
+    expect(expman(['sweep', 'launch', '--data', data]).code).toBe(2);
+  });
+});
+
+describe('expman sweep with real runs', () => {
+  test('a grid stopped by `sweep stop` from another process resumes and covers every point once', async () => {
+    const data = preparedData();
+    const file = join(data, 'grid.toml');
+    writeFileSync(
+      file,
+      `name = "grid"\nmethod = "grid"\nmetric = "val_loss"\ngoal = "minimize"\nparallel = 2\n[set]\n"training.epochs" = 25\n"training.early_stopping.enabled" = false\n"logging.batch_interval_ms" = 100000\n[parameters]\n"training.batch_size" = [16, 32]\n"model.hidden_units" = [[4], [8, 8]]\n`,
+    );
+    const sweepDir = join(data, 'experiments', 'default', 'sweeps', 'grid');
+    const trials = (): Array<{ trial: number; run: string; status: string; params: Record<string, unknown>; value?: number }> =>
+      existsSync(join(sweepDir, 'trials.json')) ? JSON.parse(readFileSync(join(sweepDir, 'trials.json'), 'utf8')) : [];
+    const child = expmanAsync(['sweep', 'start', file, '--data', data, '--json']);
+    let stdout = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await until(() => trials().some((t) => t.status === 'running'));
+
+    const stop = expman(['sweep', 'stop', 'grid', '--data', data]);
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toMatch(/Sweep default\/grid stopped: .*Continue it with: expman sweep resume grid/);
+    expect(await exited).toBe(0);
+    expect(jsonLines(stdout).at(-1)).toMatchObject({ event: 'sweep', status: 'stopped', reason: 'stopped on request' });
+    const stopped = trials();
+    expect(stopped.length).toBeLessThan(4);
+    expect(stopped.some((t) => t.status === 'stopped')).toBe(true);
+    expect(JSON.parse(expman(['sweep', 'status', '--data', data, '--json']).stdout).sweeps).toMatchObject([{ name: 'grid', status: 'stopped', live: false, method: 'grid', budget: 4 }]);
+
+    const resume = expman(['sweep', 'resume', 'grid', '--data', data]);
+    expect(resume.code).toBe(0);
+    expect(resume.stdout).toMatch(/Sweep default\/grid finished: every grid point tried \(4\)/);
+    const done = trials();
+    expect(done.map((t) => t.status)).toEqual(['finished', 'finished', 'finished', 'finished']);
+    expect(new Set(done.map((t) => JSON.stringify(t.params)))).toEqual(
+      new Set(['[16,[4]]', '[16,[8,8]]', '[32,[4]]', '[32,[8,8]]'].map((p) => JSON.stringify({ 'training.batch_size': JSON.parse(p)[0], 'model.hidden_units': JSON.parse(p)[1] }))),
+    );
+    // One run folder per trial: nothing was trained twice under another name.
+    expect(readdirSync(join(data, 'experiments', 'default', 'models')).sort()).toEqual(['grid-t0000', 'grid-t0001', 'grid-t0002', 'grid-t0003']);
+    const status = expman(['sweep', 'status', 'grid', '--data', data]);
+    expect(status.stdout).toMatch(/default\/grid {2}finished — every grid point tried \(4\)/);
+    expect(status.stdout).toMatch(/^\* +\d+ +grid-t000\d +finished +25 /m);
+    expect(expman(['sweep', 'resume', 'grid', '--data', data]).stderr).toMatch(/sweep default\/grid has finished/);
+  }, 180_000);
+});
