@@ -29,6 +29,7 @@ import { logReadRequestSchema, logSearchRequestSchema, type LogInfo, type LogSea
 import type { ModelInfoDto } from './models.js';
 import type { RunEvent } from './run-events.js';
 import type { ExperimentSummary, JobInfo, RunDetail, RunError, RunMetrics, RunRef, RunSummary } from './runs.js';
+import type { SweepDetail, SweepSummary } from './sweeps.js';
 
 // ---- Request schemas ----------------------------------------------------------------------------------
 
@@ -142,6 +143,20 @@ export const CALLS = {
   'config:edit': call<string>()(ConfigEditRequest),
   /** Atomic save; refused (with the issues) while the text is invalid. */
   'config:save': call<ConfigSaveResult>()(ConfigSaveRequest),
+
+  /** Sweeps of one experiment, or of all. */
+  'sweeps:list': call<SweepSummary[]>()(z.strictObject({ experiment: nameSchema.optional() })),
+  /** A sweep's definition, state and trials table. */
+  'sweeps:get': call<SweepDetail>()(z.strictObject({ experiment: nameSchema, name: nameSchema })),
+  /**
+   * Checks a sweep definition (TOML text, as `expman sweep start` reads from a file) and starts it: this
+   * server drives it, its trials go through the run queue. Bad input is refused before anything exists.
+   */
+  'sweeps:start': call<SweepSummary>()(z.strictObject({ text: z.string().min(1).max(100_000), experiment: nameSchema.optional(), name: nameSchema.optional() })),
+  /** Continues a stopped sweep (or one whose controller died) without repeating a trial. */
+  'sweeps:resume': call<SweepSummary>()(z.strictObject({ experiment: nameSchema, name: nameSchema })),
+  /** Stops a sweep, whoever drives it on this host: its running trials stop (resumable). */
+  'sweeps:stop': call<SweepSummary>()(z.strictObject({ experiment: nameSchema, name: nameSchema })),
 
   'datasets:list': call<DatasetSummary[]>()(noArgs),
   /** The built-in model and each $DATA/models/<name>.mjs, with its params schema or its load error. */

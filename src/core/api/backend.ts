@@ -12,6 +12,7 @@ import { datasetsHandlers } from './handlers/datasets.js';
 import { logsHandlers } from './handlers/logs.js';
 import { modelsHandlers } from './handlers/models.js';
 import { runsHandlers } from './handlers/runs.js';
+import { sweepsHandlers } from './handlers/sweeps.js';
 import { workspaceHandlers } from './handlers/workspace.js';
 import { TaskRegistry } from './task-registry.js';
 
@@ -54,6 +55,7 @@ export function createBackend(options: BackendOptions): Backend {
     configHandlers(ctx),
     datasetsHandlers(ctx),
     modelsHandlers(ctx),
+    sweepsHandlers(ctx),
     archiveSyncHandlers(ctx),
   );
 

@@ -28,6 +28,8 @@ export interface CreateSweepRequest {
   file: string;
   /** Overrides the definition's experiment (`expman sweep start --experiment`). */
   experiment?: string;
+  /** Overrides the definition's name (the UI launcher). */
+  name?: string;
 }
 
 /**
@@ -38,8 +40,9 @@ export interface CreateSweepRequest {
  */
 export async function createSweep(ws: Workspace, request: CreateSweepRequest): Promise<{ dir: string; definition: SweepDefinition }> {
   const parsed = parseSweepText(request.text, request.file);
-  const def: SweepDefinition = { ...parsed, experiment: request.experiment ?? parsed.experiment };
+  const def: SweepDefinition = { ...parsed, experiment: request.experiment ?? parsed.experiment, name: request.name ?? parsed.name };
   checkName('experiment', def.experiment);
+  checkName('sweep', def.name);
   // The experiment's config with the sweep's fixed values and its first point must resolve, as every
   // trial's will (a value that fits the key but not the config, e.g. a module's params, shows here).
   const first = proposePoint(def.method, def.parameters, 0, def.seed, []);
@@ -146,8 +149,9 @@ function summarize(def: SweepDefinition, state: SweepState, trials: readonly Tri
   return {
     name: def.name,
     experiment: def.experiment,
-    // A sweep recorded as running whose controller is gone (crashed) reads as stopped: resume continues it.
-    status: state.status === 'running' && !live ? 'stopped' : state.status,
+    // Its controller's lock says whether it runs: one recorded as running whose controller is gone
+    // (crashed) reads as stopped (resume continues it); one just started, as running.
+    status: live ? 'running' : state.status === 'running' ? 'stopped' : state.status,
     live,
     method: def.method,
     metric: def.metric,
