@@ -7,8 +7,8 @@ import { dataWorkspace, emitJson, parse, type CommandContext } from '../context.
 
 export const listHelp = `expman list [--experiment E] [--json]
 
-Lists experiments and their runs: status (queued, running, finished, failed, stopped; a run training on
-another host shows as running@<host>), epochs, backend, the best validation metrics, once tested the
+Lists experiments and their runs: status (queued, running, finished, failed, stopped, pruned — stopped
+early by a sweep; a run training on another host shows as running@<host>), epochs, backend, the best validation metrics, once tested the
 test score, and the device it trained on (--json adds the backend versions). The score is the task's:
 accuracy for classification (VAL/TEST columns show acc), R² for regression (shown as r2=…, with the
 RMSE in --json).`;

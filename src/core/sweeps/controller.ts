@@ -53,7 +53,7 @@ export function trialRunName(sweep: string, trial: number): string {
 function pointValues(trials: readonly TrialRecord[]): Map<number, { params: Params; value: number | undefined; ended: boolean }> {
   const points = new Map<number, { params: Params; values: number[]; ended: boolean }>();
   for (const t of trials) {
-    const p = points.get(t.point) ?? { params: t.params as Params, values: [], ended: true };
+    const p = points.get(t.point) ?? { params: t.params, values: [], ended: true };
     if (!ENDED.has(t.status)) p.ended = false;
     if (t.value !== undefined && (t.status === 'finished' || t.status === 'pruned')) p.values.push(t.value);
     points.set(t.point, p);
@@ -354,7 +354,7 @@ class Controller {
         await this.launcher.start(this.ws, {
           experiment: this.def.experiment,
           model: next.run,
-          overrides: [...this.def.fixed, ...paramOverrides(next.params as Params), ...(this.def.repeats > 1 ? [`${this.def.seedKey}=${this.def.seed + next.repeat}`] : [])],
+          overrides: [...this.def.fixed, ...paramOverrides(next.params), ...(this.def.repeats > 1 ? [`${this.def.seedKey}=${this.def.seed + next.repeat}`] : [])],
           sweep: { name: this.def.name, trial: next.trial },
         });
       }

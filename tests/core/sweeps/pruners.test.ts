@@ -31,7 +31,7 @@ describe('ASHA', () => {
   const spec: PrunerSpec = { type: 'asha', minEpochs: 1, eta: 3, maxEpochs: 27 };
 
   test('rungs at min·η^k below max', () => {
-    expect(ashaRungs(spec as Extract<PrunerSpec, { type: 'asha' }>)).toEqual([1, 3, 9]);
+    expect(ashaRungs(spec)).toEqual([1, 3, 9]);
   });
 
   test('promotes the top 1/η at a rung and prunes the rest; the first arrivals continue only if best', () => {
