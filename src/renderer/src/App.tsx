@@ -6,6 +6,7 @@ import { Sidebar } from './shell/Sidebar';
 import { routeHref, useRoute, type Route } from './state/route';
 import { useWorkspace, WorkspaceProvider } from './state/workspace';
 import { RunView } from './runs/RunView';
+import { SweepsView } from './sweeps/SweepsView';
 import { CompareView } from './views/CompareView';
 import { DatasetsView } from './views/DatasetsView';
 import { ExperimentView } from './views/ExperimentView';
@@ -21,6 +22,8 @@ function View({ route }: { route: Route }): JSX.Element {
       return <DatasetsView />;
     case 'compare':
       return <CompareView runs={route.runs} />;
+    case 'sweeps':
+      return <SweepsView experiment={route.experiment} name={route.name} />;
     default:
       return <HomeView />;
   }
@@ -45,6 +48,9 @@ function Shell(): JSX.Element {
           </a>
           <a href={routeHref({ view: 'compare', runs: [] })} aria-current={route.view === 'compare' ? 'page' : undefined}>
             Compare
+          </a>
+          <a href={routeHref({ view: 'sweeps' })} aria-current={route.view === 'sweeps' ? 'page' : undefined}>
+            Sweeps
           </a>
         </nav>
         <ArchiveSyncButtons />

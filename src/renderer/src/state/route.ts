@@ -6,7 +6,8 @@ export type Route =
   | { view: 'datasets'; name?: string }
   | { view: 'experiment'; experiment: string }
   | { view: 'run'; experiment: string; model: string; tab?: string }
-  | { view: 'compare'; runs: Array<{ experiment: string; model: string }> };
+  | { view: 'compare'; runs: Array<{ experiment: string; model: string }> }
+  | { view: 'sweeps'; experiment?: string; name?: string };
 
 const enc = encodeURIComponent;
 
@@ -20,6 +21,8 @@ export function routeHref(route: Route): string {
       return `#/experiments/${enc(route.experiment)}`;
     case 'run':
       return `#/runs/${enc(route.experiment)}/${enc(route.model)}${route.tab ? `/${enc(route.tab)}` : ''}`;
+    case 'sweeps':
+      return route.experiment && route.name ? `#/sweeps/${enc(route.experiment)}/${enc(route.name)}` : '#/sweeps';
     case 'compare':
       return `#/compare?runs=${route.runs.map((r) => `${enc(r.experiment)}/${enc(r.model)}`).join(',')}`;
   }
@@ -40,6 +43,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'datasets') return parts[1] ? { view: 'datasets', name: parts[1] } : { view: 'datasets' };
   if (parts[0] === 'experiments' && parts[1]) return { view: 'experiment', experiment: parts[1] };
   if (parts[0] === 'runs' && parts[1] && parts[2]) return { view: 'run', experiment: parts[1], model: parts[2], ...(parts[3] ? { tab: parts[3] } : {}) };
+  if (parts[0] === 'sweeps') return parts[1] && parts[2] ? { view: 'sweeps', experiment: parts[1], name: parts[2] } : { view: 'sweeps' };
   if (parts[0] === 'compare') {
     const list = new URLSearchParams(query).get('runs') ?? '';
     const runs = list

@@ -1,0 +1,98 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expman, irisCsv, repoRoot } from '../helpers/data-dir.js';
+import { launchChromium, startUi } from '../helpers/ui-session.js';
+
+/**
+ * The sweep view in real Chromium against `expman ui`: a grid sweep run by the CLI beforehand (ASHA prunes
+ * its hopeless learning rates) shows its parallel coordinates (brushing filters), the scatter, parameter
+ * importance, the best trial and the pruned ones; the launcher refuses a bad definition with its line and
+ * starts a good one. Screenshots go to test-output/e2e/.
+ */
+const shots = join(repoRoot, 'test-output', 'e2e');
+let server: ChildProcess;
+let browser: Browser;
+let data: string;
+let url: string;
+
+beforeAll(async () => {
+  mkdirSync(shots, { recursive: true });
+  data = mkdtempSync(join(tmpdir(), 'expman-e2e-sweep-'));
+  mkdirSync(join(data, 'datasets', 'external'), { recursive: true });
+  cpSync(irisCsv, join(data, 'datasets', 'external', 'iris.csv'));
+  expect(expman(['preprocess', '--data', data, '--split=0.8', '--separate-sets']).code).toBe(0);
+  writeFileSync(
+    join(data, 'lr-grid.toml'),
+    `method = "grid"\nmetric = "val_loss"\ngoal = "minimize"\nparallel = 2\n[set]\n"training.epochs" = 30\n"training.optimizer" = "sgd"\n"training.early_stopping.enabled" = false\n"logging.batch_interval_ms" = 100000\n[parameters]\n"training.learning_rate" = [0.3, 0.1, 0.01, 0.000001]\n"training.batch_size" = [16, 32]\n[pruner]\ntype = "asha"\nmin_epochs = 2\neta = 2\n`,
+  );
+  const sweep = expman(['sweep', 'start', join(data, 'lr-grid.toml'), '--data', data]);
+  expect(sweep.code, sweep.stderr).toBe(0);
+  ({ server, url } = await startUi(data));
+  browser = await launchChromium();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 500));
+  rmSync(data, { recursive: true, force: true });
+});
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.waitForTimeout(250);
+  await page.screenshot({ path: join(shots, `${name}-1280x800.png`), fullPage: true });
+}
+
+test('the sweep view: parallel coordinates with brushing, scatter, importance, best and pruned trials; the launcher', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  await page.getByRole('link', { name: 'Sweeps', exact: true }).click();
+  await expect.poll(() => page.getByTestId('sweeps-list').locator('tbody tr').count()).toBe(1);
+  await page.getByRole('link', { name: 'default/lr-grid' }).click();
+  await expect.poll(() => page.getByTestId('sweep-status').textContent()).toBe('finished');
+
+  const lines = page.getByTestId('sweep-parallel').locator('polyline');
+  await expect.poll(() => lines.count()).toBe(8);
+  expect(await page.getByTestId('sweep-parallel').locator('polyline[data-best="true"]').count()).toBe(1);
+  expect(await page.getByTestId('sweep-scatter').locator('circle').count()).toBe(8);
+  expect(await page.getByTestId('sweep-trials').locator('[data-status="pruned"]').count()).toBeGreaterThan(0);
+  expect(await page.getByTestId('sweep-trials').locator('tr[data-best="true"]').count()).toBe(1);
+  expect(await page.getByTestId('sweep-importance').locator('tbody tr').count()).toBe(2);
+  // The learning rate decides this sweep, not the batch size.
+  expect(await page.getByTestId('sweep-importance').locator('tbody tr').first().locator('td').first().textContent()).toBe('training.learning_rate');
+  await screenshot(page, 'sweep-1-view');
+
+  // Brush the metric axis to its lower (better) part: the trials above it fade.
+  const axis = page.locator('rect[data-axis="val_loss"]');
+  const box = (await axis.boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height - 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.6, { steps: 5 });
+  await page.mouse.up();
+  const inside = await page.getByTestId('sweep-parallel').locator('polyline[data-inside="true"]').count();
+  expect(inside).toBeGreaterThan(0);
+  expect(inside).toBeLessThan(8);
+  await expect.poll(() => page.getByRole('button', { name: /Clear filters/ }).textContent()).toBe(`Clear filters (${inside} of 8 shown)`);
+  await screenshot(page, 'sweep-2-brushed');
+
+  // The launcher: a bad definition is refused with its line; a good one starts and shows its view.
+  await page.getByRole('link', { name: 'Sweeps', exact: true }).click();
+  await page.getByLabel('sweep name').fill('from-ui');
+  const definition = page.getByLabel('sweep definition');
+  await definition.fill('method = "random"\nmetric = "val_accuracy"\ngoal = "maximize"\n[budget]\ntrials = 2\n[parameters]\n"training.learning_rat" = { log_uniform = [0.001, 0.1] }\n');
+  await page.getByRole('button', { name: 'Start sweep' }).click();
+  await expect.poll(() => page.getByTestId('sweep-error').textContent()).toMatch(/sweep\.toml:7:1: parameters\.training\.learning_rat: training\.learning_rat is not a config key \(did you mean training\.learning_rate\?\)/);
+  await definition.fill('method = "random"\nmetric = "val_accuracy"\ngoal = "maximize"\n[budget]\ntrials = 2\n[set]\n"training.epochs" = 3\n[parameters]\n"training.learning_rate" = { log_uniform = [0.001, 0.1] }\n');
+  await page.getByRole('button', { name: 'Start sweep' }).click();
+  await expect.poll(() => page.getByTestId('sweep-view').count()).toBe(1);
+  await expect.poll(() => page.getByTestId('sweep-status').textContent(), { timeout: 60_000 }).toBe('finished');
+  expect(await page.getByTestId('sweep-trials').locator('tbody tr').count()).toBe(2);
+  await screenshot(page, 'sweep-3-launched');
+  expect(errors).toEqual([]);
+}, 180_000);
