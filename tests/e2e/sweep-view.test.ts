@@ -8,8 +8,8 @@ import { expman, irisCsv, repoRoot } from '../helpers/data-dir.js';
 import { launchChromium, startUi } from '../helpers/ui-session.js';
 
 /**
- * The sweep view in real Chromium against `expman ui`: a grid sweep run by the CLI beforehand (ASHA prunes
- * its hopeless learning rates) shows its parallel coordinates (brushing filters), the scatter, parameter
+ * The sweep view in real Chromium against `expman ui`: a grid sweep run by the CLI beforehand (median stopping
+ * prunes hopeless learning rates) shows its parallel coordinates (brushing filters), the scatter, parameter
  * importance, the best trial and the pruned ones; the launcher refuses a bad definition with its line and
  * starts a good one. Screenshots go to test-output/e2e/.
  */
@@ -27,7 +27,7 @@ beforeAll(async () => {
   expect(expman(['preprocess', '--data', data, '--split=0.8', '--separate-sets']).code).toBe(0);
   writeFileSync(
     join(data, 'lr-grid.toml'),
-    `method = "grid"\nmetric = "val_loss"\ngoal = "minimize"\nparallel = 2\n[set]\n"training.epochs" = 30\n"training.optimizer" = "sgd"\n"training.early_stopping.enabled" = false\n"logging.batch_interval_ms" = 100000\n[parameters]\n"training.learning_rate" = [0.3, 0.1, 0.01, 0.000001]\n"training.batch_size" = [16, 32]\n[pruner]\ntype = "asha"\nmin_epochs = 2\neta = 2\n`,
+    `method = "grid"\nmetric = "val_loss"\ngoal = "minimize"\nparallel = 2\n[set]\n"training.epochs" = 30\n"training.optimizer" = "sgd"\n"training.early_stopping.enabled" = false\n"logging.batch_interval_ms" = 100000\n[parameters]\n"training.learning_rate" = [0.3, 0.1, 0.01, 0.000001]\n"training.batch_size" = [16, 32]\n[pruner]\ntype = "median"\nwarmup_epochs = 3\nmin_trials = 2\n`,
   );
   const sweep = expman(['sweep', 'start', join(data, 'lr-grid.toml'), '--data', data]);
   expect(sweep.code, sweep.stderr).toBe(0);
@@ -43,8 +43,11 @@ afterAll(async () => {
 });
 
 async function screenshot(page: Page, name: string): Promise<void> {
+  // Tall enough for the whole view (the main area scrolls, so a full-page shot would cut it).
+  await page.setViewportSize({ width: 1280, height: 1500 });
   await page.waitForTimeout(250);
-  await page.screenshot({ path: join(shots, `${name}-1280x800.png`), fullPage: true });
+  await page.screenshot({ path: join(shots, `${name}-1280x1500.png`) });
+  await page.setViewportSize({ width: 1280, height: 800 });
 }
 
 test('the sweep view: parallel coordinates with brushing, scatter, importance, best and pruned trials; the launcher', async () => {

@@ -11,6 +11,8 @@ describe('routes', () => {
       { view: 'experiment', experiment: 'exp 1' },
       { view: 'run', experiment: 'default', model: 'run-1', tab: 'logs' },
       { view: 'compare', runs: [{ experiment: 'a', model: 'r1' }, { experiment: 'b', model: 'r.2' }] },
+      { view: 'sweeps' },
+      { view: 'sweeps', experiment: 'e', name: 'lr-search' },
     ];
     for (const route of routes) expect(parseRoute(routeHref(route))).toEqual(route);
   });

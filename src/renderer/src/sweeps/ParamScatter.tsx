@@ -9,7 +9,7 @@ const B = 34;
 
 /** The metric against one parameter: a point per trial with a value; best filled large, pruned hollow. */
 export function ParamScatter({ axis, metric, trials, best, highlight }: { axis: Axis; metric: Axis; trials: readonly TrialRecord[]; best: number | undefined; highlight: (t: TrialRecord) => boolean }): JSX.Element {
-  const px = (u: number): number => L + u * (W - L - 16);
+  const px = (u: number): number => L + u * (W - L - 36);
   const py = (u: number): number => 12 + (1 - u) * (H - B - 12);
   return (
     <svg className="param-scatter" viewBox={`0 0 ${W} ${H}`} width="100%" role="img" aria-label={`${metric.key} against ${axis.key}`} data-testid="sweep-scatter">

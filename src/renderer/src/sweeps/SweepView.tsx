@@ -61,12 +61,12 @@ export function SweepView({ experiment, name }: { experiment: string; name: stri
           {s.method} · {s.goal} {s.metric} · {s.trials} trials{s.budget !== null ? ` of ${s.budget} points` : ''} ·{' '}
           {Object.entries(s.counts).map(([k, n]) => `${n} ${k}`).join(', ') || 'none yet'}
           {d.state.reason ? ` · ${d.state.reason}` : ''}
+          {s.best && (
+            <span data-testid="sweep-best">
+              {' '}· best {label(s.best.value)} (<a href={routeHref({ view: 'run', experiment, model: s.best.run })}>trial {s.best.trial}</a>)
+            </span>
+          )}
         </span>
-        {s.best && (
-          <span data-testid="sweep-best">
-            {' '}· best {label(s.best.value)} (<a href={routeHref({ view: 'run', experiment, model: s.best.run })}>trial {s.best.trial}</a>)
-          </span>
-        )}
       </div>
       <SweepPlots detail={d} />
     </div>

@@ -26,8 +26,10 @@ function numericAxis(key: string, values: number[], log: boolean): Axis {
   let min = finite.length ? Math.min(...finite) : 0;
   let max = finite.length ? Math.max(...finite) : 1;
   if (min === max) {
-    min = log ? min / 2 : min - 0.5;
-    max = log ? max * 2 : max + 0.5;
+    // One distinct value: a small span around it (an accuracy of 0.9 should not get an axis up to 1.4).
+    const pad = Math.abs(min) * 0.1 || 0.5;
+    min = log ? min / 2 : min - pad;
+    max = log ? max * 2 : max + pad;
   }
   const span = t(max) - t(min);
   const unit = (v: SweepParamValue | number | undefined): number => (typeof v === 'number' && Number.isFinite(v) && (!log || v > 0) ? (t(v) - t(min)) / span : NaN);
@@ -51,7 +53,9 @@ export function parameterAxis(param: SweepParameterDto, trials: readonly TrialRe
   if (param.kind === 'values') {
     const declared = param.values ?? [];
     const numeric = declared.length > 0 && declared.every((v) => typeof v === 'number');
-    return numeric && declared.length > 4 ? numericAxis(param.key, declared as number[], false) : categoryAxis(param.key, declared.length ? declared : observed);
+    if (numeric && declared.length > 4) return numericAxis(param.key, declared, false);
+    // Numbers as categories in increasing order (bottom to top), whatever order the list gave them in.
+    return categoryAxis(param.key, numeric ? [...(declared)].sort((a, b) => a - b) : declared.length ? declared : observed);
   }
   const values = [param.low ?? NaN, param.high ?? NaN];
   return numericAxis(param.key, values, param.kind === 'log_uniform');
