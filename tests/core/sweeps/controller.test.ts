@@ -94,4 +94,18 @@ describe('sweep controller (real runs through the RunManager)', () => {
     expect(existsSync(join(runDir, 'logs', 'metrics.jsonl'))).toBe(true);
     await expect(checkResumable(dir)).rejects.toThrow(/has finished/);
   }, 120_000);
+
+  test('repeats run each point once per seed; a time budget stops proposing when it is spent', async () => {
+    const text = `name = "seeds"\nmethod = "random"\nmetric = "val_accuracy"\ngoal = "maximize"\nseed = 5\nrepeats = 2\nparallel = 2\n[budget]\ntime = "1s"\n[set]\n"training.epochs" = 3\n[parameters]\n"training.learning_rate" = { log_uniform = [0.001, 0.1] }\n`;
+    const { dir } = await createSweep(ws, { text, file: join(data, 'seeds.toml') });
+    const manager = new RunManager({ emit: () => undefined, concurrency: 2 });
+    const state = await driveSweep(ws, dir, { launcher: runManagerLauncher(manager), pollMs: 100 });
+    expect(state).toMatchObject({ status: 'finished', reason: 'time budget of 1 s spent' });
+    const trials = await readTrials(dir);
+    // A worker takes longer than a second to train: the first point (two seeds) is all the budget allowed.
+    expect(trials.map((t) => [t.point, t.repeat, t.status])).toEqual([[0, 0, 'finished'], [0, 1, 'finished']]);
+    expect(trials[0]!.params).toEqual(trials[1]!.params);
+    const seeds = await Promise.all(trials.map(async (t) => (await readRunConfig(join(data, 'experiments', 'default', 'models', t.run))).config.values['training.seed']));
+    expect(seeds).toEqual([5, 6]);
+  }, 120_000);
 });
