@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { repoRoot } from '../../helpers/data-dir.js';
 import { parseSweepText } from '../../../src/core/sweeps/definition.js';
 import { ExpmanError } from '../../../src/core/errors.js';
 
@@ -89,5 +92,13 @@ eta = 2
 
   test('a TOML syntax error names its line', () => {
     expect(refusal('method = "grid\n').code).toBe('CONFIG_PARSE');
+  });
+
+  test("the README's example definition is valid", () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const example = /## Sweeps[\s\S]*?```toml\n([\s\S]*?)```/.exec(readme)![1]!;
+    const def = parseSweepText(example, 'README.md');
+    expect(def).toMatchObject({ name: 'lr-search', method: 'tpe', budget: { trials: 30, seconds: 5400 }, pruner: { type: 'asha' } });
+    expect(def.parameters.map((p) => p.key)).toEqual(['training.learning_rate', 'training.batch_size', 'model.params.units', 'training.optimizer', 'model.dropout']);
   });
 });
