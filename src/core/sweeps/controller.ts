@@ -31,6 +31,9 @@ export interface DriveOptions {
   command?: string;
 }
 
+/** Refusals that are about the data folder, not the trial: they stop the sweep. */
+const FOLDER_ERRORS: ReadonlySet<string> = new Set(['RUN_EXISTS', 'DISK_FULL', 'NOT_WRITABLE', 'DATA_DIR', 'DATASET_MISSING', 'DATASET_CHANGED']);
+
 const ENDED: ReadonlySet<TrialStatus> = new Set(['finished', 'failed', 'pruned']);
 const ACTIVE: ReadonlySet<TrialStatus> = new Set(['queued', 'running']);
 
@@ -351,12 +354,22 @@ class Controller {
         // Created by a previous controller that died before recording it.
         await this.launcher.resume(this.ws, this.ref(next));
       } else {
-        await this.launcher.start(this.ws, {
-          experiment: this.def.experiment,
-          model: next.run,
-          overrides: [...this.def.fixed, ...paramOverrides(next.params), ...(this.def.repeats > 1 ? [`${this.def.seedKey}=${this.def.seed + next.repeat}`] : [])],
-          sweep: { name: this.def.name, trial: next.trial },
-        });
+        try {
+          await this.launcher.start(this.ws, {
+            experiment: this.def.experiment,
+            model: next.run,
+            overrides: [...this.def.fixed, ...paramOverrides(next.params), ...(this.def.repeats > 1 ? [`${this.def.seedKey}=${this.def.seed + next.repeat}`] : [])],
+            sweep: { name: this.def.name, trial: next.trial },
+          });
+        } catch (error) {
+          // This point's run was refused (e.g. a model too large for memory): the trial failed, the sweep
+          // goes on (and stops by itself if its first trials all fail). The data folder's own problems stop it.
+          if (!isExpmanError(error) || FOLDER_ERRORS.has(error.code)) throw error;
+          this.ended(next, 'failed', error.message);
+          await this.save();
+          // Back to the main loop, which judges whether the sweep can go on before the next launch.
+          return;
+        }
       }
       next.status = 'queued';
       await this.save();

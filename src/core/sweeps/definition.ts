@@ -56,6 +56,9 @@ export interface SweepDefinition {
   tpe: Partial<TpeOptions>;
 }
 
+/** A grid larger than this is a mistake (an int range meant for random search), refused before it starts. */
+const MAX_GRID_POINTS = 100_000;
+
 const TOP_KEYS = new Set(['name', 'experiment', 'method', 'metric', 'goal', 'seed', 'parallel', 'repeats', 'seed_key', 'budget', 'set', 'parameters', 'pruner', 'tpe']);
 const DIST_KEYS = ['values', 'choice', 'uniform', 'log_uniform', 'int'] as const;
 
@@ -199,6 +202,7 @@ export function parseSweepText(source: string, file: string): SweepDefinition {
   if (method === 'grid' && parameters.length > 0 && issues.length === 0) {
     const size = gridSize(parameters);
     if (size === 0) issue('parameters', 'the grid is empty: a parameter has no values');
+    else if (size > MAX_GRID_POINTS) issue('parameters', `the grid has ${size.toLocaleString('en-US')} points, more than ${MAX_GRID_POINTS.toLocaleString('en-US')}: use random or tpe with a budget`);
     budget.trials = Math.min(budget.trials ?? size, size);
   } else if ((method === 'random' || method === 'tpe') && budget.trials === undefined && budget.seconds === undefined && !issues.some((i) => i.key?.startsWith(`${prefix}budget`))) {
     issue('budget', `${method} search needs a budget: [budget] trials = N and/or time = "…"`);

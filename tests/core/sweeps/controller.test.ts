@@ -29,7 +29,7 @@ afterAll(() => rmSync(data, { recursive: true, force: true }));
 /** Long enough (no early stop, many epochs) that a trial is still running when the test acts on it. */
 const SLOW = `"training.epochs" = 40\n"training.early_stopping.enabled" = false\n"logging.batch_interval_ms" = 100000\n`;
 
-const models = (): string[] => readdirSync(join(data, 'experiments', 'default', 'models')).sort();
+const models = (): string[] => (existsSync(join(data, 'experiments', 'default', 'models')) ? readdirSync(join(data, 'experiments', 'default', 'models')).sort() : []);
 
 describe('sweep controller (real runs through the RunManager)', () => {
   test('a stopped sweep resumes without repeating a trial and proposes what the seed proposes', async () => {
@@ -79,7 +79,7 @@ describe('sweep controller (real runs through the RunManager)', () => {
     ['median', '[pruner]\ntype = "median"\nwarmup_epochs = 1\nmin_trials = 1\n'],
   ])('%s prunes the trial that learns nothing; it ends `pruned` with its logs', async (kind, pruner) => {
     // Grid order: a good learning rate first, then one too small to learn anything in a few epochs.
-    const text = `name = "prune-${kind}"\nmethod = "grid"\nmetric = "val_loss"\ngoal = "minimize"\n[set]\n"training.epochs" = 150\n"training.early_stopping.enabled" = false\n"training.optimizer" = "sgd"\n"logging.batch_interval_ms" = 100000\n[parameters]\n"training.learning_rate" = [0.3, 0.000001]\n${pruner}`;
+    const text = `name = "prune-${kind}"\nmethod = "grid"\nmetric = "val_loss"\ngoal = "minimize"\n[set]\n"training.epochs" = 60\n"training.early_stopping.enabled" = false\n"training.optimizer" = "sgd"\n"logging.batch_interval_ms" = 100000\n[parameters]\n"training.learning_rate" = [0.3, 0.000001]\n${pruner}`;
     const { dir } = await createSweep(ws, { text, file: join(data, `prune-${kind}.toml`) });
     const manager = new RunManager({ emit: () => undefined, concurrency: 1 });
     const state = await driveSweep(ws, dir, { launcher: runManagerLauncher(manager), pollMs: 50 });
@@ -87,7 +87,7 @@ describe('sweep controller (real runs through the RunManager)', () => {
     const trials = await readTrials(dir);
     expect(trials.map((t) => t.status)).toEqual(['finished', 'pruned']);
     expect(trials[1]!.reason).toMatch(kind === 'asha' ? /ASHA rung at epoch 2/ : /median stopping/);
-    expect(trials[1]!.epoch).toBeLessThan(150);
+    expect(trials[1]!.epoch).toBeLessThan(60);
     const runDir = join(data, 'experiments', 'default', 'models', `prune-${kind}-t0001`);
     expect((await readStatus(runDir))!.status).toBe('pruned');
     expect(readFileSync(join(runDir, 'logs', 'run.log'), 'utf8')).toMatch(/pruned by the sweep/);
@@ -108,4 +108,17 @@ describe('sweep controller (real runs through the RunManager)', () => {
     const seeds = await Promise.all(trials.map(async (t) => (await readRunConfig(join(data, 'experiments', 'default', 'models', t.run))).config.values['training.seed']));
     expect(seeds).toEqual([5, 6]);
   }, 120_000);
+
+  test('a point whose run is refused fails that trial; a sweep whose first trials all fail stops with the reason', async () => {
+    // Layers far too large for any machine's memory: prepareRun refuses each before its folder exists.
+    const huge = (n: number): string => `[${Array.from({ length: 4 }, () => 65536 - n).join(', ')}]`;
+    const text = `name = "refused"\nmethod = "grid"\nmetric = "val_accuracy"\ngoal = "maximize"\n[set]\n"training.epochs" = 2\n[parameters]\n"model.hidden_units" = [${huge(0)}, ${huge(1)}, ${huge(2)}, [4]]\n`;
+    const { dir } = await createSweep(ws, { text, file: join(data, 'refused.toml') });
+    const manager = new RunManager({ emit: () => undefined, concurrency: 1 });
+    const state = await driveSweep(ws, dir, { launcher: runManagerLauncher(manager), pollMs: 50 });
+    expect(state).toMatchObject({ status: 'failed', error: { code: 'WORKER_FAILED', message: expect.stringMatching(/^the first 3 trials failed; trial 0 \(run refused-t0000\): model\.hidden_units = \[65536,65536,65536,65536\]: .*use smaller layers$/) } });
+    const trials = await readTrials(dir);
+    expect(trials.map((t) => t.status)).toEqual(['failed', 'failed', 'failed']);
+    expect(models().filter((m) => m.startsWith('refused-'))).toEqual([]);
+  }, 60_000);
 });

@@ -82,6 +82,7 @@ eta = 2
     ['an unknown sweep key', base('"training.batch_size" = [8]', 'metrc = "x"'), /lr\.toml:4:1: metrc: unknown sweep key/],
     ['a missing goal', base('"training.batch_size" = [8]').replace('goal = "maximize"', ''), /goal: missing/],
     ['random search without a budget', base('"training.batch_size" = [8]').replace('[budget]\ntrials = 5', ''), /budget: random search needs a budget/],
+    ['a grid too large to be meant', base('"training.batch_size" = { int = [1, 1000] }\n"training.epochs" = { int = [1, 1000] }').replace('"random"', '"grid"'), /parameters: the grid has 1,000,000 points, more than 100,000: use random or tpe with a budget/],
     ['grid over a continuous range', base('"training.learning_rate" = { uniform = [0.1, 0.5] }').replace('"random"', '"grid"'), /grid search needs a list of values or an int range/],
   ])('refuses %s with one clear line naming file, line and key', (_what, text, message) => {
     const error = refusal(text);
