@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { expman, expmanAsync, jsonLines, listTree, tempDataDir } from '../helpers/data-dir.js';
+import { cliBundle, expman, expmanAsync, jsonLines, listTree, repoRoot, tempDataDir, testLogDir } from '../helpers/data-dir.js';
 
 function preparedData(): string {
   const data = tempDataDir();
@@ -86,5 +87,31 @@ describe('expman sweep with real runs', () => {
     expect(status.stdout).toMatch(/default\/grid {2}finished — every grid point tried \(4\)/);
     expect(status.stdout).toMatch(/^\* +\d+ +grid-t000\d +finished +25 /m);
     expect(expman(['sweep', 'resume', 'grid', '--data', data]).stderr).toMatch(/sweep default\/grid has finished/);
+  }, 180_000);
+
+  test('on a terminal it draws a progress bar in place; in a pipe, one line per trial and no control characters', () => {
+    const data = preparedData();
+    const file = join(data, 'tty.toml');
+    writeFileSync(file, definition('"training.learning_rate" = { log_uniform = [0.001, 0.1] }').replace('[parameters]', '[set]\n"training.epochs" = 2\n[parameters]'));
+    // util-linux `script` gives the command a pseudo-terminal, as a user's shell would.
+    const tty = spawnSync('script', ['-qec', `'${process.execPath}' '${cliBundle}' sweep start '${file}' --data '${data}'`, '/dev/null'], {
+      cwd: repoRoot,
+      env: { ...process.env, DATA: '', EXPMAN_LOG_DIR: testLogDir, COLUMNS: '200' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(tty.status).toBe(0);
+    // Each redraw returns to the line's start and clears it (CR, ESC [2K) before drawing.
+    const redraws = tty.stdout.split('\r\u001b[2K');
+    expect(redraws.some((r) => /^sweep tty \[[█░]+\] {2}50% 1\/2/.test(r))).toBe(true);
+    expect(redraws.some((r) => /^sweep tty \[█+\] 100% 2\/2/.test(r))).toBe(true);
+    expect(tty.stdout).toMatch(/trial 1 finished at epoch 2: val_accuracy/);
+
+    writeFileSync(file, readFileSync(file, 'utf8').replace('method', 'name = "piped"\nmethod'));
+    const piped = expman(['sweep', 'start', file, '--data', data]);
+    expect(piped.code).toBe(0);
+    expect(piped.stdout + piped.stderr).not.toContain('\u001b');
+    expect(piped.stdout + piped.stderr).not.toContain('\r');
+    expect(piped.stdout.split('\n').filter((l) => l.startsWith('trial '))).toHaveLength(2);
   }, 180_000);
 });

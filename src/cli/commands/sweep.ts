@@ -159,7 +159,7 @@ async function drive(ws: Workspace, dir: string, json: boolean, commandLine: str
     }
     const total = (budget ?? Math.max(state.sampler.next_point, 1)) * def.repeats;
     const ended = trials.filter((t) => t.status === 'finished' || t.status === 'pruned' || t.status === 'failed').length;
-    const running = trials.filter((t) => t.status === 'running').length;
+    const running = trials.filter((t) => t.status === 'running' || t.status === 'queued').length;
     const best = trials.filter((t) => t.status === 'finished' && t.value !== undefined).map((t) => t.value!);
     bar.setSuffix(`${running} running${best.length ? `  best ${def.metric} ${fmt(def.goal === 'minimize' ? Math.min(...best) : Math.max(...best))}` : ''}`);
     if (!json) bar.update({ phase: `sweep ${def.name}`, done: ended, total, unit: 'items' });
