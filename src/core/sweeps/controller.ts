@@ -103,6 +103,8 @@ class Controller {
   private readonly sessionStart = Date.now();
   private readonly pruner: PrunerSpec;
   private stopping = false;
+  /** A trial whose run was stopped by something other than this controller. */
+  private interrupted: TrialRecord | undefined;
   private readonly launcher: TrialLauncher;
 
   constructor(
@@ -151,6 +153,12 @@ class Controller {
           break;
         }
         await this.follow();
+        if (this.interrupted) {
+          // Stopped by someone else: by hand, or by the app quitting (which stops every job). Going on
+          // would start new trials in a process that is about to end; the sweep stops, resume continues it.
+          await this.stopAll('stopped', `trial ${this.interrupted.trial} (run ${this.interrupted.run}) was stopped outside the sweep`);
+          break;
+        }
         const failure = this.failure();
         if (failure) {
           await this.stopAll('failed', failure.message, failure);
@@ -269,8 +277,10 @@ class Controller {
       }
       // Ended: read what it wrote last.
       await this.readCurve(t);
-      if (run.status === 'stopped') t.status = 'stopped';
-      else this.ended(t, run.status, run.file.error?.message);
+      if (run.status === 'stopped') {
+        t.status = 'stopped';
+        this.interrupted ??= t;
+      } else this.ended(t, run.status, run.file.error?.message);
     }
   }
 

@@ -52,4 +52,20 @@ test('sweeps:start drives a sweep through the run queue; list, get and stop see 
   const stopped = await call<SweepSummary>('sweeps:stop', { experiment: 'default', name: 'ui' });
   expect(stopped).toMatchObject({ status: 'stopped', live: false, counts: { stopped: 2 } });
   expect(runs.active()).toHaveLength(0);
+
+  // Quitting the app stops every job: the sweep stops with them instead of starting new trials.
+  await call('sweeps:resume', { experiment: 'default', name: 'ui' });
+  const waitFor = async (check: () => Promise<boolean>): Promise<void> => {
+    const end = Date.now() + 60_000;
+    while (!(await check()) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  };
+  await waitFor(async () => (await call<SweepDetail>('sweeps:get', { experiment: 'default', name: 'ui' })).trials.some((t) => t.status === 'running'));
+  await runs.stopAll({ graceMs: 5000 });
+  await waitFor(async () => !(await call<SweepSummary>('sweeps:get', { experiment: 'default', name: 'ui' }).then((d) => (d as unknown as SweepDetail).summary.live)));
+  const after = await call<SweepDetail>('sweeps:get', { experiment: 'default', name: 'ui' });
+  expect(after.summary).toMatchObject({ status: 'stopped', live: false });
+  expect(after.state.reason).toMatch(/was stopped outside the sweep/);
+  expect(after.trials).toHaveLength(2);
+  await new Promise((r) => setTimeout(r, 500));
+  expect(runs.active()).toHaveLength(0);
 }, 120_000);
