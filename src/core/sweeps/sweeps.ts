@@ -54,7 +54,11 @@ export async function createSweep(ws: Workspace, request: CreateSweepRequest): P
   const info = await readDatasetInfo(ws, config.values['data.dataset']);
   const task = datasetTask(info);
   const known: readonly string[] = TRAINER_METRICS[task];
-  if (!known.includes(def.metric)) {
+  // A command run (`command.train`, issue 14) writes whatever its script writes: its metric is checked
+  // when its first trial ends (driveSweep). Read by name: the key exists once command runs are merged.
+  const command = (config.values as Record<string, unknown>)['command.train'];
+  const builtInTrainer = !(Array.isArray(command) && command.length > 0);
+  if (builtInTrainer && !known.includes(def.metric)) {
     const where = metricAt();
     throw new ExpmanError(
       'CONFIG_INVALID',
