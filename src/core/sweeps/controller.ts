@@ -102,7 +102,6 @@ class Controller {
   private readonly watches = new Map<number, Watch>();
   private readonly sessionStart = Date.now();
   private readonly pruner: PrunerSpec;
-  private stopping = false;
   /** A trial whose run was stopped by something other than this controller. */
   private interrupted: TrialRecord | undefined;
   private readonly launcher: TrialLauncher;
@@ -165,7 +164,6 @@ class Controller {
           break;
         }
         await this.launch(toResume);
-        if (this.stopping) continue;
         const active = this.trials.filter((t) => ACTIVE.has(t.status) || t.status === 'pending');
         if (active.length === 0 && toResume.length === 0 && !this.canPropose()) {
           this.state = { ...this.state, status: 'finished', reason: this.finishReason() };
@@ -325,7 +323,6 @@ class Controller {
   }
 
   private canPropose(): boolean {
-    if (this.stopping) return false;
     const { trials, seconds } = this.def.budget;
     if (trials !== undefined && this.proposedPoints() >= trials) return false;
     if (seconds !== undefined && this.elapsed() >= seconds) return false;
@@ -342,7 +339,7 @@ class Controller {
   /** Fills free slots: interrupted trials first, then recorded ones, then new points. */
   private async launch(toResume: TrialRecord[]): Promise<void> {
     const busy = (): number => this.trials.filter((t) => ACTIVE.has(t.status)).length;
-    while (busy() < this.def.parallel && !this.stopping) {
+    while (busy() < this.def.parallel) {
       const resumable = toResume.shift();
       if (resumable) {
         await this.launcher.resume(this.ws, this.ref(resumable));
@@ -406,7 +403,6 @@ class Controller {
 
   /** Stops every active trial through the launcher (they end `stopped`, resumable) and ends the session. */
   private async stopAll(status: 'stopped' | 'failed', reason: string, error?: ExpmanError): Promise<void> {
-    this.stopping = true;
     const active = this.trials.filter((t) => ACTIVE.has(t.status));
     await Promise.all(active.map((t) => this.launcher.stop(this.ws, this.ref(t))));
     for (const t of active) {
