@@ -81,6 +81,8 @@ test('the sweep view: parallel coordinates with brushing, scatter, importance, b
   const inside = await page.getByTestId('sweep-parallel').locator('polyline[data-inside="true"]').count();
   expect(inside).toBeGreaterThan(0);
   expect(inside).toBeLessThan(8);
+  // The brush reaches the axis's end: the best (lowest) trial is in.
+  expect(await page.getByTestId('sweep-parallel').locator('polyline[data-best="true"]').getAttribute('data-inside')).toBe('true');
   await expect.poll(() => page.getByRole('button', { name: /Clear filters/ }).textContent()).toBe(`Clear filters (${inside} of 8 shown)`);
   await screenshot(page, 'sweep-2-brushed');
 

@@ -6,6 +6,7 @@ const HEIGHT = 260;
 const TOP = 28;
 const BOTTOM = 36;
 const PLOT = HEIGHT - TOP - BOTTOM;
+const snap = (u: number): number => (u < 0.03 ? 0 : u > 0.97 ? 1 : u);
 
 /**
  * One vertical axis per parameter and one for the metric; a polyline per trial, coloured by its metric
@@ -87,7 +88,8 @@ export function ParallelCoordinates({ axes, metric, trials, best, brushes, onBru
                 if (!drag) return;
                 const next = { ...brushes };
                 if (Math.abs(drag.to - drag.from) < 0.01) delete next[a.key];
-                else next[a.key] = [Math.min(drag.from, drag.to), Math.max(drag.from, drag.to)];
+                // A drag that ends near an end of the axis means "to the end": the extreme trial is in.
+                else next[a.key] = [snap(Math.min(drag.from, drag.to)), snap(Math.max(drag.from, drag.to))];
                 setDrag(null);
                 onBrush(next);
               }}
