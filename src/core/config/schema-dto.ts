@@ -10,7 +10,7 @@ export function configSchemaDto(): ConfigSchemaDto {
       section: sectionOf(key),
       name: leafOf(key),
       type: spec.type,
-      default: Array.isArray(spec.default) ? [...(spec.default as readonly number[])] : typeof spec.default === 'object' ? {} : spec.default,
+      default: Array.isArray(spec.default) ? ([...(spec.default as readonly unknown[])] as number[] | string[]) : typeof spec.default === 'object' ? {} : spec.default,
       doc: spec.doc,
       expected: describeExpected(spec),
     };

@@ -6,6 +6,7 @@ import { DEFAULT_STOP_GRACE_MS, escalateStop, markEnded, stopLiveRun, type StopO
 import { freshModelName, readRunConfig } from '../training/run-folder.js';
 import { readStatus } from '../training/run-store.js';
 import { prepareRun } from '../training/train.js';
+import { rerunCommandOptions } from '../trainers/command-spec.js';
 import { startWorker, type WorkerExit, type WorkerHandle } from '../training/supervisor.js';
 import { resolveWorkerRuntime, type WorkerRuntime } from '../training/worker-runtime.js';
 import { checkName, exists, paths, type Workspace } from '../workspace.js';
@@ -144,7 +145,7 @@ export class RunManager {
     const runtime = this.runtimeFor(config.values['runtime.node']);
     const prepared = await prepareRun(
       ws,
-      { experiment: run.experiment, model, config, commandLine: ['expman', 'rerun', source, '--model', model], rerunOf: source, ...(provenance.dataset_hashes ? { expectDatasetHashes: provenance.dataset_hashes } : {}), ...rerunModuleOptions(source, provenance) },
+      { experiment: run.experiment, model, config, commandLine: ['expman', 'rerun', source, '--model', model], rerunOf: source, ...(provenance.dataset_hashes ? { expectDatasetHashes: provenance.dataset_hashes } : {}), ...rerunModuleOptions(source, provenance), ...rerunCommandOptions(source, provenance) },
       'queued',
     );
     prepared.lock.release();
