@@ -3,7 +3,8 @@ import type { ConfigFieldSpec, ConfigOriginDto, ConfigTable, ConfigValue } from 
 /** A value as the form and the resolved table show it: lists as "16, 16", strings unquoted. */
 export function formatConfigValue(value: ConfigValue | undefined): string {
   if (value === undefined) return '';
-  if (Array.isArray(value)) return value.join(', ');
+  // An argument list keeps its quotes (`["python3", "my train.py"]`): a word may contain spaces.
+  if (Array.isArray(value)) return value.some((item) => typeof item === 'string') ? JSON.stringify(value) : value.join(', ');
   if (typeof value === 'object') return formatTable(value);
   return String(value);
 }
