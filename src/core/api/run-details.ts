@@ -36,7 +36,8 @@ async function readResults(ws: Workspace, experiment: string, model: string): Pr
 
 /** Regression results: metrics.csv and the actual/predicted columns of predictions.csv (by name). */
 async function readRegressionResults(dir: string): Promise<TestResultsDto> {
-  const [metricsCsv, predictionsCsv] = await Promise.all(['metrics.csv', 'predictions.csv'].map((name) => fs.readFile(join(dir, name), 'utf8')));
+  // A command run's test command writes what it wants: predictions.csv may be missing (no columns then).
+  const [metricsCsv, predictionsCsv] = await Promise.all(['metrics.csv', 'predictions.csv'].map((name) => fs.readFile(join(dir, name), 'utf8').catch(() => '')));
   const metrics = Object.fromEntries(parseCsvText(metricsCsv!).rows.map(([name, value]) => [name!, Number(value)]));
   const table = parseCsvText(predictionsCsv!);
   const column = (name: string): number[] => {

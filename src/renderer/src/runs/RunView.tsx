@@ -154,7 +154,7 @@ export function RunView({ experiment, model, tab = 'charts' }: { experiment: str
         ) : (
           <Stat label="Best val acc" value={fmt(best?.val_accuracy)} />
         )}
-        <Stat label="Samples/s" value={latest ? Math.round(latest.samples_per_s).toLocaleString() : '–'} />
+        <Stat label="Samples/s" value={typeof latest?.samples_per_s === 'number' ? Math.round(latest.samples_per_s).toLocaleString() : '–'} />
         <Stat label="Backend" value={summary?.backend ?? '–'} />
         {detail.data?.results?.task === 'regression' && <Stat label="Test R²" value={fmt(detail.data.results.metrics['r2'])} />}
         {detail.data?.results?.task === 'classification' && <Stat label="Test accuracy" value={fmt(detail.data.results.metrics['accuracy'])} />}
