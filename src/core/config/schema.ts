@@ -194,7 +194,9 @@ export const CONFIG_SCHEMA = {
   },
   'command.stop_grace_seconds': {
     type: 'number',
-    default: 10,
+    // Below the app's own 10 s grace for the worker (src/core/runs/stop.ts), so the worker outlives its
+    // command and records the run as stopped.
+    default: 5,
     min: 0,
     max: 3600,
     doc: 'Command runs: seconds between SIGTERM and SIGKILL when the run is stopped.',

@@ -58,11 +58,13 @@ export function RunCharts({ store, version }: { store: RunMetricsStore; version:
           { title: 'Accuracy per batch', series: series.batchAccuracy, x: 'batch', log: false },
         ];
   charts.push(...series.extra);
+  // A command run's script that reports epochs only gets no empty per-batch charts.
+  const shown = store.batchCount === 0 && store.epochCount > 0 ? charts.filter((chart) => chart.x !== 'batch') : charts;
   return (
     <div className="run-charts" data-testid="run-charts" data-epochs={store.epochCount} data-batches={store.batchCount}>
       <ChartControls smoothing={smoothing} onSmoothingChange={setSmoothing} logScale={logScale} onLogScaleChange={setLogScale} />
       <div className="chart-grid">
-        {charts.map((chart) => (
+        {shown.map((chart) => (
           <div className="panel" key={chart.title}>
             <MetricChart title={chart.title} series={chart.series} xLabel={chart.x} smoothing={smoothing} {...(chart.log ? { logScale } : {})} />
           </div>
