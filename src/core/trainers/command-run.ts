@@ -53,7 +53,7 @@ async function lastCheckpoint(dir: string): Promise<{ epoch: number; path: strin
 function bestOf(event: Record<string, unknown>, epoch: number): BestSoFar | null {
   if (typeof event['val_loss'] !== 'number' || !Number.isFinite(event['val_loss'])) return null;
   const val = Object.fromEntries(Object.entries(event).filter(([key, value]) => key.startsWith('val_') && typeof value === 'number'));
-  return { ...val, epoch, val_loss: event['val_loss'] } as BestSoFar;
+  return { ...val, epoch, val_loss: event['val_loss'] };
 }
 
 function logTo(logger: Logger, hooks: TrainHooks): Logger {
