@@ -124,6 +124,7 @@ export async function trainCommandRun(request: CommandRunRequest): Promise<RunRe
 
   // Follow what the command appends to metrics.jsonl.
   let lastStatusWrite = 0;
+  let lastBatchForward = 0;
   let dirty = false;
   const flushStatus = async (force: boolean): Promise<void> => {
     if (!dirty || (!force && Date.now() - lastStatusWrite < STATUS_INTERVAL_MS) || !request.lock.held()) return;
@@ -145,6 +146,12 @@ export async function trainCommandRun(request: CommandRunRequest): Promise<RunRe
     } else if (event.event === 'best_model_saved' && typeof e['epoch'] === 'number') {
       status = { ...status, best: bestOf(e, e['epoch']) ?? status.best };
       dirty = true;
+    } else if (event.event === 'batch_end') {
+      // Per-batch events reach the launching process (and its live charts) at most every
+      // logging.batch_interval_ms, as the built-in loop writes them; every one stays in metrics.jsonl.
+      const now = Date.now();
+      if (now - lastBatchForward < config['logging.batch_interval_ms']) return;
+      lastBatchForward = now;
     }
     hooks.onEvent?.(event);
   };
