@@ -10,7 +10,8 @@ import { launchChromium, startUi } from '../helpers/ui-session.js';
 /**
  * A command run from the browser UI, in real Chromium against `expman ui`: the experiment's form sets the
  * command and [params], Start run trains the PyTorch example (examples/pytorch) in a worker, and the run
- * view shows its live charts (its own `lr` metric included) and the script's output in the log.
+ * view shows its live charts (its own `lr` metric included) and the script's output in the log; compared
+ * with a built-in tfjs run, both curves and the command and params in the config diff.
  * Screenshots go to test-output/e2e/.
  */
 const shots = join(repoRoot, 'test-output', 'e2e');
@@ -87,5 +88,16 @@ test('set a command and params in the form, start the run, watch its live chart 
   await screenshot(page, 'command-4-finished');
   const config = readFileSync(join(data, 'experiments', 'torch', 'models', 'live', 'config.toml'), 'utf8');
   expect(config).toMatch(/^command = \[ "python3", "train\.py" \]$/m);
+
+  // Compared with a built-in tfjs run on the same dataset: both curves, and the command and params in the diff.
+  mkdirSync(join(data, 'experiments', 'tfjs'), { recursive: true });
+  writeFileSync(join(data, 'experiments', 'tfjs', 'config.toml'), '[training]\nepochs = 12\nbackend = "wasm"\n');
+  expect(expman(['train', '--data', data, '--experiment', 'tfjs', '--model', 'builtin']).code).toBe(0);
+  await page.goto(`${new URL(url).origin}/#/compare?runs=torch/live,tfjs/builtin`);
+  const diff = page.getByTestId('config-diff');
+  await expect.poll(() => diff.textContent(), { timeout: 15_000 }).toMatch(/command\.train/);
+  expect((await diff.textContent()) ?? '').toMatch(/params\.lr[\s\S]*0\.02/);
+  await expect.poll(() => page.locator('.panel', { hasText: 'Validation loss' }).locator('.chart-legend').first().textContent(), { timeout: 15_000 }).toMatch(/torch\/live[\s\S]*tfjs\/builtin|tfjs\/builtin[\s\S]*torch\/live/);
+  await screenshot(page, 'command-5-compare');
   expect(errors).toEqual([]);
 });
