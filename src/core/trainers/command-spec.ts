@@ -157,7 +157,8 @@ export function rerunCommandOptions(dir: string, provenance: Partial<Provenance>
 /**
  * The documented environment of a command (README, Command runs): the caller's environment plus where
  * the run's files are. PYTHONUNBUFFERED makes Python's prints reach the log as they happen instead of in
- * 8 KiB blocks.
+ * 8 KiB blocks; PYTHONDONTWRITEBYTECODE keeps the run's copy of its code as it was recorded (no
+ * __pycache__ folders written into it).
  */
 export function commandEnv(ws: Workspace, dir: string, config: FlatConfig, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -166,6 +167,7 @@ export function commandEnv(ws: Workspace, dir: string, config: FlatConfig, extra
   return {
     ...env,
     PYTHONUNBUFFERED: '1',
+    PYTHONDONTWRITEBYTECODE: '1',
     DATA: ws.root,
     EXPMAN_RUN_DIR: dir,
     EXPMAN_CONFIG: runFiles.config(dir),
