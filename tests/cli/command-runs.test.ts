@@ -236,6 +236,16 @@ with open(os.environ["EXPMAN_METRICS"], "a") as f:
     expect(jsonLines<{ runs: Array<{ best: { val_loss: number } }> }>(run(['list', '--data', data, '--json']).stdout)[0]!.runs[0]!.best.val_loss).toBe(0.25);
   });
 
+  it('[params] go through the precedence; config show --origin names each param\'s origin', () => {
+    const { data } = setup('[command]\ntrain = ["python3", "train.py"]\n\n[params]\nlr = 0.1\nlayers = [32, 16]\n');
+    const shown = run(['config', 'show', '--data', data, '--experiment', 'exp', '--origin', '--set', 'params.lr=0.05', '--set', 'params.name=wide']);
+    expect(shown.stderr).toBe('');
+    expect(shown.stdout).toMatch(/^lr = 0\.05\s+# override \(--set params\.lr=0\.05\)$/m);
+    expect(shown.stdout).toMatch(/^layers = \[ 32, 16 \]\s+# config file .*experiments\/exp\/config\.toml:6:1$/m);
+    expect(shown.stdout).toMatch(/^name = "wide"\s+# override/m);
+    expect(shown.stdout).toMatch(/^train = \["python3", "train\.py"\]\s+# config file .*config\.toml:2:1$/m);
+  });
+
   it('refuses [params] that are not valid TOML or not scalars, naming file, line and key', () => {
     const broken = setup('[command]\ntrain = ["python3", "train.py"]\n\n[params]\nlr = \n', { 'train.py': '' });
     const parse = run(['train', '--data', broken.data, '--experiment', 'exp']);
