@@ -60,6 +60,9 @@ test('set a command and params in the form, start the run, watch its live chart 
   const train = page.getByRole('group', { name: '[command]' }).getByLabel('train', { exact: true });
   await train.fill('python3 train.py');
   await train.blur();
+  const testCommand = page.getByRole('group', { name: '[command]' }).getByLabel('test', { exact: true });
+  await testCommand.fill('["python3", "test.py"]');
+  await testCommand.blur();
   const params = page.getByRole('group', { name: '[params]' }).getByLabel('params', { exact: true });
   // epoch_delay keeps the run going long enough to be watched live.
   await params.fill('lr = 0.02\nepoch_delay = 0.4');
@@ -68,7 +71,7 @@ test('set a command and params in the form, start the run, watch its live chart 
   await screenshot(page, 'command-1-form');
   await page.getByRole('button', { name: 'Save' }).click();
   const configFile = join(data, 'experiments', 'torch', 'config.toml');
-  await expect.poll(() => readFileSync(configFile, 'utf8'), { timeout: 10_000 }).toMatch(/train = \["python3", "train\.py"\][\s\S]*\[params\]\nlr = 0\.02\nepoch_delay = 0\.4/);
+  await expect.poll(() => readFileSync(configFile, 'utf8'), { timeout: 10_000 }).toMatch(/train = \["python3", "train\.py"\]\ntest = \["python3", "test\.py"\][\s\S]*\[params\]\nlr = 0\.02\nepoch_delay = 0\.4/);
 
   await page.getByLabel('Run name').fill('live');
   await page.getByRole('button', { name: 'Start run' }).click();
@@ -86,6 +89,12 @@ test('set a command and params in the form, start the run, watch its live chart 
   await expect.poll(() => page.locator('.badge[data-status="finished"]').first().count(), { timeout: 60_000 }).toBe(1);
   await expect.poll(async () => Number((await page.getByTestId('run-charts').getAttribute('data-epochs')) ?? 0), { timeout: 10_000 }).toBe(12);
   await screenshot(page, 'command-4-finished');
+  // Test runs the test command; its metrics.csv is the run's test result.
+  await page.getByRole('button', { name: 'Test', exact: true }).click();
+  await expect.poll(() => page.locator('.stat', { hasText: 'Test accuracy' }).textContent(), { timeout: 60_000 }).toMatch(/Test accuracy\s*(0\.[89]\d{3}|1\.0000)/);
+  await page.locator('nav.tabs a', { hasText: 'Results' }).click();
+  await expect.poll(() => page.getByTestId('run-results').textContent(), { timeout: 10_000 }).toMatch(/Accuracy\s*0\.\d{4}/);
+  await screenshot(page, 'command-4b-results');
   const config = readFileSync(join(data, 'experiments', 'torch', 'models', 'live', 'config.toml'), 'utf8');
   expect(config).toMatch(/^command = \[ "python3", "train\.py" \]$/m);
 
