@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RunEvent } from '../core/training/events.js';
 import { formatMetrics } from '../shared/run-events.js';
 import type { RunResult, TrainHooks } from '../core/training/train.js';
@@ -63,7 +65,11 @@ export async function runWithTerminal(json: boolean, start: (hooks: TrainHooks) 
     bar.clear();
     if (!json) {
       if (result.status === 'stopped') console.log(`Resume with: expman train --resume ${result.dir}`);
-      else console.log(`Best model: ${result.dir}/best-model\nTest it with: expman test --experiment ${result.experiment} --model ${result.model}`);
+      else {
+        // A command run's script saves its best model where it wants (the PyTorch example: best-model.pth).
+        if (existsSync(join(result.dir, 'best-model'))) console.log(`Best model: ${result.dir}/best-model`);
+        console.log(`Test it with: expman test --experiment ${result.experiment} --model ${result.model}`);
+      }
     }
     return result.status === 'stopped' ? exitCode : 0;
   } finally {

@@ -1,6 +1,9 @@
 import { promises as fs } from 'node:fs';
 import { isEventObject, type RunEvent } from '../../shared/run-events.js';
 
+/** The most one read takes: a script that writes a million lines at once is taken in steps. */
+const MAX_READ = 8 << 20;
+
 /**
  * Follows the metrics.jsonl a command appends to, from a byte offset on: each complete line becomes an
  * event; a line that is not a JSON event object is skipped and counted, and the first one is reported
@@ -10,6 +13,8 @@ import { isEventObject, type RunEvent } from '../../shared/run-events.js';
 export class MetricsIngest {
   invalid = 0;
   private line: number;
+  /** Inside a line longer than one read: its rest is skipped. */
+  private skipping = false;
 
   constructor(
     private readonly file: string,
@@ -36,33 +41,45 @@ export class MetricsIngest {
 
   /** Reads what was appended since the last call. */
   async poll(): Promise<void> {
+    while (await this.step());
+  }
+
+  /** One bounded read; true when it advanced and there is more to read. */
+  private async step(): Promise<boolean> {
     let handle: fs.FileHandle;
     try {
       handle = await fs.open(this.file, 'r');
     } catch {
-      return;
+      return false;
     }
     try {
       const { size } = await handle.stat();
-      if (size <= this.offset) return;
-      // Bounded reads: a script that writes a million lines at once is taken in 8 MiB steps.
-      const buffer = Buffer.alloc(Math.min(size - this.offset, 8 << 20));
+      if (size <= this.offset) return false;
+      const buffer = Buffer.alloc(Math.min(size - this.offset, MAX_READ));
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
       const end = buffer.subarray(0, bytesRead).lastIndexOf(0x0a) + 1;
       if (end === 0) {
-        // One line longer than a read: not a metrics event anyone can use; skip to its end.
-        if (bytesRead === buffer.length) {
-          this.offset += bytesRead;
-          this.report('(a line longer than 8 MiB)');
-        }
-        return;
+        // An incomplete last line waits for its newline, unless it is longer than a read: not an event
+        // anyone can use; it is skipped to its end.
+        if (bytesRead < MAX_READ) return false;
+        this.offset += bytesRead;
+        if (!this.skipping) this.report('(a line longer than 8 MiB)');
+        this.skipping = true;
+        return this.offset < size;
       }
       this.offset += end;
-      for (const text of buffer.subarray(0, end - 1).toString('utf8').split('\n')) this.take(text);
+      const lines = buffer.subarray(0, end - 1).toString('utf8').split('\n');
+      // The rest of an over-long line, already counted.
+      if (this.skipping) {
+        lines.shift();
+        this.line++;
+        this.skipping = false;
+      }
+      for (const text of lines) this.take(text);
+      return this.offset < size;
     } finally {
       await handle.close();
     }
-    if (this.offset < (await fs.stat(this.file)).size) await this.poll();
   }
 
   private take(text: string): void {
