@@ -194,8 +194,7 @@ export const CONFIG_SCHEMA = {
   },
   'command.stop_grace_seconds': {
     type: 'number',
-    // Below the app's own 10 s grace for the worker (src/core/runs/stop.ts), so the worker outlives its
-    // command and records the run as stopped.
+    // The app gives the worker this plus 5 s (workerStopGraceMs), so it outlives its command and records the stop.
     default: 5,
     min: 0,
     max: 3600,

@@ -149,6 +149,18 @@ export async function planCommandRun(ws: Workspace, experiment: string, config: 
   };
 }
 
+/** Time a worker needs after SIGTERM to stop its command (SIGKILL after `command.stop_grace_seconds`) and record the run as stopped. */
+const WORKER_STOP_MARGIN_MS = 5_000;
+
+/**
+ * The SIGTERM → SIGKILL grace for the worker of a run: at least `base`; for a command run longer than
+ * its command's grace, so the worker is never killed before it has stopped the command and written
+ * `stopped` (killed first, the run would read as failed).
+ */
+export function workerStopGraceMs(config: FlatConfig, base: number): number {
+  return isCommandRun(config) ? Math.max(base, config['command.stop_grace_seconds'] * 1000 + WORKER_STOP_MARGIN_MS) : base;
+}
+
 /** Re-run options of a command run: its own copy of the code, which must still match what it recorded. */
 export function rerunCommandOptions(dir: string, provenance: Partial<Provenance>): CommandSource {
   return provenance.command_code_sha256 ? { codeSource: runCodeDir(dir), expectCodeHashes: provenance.command_code_sha256 } : {};
