@@ -12,6 +12,7 @@ const BENCHES = {
   archive: () => import('./archive.mjs'),
   'live-folder': () => import('./live-folder.mjs'),
   quality: () => import('./quality.mjs'),
+  'command-overhead': () => import('./command-overhead.mjs'),
 };
 
 const USAGE = `usage: node bench/run.mjs [name...] [options]

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RunEvent } from '../core/training/events.js';
 import { formatMetrics } from '../shared/run-events.js';
 import type { RunResult, TrainHooks } from '../core/training/train.js';
@@ -33,17 +35,17 @@ export async function runWithTerminal(json: boolean, start: (hooks: TrainHooks) 
     }
     switch (event.event) {
       case 'run_started':
-        print(`Training ${event.experiment}/${event.model} on ${event.backend} (${event.device}): ${event.train_rows} training, ${event.validation_rows} validation rows, up to ${event.epochs} epochs`);
+        if (event.backend === 'command') print(`Training ${event.experiment}/${event.model} with the command ${event.device}, up to ${event.epochs} epochs`);
+        else print(`Training ${event.experiment}/${event.model} on ${event.backend} (${event.device}): ${event.train_rows} training, ${event.validation_rows} validation rows, up to ${event.epochs} epochs`);
         print(`  run folder ${event.dir}`);
         break;
       case 'run_resumed':
         print(`Resuming from epoch ${event.from_epoch}${event.checkpoint ? ` (${event.checkpoint})` : ''}`);
         break;
       case 'epoch_end':
-        bar.setSuffix(
-          `loss ${event.loss.toFixed(4)} val_loss ${event.val_loss.toFixed(4)} ${event.val_r2 !== undefined ? `val_r2 ${event.val_r2.toFixed(3)}` : `val_acc ${(event.val_accuracy ?? NaN).toFixed(3)}`}`,
-        );
-        if (!bar.enabled) console.log(`epoch ${event.epoch}/${event.epochs} ${formatMetrics(event)} (${event.duration_ms} ms)`);
+        // A command run's script may write any metric names (or none of the built-in ones): only numbers are shown.
+        bar.setSuffix(formatMetrics(event, 3).replaceAll('=', ' '));
+        if (!bar.enabled) console.log(`epoch ${event.epoch}/${event.epochs ?? '?'} ${formatMetrics(event)}${typeof event.duration_ms === 'number' ? ` (${event.duration_ms} ms)` : ''}`);
         break;
       case 'early_stopped':
         print(`Early stopping at epoch ${event.epoch}: val_loss has not improved for ${event.patience} epochs (best epoch ${event.best_epoch})`);
@@ -63,7 +65,11 @@ export async function runWithTerminal(json: boolean, start: (hooks: TrainHooks) 
     bar.clear();
     if (!json) {
       if (result.status === 'stopped') console.log(`Resume with: expman train --resume ${result.dir}`);
-      else console.log(`Best model: ${result.dir}/best-model\nTest it with: expman test --experiment ${result.experiment} --model ${result.model}`);
+      else {
+        // A command run's script saves its best model where it wants (the PyTorch example: best-model.pth).
+        if (existsSync(join(result.dir, 'best-model'))) console.log(`Best model: ${result.dir}/best-model`);
+        console.log(`Test it with: expman test --experiment ${result.experiment} --model ${result.model}`);
+      }
     }
     return result.status === 'stopped' ? exitCode : 0;
   } finally {

@@ -27,6 +27,13 @@ export interface Provenance {
   /** Runs of a sweep: the sweep (`<experiment>/sweeps/<name>`'s name) and the trial number in it. */
   sweep?: string;
   sweep_trial?: number;
+  /** Command runs: the command (argument array), its code folder relative to $DATA, the sha256 of each of its files, the interpreter (`python3 --version`) and the git state of the repository holding the code. */
+  command?: string[];
+  command_code?: string;
+  command_code_sha256?: Record<string, string>;
+  command_interpreter?: string;
+  command_code_git_commit?: string;
+  command_code_git_dirty?: boolean;
 }
 
 /** The commit and dirty state of the git checkout expman runs from, when it runs from one. */

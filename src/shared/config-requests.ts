@@ -18,7 +18,7 @@ const key = z.string().min(1).max(200);
 const ParamScalarSchema = z.union([z.number(), z.string().max(4096), z.boolean()]);
 /** A table value (`model.params`): at most 256 names, each a scalar or a list of them. */
 const ConfigTableSchema = z.record(z.string().min(1).max(200), z.union([ParamScalarSchema, z.array(ParamScalarSchema).max(1024)])).refine((table) => Object.keys(table).length <= 256, 'at most 256 keys');
-export const ConfigValueSchema = z.union([z.number(), z.string().max(4096), z.boolean(), z.array(z.number()).max(1024), ConfigTableSchema]);
+export const ConfigValueSchema = z.union([z.number(), z.string().max(4096), z.boolean(), z.array(z.number()).max(1024), z.array(z.string().max(4096)).max(1024), ConfigTableSchema]);
 
 export const ConfigReadRequest = z.object({ experiment }).strict();
 export const ConfigValidateRequest = z.object({ experiment, text, overrides: z.array(z.string().max(4096)).max(256).optional() }).strict();

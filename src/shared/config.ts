@@ -3,9 +3,9 @@
  * by the main process, which fills them from src/core/config, and the renderer's config editor.
  * Plain data only: everything here crosses IPC (structured clone) and HTTP (JSON) unchanged.
  */
-export type ConfigFieldType = 'integer' | 'number' | 'string' | 'boolean' | 'integer[]' | 'table';
+export type ConfigFieldType = 'integer' | 'number' | 'string' | 'boolean' | 'integer[]' | 'string[]' | 'table';
 
-export type ConfigValue = number | string | boolean | number[] | ConfigTable;
+export type ConfigValue = number | string | boolean | number[] | string[] | ConfigTable;
 
 /** A free-form table value (`[model.params]`): names to TOML scalars or lists of them. */
 export type ConfigTable = { [name: string]: number | string | boolean | (number | string | boolean)[] };

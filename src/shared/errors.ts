@@ -33,6 +33,12 @@ export const CORE_ERROR_CODES = [
   'WORKER_FAILED',
   'MODEL_MISSING',
   'MODEL_MODULE',
+  /** Command runs: the command (command.train / command.test) is not on PATH or not an executable file. */
+  'COMMAND_NOT_FOUND',
+  /** Command runs: the command exited with an error (its stderr tail says why). */
+  'COMMAND_FAILED',
+  /** Command runs: the code a re-run or queued run would use differs from what was recorded. */
+  'CODE_CHANGED',
   'BACKEND_UNAVAILABLE',
   'JUPYTER_MISSING',
   // Logs

@@ -69,5 +69,14 @@ export type RunEvent =
 
 export type RunEventName = RunEvent['event'];
 
+/**
+ * Whether a parsed metrics.jsonl line is an event: a JSON object with a string `event`. Command runs'
+ * scripts write the file too; a line that is valid JSON but no event (`42`, `null`) is skipped like a
+ * torn one, so no reader (charts, `list`, notebooks) breaks on it.
+ */
+export function isEventObject(value: unknown): value is RunEvent {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && typeof (value as { event?: unknown }).event === 'string';
+}
+
 /** Distributes a Omit over a union, so `omitTime<RunEvent>` stays a discriminated union. */
 export type WithoutTime<T> = T extends unknown ? Omit<T, 'time'> : never;

@@ -45,8 +45,10 @@ export async function configCommand(ctx: CommandContext): Promise<number> {
     }
     const assign = /^([A-Za-z0-9_]+) = /.exec(line);
     if (!assign) return line;
-    const key = `${section}.${assign[1]}` as (typeof CONFIG_KEYS)[number];
-    return `${line.padEnd(width)}  # ${describeOrigin(resolved.origins[key])}`;
+    const key = `${section}.${assign[1]}`;
+    // `[params]` lines are keys of a table: each has its own origin (a --set of one param, a config line).
+    const origin = resolved.tableOrigins?.[key] ?? resolved.origins[key as (typeof CONFIG_KEYS)[number]];
+    return origin ? `${line.padEnd(width)}  # ${describeOrigin(origin)}` : line;
   });
   process.stdout.write(out.join('\n'));
   return 0;

@@ -11,7 +11,11 @@ Lists experiments and their runs: status (queued, running, finished, failed, sto
 early by a sweep; a run training on another host shows as running@<host>), epochs, backend, the best validation metrics, once tested the
 test score, and the device it trained on (--json adds the backend versions). The score is the task's:
 accuracy for classification (VAL/TEST columns show acc), R² for regression (shown as r2=…, with the
-RMSE in --json).`;
+RMSE in --json). Under the table, each failed run's error, with the last lines of stderr of a command
+run's script.`;
+
+/** Last stderr lines `list` shows under a failed run (the UI shows all it has). */
+const STDERR_LINES_SHOWN = 5;
 
 /** metrics.csv of a tested run as name → value (null when not tested). */
 async function testMetrics(ws: Workspace, run: RunSummary): Promise<Record<string, number> | null> {
@@ -74,5 +78,11 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
   ];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
   for (const row of table) console.log(row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
+  // Why failed runs failed: the error, and for a crashed process (a command run's script) its last stderr lines.
+  for (const r of rows) {
+    if (r.status !== 'failed' || !r.error) continue;
+    console.log(`\n${r.experiment}/${r.model} failed: ${r.error.message.split('\n')[0]}`);
+    for (const line of (r.error.stderr_tail ?? []).slice(-STDERR_LINES_SHOWN)) console.log(`  | ${line}`);
+  }
   return 0;
 }

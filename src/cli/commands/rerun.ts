@@ -3,6 +3,7 @@ import { locateRun, readRunConfig } from '../../core/training/run-folder.js';
 import { trainNewRun } from '../../core/training/train.js';
 import { exists, paths } from '../../core/workspace.js';
 import { rerunModuleOptions } from '../../core/models/module-run.js';
+import { rerunCommandOptions } from '../../core/trainers/command-spec.js';
 import { parse, type CommandContext } from '../context.js';
 import { runWithTerminal } from '../run-output.js';
 
@@ -26,6 +27,6 @@ export async function rerunCommand(ctx: CommandContext): Promise<number> {
     while (await exists(paths.modelDir(run.ws, run.experiment, model)));
   }
   return runWithTerminal(values.json, (hooks) =>
-    trainNewRun(run.ws, { ...hooks, experiment: run.experiment, model, config, commandLine: ctx.commandLine, rerunOf: run.dir, expectDatasetHashes: provenance.dataset_hashes, ...rerunModuleOptions(run.dir, provenance) }),
+    trainNewRun(run.ws, { ...hooks, experiment: run.experiment, model, config, commandLine: ctx.commandLine, rerunOf: run.dir, expectDatasetHashes: provenance.dataset_hashes, ...rerunModuleOptions(run.dir, provenance), ...rerunCommandOptions(run.dir, provenance) }),
   );
 }

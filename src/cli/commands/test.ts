@@ -1,7 +1,10 @@
 import { testRun } from '../../core/evaluation/test-run.js';
 import { ExpmanError } from '../../core/errors.js';
 import { listRuns } from '../../core/training/run-store.js';
-import { DEFAULT_EXPERIMENT, checkName, type Workspace } from '../../core/workspace.js';
+import { readRunConfig } from '../../core/training/run-folder.js';
+import { isCommandRun } from '../../core/trainers/command-spec.js';
+import { testCommandRun } from '../../core/trainers/command-test.js';
+import { DEFAULT_EXPERIMENT, checkName, paths, type Workspace } from '../../core/workspace.js';
 import { dataWorkspace, emitJson, parse, type CommandContext } from '../context.js';
 
 export const testHelp = `expman test [--experiment E] [--model M] [--json]
@@ -10,10 +13,12 @@ Evaluates a run's best model on the test set and writes CSV files under experime
 Classification: metrics.csv (accuracy, macro and weighted precision/recall/F1), per-class.csv,
 confusion-matrix.csv and predictions.csv. Regression: metrics.csv (mae, rmse, r2) and predictions.csv
 (features, actual, predicted, residual, in the target's units). Without --model, the newest finished run
-of the experiment is tested.`;
+of the experiment is tested. A command run is tested by its [command] test command, which writes its CSV
+files into $EXPMAN_RESULTS_DIR (metrics.csv: metric,value rows).`;
 
 async function latestFinished(ws: Workspace, experiment: string): Promise<string> {
-  const runs = (await listRuns(ws, experiment)).filter((r) => r.best !== null && r.status !== 'running');
+  // A command run need not report a val_loss (no best): finished is enough.
+  const runs = (await listRuns(ws, experiment)).filter((r) => (r.best !== null || (r.backend === 'command' && r.status === 'finished')) && r.status !== 'running');
   const run = runs[runs.length - 1];
   if (!run) throw new ExpmanError('RUN_MISSING', `experiment ${JSON.stringify(experiment)} has no trained run to test in ${ws.root}; run \`expman train\` first`, { key: 'experiment' });
   return run.model;
@@ -24,6 +29,14 @@ export async function testCommand(ctx: CommandContext): Promise<number> {
   const ws = dataWorkspace(values.data);
   checkName('experiment', values.experiment);
   const model = values.model !== undefined ? checkName('model', values.model) : await latestFinished(ws, values.experiment);
+  // A folder without a readable config is left to testRun, which says what is missing.
+  const saved = await readRunConfig(paths.modelDir(ws, values.experiment, model)).catch(() => null);
+  if (saved && isCommandRun(saved.config.values)) {
+    const result = await testCommandRun(ws, values.experiment, model, values.json ? undefined : (_stream, line) => console.log(line));
+    if (values.json) emitJson({ event: 'tested', experiment: values.experiment, model, dir: result.dir, files: result.files, metrics: result.metrics });
+    else console.log([`Tested ${values.experiment}/${model} with its test command`, ...Object.entries(result.metrics).map(([name, value]) => `  ${name} ${value}`), '', `Results: ${result.dir}/{${result.files.join(',')}}`].join('\n'));
+    return 0;
+  }
   const result = await testRun(ws, values.experiment, model);
   if (values.json) {
     emitJson({ event: 'tested', experiment: values.experiment, model, dir: result.dir, files: result.files, best_epoch: result.bestEpoch, task: result.task, ...result.evaluation });

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { ExpmanError } from '../errors.js';
 import { readRunConfig } from '../training/run-folder.js';
+import { isCommandRun } from '../trainers/command-spec.js';
 import { listCheckpoints, listRuns } from '../training/run-store.js';
 import { exists, paths, runFiles, type Workspace } from '../workspace.js';
 import { readEventTail } from '../runs/event-tail.js';
@@ -36,14 +37,19 @@ async function readResults(ws: Workspace, experiment: string, model: string): Pr
 
 /** Regression results: metrics.csv and the actual/predicted columns of predictions.csv (by name). */
 async function readRegressionResults(dir: string): Promise<TestResultsDto> {
-  const [metricsCsv, predictionsCsv] = await Promise.all(['metrics.csv', 'predictions.csv'].map((name) => fs.readFile(join(dir, name), 'utf8')));
+  // A command run's test command writes what it wants: predictions.csv may be missing (no columns then).
+  const [metricsCsv, predictionsCsv] = await Promise.all(['metrics.csv', 'predictions.csv'].map((name) => fs.readFile(join(dir, name), 'utf8').catch(() => '')));
   const metrics = Object.fromEntries(parseCsvText(metricsCsv!).rows.map(([name, value]) => [name!, Number(value)]));
   const table = parseCsvText(predictionsCsv!);
   const column = (name: string): number[] => {
     const index = table.header.indexOf(name);
     return index < 0 ? [] : table.rows.map((row) => Number(row[index]));
   };
-  return { task: 'regression', metrics, perClass: [], classes: [], confusion: [], predictions: { actual: column('actual'), predicted: column('predicted') } };
+  const actual = column('actual');
+  const predicted = column('predicted');
+  // A command run's predictions.csv may hold class names: plots only for numbers.
+  const plottable = actual.length > 0 && [...actual, ...predicted].every(Number.isFinite);
+  return { task: 'regression', metrics, perClass: [], classes: [], confusion: [], ...(plottable ? { predictions: { actual, predicted } } : {}) };
 }
 
 export async function runDetail(ws: Workspace, experiment: string, model: string): Promise<RunDetail> {
@@ -58,7 +64,8 @@ export async function runDetail(ws: Workspace, experiment: string, model: string
     configText,
     provenance: JSON.parse(JSON.stringify(provenance)) as Record<string, unknown>,
     checkpoints: await listCheckpoints(dir),
-    hasBestModel: await exists(join(runFiles.bestModel(dir), 'model.json')),
+    // A command run is testable when it has a test command: that command knows what it needs.
+    hasBestModel: isCommandRun(config.values) ? config.values['command.test'].length > 0 : await exists(join(runFiles.bestModel(dir), 'model.json')),
     results: await readResults(ws, experiment, model),
   };
 }

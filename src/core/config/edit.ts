@@ -1,3 +1,4 @@
+import TOML from '@iarna/toml';
 import { ExpmanError } from '../errors.js';
 import { checkValue, inspectConfigText, suggestKey } from './resolve.js';
 import { CONFIG_SCHEMA, SECTION_ORDER, describeExpected, isConfigKey, leafOf, sectionOf, type ConfigKey, type FieldSpec } from './schema.js';
@@ -82,6 +83,37 @@ function insertAssignment(text: string, scan: TomlScan, key: ConfigKey, formatte
   return `${body}${body.endsWith(`${nl}${nl}`) ? '' : nl}${block}`;
 }
 
+/** A table of its own at the top of the schema (`[params]`), edited as a whole block. */
+function isTopLevelTable(key: ConfigKey): boolean {
+  return sectionOf(key) === '' && CONFIG_SCHEMA[key].type === 'table';
+}
+
+function tableBlock(key: string, table: Record<string, unknown>, nl: string): string {
+  return [`[${key}]`, ...Object.entries(table).map(([name, item]) => TOML.stringify({ [name]: item } as TOML.JsonMap).trim()), ''].join(nl);
+}
+
+/**
+ * Replaces a top-level table's `[key]` block (header to the next header) with `block`, or adds the block
+ * at the end (before a run's [provenance]). The form edits such a table as a whole; comments inside the
+ * block go with it, the rest of the text stays as written.
+ */
+function replaceTopLevelTable(text: string, scan: TomlScan, key: string, block: string): string {
+  const nl = newlineOf(text);
+  const header = scan.headers.find((h) => h.table === key && !h.arrayTable);
+  if (header) {
+    const next = scan.headers[scan.headers.indexOf(header) + 1];
+    const end = next ? next.lineStart : text.length;
+    const rest = text.slice(end);
+    return `${text.slice(0, header.lineStart)}${block}${block && rest ? nl : ''}${rest}`;
+  }
+  if (!block) return text;
+  const provenance = scan.headers.find((h) => h.table === 'provenance');
+  if (provenance) return `${text.slice(0, provenance.lineStart)}${block}${nl}${text.slice(provenance.lineStart)}`;
+  if (!text.trim()) return block;
+  const body = text.endsWith('\n') ? text : `${text}${nl}`;
+  return `${body}${body.endsWith(`${nl}${nl}`) ? '' : nl}${block}`;
+}
+
 function valueAt(parsed: Record<string, unknown>, key: string): unknown {
   let node: unknown = parsed;
   for (const part of key.split('.')) {
@@ -114,9 +146,11 @@ export function setConfigValue(text: string, key: string, value: unknown): strin
   const formatted = formatValue(spec, value);
   const scan = scanToml(text);
   const existing = findAssignment(scan, key);
-  const next = existing
-    ? `${text.slice(0, existing.valueStart)}${formatted}${text.slice(existing.valueEnd)}`
-    : insertAssignment(text, scan, key, formatted);
+  const next = isTopLevelTable(key)
+    ? replaceTopLevelTable(text, scan, key, tableBlock(key, value as Record<string, unknown>, newlineOf(text)))
+    : existing
+      ? `${text.slice(0, existing.valueStart)}${formatted}${text.slice(existing.valueEnd)}`
+      : insertAssignment(text, scan, key, formatted);
 
   // The scan covers the layouts config files use; anything it misreads (an inline table, a table made
   // by dotted keys elsewhere) would give a text that does not say what was asked. Never return that.
@@ -139,6 +173,7 @@ export function setConfigValue(text: string, key: string, value: unknown): strin
  */
 export function removeConfigValue(text: string, key: string): string {
   refuseUnparsable(text);
+  if (isConfigKey(key) && isTopLevelTable(key)) return replaceTopLevelTable(text, scanToml(text), key, '');
   const existing = findAssignment(scanToml(text), key);
   if (!existing) return text;
   const newline = text.indexOf('\n', existing.lineEnd);

@@ -103,7 +103,7 @@ function capIssues(issues: ConfigIssueDto[], omitted: number): ConfigIssueDto[] 
 function entries(resolved: ResolvedConfig): ResolvedEntryDto[] {
   return CONFIG_KEYS.map((key) => {
     const value = resolved.values[key];
-    return { key, value: Array.isArray(value) ? [...value] : value, origin: { ...resolved.origins[key] } };
+    return { key, value: Array.isArray(value) ? ([...value] as number[] | string[]) : value, origin: { ...resolved.origins[key] } };
   });
 }
 

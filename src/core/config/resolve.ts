@@ -103,6 +103,10 @@ export function checkValue(key: ConfigKey, value: unknown): string | null {
       }
       return null;
     }
+    case 'string[]': {
+      const ok = Array.isArray(value) && value.every((item) => typeof item === 'string') && (spec.maxItems === undefined || value.length <= spec.maxItems);
+      return ok ? null : `expected ${expected}, ${got}`;
+    }
     case 'integer[]': {
       const ok =
         Array.isArray(value) &&

@@ -7,10 +7,11 @@ export function configSchemaDto(): ConfigSchemaDto {
     const spec: FieldSpec = CONFIG_SCHEMA[key];
     const field: ConfigFieldSpec = {
       key,
-      section: sectionOf(key),
+      // A top-level table (`params`) is a section of its own.
+      section: sectionOf(key) || key,
       name: leafOf(key),
       type: spec.type,
-      default: Array.isArray(spec.default) ? [...(spec.default as readonly number[])] : typeof spec.default === 'object' ? {} : spec.default,
+      default: Array.isArray(spec.default) ? ([...(spec.default as readonly unknown[])] as number[] | string[]) : typeof spec.default === 'object' ? {} : spec.default,
       doc: spec.doc,
       expected: describeExpected(spec),
     };
@@ -23,5 +24,5 @@ export function configSchemaDto(): ConfigSchemaDto {
     if (spec.allowEmpty) field.allowEmpty = true;
     return field;
   });
-  return { sections: [...SECTION_ORDER], fields };
+  return { sections: [...SECTION_ORDER, ...CONFIG_KEYS.filter((key) => sectionOf(key) === '')], fields };
 }

@@ -5,7 +5,7 @@ import { NAME_RULE } from '../../shared/names.js';
  * config.toml, --set overrides, UI edits) is validated against it; default-config.toml, the CLI's
  * `config show`, and the UI's form view are generated from it.
  */
-export type FieldType = 'integer' | 'number' | 'string' | 'boolean' | 'integer[]' | 'table';
+export type FieldType = 'integer' | 'number' | 'string' | 'boolean' | 'integer[]' | 'string[]' | 'table';
 
 /** A value inside a free-form table (`[model.params]`): a TOML scalar or a list of them. */
 export type ParamValue = number | string | boolean | (number | string | boolean)[];
@@ -13,7 +13,7 @@ export type ParamTable = Record<string, ParamValue>;
 
 export interface FieldSpec {
   readonly type: FieldType;
-  readonly default: number | string | boolean | readonly number[] | Readonly<Record<string, never>>;
+  readonly default: number | string | boolean | readonly number[] | readonly string[] | Readonly<Record<string, never>>;
   readonly doc: string;
   readonly min?: number;
   readonly max?: number;
@@ -175,6 +175,36 @@ export const CONFIG_SCHEMA = {
     max: 1_000_000,
     doc: 'Keep only the newest N checkpoints (0 keeps all).',
   },
+  'command.train': {
+    type: 'string[]',
+    default: [],
+    maxItems: 256,
+    doc: 'A command that trains instead of the built-in trainer, as an argument array (e.g. ["python3", "train.py"]); run in the run\'s copy of the code folder with the EXPMAN_* environment (README, Command runs). [] = the built-in trainer.',
+  },
+  'command.test': {
+    type: 'string[]',
+    default: [],
+    maxItems: 256,
+    doc: 'Command runs: the command `expman test` runs (e.g. ["python3", "test.py"]); it writes CSV files into $EXPMAN_RESULTS_DIR.',
+  },
+  'command.code': {
+    type: 'string',
+    default: 'code',
+    doc: 'Command runs: the folder holding the command\'s code, relative to the experiment folder (experiments/<experiment>/code); each run keeps a copy, which its resume and re-run use.',
+  },
+  'command.stop_grace_seconds': {
+    type: 'number',
+    // The app gives the worker this plus 5 s (workerStopGraceMs), so it outlives its command and records the stop.
+    default: 5,
+    min: 0,
+    max: 3600,
+    doc: 'Command runs: seconds between SIGTERM and SIGKILL when the run is stopped.',
+  },
+  params: {
+    type: 'table',
+    default: {},
+    doc: 'Free-form parameters of a command run, read by the script from $EXPMAN_CONFIG ([params] table).',
+  },
   'logging.batch_interval_ms': {
     type: 'integer',
     default: 250,
@@ -199,6 +229,8 @@ type ValueOf<S extends FieldSpec> = S['type'] extends 'integer' | 'number'
     ? boolean
     : S['type'] extends 'integer[]'
       ? number[]
+      : S['type'] extends 'string[]'
+      ? string[]
       : S['type'] extends 'table'
         ? ParamTable
         : S extends { values: readonly (infer V)[] }
@@ -209,10 +241,12 @@ type ValueOf<S extends FieldSpec> = S['type'] extends 'integer' | 'number'
 export type FlatConfig = { -readonly [K in ConfigKey]: ValueOf<(typeof CONFIG_SCHEMA)[K]> };
 
 /** Sections in the order they appear in TOML files. */
-export const SECTION_ORDER = ['data', 'model', 'training', 'training.early_stopping', 'runtime', 'checkpoints', 'logging'] as const;
+export const SECTION_ORDER = ['data', 'model', 'training', 'training.early_stopping', 'runtime', 'checkpoints', 'logging', 'command'] as const;
 
+/** The table a key lives in; "" for a top-level key (`params`, a table of its own). */
 export function sectionOf(key: string): string {
-  return key.slice(0, key.lastIndexOf('.'));
+  const dot = key.lastIndexOf('.');
+  return dot === -1 ? '' : key.slice(0, dot);
 }
 
 export function leafOf(key: string): string {
@@ -227,7 +261,7 @@ export function codeDefaults(): FlatConfig {
   const out: Record<string, unknown> = {};
   for (const key of CONFIG_KEYS) {
     const value: FieldSpec['default'] = CONFIG_SCHEMA[key].default;
-    out[key] = Array.isArray(value) ? [...(value as readonly number[])] : typeof value === 'object' ? { ...value } : value;
+    out[key] = Array.isArray(value) ? [...(value as readonly unknown[])] : typeof value === 'object' ? { ...value } : value;
   }
   return out as FlatConfig;
 }
@@ -250,6 +284,8 @@ export function describeExpected(spec: FieldSpec): string {
       return spec.nameOf ? `${spec.nameOf} name (${NAME_RULE})` : 'string';
     case 'integer[]':
       return `array of integers${range}${spec.maxItems !== undefined ? `, at most ${spec.maxItems} items` : ''}`;
+    case 'string[]':
+      return `array of strings${spec.maxItems !== undefined ? `, at most ${spec.maxItems} items` : ''}`;
     case 'table':
       return 'table of numbers, strings, booleans or arrays of them';
   }

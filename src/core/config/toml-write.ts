@@ -17,6 +17,8 @@ export function formatValue(spec: FieldSpec, value: unknown): string {
       return JSON.stringify(value);
     case 'integer[]':
       return `[${(value as number[]).join(', ')}]`;
+    case 'string[]':
+      return `[${(value as string[]).map((item) => JSON.stringify(item)).join(', ')}]`;
     case 'table':
       if (Object.keys(value as object).length === 0) return '{}';
       // An inline table keeps the key in its [section] like every other key; TOML's own writer gives
@@ -51,6 +53,12 @@ export function configToToml(values: Partial<FlatConfig>, options: WriteOptions 
       out.push(`${leafOf(key)} = ${formatValue(spec, values[key])}`);
     }
     out.push('');
+  }
+  // Top-level tables (`[params]`) come after the schema's sections, as tables of their own.
+  for (const key of CONFIG_KEYS.filter((k) => sectionOf(k) === '' && keys.has(k) && values[k] !== undefined)) {
+    const spec: FieldSpec = CONFIG_SCHEMA[key];
+    if (options.docs) out.push(`# ${spec.doc}`);
+    out.push(`[${key}]`, ...Object.entries(values[key] as Record<string, unknown>).map(([name, item]) => TOML.stringify({ [name]: item } as TOML.JsonMap).trim()), '');
   }
   return out.join('\n');
 }

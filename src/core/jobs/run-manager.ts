@@ -6,6 +6,7 @@ import { DEFAULT_STOP_GRACE_MS, escalateStop, markEnded, stopLiveRun, type StopO
 import { freshModelName, readRunConfig } from '../training/run-folder.js';
 import { readStatus } from '../training/run-store.js';
 import { prepareRun } from '../training/train.js';
+import { rerunCommandOptions, workerStopGraceMs } from '../trainers/command-spec.js';
 import { startWorker, type WorkerExit, type WorkerHandle } from '../training/supervisor.js';
 import { resolveWorkerRuntime, type WorkerRuntime } from '../training/worker-runtime.js';
 import { checkName, exists, paths, type Workspace } from '../workspace.js';
@@ -46,6 +47,8 @@ interface Job {
   stopRequested: boolean;
   /** The stop in progress (SIGTERM → SIGKILL), once asked. */
   stopping?: Promise<StopOutcome>;
+  /** SIGTERM → SIGKILL grace of the worker: longer than its command's own (command runs). */
+  graceMs: number;
   done: Promise<void>;
   resolveDone: () => void;
 }
@@ -118,7 +121,7 @@ export class RunManager {
     const run = await prepareRun(ws, { experiment: request.experiment, model, config, commandLine, ...(request.sweep ? { sweep: request.sweep } : {}) }, 'queued');
     // Queued runs hold no lock: the worker takes it when it starts.
     run.lock.release();
-    return this.enqueue(ws, { experiment: request.experiment, model }, run.dir, 'train', runtime);
+    return this.enqueue(ws, { experiment: request.experiment, model }, run.dir, 'train', runtime, workerStopGraceMs(config.values, this.stopGraceMs));
   }
 
   /** Queues the continuation of a stopped or crashed run from its last complete checkpoint. */
@@ -131,7 +134,7 @@ export class RunManager {
     // The Node.js the run was configured with, not whatever the experiment says now.
     const { config } = await readRunConfig(dir);
     const runtime = this.runtimeFor(config.values['runtime.node']);
-    return this.enqueue(ws, run, dir, 'resume', runtime);
+    return this.enqueue(ws, run, dir, 'resume', runtime, workerStopGraceMs(config.values, this.stopGraceMs));
   }
 
   /** Queues a new run trained from a run's saved config.toml (`expman rerun`): `<model>-rerun-<n>`. */
@@ -146,11 +149,11 @@ export class RunManager {
     const runtime = this.runtimeFor(config.values['runtime.node']);
     const prepared = await prepareRun(
       ws,
-      { experiment: run.experiment, model, config, commandLine: ['expman', 'rerun', source, '--model', model], rerunOf: source, ...(provenance.dataset_hashes ? { expectDatasetHashes: provenance.dataset_hashes } : {}), ...rerunModuleOptions(source, provenance) },
+      { experiment: run.experiment, model, config, commandLine: ['expman', 'rerun', source, '--model', model], rerunOf: source, ...(provenance.dataset_hashes ? { expectDatasetHashes: provenance.dataset_hashes } : {}), ...rerunModuleOptions(source, provenance), ...rerunCommandOptions(source, provenance) },
       'queued',
     );
     prepared.lock.release();
-    return this.enqueue(ws, { experiment: run.experiment, model }, prepared.dir, 'rerun', runtime);
+    return this.enqueue(ws, { experiment: run.experiment, model }, prepared.dir, 'rerun', runtime, workerStopGraceMs(config.values, this.stopGraceMs));
   }
 
   /**
@@ -187,7 +190,9 @@ export class RunManager {
       await job.done;
       return outcome;
     }
-    return stopLiveRun(paths.modelDir(ws, run.experiment, run.model), { graceMs: this.stopGraceMs, ...options });
+    const dir = paths.modelDir(ws, run.experiment, run.model);
+    const saved = await readRunConfig(dir).catch(() => null);
+    return stopLiveRun(dir, { graceMs: saved ? workerStopGraceMs(saved.config.values, this.stopGraceMs) : this.stopGraceMs, ...options });
   }
 
   /** Stops every job (queued ones at once, running ones with SIGTERM → SIGKILL); bounded, never hangs. */
@@ -202,7 +207,7 @@ export class RunManager {
   private stopJob(job: Job, options: StopOptions): Promise<StopOutcome> {
     job.stopRequested = true;
     const handle = job.handle!;
-    job.stopping ??= escalateStop({ stop: () => handle.stop(), kill: () => handle.kill(), ended: handle.exited }, { graceMs: this.stopGraceMs, ...options });
+    job.stopping ??= escalateStop({ stop: () => handle.stop(), kill: () => handle.kill(), ended: handle.exited }, { graceMs: job.graceMs, ...options });
     return job.stopping;
   }
 
@@ -223,7 +228,7 @@ export class RunManager {
     );
   }
 
-  private enqueue(ws: Workspace, run: { experiment: string; model: string }, dir: string, kind: JobInfo['kind'], runtime: WorkerRuntime): JobInfo {
+  private enqueue(ws: Workspace, run: { experiment: string; model: string }, dir: string, kind: JobInfo['kind'], runtime: WorkerRuntime, graceMs: number): JobInfo {
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
     const job: Job = {
@@ -233,6 +238,7 @@ export class RunManager {
       // Every kind trains a run folder: a queued one from its snapshot, a stopped one from its checkpoint.
       args: ['train', '--resume', dir],
       runtime,
+      graceMs,
       stopRequested: false,
       done,
       resolveDone,

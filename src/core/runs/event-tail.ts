@@ -1,5 +1,5 @@
 import { promises as fs } from 'node:fs';
-import type { RunEvent } from '../../shared/run-events.js';
+import { isEventObject, type RunEvent } from '../../shared/run-events.js';
 
 /** Events read from metrics.jsonl between two byte offsets. */
 export interface EventTail {
@@ -39,7 +39,8 @@ export async function readEventTail(file: string, since = 0): Promise<EventTail 
     for (const line of bytes.subarray(begin, end).toString('utf8').split('\n')) {
       if (!line) continue;
       try {
-        events.push(JSON.parse(line) as RunEvent);
+        const event = JSON.parse(line) as unknown;
+        if (isEventObject(event)) events.push(event);
       } catch {
         // a line cut by a crash; the run log says what happened
       }

@@ -5,6 +5,7 @@ import { parseCsvText } from '../datasets/csv-lines.js';
 import { isTempName, writeFileAtomic } from '../fs/atomic.js';
 import { paths, runFiles, type Workspace } from '../workspace.js';
 import type { BestSoFar, RunEvent, WithoutTime } from './events.js';
+import { isEventObject } from '../../shared/run-events.js';
 
 import type { RunError, RunLiveness, RunStatus, RunSummary, TestScore } from '../../shared/runs.js';
 import { lockLiveness, processMatches, readLock, type LockFile } from '../runs/lock.js';
@@ -117,7 +118,8 @@ export async function readEvents(dir: string): Promise<RunEvent[]> {
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     try {
-      events.push(JSON.parse(line) as RunEvent);
+      const event = JSON.parse(line) as unknown;
+      if (isEventObject(event)) events.push(event);
     } catch {
       // torn line from an interrupted write
     }

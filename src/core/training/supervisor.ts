@@ -44,8 +44,12 @@ export interface WorkerHandle {
   exited: Promise<WorkerExit>;
 }
 
-/** Variables a training worker may inherit; everything else (tokens, secrets) stays behind. */
-export const ENV_ALLOW_LIST = ['EXPMAN_LOG_DIR', 'PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'DATA', 'CUDA_VISIBLE_DEVICES', 'LD_LIBRARY_PATH', 'VK_DRIVER_FILES', 'VK_ICD_FILENAMES', 'SystemRoot'];
+/**
+ * Variables a training worker may inherit; everything else (tokens, secrets) stays behind. The Python
+ * ones are for command runs, whose script the worker starts with its own environment (a virtualenv or
+ * conda environment the app was started in, extra module folders).
+ */
+export const ENV_ALLOW_LIST = ['EXPMAN_LOG_DIR', 'PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'DATA', 'CUDA_VISIBLE_DEVICES', 'LD_LIBRARY_PATH', 'VK_DRIVER_FILES', 'VK_ICD_FILENAMES', 'SystemRoot', 'PYTHONPATH', 'VIRTUAL_ENV', 'CONDA_PREFIX', 'OMP_NUM_THREADS'];
 
 export function workerEnv(extra: Record<string, string> = {}, source: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {};

@@ -28,6 +28,8 @@ import { loadModel, readAdamState, restoreAdamState, saveModel, type ModelMetada
 import { freshModelName, readRunConfig } from './run-folder.js';
 import { acquireRunLock, takeoverMessage, type RunLock } from '../runs/lock.js';
 import { asRunError } from '../runs/run-errors.js';
+import { isCommandRun, planCommandRun, type CommandSource } from '../trainers/command-spec.js';
+import { trainCommandRun } from '../trainers/command-run.js';
 import {
   MetricsWriter,
   checkpointStateFile,
@@ -587,7 +589,7 @@ async function execute(ctx: RunContext): Promise<RunResult> {
   }
 }
 
-export interface PrepareRequest {
+export interface PrepareRequest extends CommandSource {
   experiment: string;
   /** Model (run) folder name; a fresh timestamped name when absent. */
   model?: string;
@@ -625,10 +627,14 @@ export async function prepareRun(ws: Workspace, request: PrepareRequest, state: 
   if (request.model !== undefined) checkName('model', request.model);
   const data = await loadPreparedDataset(ws, config['data.dataset']);
   checkDatasetHashes(data, request.expectDatasetHashes, request.rerunOf ? 'a re-run would not be exact' : 'the run would differ');
-  const moduleRun = await prepareModuleRun(ws, config, request.moduleSource, request.expectModuleHash);
+  // A command run trains with its own code: the built-in model's checks do not apply to it.
+  const commandRun = isCommandRun(config) ? await planCommandRun(ws, request.experiment, config, request) : null;
+  const moduleRun = commandRun ? null : await prepareModuleRun(ws, config, request.moduleSource, request.expectModuleHash);
   if (data.train.rows < 2) throw new ExpmanError('DATASET_MISSING', `dataset ${data.name} has fewer than 2 training rows`, { key: 'data.dataset' });
-  checkModelFits(config, { inputs: data.features.length, classes: data.classes.length });
-  resolveLoss(config, data.task); // a loss of the other task is refused before the run folder exists
+  if (!commandRun) {
+    checkModelFits(config, { inputs: data.features.length, classes: data.classes.length });
+    resolveLoss(config, data.task); // a loss of the other task is refused before the run folder exists
+  }
   const modelsDir = paths.modelsDir(ws, request.experiment);
   try {
     await ensureWritableDir(modelsDir);
@@ -649,7 +655,7 @@ export async function prepareRun(ws: Workspace, request: PrepareRequest, state: 
   try {
     lock = acquireRunLock(dir, { command: request.commandLine.join(' '), refusal: 'cannot create the run' });
     await fs.mkdir(runFiles.logs(dir));
-    const provenance = { ...provenanceFor(config, request.config, data, request), ...(moduleRun ? await moduleRun.copyInto(dir) : {}) };
+    const provenance = { ...provenanceFor(config, request.config, data, request), ...(moduleRun ? await moduleRun.copyInto(dir) : {}), ...(commandRun ? await commandRun.copyInto(dir) : {}) };
     const header = [`Completed configuration of run ${request.experiment}/${model}, saved before training started.`, `Re-run it exactly with: expman rerun ${dir}`];
     await writeFileAtomic(runFiles.config(dir), withProvenance(configToToml(config, { header }), provenance));
     await writeStatus(dir, newStatus(config['training.epochs'], state));
@@ -674,6 +680,7 @@ export async function trainPreparedRun(ws: Workspace, run: PreparedRun, hooks: T
     const config = resolved.values;
     const data = await loadPreparedDataset(ws, config['data.dataset']);
     checkDatasetHashes(data, provenance.dataset_hashes, 'the run would not be what was queued');
+    if (isCommandRun(config)) return await trainCommandRun({ ws, dir, experiment: run.experiment, model: run.model, config, provenance, trainRows: data.train.rows, hooks, lock: run.lock, resume: false });
     const moduleFile = await runModuleFile(dir, config, provenance, 'the run would not be what was queued');
     // A queued run (from the app) is checked here, in the worker: the server never imports modules.
     if (moduleFile) checkModuleParams(await importModelModule(moduleFile), resolved);
@@ -719,6 +726,7 @@ async function failIfNotStarted(dir: string, error: unknown): Promise<void> {
  * folder is created; then the completed config with provenance is saved, and training begins.
  */
 export async function trainNewRun(ws: Workspace, request: NewRunRequest): Promise<RunResult> {
+  if (isCommandRun(request.config.values)) return trainPreparedRun(ws, await prepareRun(ws, request, 'running'), request);
   // Checked before the folder exists, so an unavailable backend leaves nothing behind.
   const backend = await selectBackend(request.config.values['training.backend']);
   // A model module is imported and built once here, so its mistakes (syntax, params, what build returns,
@@ -763,6 +771,10 @@ export async function resumeRun(ws: Workspace, request: ResumeRequest): Promise<
     if (previous.status === 'finished') throw new ExpmanError('RUN_FINISHED', `${dir}: run already finished; use \`expman rerun\` to train it again`, { file: dir });
     const data = await loadPreparedDataset(ws, config['data.dataset']);
     checkDatasetHashes(data, request.provenance.dataset_hashes, 'cannot resume exactly');
+    if (isCommandRun(config)) {
+      const run = { ws, dir, experiment: request.experiment, model: request.model, config, provenance: request.provenance, trainRows: data.train.rows, hooks: request, lock, resume: true, notes: takeovers };
+      return await trainCommandRun(run);
+    }
     const backend = await selectBackend(config['training.backend']);
     let resume: RunContext['resume'] = null;
     let log: Logger;

@@ -114,3 +114,24 @@ describe('removeConfigValue', () => {
     expect(removeConfigValue('[training]\nepoch = 5\n', 'training.epoch')).toBe('[training]\n');
   });
 });
+
+describe('command runs: [params] and [command] in the form', () => {
+  const TEXT = '[training]\nepochs = 5\n\n# my params\n[params]\nlr = 0.1 # old\n\n[command]\ntrain = ["python3"]\n';
+
+  it('replaces the [params] block as a whole and leaves the rest as written', () => {
+    const next = setConfigValue(TEXT, 'params', { lr: 0.2, name: 'x' });
+    expect(next).toBe('[training]\nepochs = 5\n\n# my params\n[params]\nlr = 0.2\nname = "x"\n\n[command]\ntrain = ["python3"]\n');
+    expect(removeConfigValue(next, 'params')).toBe('[training]\nepochs = 5\n\n# my params\n[command]\ntrain = ["python3"]\n');
+  });
+
+  it('adds a [params] block at the end, before a run config\'s [provenance]', () => {
+    expect(setConfigValue('[training]\nepochs = 5\n', 'params', { lr: 0.2 })).toBe('[training]\nepochs = 5\n\n[params]\nlr = 0.2\n');
+    expect(setConfigValue('[training]\nepochs = 5\n\n[provenance]\nseed = 1\n', 'params', { lr: 0.2 })).toBe('[training]\nepochs = 5\n\n[params]\nlr = 0.2\n\n[provenance]\nseed = 1\n');
+  });
+
+  it('sets a command as an argument array and refuses anything else', () => {
+    expect(setConfigValue(TEXT, 'command.train', ['python3', 'my train.py'])).toContain('train = ["python3", "my train.py"]');
+    expect(setConfigValue('', 'command.test', ['python3', 'test.py'])).toBe('[command]\ntest = ["python3", "test.py"]\n');
+    expect(() => setConfigValue(TEXT, 'command.train', 'python3 train.py')).toThrow('command.train: expected array of strings, at most 256 items, got string "python3 train.py"');
+  });
+});

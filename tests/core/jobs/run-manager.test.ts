@@ -234,3 +234,27 @@ describe('RunManager (real training child processes)', () => {
     expect((await rec.exited(resumed.id)).state).toBe('stopped');
   });
 });
+
+describe('command runs in the queue', () => {
+  test('Stop gives the worker longer than its command\'s grace: a script that ignores SIGTERM is killed and the run ends stopped, not failed', async () => {
+    const code = join(data, 'experiments', 'cmdstop', 'code');
+    mkdirSync(code, { recursive: true });
+    writeFileSync(join(code, 'stubborn.py'), 'import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint("ready", flush=True)\nwhile True:\n    time.sleep(0.1)\n');
+    writeFileSync(join(data, 'experiments', 'cmdstop', 'config.toml'), '[command]\ntrain = ["python3", "stubborn.py"]\nstop_grace_seconds = 2\n');
+    const rec = recorder();
+    // The manager's own grace (0.5 s) is shorter than the command's (2 s): the worker must get more.
+    const manager = new RunManager({ emit: rec.emit, stopGraceMs: 500 });
+    const job = await manager.start(workspace(data), { experiment: 'cmdstop', model: 's', overrides: [] });
+    const log = join(data, 'experiments/cmdstop/models/s/logs/run.log');
+    for (let i = 0; i < 300 && !(existsSync(log) && readFileSync(log, 'utf8').includes('ready')); i++) await new Promise((r) => setTimeout(r, 100));
+    const stoppedAt = Date.now();
+    manager.stop(job.id);
+    const exit = await rec.exited(job.id);
+    // The script had its full grace (2 s) before SIGKILL, and the worker lived to record the stop.
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(1900);
+    expect(exit.state).toBe('stopped');
+    const status = JSON.parse(readFileSync(join(data, 'experiments/cmdstop/models/s/status.json'), 'utf8')) as { status: string };
+    expect(status.status).toBe('stopped');
+    expect(readFileSync(log, 'utf8')).toContain('killed: it did not end within 2 s of SIGTERM');
+  });
+});

@@ -30,3 +30,16 @@ test('reads complete lines from an offset, holds a torn last line back, resynchr
   expect(replaced).toMatchObject({ from: 0 });
   expect(epochs(replaced)).toEqual([9]);
 });
+
+test('lines that are JSON but no event object (a command run\'s script wrote them) are skipped by every reader', async () => {
+  const { readEvents, epochHistory } = await import('../../../src/core/training/run-store.js');
+  const dir = tempDataDir(false);
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(join(dir, 'logs'));
+  const file = join(dir, 'logs', 'metrics.jsonl');
+  writeFileSync(file, ['null', '42', '"text"', '[1]', '{"no_event":1}', '{"event":"epoch_end","epoch":1,"loss":0.5,"val_loss":0.4}', ''].join('\n'));
+  const tail = (await readEventTail(file))!;
+  expect(tail.events).toEqual([{ event: 'epoch_end', epoch: 1, loss: 0.5, val_loss: 0.4 }]);
+  const events = await readEvents(dir);
+  expect(epochHistory(events).map((e) => e.epoch)).toEqual([1]);
+});

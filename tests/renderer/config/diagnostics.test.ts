@@ -65,6 +65,14 @@ describe('form values', () => {
     expect(formatConfigValue([16, 16])).toBe('16, 16');
   });
 
+  it('reads and shows a command (string[]) so that it round-trips, spaces inside words included', () => {
+    expect(parseFieldInput(field('string[]'), 'python3 train.py')).toEqual(['python3', 'train.py']);
+    expect(parseFieldInput(field('string[]'), '["python3", "my train.py"]')).toEqual(['python3', 'my train.py']);
+    expect(parseFieldInput(field('string[]'), '["python3", 3]')).toBe('["python3", 3]');
+    expect(formatConfigValue(['python3', 'my train.py'])).toBe('["python3","my train.py"]');
+    expect(parseFieldInput(field('string[]'), formatConfigValue(['python3', 'my train.py']))).toEqual(['python3', 'my train.py']);
+  });
+
   it('names origins as default, default-config.toml:line, config.toml:line, override', () => {
     expect(originLabel({ kind: 'default' })).toBe('default');
     expect(originLabel({ kind: 'default-config.toml', file: '/d/default-config.toml', line: 3 })).toBe('default-config.toml:3');

@@ -30,6 +30,22 @@ describe('RunMetricsStore', () => {
     expect(values(store.epochChartSeries('val_loss'))).toEqual([[1, 1], [2, 0.6], [3, 0.4]]);
   });
 
+  test('charts any metric name a command run writes, with gaps for the epochs before it appeared', () => {
+    const store = new RunMetricsStore();
+    store.addEvents([epoch(1, 0.9)]);
+    store.addEvents([{ ...epoch(2, 0.5), f1: 0.7, val_f1: 0.6 } as EpochEnd, { ...epoch(3, 0.3), f1: 0.8, val_f1: 0.75, lr: 0.01 } as EpochEnd]);
+    expect(store.extraEpochMetrics).toEqual(['f1', 'val_f1', 'lr']);
+    expect(values(store.epochChartSeries('f1'))).toEqual([[1, NaN], [2, 0.7], [3, 0.8]]);
+    expect(values(store.epochChartSeries('lr'))).toEqual([[1, NaN], [2, NaN], [3, 0.01]]);
+    // In-order epochs with known names still append to the same buffers.
+    const before = store.epochChartSeries('f1').x;
+    store.addEvents([{ ...epoch(4, 0.2), f1: 0.9, val_f1: 0.8, lr: 0.01 } as EpochEnd]);
+    expect(store.epochChartSeries('f1').x).toBe(before);
+    expect(values(store.epochChartSeries('val_f1')).at(-1)).toEqual([4, 0.8]);
+    // Fields that are not metrics are not charted.
+    expect(store.extraEpochMetrics).not.toContain('duration_ms');
+  });
+
   test('grows past the initial capacity', () => {
     const store = new RunMetricsStore();
     for (let i = 1; i <= 300; i++) store.addEpoch(epoch(i, 1 / i));

@@ -3,7 +3,8 @@ import type { ConfigFieldSpec, ConfigOriginDto, ConfigTable, ConfigValue } from 
 /** A value as the form and the resolved table show it: lists as "16, 16", strings unquoted. */
 export function formatConfigValue(value: ConfigValue | undefined): string {
   if (value === undefined) return '';
-  if (Array.isArray(value)) return value.join(', ');
+  // An argument list keeps its quotes (`["python3", "my train.py"]`): a word may contain spaces.
+  if (Array.isArray(value)) return value.some((item) => typeof item === 'string') ? JSON.stringify(value) : value.join(', ');
   if (typeof value === 'object') return formatTable(value);
   return String(value);
 }
@@ -74,9 +75,27 @@ export function parseFieldInput(field: ConfigFieldSpec, input: string): ConfigVa
       const items = inner.split(/[\s,]+/).filter(Boolean).map(parseNumber);
       return items.every((item) => typeof item === 'number') ? (items) : text;
     }
+    case 'string[]':
+      return parseStringList(text);
     case 'table':
       return parseTable(input);
   }
+}
+
+/**
+ * An argument list as typed: a TOML/JSON array (`["python3", "train.py"]`) or words separated by spaces
+ * (`python3 train.py`); text that is neither stays a string, for the core to refuse with its message.
+ */
+function parseStringList(text: string): string[] | string {
+  if (text.startsWith('[')) {
+    try {
+      const value = JSON.parse(text) as unknown;
+      return Array.isArray(value) && value.every((item) => typeof item === 'string') ? value : text;
+    } catch {
+      return text;
+    }
+  }
+  return text.split(/\s+/).filter(Boolean);
 }
 
 /** Short words for where a value comes from: default, default-config.toml:3, config.toml:5, override. */

@@ -6,6 +6,21 @@ import { useChartSettings } from '../charts/use-chart-settings';
 import type { RunMetricsStore } from './run-metrics';
 
 /**
+ * One chart per metric a command run's script writes beyond the built-in names (f1, lr, …), with its
+ * `val_` twin on the same chart when both exist.
+ */
+function extraCharts(store: RunMetricsStore): Array<{ title: string; series: ChartSeries[]; x: 'epoch'; log: false }> {
+  const names = store.extraEpochMetrics;
+  const charts: Array<{ title: string; series: ChartSeries[]; x: 'epoch'; log: false }> = [];
+  for (const name of names) {
+    if (name.startsWith('val_') && names.includes(name.slice(4))) continue; // drawn with its training twin
+    const metrics = names.includes(`val_${name}`) ? [name, `val_${name}`] : [name];
+    charts.push({ title: `${name} per epoch`, series: metrics.map((m) => store.epochChartSeries(m)), x: 'epoch', log: false });
+  }
+  return charts;
+}
+
+/**
  * Live charts of one run: per epoch (train and validation) and per batch, with shared controls. A
  * regression run shows validation R² and RMSE where a classification run shows accuracy.
  */
@@ -20,6 +35,7 @@ export function RunCharts({ store, version }: { store: RunMetricsStore; version:
       batchAccuracy: [store.batchChartSeries('accuracy')],
       r2: [store.epochChartSeries('val_r2')],
       errors: [store.epochChartSeries('val_rmse'), store.epochChartSeries('val_mae')],
+      extra: extraCharts(store),
     }),
     [store, version],
   );
@@ -41,11 +57,14 @@ export function RunCharts({ store, version }: { store: RunMetricsStore; version:
           { title: 'Loss per batch', series: series.batchLoss, x: 'batch', log: true },
           { title: 'Accuracy per batch', series: series.batchAccuracy, x: 'batch', log: false },
         ];
+  charts.push(...series.extra);
+  // A command run's script that reports epochs only gets no empty per-batch charts.
+  const shown = store.batchCount === 0 && store.epochCount > 0 ? charts.filter((chart) => chart.x !== 'batch') : charts;
   return (
     <div className="run-charts" data-testid="run-charts" data-epochs={store.epochCount} data-batches={store.batchCount}>
       <ChartControls smoothing={smoothing} onSmoothingChange={setSmoothing} logScale={logScale} onLogScaleChange={setLogScale} />
       <div className="chart-grid">
-        {charts.map((chart) => (
+        {shown.map((chart) => (
           <div className="panel" key={chart.title}>
             <MetricChart title={chart.title} series={chart.series} xLabel={chart.x} smoothing={smoothing} {...(chart.log ? { logScale } : {})} />
           </div>

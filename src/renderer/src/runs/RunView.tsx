@@ -154,10 +154,11 @@ export function RunView({ experiment, model, tab = 'charts' }: { experiment: str
         ) : (
           <Stat label="Best val acc" value={fmt(best?.val_accuracy)} />
         )}
-        <Stat label="Samples/s" value={latest ? Math.round(latest.samples_per_s).toLocaleString() : '–'} />
+        <Stat label="Samples/s" value={typeof latest?.samples_per_s === 'number' ? Math.round(latest.samples_per_s).toLocaleString() : '–'} />
         <Stat label="Backend" value={summary?.backend ?? '–'} />
-        {detail.data?.results?.task === 'regression' && <Stat label="Test R²" value={fmt(detail.data.results.metrics['r2'])} />}
-        {detail.data?.results?.task === 'classification' && <Stat label="Test accuracy" value={fmt(detail.data.results.metrics['accuracy'])} />}
+        {/* By the metric present: a command run's test writes its own metrics.csv (accuracy without per-class files). */}
+        {detail.data?.results && detail.data.results.metrics['r2'] !== undefined && <Stat label="Test R²" value={fmt(detail.data.results.metrics['r2'])} />}
+        {detail.data?.results && detail.data.results.metrics['r2'] === undefined && <Stat label="Test accuracy" value={fmt(detail.data.results.metrics['accuracy'])} />}
       </div>
       <nav className="tabs" aria-label="Run views">
         {TABS.map((t) => (

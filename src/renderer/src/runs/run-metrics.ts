@@ -29,6 +29,16 @@ class Growing {
 export const EPOCH_METRICS = ['loss', 'val_loss', 'accuracy', 'val_accuracy', 'val_mae', 'val_rmse', 'val_r2'] as const;
 export const BATCH_METRICS = ['loss', 'accuracy'] as const;
 export type EpochMetric = (typeof EPOCH_METRICS)[number];
+/** Fields of epoch_end that are not metrics. */
+const EPOCH_FIELDS = new Set(['event', 'time', 'epoch', 'epochs', 'duration_ms', 'samples_per_s']);
+const KNOWN_EPOCH_METRICS = new Set<string>(EPOCH_METRICS);
+
+/** Numeric fields of an epoch_end that the built-in trainer does not write (a command run's own metrics: f1, lr, …). */
+function extraMetricNames(event: EpochEnd): string[] {
+  return Object.entries(event)
+    .filter(([name, value]) => typeof value === 'number' && !EPOCH_FIELDS.has(name) && !KNOWN_EPOCH_METRICS.has(name))
+    .map(([name]) => name);
+}
 export type BatchMetric = (typeof BATCH_METRICS)[number];
 
 /**
@@ -40,7 +50,9 @@ export class RunMetricsStore {
   private readonly epochs = new Map<number, EpochEnd>();
   private readonly batchKeys = new Set<string>();
   private readonly batches: BatchPoint[] = [];
-  private epochSeries = new Map<EpochMetric, Growing>();
+  private epochSeries = new Map<string, Growing>();
+  /** Metric names beyond EPOCH_METRICS, in order of first appearance. */
+  private extras: string[] = [];
   private batchSeries = new Map<BatchMetric, Growing>();
   private lastEpoch = -Infinity;
   private lastBatchX = -Infinity;
@@ -75,9 +87,12 @@ export class RunMetricsStore {
   addEpoch(event: EpochEnd): void {
     const previous = this.epochs.get(event.epoch);
     this.epochs.set(event.epoch, event);
-    if (previous || event.epoch <= this.lastEpoch) this.rebuildEpochs();
+    const added = extraMetricNames(event).filter((name) => !this.extras.includes(name));
+    this.extras.push(...added);
+    // A new metric name needs a series with gaps for the earlier epochs: rebuilt.
+    if (previous || added.length || event.epoch <= this.lastEpoch) this.rebuildEpochs();
     else {
-      for (const m of EPOCH_METRICS) this.epochSeries.get(m)!.push(event.epoch, event[m] ?? NaN);
+      for (const [m, series] of this.epochSeries) series.push(event.epoch, metricOf(event, m));
       this.lastEpoch = event.epoch;
     }
     this.version++;
@@ -120,8 +135,13 @@ export class RunMetricsStore {
     this.version++;
   }
 
-  epochChartSeries(metric: EpochMetric, idPrefix = '', label: string = metric): ChartSeries {
-    const s = this.epochSeries.get(metric)!;
+  /** Metric names of this run's epochs beyond the built-in ones, in order of first appearance. */
+  get extraEpochMetrics(): readonly string[] {
+    return this.extras;
+  }
+
+  epochChartSeries(metric: EpochMetric | (string & {}), idPrefix = '', label: string = metric): ChartSeries {
+    const s = this.epochSeries.get(metric) ?? new Growing();
     return { id: `${idPrefix}${metric}`, label, x: s.x, y: s.y, length: s.length };
   }
 
@@ -131,9 +151,9 @@ export class RunMetricsStore {
   }
 
   private rebuildEpochs(): void {
-    this.epochSeries = new Map(EPOCH_METRICS.map((m) => [m, new Growing()]));
+    this.epochSeries = new Map([...EPOCH_METRICS, ...this.extras].map((m) => [m, new Growing()]));
     const sorted = [...this.epochs.values()].sort((a, b) => a.epoch - b.epoch);
-    for (const e of sorted) for (const m of EPOCH_METRICS) this.epochSeries.get(m)!.push(e.epoch, e[m] ?? NaN);
+    for (const e of sorted) for (const [m, series] of this.epochSeries) series.push(e.epoch, metricOf(e, m));
     this.lastEpoch = sorted.at(-1)?.epoch ?? -Infinity;
   }
 
@@ -146,6 +166,12 @@ export class RunMetricsStore {
     }
     this.lastBatchX = this.batches.length ? batchX(this.batches.at(-1)!) : -Infinity;
   }
+}
+
+/** One metric of an epoch record; NaN (a gap) when the record has no such number. */
+function metricOf(event: EpochEnd, metric: string): number {
+  const value = (event as unknown as Record<string, unknown>)[metric];
+  return typeof value === 'number' ? value : NaN;
 }
 
 /** Global batch index: batches of earlier epochs plus this one's (epochs all have `batches` batches). */
