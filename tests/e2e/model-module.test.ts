@@ -71,7 +71,9 @@ test('pick the digits CNN in the config form, set a param, train it and watch it
   await filters.blur();
   const problems = page.getByRole('list', { name: 'Problems' });
   await expect.poll(() => problems.textContent(), { timeout: 15_000 }).toMatch(/Line \d+:1\s*model\.params\.filters: expected integer ≥ 1 and ≤ 256, got integer 0/);
+  await expect(page.locator('.cfg-field', { has: filters }).getByRole('alert').allTextContents()).resolves.toEqual(['filters: expected integer ≥ 1 and ≤ 256, got integer 0']);
   await expect(page.getByRole('button', { name: 'Save' }).isEnabled()).resolves.toBe(false);
+  await filters.scrollIntoViewIfNeeded();
   await screenshot(page, 'module-0-param-problem');
   await filters.fill('8');
   await filters.blur();
