@@ -2,24 +2,31 @@
 
 `write OUT_DIR`: writes the five scikit-learn datasets as CSV with pandas (label column `target`), as a
 user would bring them.
-`score DATA_CSV TASK HIDDEN SEEDS`: fits scikit-learn's MLPRegressor / MLPClassifier with the same hidden
-layers on the training rows of an expman prepared dataset (data.csv with its `set` column: the same
-split expman trains on) and prints one JSON line per seed with the test score (R² or accuracy).
+`score HIDDEN ALPHA SPLIT_JSON...`: for each expman run, the exact arrays it trained on, was validated on
+and is tested on (written by bench/quality-split.ts: fitting and validation rows of the run's seeded split,
+standardised with the fitting rows' statistics, the regression target scaled likewise), fits
+scikit-learn's MLPRegressor / MLPClassifier with the same hidden layers and prints one JSON line with the
+test score (R² in original units, or accuracy), the epochs trained and the best epoch.
 
-The sklearn side is set up like expman's defaults: features standardised with training statistics,
-regression targets standardised (TransformedTargetRegressor), Adam, early stopping on a 20 % validation
-split, batches of 16, at most 150 epochs, patience 20.
+The sklearn side trains like expman's defaults: Adam at 0.01, batches of 16, at most 150 epochs, one
+shuffled epoch per `partial_fit` (its Adam state kept); after each epoch the validation loss (MSE on the
+scaled target, or log loss) on the same validation rows; the best epoch's weights kept; stop after 20
+epochs without an improvement of more than 1e-4. That is expman's early stopping rather than sklearn's own
+(`early_stopping=True` would take its own 10 % of the rows and judge by score), so both libraries see the
+same rows and stop by the same rule. ALPHA is sklearn's L2 penalty (its default 1e-4 unless told).
 """
+import copy
 import json
 import sys
 
+import numpy as np
 import pandas as pd
 from sklearn import datasets
-from sklearn.compose import TransformedTargetRegressor
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import accuracy_score, log_loss, r2_score
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+
+# expman's training defaults (default-config.toml [training] and [training.early_stopping]).
+EPOCHS, BATCH_SIZE, LEARNING_RATE, PATIENCE, MIN_DELTA = 150, 16, 0.01, 20, 1e-4
 
 
 def write(out):
@@ -38,24 +45,54 @@ def write(out):
         frame.to_csv(f'{out}/{name}.csv', index=False)
 
 
-def score(data_csv, task, hidden, seeds):
-    frame = pd.read_csv(data_csv)
-    train = frame[frame['set'] == 'train'].drop(columns=['set'])
-    test = frame[frame['set'] == 'test'].drop(columns=['set'])
-    xtr, ytr = train.drop(columns=['target']), train['target']
-    xte, yte = test.drop(columns=['target']), test['target']
-    for seed in seeds:
-        common = dict(hidden_layer_sizes=hidden, solver='adam', learning_rate_init=0.01, batch_size=16, max_iter=150,
-                      early_stopping=True, validation_fraction=0.2, n_iter_no_change=20, random_state=seed)
-        if task == 'regression':
-            model = make_pipeline(StandardScaler(), TransformedTargetRegressor(MLPRegressor(**common), transformer=StandardScaler()))
-            model.fit(xtr, ytr)
-            value = r2_score(yte, model.predict(xte))
+def score(split_files, hidden, alpha):
+    """One JSON line per run: scikit-learn's MLP fitted on the exact arrays that expman run used (see
+    bench/quality-split.ts), early-stopped on its validation rows by expman's rule, scored on its test rows."""
+    for path in split_files:
+        with open(path) as f:
+            split = json.load(f)
+        print(json.dumps({'seed': split['seed'], **fit_and_score(split, hidden, alpha)}), flush=True)
+
+
+def fit_and_score(split, hidden, alpha):
+    regression = split['task'] == 'regression'
+    xf, yf = np.asarray(split['fit']['x']), np.asarray(split['fit']['y'])
+    xv, yv = np.asarray(split['validation']['x']), np.asarray(split['validation']['y'])
+    xt, yt = np.asarray(split['test']['x']), np.asarray(split['test']['y'])
+    common = dict(hidden_layer_sizes=hidden, solver='adam', learning_rate_init=LEARNING_RATE, batch_size=BATCH_SIZE,
+                  alpha=alpha, shuffle=True, random_state=split['seed'])
+    model = MLPRegressor(**common) if regression else MLPClassifier(**common)
+    classes = np.arange(split['classes'])
+    # expman's loop (train.ts runLoop): one epoch at a time (partial_fit is one shuffled epoch of Adam, its
+    # state kept), the validation loss after each, the best epoch's weights kept, stop after PATIENCE epochs
+    # without an improvement larger than MIN_DELTA.
+    best, best_weights, stop_best, wait, epochs = np.inf, None, np.inf, 0, 0
+    for epoch in range(1, EPOCHS + 1):
+        if regression:
+            model.partial_fit(xf, yf)
+            val = float(np.mean((model.predict(xv) - yv) ** 2))
         else:
-            model = make_pipeline(StandardScaler(), MLPClassifier(**common))
-            model.fit(xtr, ytr.astype(str))
-            value = accuracy_score(yte.astype(str), model.predict(xte))
-        print(json.dumps({'seed': seed, 'score': value}), flush=True)
+            model.partial_fit(xf, yf, classes=classes)
+            val = float(log_loss(yv, model.predict_proba(xv), labels=classes))
+        epochs = epoch
+        if val < best:
+            best, best_weights = val, (copy.deepcopy(model.coefs_), copy.deepcopy(model.intercepts_), epoch)
+        if val < stop_best - MIN_DELTA:
+            stop_best, wait = val, 0
+        else:
+            wait += 1
+        if wait >= PATIENCE:
+            break
+    model.coefs_, model.intercepts_, best_epoch = best_weights
+    if regression:
+        scaling = split['target_scaling']
+        predicted = model.predict(xt)
+        if scaling:
+            predicted = predicted * scaling['std'] + scaling['mean']
+        value = r2_score(yt, predicted)
+    else:
+        value = accuracy_score(yt, model.predict(xt))
+    return {'score': value, 'epochs': epochs, 'best_epoch': best_epoch}
 
 
 if __name__ == '__main__':
@@ -64,4 +101,5 @@ if __name__ == '__main__':
     if sys.argv[1] == 'write':
         write(sys.argv[2])
     else:
-        score(sys.argv[2], sys.argv[3], tuple(int(u) for u in sys.argv[4].split(',')), [int(s) for s in sys.argv[5].split(',')])
+        # score HIDDEN ALPHA SPLIT_JSON...
+        score(sys.argv[4:], tuple(int(u) for u in sys.argv[2].split(',')), float(sys.argv[3]))

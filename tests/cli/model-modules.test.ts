@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { expman, jsonLines, tempDataDir } from '../helpers/data-dir.js';
+import { expman, expmanAsync, jsonLines, tempDataDir } from '../helpers/data-dir.js';
 
 const examples = join(import.meta.dirname, '../../examples/models');
 
@@ -118,6 +119,69 @@ describe('model modules: the residual MLP example', () => {
     expect(resumed.code).toBe(0);
     expect(epochMetrics(part)).toEqual(epochMetrics(join(data, 'experiments/cut/models/full')));
   });
+});
+
+describe('model modules: a worker killed with SIGKILL', () => {
+  it('resumes from its last complete checkpoint to the same epochs, early stop, best model and test metrics as an uninterrupted run', async () => {
+    const data = tempDataDir();
+    expect(expman(['preprocess', '--data', data, '--separate-sets']).code).toBe(0);
+    copyFileSync(join(examples, 'residual-mlp.mjs'), (mkdirSync(join(data, 'models')), join(data, 'models/residual-mlp.mjs')));
+    // Early stopping on (small patience), so the stopping state in the checkpoint matters too; wasm, the
+    // backend a worker picks by default where no native one is installed.
+    writeConfig(data, 'kill', '[model]\ntype = "residual-mlp"\n\n[model.params]\nunits = 16\nblocks = 2\n\n[training]\nepochs = 80\nlearning_rate = 0.03\nbackend = "wasm"\n\n[training.early_stopping]\npatience = 6\n\n[checkpoints]\nkeep_last = 2\n');
+    const runDir = (model: string) => join(data, 'experiments/kill/models', model);
+    expect(expman(['train', '--data', data, '--experiment', 'kill', '--model', 'straight']).code).toBe(0);
+
+    const child = expmanAsync(['train', '--data', data, '--experiment', 'kill', '--model', 'killed', '--json']);
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    for await (const line of createInterface({ input: child.stdout })) {
+      const event = JSON.parse(line) as { event: string; epoch?: number };
+      if (event.event === 'epoch_end' && event.epoch === 7) {
+        child.kill('SIGKILL'); // mid-run, possibly mid-checkpoint
+        break;
+      }
+    }
+    expect(await exited).toBe('SIGKILL');
+    expect(existsSync(join(runDir('killed'), 'lock.json'))).toBe(true); // a dead writer's lock: stale, taken over
+
+    // The worker's own command line (what the app starts for a resume).
+    const resumed = expman(['train', '--resume', runDir('killed'), '--json']);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    expect(jsonLines<{ event: string; from_epoch?: number }>(resumed.stdout).find((e) => e.event === 'run_resumed')?.from_epoch).toBeGreaterThanOrEqual(5);
+
+    const events = (model: string) =>
+      readFileSync(join(runDir(model), 'logs/metrics.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const byEpoch = (model: string) => {
+      const epochs = new Map<number, unknown>();
+      for (const e of events(model)) if (e['event'] === 'epoch_end') epochs.set(e['epoch'] as number, [e['loss'], e['accuracy'], e['val_loss'], e['val_accuracy']]);
+      return [...epochs.entries()].sort((a, b) => a[0] - b[0]);
+    };
+    const ending = (model: string) => {
+      const list = events(model);
+      const finished = list.find((e) => e['event'] === 'run_finished')!;
+      const early = list.find((e) => e['event'] === 'early_stopped');
+      return { epochs_completed: finished['epochs_completed'], best: finished['best'], early: early && { epoch: early['epoch'], best_epoch: early['best_epoch'] } };
+    };
+    const straight = byEpoch('straight');
+    expect(straight.length).toBeLessThan(80); // it did stop early
+    expect(byEpoch('killed')).toEqual(straight);
+    expect(ending('killed')).toEqual(ending('straight'));
+    const weights = (model: string) => createHash('sha256').update(readFileSync(join(runDir(model), 'best-model/weights.bin'))).digest('hex');
+    expect(weights('killed')).toBe(weights('straight'));
+    const tested = (model: string) => {
+      const run = expman(['test', '--data', data, '--experiment', 'kill', '--model', model, '--json']);
+      expect(run.stderr).toBe('');
+      // Everything but where the results were written: best epoch, accuracy, per-class, confusion matrix.
+      const { dir: _dir, model: _model, files: _files, ...result } = jsonLines<Record<string, unknown>>(run.stdout).at(-1)!;
+      expect(result['accuracy']).toBeGreaterThan(0.8);
+      return result;
+    };
+    expect(tested('killed')).toEqual(tested('straight'));
+  }, 240_000);
 });
 
 describe('model modules: bad input is one line, a non-zero exit and no run folder', () => {

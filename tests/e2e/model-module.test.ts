@@ -66,8 +66,18 @@ test('pick the digits CNN in the config form, set a param, train it and watch it
   await picker.selectOption('digits-cnn');
   const filters = page.getByLabel('filters', { exact: true });
   await expect.poll(() => filters.count(), { timeout: 10_000 }).toBe(1);
+  // The live validation checks the param against the module's paramsSchema, with line and key.
+  await filters.fill('0');
+  await filters.blur();
+  const problems = page.getByRole('list', { name: 'Problems' });
+  await expect.poll(() => problems.textContent(), { timeout: 15_000 }).toMatch(/Line \d+:1\s*model\.params\.filters: expected integer ≥ 1 and ≤ 256, got integer 0/);
+  await expect(page.locator('.cfg-field', { has: filters }).getByRole('alert').allTextContents()).resolves.toEqual(['filters: expected integer ≥ 1 and ≤ 256, got integer 0']);
+  await expect(page.getByRole('button', { name: 'Save' }).isEnabled()).resolves.toBe(false);
+  await filters.scrollIntoViewIfNeeded();
+  await screenshot(page, 'module-0-param-problem');
   await filters.fill('8');
   await filters.blur();
+  await expect.poll(() => problems.count(), { timeout: 15_000 }).toBe(0);
   await expect.poll(() => page.getByRole('button', { name: 'Save' }).isEnabled(), { timeout: 10_000 }).toBe(true);
   await screenshot(page, 'module-1-picker');
   await page.getByRole('button', { name: 'Save' }).click();

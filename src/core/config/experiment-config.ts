@@ -6,6 +6,7 @@ import { readVersioned, writeIfUnchanged } from '../fs/file-version.js';
 import { checkName, paths, type Workspace } from '../workspace.js';
 import { preparedDatasetNames } from '../datasets/browse.js';
 import { datasetIssue } from './dataset-choice.js';
+import { moduleConfigIssues } from '../models/inspect.js';
 import { loadDefaultLayer } from './load.js';
 import { inspectConfigText, MAX_REPORTED_ISSUES, parseConfigText, parseOverrides, resolveConfig, type ConfigIssue, type ConfigLayer, type ResolvedConfig } from './resolve.js';
 import { CONFIG_KEYS } from './schema.js';
@@ -33,14 +34,19 @@ function foreignIssues(error: unknown, fallbackSource: string): ConfigIssueDto[]
   if (!isExpmanError(error)) throw error;
   const listed = error.details['issues'] as ConfigIssue[] | undefined;
   const items = listed ?? [{ ...error.details, message: error.message }];
-  return items.map((issue) => ({
+  return items.map((issue) => foreignIssue(issue, fallbackSource));
+}
+
+/** An issue located outside the edited text (default-config.toml, a --set override), marked with where it is. */
+function foreignIssue(issue: ConfigIssue, fallbackSource: string): ConfigIssueDto {
+  return {
     message: issue.message,
     ...(issue.key !== undefined && { key: issue.key }),
     ...(issue.expected !== undefined && { expected: issue.expected }),
     ...(issue.line !== undefined && { line: issue.line }),
     ...(issue.column !== undefined && { column: issue.column }),
     source: issue.file ?? (issue['source'] as string | undefined) ?? fallbackSource,
-  }));
+  };
 }
 
 function lineStarts(text: string): number[] {
@@ -139,13 +145,23 @@ export async function validateConfigText(ws: Workspace, experiment: string, text
   const missingInOverrides = overrideLayer && datasetIssue(overrideLayer, prepared);
   if (missingInOverrides) issues.push(...foreignIssues(new ExpmanError('CONFIG_INVALID', missingInOverrides.message, missingInOverrides), 'override'));
 
+  const resolved = resolveConfig([defaults, inspected.layer, overrideLayer]);
+  // The model module the config names, as the worker will check it: `[model.params]` against its
+  // paramsSchema (file, line and key, like the built-in keys), and whether it exists and loads.
+  if (!inspected.syntaxError) {
+    const typeSetHere = 'model.type' in inspected.layer.values || (overrideLayer !== null && 'model.type' in overrideLayer.values);
+    const found = await moduleConfigIssues(ws, resolved, typeSetHere);
+    issues.push(...textIssues(text, found.filter((issue) => issue.file === file), false));
+    issues.push(...found.filter((issue) => issue.file !== file).map((issue) => foreignIssue(issue, 'config')));
+  }
+
   const values: Record<string, ConfigValue> = {};
   for (const [key, value] of Object.entries(inspected.layer.values)) values[key] = value as ConfigValue;
   return {
     ok: issues.length === 0 && inspected.omitted === 0,
     issues: capIssues(issues, inspected.omitted),
     values,
-    resolved: entries(resolveConfig([defaults, inspected.layer, overrideLayer])),
+    resolved: entries(resolved),
     inherited: entries(resolveConfig([defaults])),
     choices: { 'data.dataset': prepared },
   };

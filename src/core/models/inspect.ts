@@ -1,11 +1,14 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { relative } from 'node:path';
+import type { ResolvedConfig } from '../config/resolve.js';
+import type { ConfigIssue } from '../config/resolve.js';
 import type { ModelInfoDto } from '../../shared/models.js';
 import { isValidName } from '../../shared/names.js';
 import { paths, type Workspace } from '../workspace.js';
 import { importErrorMessage, moduleFromExports } from './load-module.js';
 import { BUILTIN_MODEL } from './module-run.js';
+import { checkParams } from './params-schema.js';
 
 /**
  * Lists the models the UI can pick: the built-in one and each `$DATA/models/<name>.mjs`.
@@ -102,4 +105,49 @@ export async function listModels(ws: Workspace): Promise<ModelInfoDto[]> {
   }
   const modules = await Promise.all(names.map((name) => inspectModule(ws, name)));
   return [{ name: BUILTIN_MODEL, builtin: true }, ...modules];
+}
+
+/**
+ * The last inspection of each module file, with the file's size and times when it was read: the config
+ * editor validates on (debounced) edits, and a child process per keystroke would be wasteful when the
+ * module has not changed. A module that imports other files is re-read only when its own file changes.
+ */
+const inspected = new Map<string, { stamp: string; info: ModelInfoDto }>();
+
+async function inspectModuleCached(ws: Workspace, name: string): Promise<ModelInfoDto | null> {
+  const file = paths.modelModule(ws, name);
+  let stamp: string;
+  try {
+    const stat = await fs.stat(file);
+    stamp = `${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}:${stat.ino}`;
+  } catch {
+    return null;
+  }
+  const cached = inspected.get(file);
+  if (cached?.stamp === stamp) return cached.info;
+  const info = await inspectModule(ws, name);
+  // A timeout may be a busy machine rather than the module: asked again next time.
+  if (!info.error?.includes('took longer')) inspected.set(file, { stamp, info });
+  return info;
+}
+
+/**
+ * What the worker would refuse about the model module a resolved config names, as config issues located
+ * where each value was set (the config editor's live validation; the worker checks the same when a run
+ * starts). The module is read in a child process (inspectModule). `model.type` problems (no such module,
+ * one that cannot load) are reported only when `typeSetHere` — the edited text or an override names the
+ * module — so a default naming a module that is missing does not block editing other keys.
+ */
+export async function moduleConfigIssues(ws: Workspace, resolved: ResolvedConfig, typeSetHere: boolean): Promise<ConfigIssue[]> {
+  const name = resolved.values['model.type'];
+  if (name === BUILTIN_MODEL || !isValidName(name)) return [];
+  const origin = resolved.origins['model.type'];
+  const where = origin.file ? { file: origin.file, ...(origin.line !== undefined ? { line: origin.line, column: origin.column } : {}) } : origin.text ? { source: `--set ${origin.text}` } : {};
+  const info = await inspectModuleCached(ws, name);
+  if (!info) {
+    return typeSetHere ? [{ message: `model module ${JSON.stringify(name)} not found: no file ${paths.modelModule(ws, name)} (model.type names "simple" or a file models/<name>.mjs in the data folder)`, key: 'model.type', ...where }] : [];
+  }
+  if (info.error) return typeSetHere ? [{ message: `model module ${JSON.stringify(name)} cannot be used: ${info.error}`, key: 'model.type', ...where }] : [];
+  if (!info.paramsSchema) return [];
+  return checkParams(resolved.values['model.params'], info.paramsSchema, resolved.tableOrigins, paths.modelModule(ws, name));
 }

@@ -162,4 +162,19 @@ describe('ResolvedConfigTable', () => {
     await userEvent.selectOptions(screen.getByLabelText('act'), 'tanh');
     expect(onEdit).toHaveBeenLastCalledWith('model.params', { units: 64, stale: 1, act: 'tanh' });
   });
+
+  it("shows a param's schema problem from validation under the params form, named by its key", async () => {
+    const bridge = makeBridge({});
+    const result = await bridge.validate('[model]\ntype = "wide"\n\n[model.params]\nunits = 0\n');
+    const models = [{ name: 'wide', builtin: false, file: 'models/wide.mjs', paramsSchema: { units: { type: 'integer' as const, min: 1 } } }];
+    // What config:validate reports for a module's params (tests/core/config/module-params-validate.test.ts).
+    const issues = [
+      { key: 'model.params.units', message: 'expected integer ≥ 1, got integer 0', line: 5, column: 1 },
+      { key: 'model.params.stale', message: 'unknown key for model module models/wide.mjs (it accepts: units)', line: 6, column: 1 },
+    ];
+    render(<ConfigForm schema={bridge.schema} values={result.values} resolved={result.resolved} inherited={result.inherited} issues={issues} onEdit={vi.fn()} models={models} />);
+    const field = screen.getByLabelText('units').closest('.cfg-field') as HTMLElement;
+    // The unknown key is listed by the params form itself (with Remove), not twice.
+    expect(within(field).getAllByRole('alert').map((alert) => alert.textContent)).toEqual(['units: expected integer ≥ 1, got integer 0']);
+  });
 });

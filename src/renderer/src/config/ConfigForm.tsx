@@ -82,7 +82,8 @@ function ConfigField({ field, value, resolved, inherited, issues, onEdit, disabl
   const isSet = value !== undefined || issues.length > 0;
   const placeholder = inheritedText(inherited, field);
   const describedBy = `${id}-doc`;
-  const errors = [...issues.map((issue) => issue.message), ...(editError ? [editError] : [])];
+  // A table's issues may name one of its keys (`model.params.filters`): shown with that key.
+  const errors = [...issues.map((issue) => (issue.key && issue.key !== field.key ? `${issue.key.slice(field.key.length + 1)}: ${issue.message}` : issue.message)), ...(editError ? [editError] : [])];
   const invalid = errors.length > 0;
 
   let input: JSX.Element;
@@ -215,6 +216,14 @@ function ConfigField({ field, value, resolved, inherited, issues, onEdit, disabl
   );
 }
 
+/**
+ * An issue of one key of a table field (`model.params.filters` from the module's paramsSchema), except an
+ * unknown key: the params form lists those itself, with a Remove button.
+ */
+function isParamIssue(tableKey: string, issue: ConfigIssueDto): boolean {
+  return issue.key !== undefined && issue.key.startsWith(`${tableKey}.`) && !issue.message.startsWith('unknown key');
+}
+
 /** The config as a form generated from the schema: one group per TOML table, one input per key. */
 export function ConfigForm({ schema, values, resolved, inherited, issues, onEdit, disabledReason, choices, models }: ConfigFormProps): JSX.Element {
   const resolvedByKey = new Map(resolved.map((entry) => [entry.key, entry]));
@@ -241,7 +250,7 @@ export function ConfigForm({ schema, values, resolved, inherited, issues, onEdit
                   value={values[field.key]}
                   resolved={resolvedByKey.get(field.key)}
                   inherited={inheritedByKey.get(field.key)}
-                  issues={issues.filter((issue) => issue.key === field.key && !issue.source)}
+                  issues={issues.filter((issue) => !issue.source && (issue.key === field.key || (field.type === 'table' && isParamIssue(field.key, issue))))}
                   onEdit={onEdit}
                   disabled={disabledReason !== undefined}
                   options={field.values ?? choices?.[field.key]}

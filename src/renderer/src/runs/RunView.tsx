@@ -146,10 +146,11 @@ export function RunView({ experiment, model, tab = 'charts' }: { experiment: str
         <Stat label="Epoch" value={`${latest?.epoch ?? summary?.epoch ?? 0} / ${summary?.epochs ?? latest?.epochs ?? job?.epochs ?? '?'}`} />
         <Stat label="Best epoch" value={best ? String(best.epoch) : '–'} />
         <Stat label="Best val loss" value={fmt(best?.val_loss)} />
-        {best?.val_r2 !== undefined ? (
+        {/* The task shows in the epochs before the status file's best catches up (a live run's first epochs). */}
+        {best?.val_r2 !== undefined || metrics.store.task === 'regression' ? (
           <>
-            <Stat label="Best val R²" value={fmt(best.val_r2)} />
-            <Stat label="Best val RMSE" value={fmt(best.val_rmse)} />
+            <Stat label="Best val R²" value={fmt(best?.val_r2)} />
+            <Stat label="Best val RMSE" value={fmt(best?.val_rmse)} />
           </>
         ) : (
           <Stat label="Best val acc" value={fmt(best?.val_accuracy)} />
