@@ -38,6 +38,9 @@ test('regression results: MAE, RMSE, R² and the predicted-vs-actual and residua
   expect(within(residuals).getByText('Residuals vs predicted')).toBeTruthy();
   expect(within(residuals).getByText('residual (actual − predicted)')).toBeTruthy();
   expect(fit.querySelector('.uplot canvas')).not.toBeNull();
+  // A scatter has no "last" value: the legend shows values only under the pointer.
+  expect(fit.querySelector('.chart-legend-value')).toBeNull();
+  expect(within(fit).queryByText('last')).toBeNull();
   expect(document.querySelector('table.confusion')).toBeNull();
   expect(screen.queryByText('Per class')).toBeNull();
 });

@@ -13,7 +13,7 @@ export interface LegendItem {
 
 export interface ChartLegendProps {
   readonly items: readonly LegendItem[];
-  /** "epoch 12" while hovering, else null (the values are then the last ones) */
+  /** "epoch 12" while hovering, else null (the values are then the last ones); '' for no caption */
   readonly xCaption: string | null;
   readonly onToggle: (id: string) => void;
 }
@@ -22,7 +22,7 @@ export interface ChartLegendProps {
 export function ChartLegend({ items, xCaption, onToggle }: ChartLegendProps): JSX.Element {
   return (
     <div className="chart-legend">
-      <span className="chart-legend-x">{xCaption ?? 'last'}</span>
+      {xCaption !== '' && <span className="chart-legend-x">{xCaption ?? 'last'}</span>}
       <ul>
         {items.map((item) => (
           <li key={item.id}>

@@ -30,6 +30,11 @@ export interface MetricChartProps {
    * (or anything that changes with it) so a theme switch rebuilds the plot in the new colours.
    */
   readonly themeKey?: string;
+  /**
+   * Whether the legend shows each series' last value when the pointer is elsewhere: right for series
+   * over epochs or batches, meaningless for a scatter (predicted vs actual), which shows values only on hover.
+   */
+  readonly lastValues?: boolean;
 }
 
 const NO_SERIES_HIDDEN: ReadonlySet<string> = new Set();
@@ -44,7 +49,7 @@ const Y_AXIS_SIZE = 48;
  * data redraws at most once per animation frame.
  */
 export function MetricChart(props: MetricChartProps): JSX.Element {
-  const { series, xLabel = 'step', yLabel, title, smoothing = 0, logScale = false, height = 240, className, themeKey } = props;
+  const { series, xLabel = 'step', yLabel, title, smoothing = 0, logScale = false, height = 240, className, themeKey, lastValues = true } = props;
   checkSmoothingWeight(smoothing);
   const [ownHidden, setOwnHidden] = useState<ReadonlySet<string>>(NO_SERIES_HIDDEN);
   const hidden = props.hidden ?? ownHidden;
@@ -176,7 +181,7 @@ export function MetricChart(props: MetricChartProps): JSX.Element {
     label: s.label,
     colour: theme ? seriesColour(theme, s.color, i) : (s.color ?? 'currentColor'),
     hidden: hidden.has(s.id),
-    value: model.valueAt(s, hoverX ?? Infinity, smoothing),
+    value: hoverX === null && !lastValues ? null : model.valueAt(s, hoverX ?? Infinity, smoothing),
   }));
   const hoveredX = hoverX === null ? null : items.find((item) => !item.hidden && item.value)?.value?.x;
 
@@ -193,7 +198,7 @@ export function MetricChart(props: MetricChartProps): JSX.Element {
         </figcaption>
       )}
       <div className="chart-plot" ref={hostRef} style={{ height }} />
-      <ChartLegend items={items} xCaption={hoveredX === undefined || hoveredX === null ? null : `${xLabel} ${formatMetricValue(hoveredX)}`} onToggle={toggle} />
+      <ChartLegend items={items} xCaption={hoveredX === undefined || hoveredX === null ? (lastValues ? null : '') : `${xLabel} ${formatMetricValue(hoveredX)}`} onToggle={toggle} />
     </figure>
   );
 }

@@ -58,10 +58,10 @@ function RegressionPlots({ actual, predicted }: { actual: number[]; predicted: n
   return (
     <>
       <div className="panel" data-testid="predicted-vs-actual">
-        <MetricChart title="Predicted vs actual" series={charts.fit} xLabel="actual" yLabel="predicted" height={280} />
+        <MetricChart title="Predicted vs actual" series={charts.fit} xLabel="actual" yLabel="predicted" height={280} lastValues={false} />
       </div>
       <div className="panel" data-testid="residuals">
-        <MetricChart title="Residuals vs predicted" series={charts.residuals} xLabel="predicted" yLabel="residual" height={280} />
+        <MetricChart title="Residuals vs predicted" series={charts.residuals} xLabel="predicted" yLabel="residual" height={280} lastValues={false} />
       </div>
     </>
   );
