@@ -8,15 +8,19 @@ import { baseProvenance } from '../provenance.js';
 import { cancelledError, throwIfCancelled } from '../cancel.js';
 import { findLiveRuns } from './live-runs.js';
 import { MANIFEST_FORMAT, MANIFEST_NAME, serializeManifest, type LiveRun, type Manifest, type ManifestFile, type SkippedEntry } from './manifest.js';
+import { ARCHIVE_EXTENSIONS, formatFromName, type ArchiveFormat, type CompressingWriter } from './archive-format.js';
 import { ParallelGzipWriter, type ParallelGzipOptions } from './parallel-gzip.js';
 import { END_OF_ARCHIVE, encodeHeader, padding } from './tar-header.js';
 import { ownedTempName, releaseTempName, staleTemps } from './stale-temps.js';
 import { walkDataFolder, type WalkEntry } from './walk.js';
+import { findZstd, ZstdWriter, type ZstdOptions } from './zstd.js';
 
 export interface CreateArchiveOptions {
   dataDir: string;
-  /** The .tar.gz to write; it appears only when complete (written under a temporary name, then renamed). */
+  /** The archive to write; it appears only when complete (written under a temporary name, then renamed). */
   out: string;
+  /** gz (default) or zst (the system's zstd, multi-threaded); by default the one `out`'s ending names, else gz. */
+  format?: ArchiveFormat;
   excludeCheckpoints?: boolean;
   /** Archive only these subtrees, e.g. ["experiments/e1"]. */
   only?: string[];
@@ -26,6 +30,7 @@ export interface CreateArchiveOptions {
   /** Bytes of file content archived so far, of the total found when the folder was listed. */
   onProgress?: ProgressListener;
   gzip?: ParallelGzipOptions;
+  zstd?: ZstdOptions;
 }
 
 export interface ArchiveResult {
@@ -34,17 +39,18 @@ export interface ArchiveResult {
   links: number;
   /** Bytes of file content archived. */
   bytes: number;
-  /** Size of the .tar.gz. */
+  /** Size of the archive file. */
   archiveBytes: number;
+  format: ArchiveFormat;
   liveRuns: LiveRun[];
   skipped: SkippedEntry[];
   seconds: number;
 }
 
-/** The default archive name: expman-data-YYYYMMDD-HHMMSS.tar.gz (local time). */
-export function defaultArchiveName(now = new Date()): string {
+/** The default archive name: expman-data-YYYYMMDD-HHMMSS.tar.gz (or .tar.zst; local time). */
+export function defaultArchiveName(now = new Date(), format: ArchiveFormat = 'gz'): string {
   const pad = (n: number) => String(n).padStart(2, '0');
-  return `expman-data-${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}.tar.gz`;
+  return `expman-data-${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}${ARCHIVE_EXTENSIONS[format]}`;
 }
 
 /** Checkpoint folders and best-model/ are written atomically and replaced whole: archive all or none of one. */
@@ -90,7 +96,10 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
   const root = resolve(options.dataDir);
   const out = resolve(options.out);
   const what = `archive of ${root}`;
+  const format = options.format ?? formatFromName(out) ?? 'gz';
   throwIfCancelled(options.signal, what);
+  // Before anything is written: a missing zstd is one line, not a half-made file.
+  const zstd = format === 'zst' ? findZstd() : undefined;
 
   try {
     const outDir = await fs.stat(dirname(out));
@@ -126,7 +135,7 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
     releaseTempName(temp);
     throw error;
   });
-  const writer = new ParallelGzipWriter(handle, options.gzip);
+  const writer: CompressingWriter = zstd ? new ZstdWriter(zstd, handle, options.zstd) : new ParallelGzipWriter(handle, options.gzip);
   const preopened = new Map<string, FileHandle>();
   let closed = false;
 
@@ -271,6 +280,7 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
       links: links.length,
       bytes: files.reduce((sum, f) => sum + f.size, 0),
       archiveBytes: writer.bytesOut,
+      format,
       liveRuns,
       skipped,
       seconds: (Date.now() - started) / 1000,
