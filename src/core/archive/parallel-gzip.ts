@@ -7,7 +7,7 @@ export interface ParallelGzipOptions {
   level?: number;
   /** Uncompressed bytes per gzip member. */
   blockSize?: number;
-  /** Blocks compressing at once (default: one per core, at most libuv's thread pool less one). */
+  /** Compressions at once (default: one per core, at most libuv's thread pool less one). */
   threads?: number;
 }
 
@@ -54,8 +54,11 @@ export class ParallelGzipWriter {
   private readonly threads: number;
   private block: Buffer;
   private used = 0;
-  /** Blocks handed to zlib whose member is not written yet. */
+  /** Blocks handed over whose member is not written yet (compressing, queued for it, or waiting to be written). */
   private inFlight = 0;
+  /** Compressions running on the pool, at most `threads`; the next ones wait here. */
+  private compressing = 0;
+  private readonly waitingToCompress: Array<() => void> = [];
   private wake: (() => void) | undefined;
   /** The newest member's write; each waits for the one before, so members land in order (and none after a failure). */
   private lastWrite: Promise<void> = Promise.resolve();
@@ -116,11 +119,25 @@ export class ParallelGzipWriter {
     await this.lastWrite.catch(() => undefined);
   }
 
+  /**
+   * One member, once fewer than `threads` compressions run: more would take the pool threads the file
+   * reads need (the reads would queue behind compressions and leave the cores idle).
+   */
   private compress(data: Buffer): Promise<Buffer> {
     return new Promise((resolveMember, reject) => {
-      // One output chunk big enough for the whole member: zlib then hands back that chunk, not a
-      // concatenation of 16 KiB pieces (half the garbage per block).
-      gzip(data, { level: this.level, chunkSize: memberBound(data.length) }, (error, member) => (error ? reject(error) : resolveMember(member)));
+      const start = () => {
+        this.compressing++;
+        // One output chunk big enough for the whole member: zlib then hands back that chunk, not a
+        // concatenation of 16 KiB pieces (half the garbage per block).
+        gzip(data, { level: this.level, chunkSize: memberBound(data.length) }, (error, member) => {
+          this.compressing--;
+          this.waitingToCompress.shift()?.();
+          if (error) reject(error);
+          else resolveMember(member);
+        });
+      };
+      if (this.compressing < this.threads) start();
+      else this.waitingToCompress.push(start);
     });
   }
 
