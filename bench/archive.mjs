@@ -40,7 +40,7 @@ function weights(bytes, random) {
  * prepared CSV), 85 % float32 weights (one run in 32 keeps a best model and two checkpoints of ~4.5 MiB
  * each at 1 GiB; the others a 16 KiB best model).
  */
-async function generate(mib) {
+export async function generate(mib) {
   const root = join(OUTPUT_DIR, 'data', `archive-${mib}mib`);
   if (existsSync(join(root, '.complete'))) return root;
   await fs.rm(root, { recursive: true, force: true });
