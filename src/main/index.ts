@@ -160,7 +160,8 @@ function start(initialFolder: string | undefined): void {
         const options = {
           title: 'Archive Data',
           defaultPath: join(app.getPath('documents'), defaultName),
-          filters: [{ name: 'gzip tar archive', extensions: ['tar.gz', 'tgz'] }],
+          // The dialog's filter follows the format chosen in the archive dialog (its default name's ending).
+          filters: defaultName.endsWith('.tar.zst') ? [{ name: 'zstd tar archive', extensions: ['tar.zst', 'tzst'] }] : [{ name: 'gzip tar archive', extensions: ['tar.gz', 'tgz'] }],
         };
         const result = mainWindow ? await dialog.showSaveDialog(mainWindow, options) : await dialog.showSaveDialog(options);
         return result.canceled || !result.filePath ? undefined : result.filePath;

@@ -10,7 +10,7 @@
  * Runtime dependencies: zod only (bundled into the preload and the renderer). No Node, no Electron.
  */
 import { z } from 'zod';
-import type { AppCommand, ArchiveResultDto, SyncDestination, SyncResultDto } from './archive-sync.js';
+import { ARCHIVE_FORMATS, type AppCommand, type ArchiveResultDto, type SyncDestination, type SyncResultDto } from './archive-sync.js';
 import type { ConfigFileDto, ConfigSaveResult, ConfigSchemaDto, ValidateResult } from './config.js';
 import type { ErrorCode } from './errors.js';
 import { ConfigEditRequest, ConfigReadRequest, ConfigSaveRequest, ConfigValidateRequest } from './config-requests.js';
@@ -166,11 +166,12 @@ export const CALLS = {
   /** Splits a raw dataset; progress comes as `progress` events with this taskId; `tasks:cancel` aborts it. */
   'datasets:preprocess': call<PreprocessOutcome>()(PreprocessRequestSchema.extend({ taskId: taskIdSchema }).strict()),
   /**
-   * Archives the data folder (.tar.gz with a MANIFEST). The desktop app asks where to save it with the
-   * system's save dialog; a cancelled dialog or task ends with CANCELLED and leaves no partial file.
+   * Archives the data folder (.tar.gz, or .tar.zst with `format: 'zst'`, with a MANIFEST). The desktop app
+   * asks where to save it with the system's save dialog; a cancelled dialog or task ends with CANCELLED and
+   * leaves no partial file; zst without the zstd command ends with ZSTD_MISSING.
    */
   'archive:create': call<ArchiveResultDto>()(
-    z.strictObject({ taskId: taskIdSchema, excludeCheckpoints: z.boolean().default(false), only: z.array(z.string().regex(/^experiments\/[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/)).max(100).default([]) }),
+    z.strictObject({ taskId: taskIdSchema, format: z.enum(ARCHIVE_FORMATS).default('gz'), excludeCheckpoints: z.boolean().default(false), only: z.array(z.string().regex(/^experiments\/[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/)).max(100).default([]) }),
   ),
   'sync:destinations': call<SyncDestination[]>()(noArgs),
   'sync:save-destination': call<SyncDestination[]>()(z.strictObject({ destination: syncDestinationSchema })),

@@ -2,6 +2,12 @@
  * Archive and sync as the UI sees them: results and saved destinations. Plain serialisable data; the
  * core's own types (src/core/archive, src/core/sync) are structurally the same.
  */
+/** Archive compressions: gzip (.tar.gz, readable everywhere) and zstd (.tar.zst, multi-threaded, ~10× faster; needs zstd to read). */
+export const ARCHIVE_FORMATS = ['gz', 'zst'] as const;
+export type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
+/** The file name ending of each format. */
+export const ARCHIVE_EXTENSIONS: Record<ArchiveFormat, string> = { gz: '.tar.gz', zst: '.tar.zst' };
+
 export interface ArchiveResultDto {
   /** Where the archive was written (chosen in the desktop app's save dialog). */
   file: string;
@@ -9,6 +15,7 @@ export interface ArchiveResultDto {
   links: number;
   bytes: number;
   archiveBytes: number;
+  format: ArchiveFormat;
   /** Runs that were training while the archive was made (their completed checkpoints are in it). */
   liveRuns: Array<{ experiment: string; model: string; path: string; pid: number; host: string; updated: string }>;
   /** What was left out, and why (temp files, checkpoints being written). */

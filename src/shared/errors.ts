@@ -48,6 +48,8 @@ export const CORE_ERROR_CODES = [
   'ARCHIVE_INVALID',
   'ARCHIVE_UNSAFE',
   'ARCHIVE_CONFLICT',
+  /** .tar.zst needs the zstd command (creating, verifying or restoring one). */
+  'ZSTD_MISSING',
   'RSYNC_MISSING',
   'SYNC_UNREACHABLE',
   'SYNC_PERMISSION',

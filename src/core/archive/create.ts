@@ -8,15 +8,19 @@ import { baseProvenance } from '../provenance.js';
 import { cancelledError, throwIfCancelled } from '../cancel.js';
 import { findLiveRuns } from './live-runs.js';
 import { MANIFEST_FORMAT, MANIFEST_NAME, serializeManifest, type LiveRun, type Manifest, type ManifestFile, type SkippedEntry } from './manifest.js';
+import { ARCHIVE_EXTENSIONS, formatFromName, type ArchiveFormat, type CompressingWriter } from './archive-format.js';
 import { ParallelGzipWriter, type ParallelGzipOptions } from './parallel-gzip.js';
 import { END_OF_ARCHIVE, encodeHeader, padding } from './tar-header.js';
 import { ownedTempName, releaseTempName, staleTemps } from './stale-temps.js';
 import { walkDataFolder, type WalkEntry } from './walk.js';
+import { findZstd, ZstdWriter, type ZstdOptions } from './zstd.js';
 
 export interface CreateArchiveOptions {
   dataDir: string;
-  /** The .tar.gz to write; it appears only when complete (written under a temporary name, then renamed). */
+  /** The archive to write; it appears only when complete (written under a temporary name, then renamed). */
   out: string;
+  /** gz (default) or zst (the system's zstd, multi-threaded); by default the one `out`'s ending names, else gz. */
+  format?: ArchiveFormat;
   excludeCheckpoints?: boolean;
   /** Archive only these subtrees, e.g. ["experiments/e1"]. */
   only?: string[];
@@ -26,6 +30,7 @@ export interface CreateArchiveOptions {
   /** Bytes of file content archived so far, of the total found when the folder was listed. */
   onProgress?: ProgressListener;
   gzip?: ParallelGzipOptions;
+  zstd?: ZstdOptions;
 }
 
 export interface ArchiveResult {
@@ -34,17 +39,18 @@ export interface ArchiveResult {
   links: number;
   /** Bytes of file content archived. */
   bytes: number;
-  /** Size of the .tar.gz. */
+  /** Size of the archive file. */
   archiveBytes: number;
+  format: ArchiveFormat;
   liveRuns: LiveRun[];
   skipped: SkippedEntry[];
   seconds: number;
 }
 
-/** The default archive name: expman-data-YYYYMMDD-HHMMSS.tar.gz (local time). */
-export function defaultArchiveName(now = new Date()): string {
+/** The default archive name: expman-data-YYYYMMDD-HHMMSS.tar.gz (or .tar.zst; local time). */
+export function defaultArchiveName(now = new Date(), format: ArchiveFormat = 'gz'): string {
   const pad = (n: number) => String(n).padStart(2, '0');
-  return `expman-data-${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}.tar.gz`;
+  return `expman-data-${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}${ARCHIVE_EXTENSIONS[format]}`;
 }
 
 /** Checkpoint folders and best-model/ are written atomically and replaced whole: archive all or none of one. */
@@ -54,17 +60,26 @@ function isAtomicUnit(path: string): boolean {
 }
 
 const READ_CHUNK = 1 << 20;
-/** Files up to this size are read whole, several ahead of the one being archived (see prefetch below). */
-const SMALL_FILE = 256 * 1024;
+/**
+ * Files up to this size are read whole, several ahead of the one being archived (see prefetch below),
+ * each into one of PREFETCH_WINDOW buffers that are reused: 2 MiB in all, where reading each file into a
+ * new buffer left tens of MiB of garbage between collections.
+ */
+const SMALL_FILE = 64 * 1024;
 const PREFETCH_WINDOW = 32;
 
 interface SmallFile {
   stat: Stats;
-  data: Buffer;
+  /** The content, a view of `buffer`; null when the file grew past SMALL_FILE (it is archived as a large file). */
+  data: Buffer | null;
+  buffer: Buffer;
 }
 
-/** Reads a whole file through one handle (size from what was read: a log may grow meanwhile); null if it is gone. */
-async function readSmallFile(path: string): Promise<SmallFile | null> {
+/**
+ * Reads a whole file through one handle into `buffer` (SMALL_FILE + 1 bytes; the size is what was read:
+ * a log may grow meanwhile); null if it is gone.
+ */
+async function readSmallFile(path: string, buffer: Buffer): Promise<SmallFile | null> {
   let handle: FileHandle;
   try {
     handle = await fs.open(path, 'r');
@@ -74,7 +89,13 @@ async function readSmallFile(path: string): Promise<SmallFile | null> {
   }
   try {
     const stat = await handle.stat();
-    return { stat, data: await handle.readFile() };
+    let size = 0;
+    while (size < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, size, buffer.length - size, size);
+      if (bytesRead === 0) break;
+      size += bytesRead;
+    }
+    return { stat, data: size > SMALL_FILE ? null : buffer.subarray(0, size), buffer };
   } finally {
     await handle.close();
   }
@@ -90,7 +111,10 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
   const root = resolve(options.dataDir);
   const out = resolve(options.out);
   const what = `archive of ${root}`;
+  const format = options.format ?? formatFromName(out) ?? 'gz';
   throwIfCancelled(options.signal, what);
+  // Before anything is written: a missing zstd is one line, not a half-made file.
+  const zstd = format === 'zst' ? findZstd() : undefined;
 
   try {
     const outDir = await fs.stat(dirname(out));
@@ -126,7 +150,7 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
     releaseTempName(temp);
     throw error;
   });
-  const writer = new ParallelGzipWriter(handle, options.gzip);
+  const writer: CompressingWriter = zstd ? new ZstdWriter(zstd, handle, options.zstd) : new ParallelGzipWriter(handle, options.gzip);
   const preopened = new Map<string, FileHandle>();
   let closed = false;
 
@@ -159,18 +183,29 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
   // Small files (thousands of logs) are opened and read a window ahead, concurrently: one at a time, the
   // file-system round trips would leave the compressing threads idle.
   const prefetched = new Map<number, Promise<SmallFile | null>>();
+  const smallBuffers: Buffer[] = [];
+  let smallBuffersMade = 0;
   let prefetchNext = 0;
   const prefetchUpTo = (last: number) => {
     for (; prefetchNext <= Math.min(last, walk.entries.length - 1); prefetchNext++) {
       const entry = walk.entries[prefetchNext]!;
       if (entry.type !== 'File' || entry.stat.size > SMALL_FILE || isAtomicUnit(dirname(entry.path))) continue;
-      const read = readSmallFile(join(root, entry.path));
+      let buffer = smallBuffers.pop();
+      if (!buffer && smallBuffersMade < PREFETCH_WINDOW) {
+        buffer = Buffer.allocUnsafe(SMALL_FILE + 1);
+        smallBuffersMade++;
+      }
+      if (!buffer) break; // every buffer holds a file not archived yet: go on once one is
+      const read = readSmallFile(join(root, entry.path), buffer).catch((error: unknown) => {
+        smallBuffers.push(buffer);
+        throw error;
+      });
       read.catch(() => undefined); // awaited in order below; this only stops an early rejection counting as unhandled
       prefetched.set(prefetchNext, read);
     }
   };
 
-  const archiveSmallFile = async (entry: WalkEntry, small: SmallFile): Promise<void> => {
+  const archiveSmallFile = async (entry: WalkEntry, small: SmallFile & { data: Buffer }): Promise<void> => {
     const { stat, data } = small;
     await writer.write(encodeHeader({ path: entry.path, type: 'File', mode: stat.mode, uid: stat.uid, gid: stat.gid, size: data.length, mtime: stat.mtime }));
     await writer.write(data);
@@ -188,13 +223,26 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
       const entry = walk.entries[i]!;
       const small = prefetched.get(i);
       prefetched.delete(i);
-      if (skipPrefix !== undefined && entry.path.startsWith(skipPrefix)) continue;
-      skipPrefix = undefined;
-      if (small) {
-        const content = await small;
-        if (content) await archiveSmallFile(entry, content);
-        else skipped.push({ path: entry.path, reason: 'removed while archiving' });
+      const content = small ? await small : undefined;
+      if (skipPrefix !== undefined && entry.path.startsWith(skipPrefix)) {
+        if (content) smallBuffers.push(content.buffer);
         continue;
+      }
+      skipPrefix = undefined;
+      if (content === null) {
+        skipped.push({ path: entry.path, reason: 'removed while archiving' });
+        continue;
+      }
+      if (content) {
+        try {
+          if (content.data) {
+            await archiveSmallFile(entry, { ...content, data: content.data });
+            continue;
+          }
+        } finally {
+          smallBuffers.push(content.buffer);
+        }
+        // Grew past SMALL_FILE since the folder was listed: archived below like any large file.
       }
 
       if (entry.type === 'Directory') {
@@ -271,6 +319,7 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
       links: links.length,
       bytes: files.reduce((sum, f) => sum + f.size, 0),
       archiveBytes: writer.bytesOut,
+      format,
       liveRuns,
       skipped,
       seconds: (Date.now() - started) / 1000,

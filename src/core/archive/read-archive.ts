@@ -1,11 +1,14 @@
 import { constants, createReadStream, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import type { Duplex } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import { ExpmanError } from '../errors.js';
 import type { ProgressListener } from '../../shared/progress.js';
 import { cancelledError } from '../cancel.js';
+import { formatOfBytes, MAGIC_BYTES } from './archive-format.js';
 import { normalizeEntryPath } from './entry-safety.js';
+import { findZstd, zstdDecoder } from './zstd.js';
 
 export interface ArchiveEntry {
   /** The normalised path (see normalizeEntryPath; '' is the root folder), or the stored path when it is refused. */
@@ -29,11 +32,6 @@ export interface ReadArchiveOptions {
   phase?: string;
 }
 
-/**
- * Streams a .tar.gz once (Node's gunzip reads concatenated gzip members as one stream) and calls
- * `onEntry` for each entry with its content stream. The content must be consumed, by reading it or by
- * `stream.resume()`; a promise `onEntry` returns is awaited before this resolves.
- */
 /**
  * Opens the archive for one streamed read. Regular files and pipes are accepted (a pipe, e.g.
  * `<(curl …)`, is read exactly once, which is all restore needs); devices and sockets are refused. Opening
@@ -82,10 +80,12 @@ async function openArchive(file: string, signal: AbortSignal | undefined): Promi
 }
 
 /**
- * Streams a .tar.gz once (Node's gunzip reads concatenated gzip members as one stream) and calls
+ * Streams a .tar.gz or .tar.zst once and calls
  * `onEntry` for each entry with its content stream. The content must be consumed, by reading it or by
  * `stream.resume()`; a promise `onEntry` returns is awaited before this resolves. Every entry path is
  * normalised here, once, for every reader (verify and restore apply the same rules to the same paths).
+ * The compression is told by the first bytes, not the name (a pipe has none): zstd goes through the
+ * system's `zstd -d`, gzip through Node's gunzip (which reads concatenated gzip members as one stream).
  */
 export async function readArchive(
   file: string,
@@ -102,7 +102,8 @@ export async function readArchive(
 
   await new Promise<void>((resolvePromise, reject) => {
     const input = createReadStream('', { fd: handle, highWaterMark: 1 << 20 });
-    const gunzip = createGunzip();
+    let decoder: Duplex | undefined;
+    let head = Buffer.alloc(0);
     const parser = new Parser({
       strict: true,
       onReadEntry: (entry: ReadEntry) => {
@@ -145,7 +146,7 @@ export async function readArchive(
       if (failed) return;
       failed = true;
       input.destroy();
-      gunzip.destroy();
+      decoder?.destroy();
       options.signal?.removeEventListener('abort', abort);
       // Entries still being consumed are ended, and their handlers awaited: a caller that cleans up after
       // the rejection must not race a handler still writing (a restore's staging folder).
@@ -155,14 +156,34 @@ export async function readArchive(
       if (error instanceof ExpmanError) return void settled.then(() => reject(error));
       const where = current ? `, while reading ${current}` : '';
       const message = (error as Error).message ?? String(error);
-      const damaged = new ExpmanError('ARCHIVE_INVALID', `${file}: damaged or not a .tar.gz (${message}) at byte ${read}${total ? ` of ${total}` : ''}${where}`, { file, entry: current });
+      const damaged = new ExpmanError('ARCHIVE_INVALID', `${file}: damaged or not a .tar.gz or .tar.zst (${message}) at byte ${read}${total ? ` of ${total}` : ''}${where}`, { file, entry: current });
       void settled.then(() => reject(damaged));
     };
     const abort = () => fail(cancelledError(`reading ${file}`));
     options.signal?.addEventListener('abort', abort, { once: true });
     if (options.signal?.aborted) return abort();
 
+    /** The decompressor, chosen by the first bytes; everything read goes through it, with backpressure. */
+    const feed = (chunk: Buffer) => {
+      if (!decoder) {
+        head = Buffer.concat([head, chunk]);
+        if (head.length < MAGIC_BYTES) return;
+        chunk = head;
+        try {
+          decoder = formatOfBytes(head) === 'zst' ? zstdDecoder(findZstd()) : createGunzip();
+        } catch (error) {
+          return fail(error);
+        }
+        decoder.on('error', fail);
+        decoder.pipe(parser);
+      }
+      if (!decoder.write(chunk)) {
+        input.pause();
+        decoder.once('drain', () => input.resume());
+      }
+    };
     input.on('data', (chunk) => {
+      feed(chunk as Buffer);
       read += chunk.length;
       const now = Date.now();
       if (options.onProgress && now - lastReport >= 100) {
@@ -171,7 +192,17 @@ export async function readArchive(
       }
     });
     input.on('error', fail);
-    gunzip.on('error', fail);
+    input.on('end', () => {
+      if (failed) return;
+      // Shorter than any magic number: gunzip names it (unexpected end of file).
+      if (!decoder) {
+        decoder = createGunzip();
+        decoder.on('error', fail);
+        decoder.pipe(parser);
+        decoder.write(head);
+      }
+      decoder.end();
+    });
     parser.on('error', fail);
     parser.on('end', () => {
       options.signal?.removeEventListener('abort', abort);
@@ -179,6 +210,6 @@ export async function readArchive(
       options.onProgress?.({ phase, done: read, total: Math.max(total, read), unit: 'bytes' });
       Promise.all(pending).then(() => resolvePromise(), fail);
     });
-    input.pipe(gunzip).pipe(parser);
+
   });
 }

@@ -42,6 +42,15 @@ describe('archive:create over the API', () => {
     expect(progress.every((p) => p.taskId === 'a1' && p.unit === 'bytes')).toBe(true);
   });
 
+  test("format 'zst': the save dialog is offered a .tar.zst name and the archive is zstd", async () => {
+    const out = join(root, 'backup.tar.zst');
+    const { b } = backend({ chooseArchivePath: async (name) => (name.match(/^expman-data-\d{8}-\d{6}\.tar\.zst$/) ? out : undefined) });
+    const result = await b.dispatch('archive:create', { taskId: 'z1', format: 'zst' });
+    expect(result).toMatchObject({ ok: true, value: { file: out, files: 2, format: 'zst' } });
+    expect(execFileSync('tar', ['-I', 'zstd', '-tf', out], { encoding: 'utf8' }).split('\n')).toEqual(expect.arrayContaining(['experiments/e1/models/r1/logs/run.log', 'MANIFEST']));
+    expect(await b.dispatch('archive:create', { taskId: 'z2', format: 'xz' })).toMatchObject({ ok: false, error: { code: 'INVALID_ARGUMENT' } });
+  });
+
   test('a cancelled save dialog is CANCELLED; the browser UI is told to use expman archive', async () => {
     expect(await backend({}).b.dispatch('archive:create', { taskId: 'a2' })).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
     const browser = await backend().b.dispatch('archive:create', { taskId: 'a3' });

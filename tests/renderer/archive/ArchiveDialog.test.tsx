@@ -29,7 +29,7 @@ describe('ArchiveDialog', () => {
     await user.click(start());
     await waitFor(() => expect(api.running()).toHaveLength(1));
     const [taskId] = api.running();
-    expect(api.calls.find((c) => c.method === 'archiveCreate')?.request).toEqual({ taskId, excludeCheckpoints: false, only: [] });
+    expect(api.calls.find((c) => c.method === 'archiveCreate')?.request).toEqual({ taskId, format: 'gz', excludeCheckpoints: false, only: [] });
     expect(screen.getByRole('progressbar', { name: 'Archive progress' })).toBeTruthy();
     expect(progressText()).toBe('Starting…');
     expect(start().textContent).toBe('Archiving…');
@@ -88,6 +88,18 @@ describe('ArchiveDialog', () => {
     expect(within(summary).getByText('2')).toBeTruthy();
   });
 
+  it('offers zstd: the request and the browser command carry the format', async () => {
+    const { api, user } = setup();
+    const group = screen.getByRole('radiogroup', { name: 'Compression' });
+    expect(within(group).getByRole<HTMLInputElement>('radio', { name: /gzip \(\.tar\.gz\)/ }).checked).toBe(true);
+    await user.click(within(group).getByRole('radio', { name: /zstd \(\.tar\.zst\)/ }));
+    await user.click(start());
+    await waitFor(() => expect(api.running()).toHaveLength(1));
+    expect(api.calls.find((c) => c.method === 'archiveCreate')!.request).toMatchObject({ format: 'zst' });
+    act(() => api.complete(api.running()[0]!));
+    await screen.findByLabelText('Archive summary');
+  });
+
   it('Cancel stops the task through tasks:cancel and says nothing was left behind', async () => {
     const { api, user, onClose } = setup();
     await user.click(start());
@@ -134,6 +146,8 @@ describe('ArchiveDialog', () => {
     await user.click(screen.getByLabelText(/Only some experiments/));
     await user.click(screen.getByLabelText('experiments/e2'));
     expect(within(box).getByText('expman archive --data /home/ada/data --exclude-checkpoints --only experiments/e2')).toBeTruthy();
+    await user.click(screen.getByRole('radio', { name: /zstd/ }));
+    expect(within(box).getByText('expman archive --data /home/ada/data --format zst --exclude-checkpoints --only experiments/e2')).toBeTruthy();
     expect(api.calls.filter((call) => call.method === 'archiveCreate')).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
  * so every state of a dialog can be observed; `tasks:cancel` ends them with CANCELLED as the core does.
  */
 import { ApiError, type ApiErrorDto, type AppInfo, type EventPayloads, type ExpmanApi, type JobsState, type Unsubscribe } from '../../../src/shared/api';
-import type { AppCommand, ArchiveResultDto, SyncDestination, SyncItemDto, SyncProtectedRunDto, SyncResultDto } from '../../../src/shared/archive-sync';
+import type { AppCommand, ArchiveFormat, ArchiveResultDto, SyncDestination, SyncItemDto, SyncProtectedRunDto, SyncResultDto } from '../../../src/shared/archive-sync';
 import type { ExperimentSummary, RunSummary } from '../../../src/shared/runs';
 
 /** Path → size in bytes. */
@@ -121,7 +121,7 @@ export class MemoryApi {
       workspaceFocus: async () => ({ dataDir: '/home/ada/data' }),
       experimentsList: async (): Promise<ExperimentSummary[]> => this.experiments(),
       jobsList: async (): Promise<JobsState> => ({ jobs: [], concurrency: 1 }),
-      archiveCreate: (request: { taskId: string; excludeCheckpoints?: boolean; only?: string[] }) => this.call('archiveCreate', request, () => this.archive(request)),
+      archiveCreate: (request: { taskId: string; format?: ArchiveFormat; excludeCheckpoints?: boolean; only?: string[] }) => this.call('archiveCreate', request, () => this.archive(request)),
       syncDestinations: (request: object) => this.call('syncDestinations', request, async () => [...this.destinations]),
       syncSaveDestination: (request: { destination: SyncDestination }) =>
         this.call('syncSaveDestination', request, async () => {
@@ -197,7 +197,7 @@ export class MemoryApi {
     });
   }
 
-  private async archive(request: { taskId: string; excludeCheckpoints?: boolean; only?: string[] }): Promise<ArchiveResultDto> {
+  private async archive(request: { taskId: string; format?: ArchiveFormat; excludeCheckpoints?: boolean; only?: string[] }): Promise<ArchiveResultDto> {
     if (!this.osIntegration) {
       throw new ApiError({ code: 'UNSUPPORTED', message: 'archives are written on the machine that runs expman ui: run `expman archive` there (see expman archive --help)' });
     }
@@ -223,6 +223,7 @@ export class MemoryApi {
       links: 0,
       bytes,
       archiveBytes: Math.ceil(bytes / 4),
+      format: request.format ?? 'gz',
       liveRuns,
       skipped,
       seconds: (Date.now() - started) / 1000,

@@ -10,15 +10,15 @@ export function archiveSyncHandlers(ctx: HandlerContext): DomainHandlers<'archiv
   const { options } = ctx;
   const destinations = new SyncDestinationStore(options.syncDestinationsFile ?? join(settingsDir(), 'sync-destinations.json'));
   return {
-    'archive:create': async ({ taskId, excludeCheckpoints, only }) => {
+    'archive:create': async ({ taskId, format, excludeCheckpoints, only }) => {
       const os = options.os;
       if (!os) {
         throw new ExpmanError('UNSUPPORTED', 'archiving from the browser UI is not available (it would write a file on the server): run `expman archive` on the machine that holds the data folder');
       }
-      const out = await os.chooseArchivePath(defaultArchiveName());
+      const out = await os.chooseArchivePath(defaultArchiveName(new Date(), format));
       if (out === undefined) throw new ExpmanError('CANCELLED', 'archive cancelled: no file chosen');
       const result = await ctx.tasks.run(taskId, (signal) =>
-        createArchive({ dataDir: ctx.ws().root, out, excludeCheckpoints, only, overwrite: true, signal, onProgress: (p) => options.emit('progress', { taskId, ...p }) }),
+        createArchive({ dataDir: ctx.ws().root, out, format, excludeCheckpoints, only, overwrite: true, signal, onProgress: (p) => options.emit('progress', { taskId, ...p }) }),
       );
       os.archiveDone(result);
       return result;
