@@ -25,6 +25,27 @@ export interface RunError {
  */
 export type RunLiveness = 'here' | 'elsewhere' | null;
 
+/**
+ * Where a run executes when it is not a child of this machine's expman (`<run>/executor.json`): provenance
+ * (target, host, job id, node, the expman version there) and what a reader shows while a scheduler holds
+ * it (`state`/`reason`: "PENDING", "Resources").
+ */
+export interface ExecutorInfo {
+  executor: 'ssh' | 'slurm';
+  target: string;
+  /** The machine the job was submitted from (Slurm) or the run executes on (SSH). */
+  host: string;
+  job_id?: string;
+  /** The node the job runs (ran) on, once it started. */
+  node?: string;
+  submitted: string;
+  /** The scheduler's state and reason when last seen, e.g. PENDING / Priority. */
+  state?: string;
+  reason?: string;
+  restarts?: number;
+  expman_version?: string;
+}
+
 /** accuracy for a classification run, R² for a regression run. */
 export interface TestScore {
   metric: 'accuracy' | 'r2';
@@ -52,6 +73,8 @@ export interface RunSummary {
   host?: string;
   /** The test set's headline metric, once `expman test` (or Test in the UI) has evaluated the run. */
   testScore?: TestScore;
+  /** Where it executes when not on this machine (SSH host, Slurm job). */
+  executor?: ExecutorInfo;
 }
 
 /** A run identified inside the open data folder: experiments/<experiment>/models/<model>. */
