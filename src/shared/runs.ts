@@ -108,6 +108,11 @@ export interface JobInfo {
   /** Latest epoch seen, for badges. */
   epoch?: number;
   epochs?: number;
+  /** Where it executes: `runtime.executor` and `runtime.target` of its config. */
+  executor?: 'local' | 'ssh' | 'slurm';
+  target?: string;
+  /** Where it stands there, in words: "Slurm job 12 PENDING (Resources)", "pid 4711 on vm". */
+  where?: string;
 }
 
 export interface CheckpointInfo {

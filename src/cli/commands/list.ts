@@ -11,7 +11,8 @@ Lists experiments and their runs: status (queued, running, finished, failed, sto
 another host shows as running@<host>), epochs, backend, the best validation metrics, once tested the
 test score, and the device it trained on (--json adds the backend versions). The score is the task's:
 accuracy for classification (VAL/TEST columns show acc), R² for regression (shown as r2=…, with the
-RMSE in --json).`;
+RMSE in --json). Runs executed on a target add a WHERE column: executor, target, Slurm job id, node, and
+for a queued job its state and why it waits (PENDING (Priority)).`;
 
 /** metrics.csv of a tested run as name → value (null when not tested). */
 async function testMetrics(ws: Workspace, run: RunSummary): Promise<Record<string, number> | null> {
@@ -31,6 +32,15 @@ function score(metrics: { accuracy?: number; r2?: number; val_accuracy?: number;
   const accuracy = test ? metrics.accuracy : metrics.val_accuracy;
   if (typeof r2 === 'number') return `r2=${r2.toFixed(4)}`;
   return typeof accuracy === 'number' ? accuracy.toFixed(4) : '-';
+}
+
+/** Where a run executes or executed; a queued Slurm job with its state and why it waits. */
+function whereRan(run: RunSummary): string {
+  const e = run.executor;
+  if (!e) return 'local';
+  const job = e.job_id ? ` job ${e.job_id}` : '';
+  const state = run.status === 'queued' && e.state ? ` ${e.state}${e.reason && e.reason !== 'None' ? ` (${e.reason})` : ''}` : '';
+  return `${e.executor}:${e.target}${job}${state}${e.node ? ` on ${e.node}` : ''}`;
 }
 
 export async function listCommand(ctx: CommandContext): Promise<number> {
@@ -57,8 +67,10 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
     console.log(`No runs in ${ws.root}${values.experiment ? ` for experiment ${values.experiment}` : ''}. Start one with: expman train`);
     return 0;
   }
+  // WHERE only when some run executed elsewhere (a Slurm job): "slurm:cluster job 12 on node7".
+  const where = rows.some((r) => r.executor);
   const table = [
-    ['EXPERIMENT', 'RUN', 'STATUS', 'EPOCHS', 'BACKEND', 'BEST EPOCH', 'VAL_LOSS', 'VAL_SCORE', 'TEST_SCORE', 'DEVICE'],
+    ['EXPERIMENT', 'RUN', 'STATUS', 'EPOCHS', 'BACKEND', 'BEST EPOCH', 'VAL_LOSS', 'VAL_SCORE', 'TEST_SCORE', 'DEVICE', ...(where ? ['WHERE'] : [])],
     ...rows.map((r) => [
       r.experiment,
       r.model,
@@ -70,6 +82,7 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
       score(r.best, false),
       score(r.test, true),
       r.device ?? '',
+      ...(where ? [whereRan(r)] : []),
     ]),
   ];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));

@@ -1,7 +1,13 @@
+import { basename } from 'node:path';
 import { loadConfig } from '../../core/config/load.js';
+import type { ResolvedConfig } from '../../core/config/resolve.js';
+import { executePrepared } from '../../core/executors/execute.js';
+import { placeRun } from '../../core/executors/select.js';
+import { resolveWorkerRuntime } from '../../core/training/worker-runtime.js';
+import type { Workspace } from '../../core/workspace.js';
 import { ExpmanError } from '../../core/errors.js';
 import { locateRun, readRunConfig } from '../../core/training/run-folder.js';
-import { resumeRun, trainNewRun } from '../../core/training/train.js';
+import { prepareRun, resumeRun, trainNewRun } from '../../core/training/train.js';
 import { DEFAULT_EXPERIMENT, checkName } from '../../core/workspace.js';
 import { dataWorkspace, parse, type CommandContext } from '../context.js';
 import { runWithTerminal } from '../run-output.js';
@@ -14,6 +20,9 @@ completed config with provenance) first, then checkpoints, best-model/, logs/run
 logs/metrics.jsonl. Ctrl-C stops after the current batch; --resume continues from the last checkpoint.
 A run folder has one writer (its lock.json): resuming a run that another process is training is
 refused; a lock left by a killed process is taken over.
+With runtime.executor = "slurm" and runtime.target = NAME (a target of $DATA/targets.toml, see
+\`expman targets\`), the run is submitted as a Slurm job (the job script is kept in the run folder) and
+followed here until it ends; Ctrl-C cancels the job, and the run can be resumed.
 
   --experiment E    experiment folder (default "default"); its config.toml is a config layer
   --model M         run folder name (default run-<date>-<time>)
@@ -22,6 +31,22 @@ refused; a lock left by a killed process is taken over.
   --resume DIR      continue a stopped or crashed run from its last complete checkpoint; a queued
                     run (created by the UI with its config snapshot) starts from that snapshot
   --json            stream run events as JSON lines on stdout`;
+
+/**
+ * A run for a target (runtime.executor = "slurm"): checked there first (target, sbatch --test-only), so
+ * a refusal leaves the data folder unchanged; then queued as a run folder, handed to the executor, and
+ * followed here until it ends. Ctrl-C cancels it (the worker stops after its batch; resumable).
+ */
+async function trainElsewhere(ws: Workspace, config: ResolvedConfig, values: { experiment: string; model?: string | undefined; json: boolean }, commandLine: string[]): Promise<number> {
+  const runtime = resolveWorkerRuntime(config.values['runtime.node']);
+  const placement = await placeRun(ws, config.values);
+  await placement.validate(runtime);
+  const run = await prepareRun(ws, { experiment: values.experiment, ...(values.model ? { model: values.model } : {}), config, commandLine }, 'queued');
+  // The worker on the node takes the lock.
+  run.lock.release();
+  const model = basename(run.dir);
+  return runWithTerminal(values.json, (hooks) => executePrepared(placement, { dir: run.dir, experiment: values.experiment, model, runtime }, { ...hooks, onLog: (_level, line) => (values.json ? undefined : console.log(line)) }));
+}
 
 export async function trainCommand(ctx: CommandContext): Promise<number> {
   const { values } = parse(ctx.argv, {
@@ -42,6 +67,7 @@ export async function trainCommand(ctx: CommandContext): Promise<number> {
   const ws = dataWorkspace(values.data);
   checkName('experiment', values.experiment);
   const config = await loadConfig(ws, { experiment: values.experiment, configFile: values.config, overrides: values.set });
+  if (config.values['runtime.executor'] !== 'local') return trainElsewhere(ws, config, values, ctx.commandLine);
   return runWithTerminal(values.json, (hooks) =>
     trainNewRun(ws, { ...hooks, experiment: values.experiment, model: values.model, config, commandLine: ctx.commandLine }),
   );

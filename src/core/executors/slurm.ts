@@ -35,7 +35,7 @@ const ENDED = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL
 const PENDING = new Set(['PENDING', 'CONFIGURING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESV_DEL_HOLD', 'SUSPENDED', 'STOPPED']);
 
 export interface SlurmOptions {
-  /** How often the job is looked at and metrics.jsonl read; default 2 s. */
+  /** How often the job is looked at and metrics.jsonl read; default 1 s. */
   pollMs?: number;
   /** Environment of sbatch, squeue, scontrol and scancel (and so of the job: sbatch exports it). */
   env?: NodeJS.ProcessEnv;
@@ -149,7 +149,7 @@ function sbatchOutputArgs(dir: string): string[] {
 
 export function slurmExecutor(target: SlurmTarget, options: SlurmOptions = {}): Executor & { validate(runtime: WorkerRuntime): Promise<void> } {
   const env = options.env ?? schedulerEnv();
-  const pollMs = options.pollMs ?? 2_000;
+  const pollMs = options.pollMs ?? 1_000;
 
   const refuseUnsupported = (): void => {
     if (target.ssh) {
@@ -233,6 +233,12 @@ export function watchSlurmJob(
     for (const event of tail.events) request.onEvent?.(event);
   };
 
+  /** Looks at the job; a change of state is recorded, and told (onState) by `tell` once the events before it are read. */
+  let untold: ExecState | null = null;
+  const tell = (): void => {
+    if (untold) request.onState?.(untold);
+    untold = null;
+  };
   const observe = async (): Promise<SlurmJob | null> => {
     let seen: SlurmJob | null;
     try {
@@ -248,7 +254,7 @@ export function watchSlurmJob(
         lastDetail = state.detail;
         record = { ...record, state: seen.state, reason: seen.reason, restarts: seen.restarts, ...(seen.node ? { node: seen.node } : {}) };
         await writeExecutorRecord(dir, record).catch(() => undefined);
-        request.onState?.(state);
+        untold = state;
       }
     }
     last = seen;
@@ -262,6 +268,7 @@ export function watchSlurmJob(
     let unknownSince: number | null = null;
     for (;;) {
       await readEvents();
+      tell();
       if (seen && ENDED.has(seen.state)) break;
       if (!seen) {
         // Unknown at once after sbatch (a controller that has not answered yet) is not an end; unknown
@@ -285,6 +292,7 @@ export function watchSlurmJob(
     jobId,
     async state(): Promise<ExecState> {
       const seen = await observe();
+      tell();
       return seen ? describeJob(seen) : { phase: 'ended', detail: `Slurm job ${jobId} (no longer known to Slurm)` };
     },
     stop: () => {

@@ -1,0 +1,40 @@
+import { ExpmanError } from '../errors.js';
+import type { FlatConfig } from '../config/schema.js';
+import type { WorkerRuntime } from '../training/worker-runtime.js';
+import type { Workspace } from '../workspace.js';
+import type { Executor } from './executor.js';
+import { localExecutor } from './local.js';
+import { slurmExecutor, type SlurmOptions } from './slurm.js';
+import { loadTarget, type Target } from './targets.js';
+
+/** The executor a run's config asks for, checked before its folder exists. */
+export interface Placement {
+  executor: Executor;
+  target?: Target;
+  /** Whether the place would take the run (sbatch --test-only …); throws its one-line refusal. */
+  validate(runtime: WorkerRuntime): Promise<void>;
+}
+
+export interface PlacementOptions {
+  slurm?: SlurmOptions;
+}
+
+/** `runtime.executor` + `runtime.target` → the executor; an unknown or mismatched target is a config error. */
+export async function placeRun(ws: Workspace, config: Pick<FlatConfig, 'runtime.executor' | 'runtime.target'>, options: PlacementOptions = {}): Promise<Placement> {
+  const kind = config['runtime.executor'];
+  const name = config['runtime.target'];
+  if (kind === 'local') {
+    if (name) throw new ExpmanError('CONFIG_INVALID', `runtime.target = ${JSON.stringify(name)} needs runtime.executor = "ssh" or "slurm" (it is "local")`, { key: 'runtime.target' });
+    return { executor: localExecutor, validate: () => Promise.resolve() };
+  }
+  if (!name) throw new ExpmanError('CONFIG_INVALID', `runtime.executor = "${kind}" needs runtime.target: the name of a target in targets.toml`, { key: 'runtime.target' });
+  const target = await loadTarget(ws, name);
+  if (target.executor !== kind) {
+    throw new ExpmanError('CONFIG_INVALID', `runtime.target = ${JSON.stringify(name)} is an ${target.executor} target, but runtime.executor = "${kind}"`, { key: 'runtime.executor' });
+  }
+  if (target.executor === 'ssh') {
+    throw new ExpmanError('TARGET_UNSUITABLE', `target ${name}: the ssh executor is not available in this version of expman; use a slurm target or run locally`, { key: 'runtime.executor' });
+  }
+  const slurm = slurmExecutor(target, options.slurm);
+  return { executor: slurm, target, validate: (runtime) => slurm.validate(runtime) };
+}
