@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -7,6 +7,8 @@ import { JOB_SCRIPT, slurmExecutor, type SlurmOptions } from '../../../src/core/
 import { parseTargets, type SlurmTarget } from '../../../src/core/executors/targets.js';
 import { readEvents, readRunSummary, readStatus } from '../../../src/core/training/run-store.js';
 import { resolveWorkerRuntime } from '../../../src/core/training/worker-runtime.js';
+import { RunManager } from '../../../src/core/jobs/run-manager.js';
+import type { EventChannel, EventPayloads, JobExit } from '../../../src/shared/api.js';
 import type { RunEvent } from '../../../src/shared/run-events.js';
 import { startSlurm, slurmUnavailable, type TestSlurm } from '../../helpers/slurm.js';
 import { executorContract, preparedData, queuedRun } from './contract.js';
@@ -123,4 +125,28 @@ describe.skipIf(unavailable)('Slurm executor on a real single-node cluster', () 
     expect((await readEvents(dir)).filter((e) => e.event === 'run_resumed')).toHaveLength(1);
     expect(readFileSync(join(dir, 'logs', `slurm-${handle.jobId}.out`), 'utf8')).toMatch(/start 1[\s\S]*requeued[\s\S]*start 2/);
   }, 90_000);
+
+  test('the run queue hands a Slurm run over at once (no local slot), shows where it stands, and streams its events', async () => {
+    const ws = preparedData();
+    writeFileSync(join(ws.root, 'targets.toml'), `[cluster]\nexecutor = "slurm"\npartition = "${slurm.partition}"\nsbatch = ["--hold"]\n`);
+    const pushed: Array<{ channel: EventChannel; payload: unknown }> = [];
+    const manager = new RunManager({ emit: <E extends EventChannel>(channel: E, payload: EventPayloads[E]) => void pushed.push({ channel, payload }), flushIntervalMs: 20, placement: { slurm: options() } });
+    // The one local slot is taken by a long local run; the cluster run does not wait for it.
+    const local = await manager.start(ws, { experiment: 'default', model: 'local', overrides: LONG });
+    const job = await manager.start(ws, { experiment: 'default', model: 'remote', overrides: ['runtime.executor=slurm', 'runtime.target=cluster', 'training.epochs=3', 'training.backend=cpu'] });
+    expect(job).toMatchObject({ executor: 'slurm', target: 'cluster', state: 'running' });
+    const where = await until('PENDING', () => manager.state().jobs.find((j) => j.id === job.id)?.where?.match(/^Slurm job (\d+) PENDING \(JobHeldUser\)$/)?.[1]);
+    slurm.run('scontrol', ['release', where]);
+    const exit = await until('the end', () => pushed.find((p) => p.channel === 'runs:exited' && (p.payload as JobExit).jobId === job.id)?.payload as JobExit | undefined);
+    expect(exit).toMatchObject({ state: 'finished' });
+    const streamed = pushed.filter((p) => p.channel === 'runs:event' && (p.payload as { jobId: string }).jobId === job.id).flatMap((p) => (p.payload as { events: RunEvent[] }).events);
+    expect(streamed.filter((e) => e.event === 'epoch_end')).toHaveLength(3);
+    expect(manager.state().jobs.find((j) => j.id === job.id)?.where).toMatch(/COMPLETED/);
+    manager.stop(local.id);
+    await manager.stopAll();
+    // Refused before anything is written: a target the scheduler refuses.
+    writeFileSync(join(ws.root, 'targets.toml'), '[cluster]\nexecutor = "slurm"\npartition = "nope"\n');
+    await expect(manager.start(ws, { experiment: 'default', model: 'refused', overrides: ['runtime.executor=slurm', 'runtime.target=cluster'] })).rejects.toMatchObject({ code: 'SUBMIT_REJECTED' });
+    expect(await readRunSummary(ws, 'default', 'refused')).toBeNull();
+  }, 60_000);
 });

@@ -1,9 +1,11 @@
 import { writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { placeRun } from '../../../src/core/executors/select.js';
 import { shellQuote, slurmJobScript } from '../../../src/core/executors/slurm.js';
 import { loadTarget, parseTargets, splitCommand, type SlurmTarget } from '../../../src/core/executors/targets.js';
+import { effectiveStatus, runLiveState } from '../../../src/core/training/run-store.js';
 import { workspace } from '../../../src/core/workspace.js';
 import { listTree, tempDataDir } from '../../helpers/data-dir.js';
 
@@ -132,5 +134,14 @@ describe('the Slurm job script', () => {
     expect(plain).toContain('#SBATCH --no-requeue');
     expect(plain).not.toMatch(/--signal|USR1/);
     expect(shellQuote('a b')).toBe("'a b'");
+  });
+});
+
+describe('a queued run that a scheduler holds', () => {
+  test('stays queued after the process that queued it is gone; without a scheduler it reads stopped', () => {
+    const gone = { status: 'queued' as const, pid: 2 ** 22 + 12345, host: hostname(), started: '', updated: '', epoch: 0, epochs: 3, best: null };
+    expect(runLiveState(gone, null).status).toBe('stopped');
+    expect(runLiveState({ ...gone, executor: 'slurm' }, null)).toEqual({ status: 'queued', live: null });
+    expect(effectiveStatus({ ...gone, executor: 'slurm' })).toBe('queued');
   });
 });
