@@ -6,6 +6,7 @@ import { toolVersion } from '../version.js';
 import type { Workspace } from '../workspace.js';
 import { lastMessage, runCommand } from './run-command.js';
 import { schedulerEnv, slurmExecutor, type SlurmOptions } from './slurm.js';
+import { sshExecutor, type SshOptions } from './ssh.js';
 import type { Target } from './targets.js';
 
 export interface TargetCheckItem {
@@ -15,6 +16,7 @@ export interface TargetCheckItem {
 
 export interface TargetCheckOptions {
   slurm?: SlurmOptions;
+  ssh?: SshOptions;
   /** Each check as it passes (the CLI prints it at once). */
   onPass?: (item: TargetCheckItem) => void;
 }
@@ -37,7 +39,11 @@ export async function checkTarget(ws: Workspace, target: Target, options: Target
     options.onPass?.(item);
   };
   if (target.executor === 'ssh') {
-    throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: the ssh executor is not available in this version of expman`, { key: `${target.name}.executor` });
+    // One login does it all: reachable, data folder writable, rsync there, expman's version.
+    const version = await sshExecutor(target, options.ssh).validate();
+    pass('ssh', `${target.ssh.user ? `${target.ssh.user}@` : ''}${target.ssh.host} reachable; ${target.data} writable; rsync present`);
+    pass('expman', `${version} (${(target.expman ?? ['expman']).join(' ')})`);
+    return passed;
   }
   const env = options.slurm?.env ?? schedulerEnv();
   for (const tool of ['sbatch', 'squeue', 'scontrol', 'scancel']) {

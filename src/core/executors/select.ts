@@ -5,6 +5,7 @@ import type { Workspace } from '../workspace.js';
 import type { Executor } from './executor.js';
 import { localExecutor } from './local.js';
 import { slurmExecutor, type SlurmOptions } from './slurm.js';
+import { sshExecutor, type SshOptions } from './ssh.js';
 import { loadTarget, type Target } from './targets.js';
 
 /** The executor a run's config asks for, checked before its folder exists. */
@@ -17,6 +18,7 @@ export interface Placement {
 
 export interface PlacementOptions {
   slurm?: SlurmOptions;
+  ssh?: SshOptions;
 }
 
 /** `runtime.executor` + `runtime.target` → the executor; an unknown or mismatched target is a config error. */
@@ -33,7 +35,8 @@ export async function placeRun(ws: Workspace, config: Pick<FlatConfig, 'runtime.
     throw new ExpmanError('CONFIG_INVALID', `runtime.target = ${JSON.stringify(name)} is an ${target.executor} target, but runtime.executor = "${kind}"`, { key: 'runtime.executor' });
   }
   if (target.executor === 'ssh') {
-    throw new ExpmanError('TARGET_UNSUITABLE', `target ${name}: the ssh executor is not available in this version of expman; use a slurm target or run locally`, { key: 'runtime.executor' });
+    const ssh = sshExecutor(target, options.ssh);
+    return { executor: ssh, target, validate: async () => void (await ssh.validate()) };
   }
   const slurm = slurmExecutor(target, options.slurm);
   return { executor: slurm, target, validate: (runtime) => slurm.validate(runtime) };

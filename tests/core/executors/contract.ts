@@ -83,8 +83,10 @@ export function executorContract(make: () => Executor, options: { timeoutMs: num
     const dir = await queuedRun(ws, 'broken', ['training.epochs=3', 'training.backend=cpu']);
     // The prepared dataset disappears between queueing and training.
     rmSync(join(ws.root, 'datasets', 'prepared-dataset'), { recursive: true, force: true });
-    const handle = await make().launch({ dir, runtime });
-    const end = await handle.ended;
+    // Refusing the launch (shipping what is missing) or failing once started: either way the run says why.
+    const end = await make()
+      .launch({ dir, runtime })
+      .then((handle) => handle.ended, (error: Error) => ({ state: 'failed', error }));
     expect(end.state).toBe('failed');
     const status = await readStatus(dir);
     expect(status?.status).toBe('failed');
