@@ -1,4 +1,6 @@
-import { appendFileSync, promises as fs } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdirSync, promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExpmanError } from '../errors.js';
@@ -46,8 +48,22 @@ interface Remote {
   destination: string;
 }
 
+/**
+ * One SSH connection shared by the polls, rsync and signals of a run (OpenSSH multiplexing): a login per
+ * poll would cost a key exchange a second. The master closes itself after a few idle seconds. Its socket
+ * is named by the whole ssh command line too (%C is host, port and user only), so a target with another
+ * identity never rides on a connection that a different key opened.
+ */
+function multiplexing(base: string): string {
+  const dir = join(tmpdir(), `expman-ssh-${process.getuid?.() ?? 'user'}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const id = createHash('sha256').update(base).digest('hex').slice(0, 12);
+  return `-o ControlMaster=auto -o ControlPath=${dir}/${id}-%C -o ControlPersist=5`;
+}
+
 function remoteOf(target: SshTarget, options: SshOptions): Remote {
-  const line = options.sshCommand ?? process.env['EXPMAN_SSH_COMMAND'] ?? sshCommand({ ...(target.ssh.port ? { port: target.ssh.port } : {}), ...(target.ssh.identity ? { key: target.ssh.identity } : {}) });
+  const base = options.sshCommand ?? process.env['EXPMAN_SSH_COMMAND'] ?? sshCommand({ ...(target.ssh.port ? { port: target.ssh.port } : {}), ...(target.ssh.identity ? { key: target.ssh.identity } : {}) });
+  const line = process.platform === 'win32' ? base : `${base} ${multiplexing(base)}`;
   const ssh = splitCommand(line);
   if (!ssh?.length) throw new ExpmanError('CONFIG_INVALID', `the ssh command ${JSON.stringify(line)} is not a command line`, { key: 'EXPMAN_SSH_COMMAND' });
   return { ssh, rsyncShell: line, destination: target.ssh.user ? `${target.ssh.user}@${target.ssh.host}` : target.ssh.host };
