@@ -38,9 +38,10 @@ function score(metrics: { accuracy?: number; r2?: number; val_accuracy?: number;
 function whereRan(run: RunSummary): string {
   const e = run.executor;
   if (!e) return 'local';
-  const job = e.job_id ? ` job ${e.job_id}` : '';
+  const job = e.job_id ? ` ${e.executor === 'slurm' ? 'job' : 'pid'} ${e.job_id}` : '';
   const state = run.status === 'queued' && e.state ? ` ${e.state}${e.reason && e.reason !== 'None' ? ` (${e.reason})` : ''}` : '';
-  return `${e.executor}:${e.target}${job}${state}${e.node ? ` on ${e.node}` : ''}`;
+  const on = e.executor === 'ssh' ? e.host : e.node;
+  return `${e.executor}:${e.target}${job}${state}${on ? ` on ${on}` : ''}`;
 }
 
 export async function listCommand(ctx: CommandContext): Promise<number> {

@@ -1,0 +1,35 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { cliBundle, expman, tempDataDir, testLogDir } from '../helpers/data-dir.js';
+import { sshdUnavailable, startSshd, type TestSshd } from '../helpers/sshd.js';
+
+const unavailable = sshdUnavailable();
+if (unavailable) console.warn(`skipping the SSH target CLI tests: ${unavailable}`);
+
+let sshd: TestSshd;
+beforeAll(async () => {
+  if (!unavailable) sshd = await startSshd();
+}, 30_000);
+afterAll(() => sshd?.stop());
+
+describe.skipIf(unavailable)('expman train on an SSH target (an sshd on 127.0.0.1, a second data folder as the remote)', () => {
+  test('targets check; train ships the run, follows it, brings it home; list shows where it ran', () => {
+    const data = tempDataDir();
+    const remote = tempDataDir(false);
+    execFileSync(process.execPath, [cliBundle, 'preprocess', '--data', data, '--split=0.8', '--separate-sets'], { env: { ...process.env, EXPMAN_LOG_DIR: testLogDir } });
+    writeFileSync(join(data, 'targets.toml'), `[box]\nexecutor = "ssh"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n`);
+    const env = { EXPMAN_SSH_COMMAND: sshd.sshCommand() };
+    const check = expman(['targets', 'check', 'box', '--data', data], { env });
+    expect(check.stderr).toBe('');
+    expect(check.stdout).toMatch(new RegExp(`^ok  ssh: ${sshd.user}@127\\.0\\.0\\.1 reachable; ${remote} writable; rsync present\\nok  expman: \\d+\\.\\d+\\.\\d+ \\(env .*\\)\\ntarget box is ready\\n$`));
+    const run = expman(['train', '--data', data, '--model', 'r1', '--set', 'runtime.executor=ssh', '--set', 'runtime.target=box', '--set', 'training.epochs=3', '--set', 'training.backend=cpu'], { env });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^started on .*127\.0\.0\.1 \(target box, pid (\d+)\)\n[\s\S]*epoch 3\/3[\s\S]*Finished after 3 epochs/);
+    expect(expman(['list', '--data', data]).stdout).toMatch(/r1\s+finished\s+3\/3.*ssh:box pid \d+ on 127\.0\.0\.1\n/);
+    // The run came home whole: the local folder tests like a local run.
+    expect(expman(['test', '--data', data, '--model', 'r1']).code).toBe(0);
+  }, 90_000);
+});
