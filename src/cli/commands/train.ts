@@ -1,8 +1,8 @@
 import { basename } from 'node:path';
 import { loadConfig } from '../../core/config/load.js';
 import type { ResolvedConfig } from '../../core/config/resolve.js';
-import { executePrepared } from '../../core/executors/execute.js';
-import { placeRun } from '../../core/executors/select.js';
+import { executePrepared, followRequest, followRun } from '../../core/executors/execute.js';
+import { attachRun, placeRun } from '../../core/executors/select.js';
 import { resolveWorkerRuntime } from '../../core/training/worker-runtime.js';
 import type { Workspace } from '../../core/workspace.js';
 import { ExpmanError } from '../../core/errors.js';
@@ -14,6 +14,7 @@ import { runWithTerminal } from '../run-output.js';
 
 export const trainHelp = `expman train [--experiment E] [--model M] [--config FILE] [--set key=value]... [--json]
 expman train --resume <model-dir> [--json]
+expman train --attach <model-dir> [--json]
 
 Trains the configured model on a prepared dataset in experiments/<E>/models/<M>/: config.toml (the
 completed config with provenance) first, then checkpoints, best-model/, logs/run.log and
@@ -22,7 +23,9 @@ A run folder has one writer (its lock.json): resuming a run that another process
 refused; a lock left by a killed process is taken over.
 With runtime.executor = "slurm" and runtime.target = NAME (a target of $DATA/targets.toml, see
 \`expman targets\`), the run is submitted as a Slurm job (the job script is kept in the run folder) and
-followed here until it ends; Ctrl-C cancels the job, and the run can be resumed.
+followed here until it ends; Ctrl-C cancels the job, and the run can be resumed. runtime.executor =
+"ssh" ships the run to an SSH target's data folder, starts it there detached, follows it and brings
+the run folder back. --attach follows such a run again (after the terminal or the app went away).
 
   --experiment E    experiment folder (default "default"); its config.toml is a config layer
   --model M         run folder name (default run-<date>-<time>)
@@ -30,6 +33,7 @@ followed here until it ends; Ctrl-C cancels the job, and the run can be resumed.
   --set key=value   override one config value (repeatable), e.g. --set training.epochs=50
   --resume DIR      continue a stopped or crashed run from its last complete checkpoint; a queued
                     run (created by the UI with its config snapshot) starts from that snapshot
+  --attach DIR      follow a run that executes on a target (Slurm job, SSH host) until it ends
   --json            stream run events as JSON lines on stdout`;
 
 /**
@@ -55,7 +59,16 @@ export async function trainCommand(ctx: CommandContext): Promise<number> {
     config: { type: 'string' },
     set: { type: 'string', multiple: true, default: [] },
     resume: { type: 'string' },
+    attach: { type: 'string' },
   });
+  if (values.attach !== undefined) {
+    if (values.resume !== undefined || values.config || values.set.length || values.model) throw new ExpmanError('USAGE', '--attach follows a run as it is: it cannot be combined with other options');
+    const run = locateRun(values.attach);
+    return runWithTerminal(values.json, async (hooks) => {
+      const handle = await attachRun(run.ws, run.dir, followRequest({ ...hooks, onLog: (_level, line) => (values.json ? undefined : console.log(line)) }));
+      return followRun(handle, { dir: run.dir, experiment: run.experiment, model: run.model }, hooks);
+    });
+  }
   if (values.resume !== undefined) {
     if (values.config || values.set.length || values.model) {
       throw new ExpmanError('USAGE', '--resume continues a run with its saved config: it cannot be combined with --config, --set or --model');

@@ -2,6 +2,7 @@ import { ExpmanError } from '../errors.js';
 import { readStatus } from '../training/run-store.js';
 import type { RunResult, TrainHooks } from '../training/train.js';
 import type { WorkerRuntime } from '../training/worker-runtime.js';
+import type { ExecHandle, LaunchRequest } from './executor.js';
 import type { Placement } from './select.js';
 
 /**
@@ -15,13 +16,21 @@ export async function executePrepared(
   run: { dir: string; experiment: string; model: string; runtime: WorkerRuntime },
   hooks: TrainHooks,
 ): Promise<RunResult> {
-  const handle = await placement.executor.launch({
-    dir: run.dir,
-    runtime: run.runtime,
+  const handle = await placement.executor.launch({ dir: run.dir, runtime: run.runtime, ...followRequest(hooks) });
+  return followRun(handle, run, hooks);
+}
+
+/** What a launch or an attach passes on to the terminal (or any TrainHooks). */
+export function followRequest(hooks: TrainHooks): Pick<LaunchRequest, 'onEvent' | 'onLog' | 'onState'> {
+  return {
     ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
     onLog: (line) => hooks.onLog?.('info', line),
     onState: (state) => hooks.onLog?.('info', state.detail),
-  });
+  };
+}
+
+/** Follows a launched (or re-attached) run to its end; aborting `hooks.signal` stops it. */
+export async function followRun(handle: ExecHandle, run: { dir: string; experiment: string; model: string }, hooks: TrainHooks): Promise<RunResult> {
   const stop = (): void => handle.stop();
   if (hooks.signal?.aborted) stop();
   hooks.signal?.addEventListener('abort', stop, { once: true });
