@@ -32,7 +32,7 @@ const COMMANDS: Record<string, Command> = {
   notebook: { run: notebookCommand, help: notebookHelp, summary: 'open the analysis notebooks in Jupyter with DATA set' },
   ui: { run: uiCommand, help: uiHelp, summary: 'serve the app UI to a web browser (token-protected, 127.0.0.1)' },
   archive: { run: archiveCommand, help: archiveHelp, summary: 'write the data folder as a .tar.gz with a MANIFEST; verify, restore' },
-  targets: { run: targetsCommand, help: targetsHelp, summary: 'list the targets of $DATA/targets.toml (Slurm clusters); check one' },
+  targets: { run: targetsCommand, help: targetsHelp, summary: 'list the targets of $DATA/targets.toml (Slurm clusters, SSH hosts); check one' },
   sync: { run: syncCommand, help: syncHelp, summary: 'rsync the data folder to or --from a folder or [user@]host:path' },
 };
 

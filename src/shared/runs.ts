@@ -46,6 +46,14 @@ export interface ExecutorInfo {
   expman_version?: string;
 }
 
+/** A target of $DATA/targets.toml, for the launcher's "where" choice. */
+export interface TargetSummary {
+  name: string;
+  executor: 'ssh' | 'slurm';
+  /** Its settings in words: "slurm submit here, partition gpu, time 02:00:00". */
+  description: string;
+}
+
 /** accuracy for a classification run, R² for a regression run. */
 export interface TestScore {
   metric: 'accuracy' | 'r2';

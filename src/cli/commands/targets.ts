@@ -1,5 +1,5 @@
 import { checkTarget } from '../../core/executors/check.js';
-import { loadTarget, loadTargets, targetsFile, type Target } from '../../core/executors/targets.js';
+import { describeTarget, loadTarget, loadTargets, targetsFile } from '../../core/executors/targets.js';
 import { ExpmanError } from '../../core/errors.js';
 import { dataWorkspace, emitJson, parse, type CommandContext } from '../context.js';
 
@@ -7,27 +7,12 @@ export const targetsHelp = `expman targets list [--json]
 expman targets check NAME [--json]
 
 Targets are the places a run can execute besides this machine, one table each in $DATA/targets.toml;
-a run goes there with runtime.executor = "slurm" and runtime.target = NAME (config or --set).
+a run goes there with runtime.executor = "slurm" or "ssh" and runtime.target = NAME (config or --set).
 
   list     the targets and their settings
-  check    whether a run can execute on NAME: Slurm's commands, the expman there (same major
-           version), the data folder writable, and sbatch --test-only accepting the job`;
-
-function describe(target: Target): string {
-  if (target.executor === 'ssh') return `ssh ${target.ssh.user ? `${target.ssh.user}@` : ''}${target.ssh.host}${target.ssh.port ? `:${target.ssh.port}` : ''} data ${target.data}`;
-  const parts = [
-    target.ssh ? `submit on ${target.ssh.host}` : 'submit here',
-    target.partition && `partition ${target.partition}`,
-    target.account && `account ${target.account}`,
-    target.time && `time ${target.time}`,
-    target.cpus && `cpus ${target.cpus}`,
-    target.mem && `mem ${target.mem}`,
-    target.gres && `gres ${target.gres}`,
-    target.requeue && `requeue (signal ${target.signal_before} s before the limit)`,
-    target.modules.length > 0 && `modules ${target.modules.join(' ')}`,
-  ];
-  return `slurm ${parts.filter(Boolean).join(', ')}`;
-}
+  check    whether a run can execute on NAME. Slurm: its commands, the expman the nodes run (same
+           major version), the data folder writable, sbatch --test-only accepting the job. SSH: the
+           login, the data folder there writable, rsync there, expman there (same major version)`;
 
 export async function targetsCommand(ctx: CommandContext): Promise<number> {
   const { values, positionals } = parse(ctx.argv, {}, true);
@@ -40,7 +25,7 @@ export async function targetsCommand(ctx: CommandContext): Promise<number> {
       return 0;
     }
     if (targets.length === 0) console.log(`no targets: ${targetsFile(ws)} defines none (README: Targets)`);
-    for (const target of targets) console.log(`${target.name.padEnd(Math.max(...targets.map((t) => t.name.length)))}  ${describe(target)}`);
+    for (const target of targets) console.log(`${target.name.padEnd(Math.max(...targets.map((t) => t.name.length)))}  ${describeTarget(target)}`);
     return 0;
   }
   if (action === 'check' && name !== undefined && extra.length === 0) {

@@ -12,6 +12,7 @@ import { datasetsHandlers } from './handlers/datasets.js';
 import { logsHandlers } from './handlers/logs.js';
 import { modelsHandlers } from './handlers/models.js';
 import { runsHandlers } from './handlers/runs.js';
+import { targetsHandlers } from './handlers/targets.js';
 import { workspaceHandlers } from './handlers/workspace.js';
 import { TaskRegistry } from './task-registry.js';
 
@@ -53,6 +54,7 @@ export function createBackend(options: BackendOptions): Backend {
     logsHandlers(ctx),
     configHandlers(ctx),
     datasetsHandlers(ctx),
+    targetsHandlers(ctx),
     modelsHandlers(ctx),
     archiveSyncHandlers(ctx),
   );

@@ -247,3 +247,20 @@ export async function loadTarget(ws: Workspace, name: string, key = 'runtime.tar
   }
   return target;
 }
+
+/** A target's settings in words, for lists: "slurm submit here, partition gpu, time 02:00:00". */
+export function describeTarget(target: Target): string {
+  if (target.executor === 'ssh') return `ssh ${target.ssh.user ? `${target.ssh.user}@` : ''}${target.ssh.host}${target.ssh.port ? `:${target.ssh.port}` : ''} data ${target.data}`;
+  const parts = [
+    target.ssh ? `submit on ${target.ssh.host}` : 'submit here',
+    target.partition && `partition ${target.partition}`,
+    target.account && `account ${target.account}`,
+    target.time && `time ${target.time}`,
+    target.cpus && `cpus ${target.cpus}`,
+    target.mem && `mem ${target.mem}`,
+    target.gres && `gres ${target.gres}`,
+    target.requeue && `requeue (signal ${target.signal_before} s before the limit)`,
+    target.modules.length > 0 && `modules ${target.modules.join(' ')}`,
+  ];
+  return `slurm ${parts.filter(Boolean).join(', ')}`;
+}

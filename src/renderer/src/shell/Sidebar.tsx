@@ -43,18 +43,19 @@ interface RunRow {
   /** best validation score as shown (accuracy, or "R² …" for regression) */
   score?: string;
   started?: string;
-  /** Where it executes when not here ("slurm:cluster"), and in words (the job's state and why it waits). */
+  /** Where it executes when not here ("slurm:cluster"; the badge shows the target, the filter finds both), and in words. */
   where?: string;
+  target?: string;
   whereTitle?: string;
 }
 
 /** "slurm:cluster" and "Slurm job 12 PENDING (Priority) …" for a run recorded on a target. */
-function whereOf(executor: RunSummary['executor']): Pick<RunRow, 'where' | 'whereTitle'> {
+function whereOf(executor: RunSummary['executor']): Pick<RunRow, 'where' | 'target' | 'whereTitle'> {
   if (!executor) return {};
   const job = executor.job_id ? `${executor.executor === 'slurm' ? 'Slurm job' : 'pid'} ${executor.job_id}` : '';
   const state = executor.state ? ` ${executor.state}${executor.reason && executor.reason !== 'None' ? ` (${executor.reason})` : ''}` : '';
   const on = executor.executor === 'ssh' ? executor.host : executor.node;
-  return { where: `${executor.executor}:${executor.target}`, whereTitle: `${job}${state}${on ? ` on ${on}` : ''}`.trim() };
+  return { where: `${executor.executor}:${executor.target}`, target: executor.target, whereTitle: `${executor.executor}:${executor.target} — ${job}${state}${on ? ` on ${on}` : ''}`.trim() };
 }
 
 /** Experiments and their runs (with queued jobs that have no folder yet), live badges, and a filter. */
@@ -87,7 +88,10 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
           if (job.run.experiment !== exp.name) continue;
           const row = rows.find((r) => r.model === job.run.model);
           // A job's own word on where it stands (PENDING and why) is newer than the folder's.
-          const where = job.executor && job.executor !== 'local' ? { where: `${job.executor}:${job.target ?? ''}`, ...(job.where ? { whereTitle: job.where } : {}) } : {};
+          const where =
+            job.executor && job.executor !== 'local'
+              ? { where: `${job.executor}:${job.target ?? ''}`, target: job.target ?? job.executor, ...(job.where ? { whereTitle: `${job.executor}:${job.target ?? ''} — ${job.where}` } : {}) }
+              : {};
           if (!row) {
             if (job.state === 'queued' || job.state === 'running') rows.push({ model: job.run.model, status: job.state, epoch: job.epoch, epochs: job.epochs, ...where });
           } else if (job.state === 'queued' || job.state === 'running') {
@@ -186,7 +190,7 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
                   {run.score !== undefined && <span className="metric" title="best validation score (accuracy, or R² for regression)">{run.score}</span>}
                   {run.where && (
                     <span className="where" title={run.whereTitle ?? run.where}>
-                      {run.where}
+                      {run.target ?? run.where}
                     </span>
                   )}
                   <StatusBadge status={run.status} epoch={run.epoch} epochs={run.epochs} />
