@@ -111,8 +111,14 @@ describe.skipIf(unavailable)('Slurm executor on a real single-node cluster', () 
     // What Slurm sends signal_before seconds before the time limit: SIGUSR1 to the batch shell.
     slurm.run('scancel', ['--batch', '--signal=USR1', handle.jobId!]);
     await until('the stop', () => events.some((e) => e.event === 'run_stopped') || undefined);
-    // Requeued jobs wait for a begin time; let it start now.
-    await until('the requeue', async () => ((await readExecutorRecord(dir))?.restarts ?? 0) >= 1 || undefined);
+    // A requeued job waits for a begin time (about 2 minutes): Slurm's way of letting the node forget the
+    // old instance (a start too soon is killed, "Job credential revoked"). Once the node is idle again,
+    // let it start now.
+    await until('the requeue', async () => {
+      const record = await readExecutorRecord(dir);
+      return ((record?.restarts ?? 0) >= 1 && record?.state === 'PENDING' && slurm.run('sinfo', ['-h', '-o', '%T']).trim() === 'idle') || undefined;
+    });
+    await sleep(1500);
     slurm.run('scontrol', ['update', `JobId=${handle.jobId}`, 'StartTime=now']);
     const resumed = await until('the resume', () => events.find((e) => e.event === 'run_resumed') as { from_epoch: number } | undefined);
     expect(resumed.from_epoch).toBeGreaterThanOrEqual(2);
