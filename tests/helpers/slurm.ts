@@ -156,7 +156,20 @@ export async function startSlurm(): Promise<TestSlurm> {
     }
     throw new Error(`${what}\n${logs()}`);
   };
+  // If the test process ends without stop() (a timed-out hook, a killed run), the daemons go with it.
+  const killAll = (): void => {
+    for (const pid of [pids['slurmd'], pids['slurmctld'], () => Number(readFileSync(mungePid, 'utf8').trim())]) {
+      try {
+        const id = typeof pid === 'function' ? pid() : pid;
+        if (id) process.kill(id, 'SIGKILL');
+      } catch {
+        // already gone (or never started)
+      }
+    }
+  };
+  process.once('exit', killAll);
   const stop = async (): Promise<void> => {
+    process.off('exit', killAll);
     // Jobs first: their processes (under slurmstepd) would outlive the daemons.
     const jobs = spawnSync('squeue', ['-h', '-o', '%i'], { env, encoding: 'utf8' }).stdout?.trim().split(/\s+/).filter(Boolean) ?? [];
     if (jobs.length) {
