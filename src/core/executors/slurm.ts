@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ExpmanError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { readEventTail } from '../runs/event-tail.js';
-import { acquireRunLock } from '../runs/lock.js';
+import { acquireRunLock, readLock } from '../runs/lock.js';
 import { markEnded } from '../runs/stop.js';
 import { readStatus, writeStatus } from '../training/run-store.js';
 import { cliEntry, workerEnv } from '../training/supervisor.js';
@@ -315,6 +315,10 @@ async function settle(dir: string, jobId: string, job: SlurmJob | null, stopRequ
   const [code, signal] = (job?.exitCode ?? '0:0').split(':').map(Number) as [number, number];
   const exit = { code: job ? code : null, signal: signal ? `signal ${signal}` : null };
   const tail = await fileTail(output);
+  // The job has ended, so its processes are gone: a lock its worker left on the node (another host, which
+  // this machine cannot check) says nothing any more, and would keep the end from being recorded.
+  const lock = readLock(dir);
+  if (job && ENDED.has(job.state) && lock && lock.host !== hostname()) await fs.rm(join(dir, 'lock.json'), { force: true });
   const cancelled = stopRequested || job?.state === 'CANCELLED';
   if (cancelled) {
     await markEnded(dir, 'stopped', `${how}: cancelled before the worker recorded its stop`);

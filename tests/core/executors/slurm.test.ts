@@ -96,6 +96,24 @@ describe.skipIf(unavailable)('Slurm executor on a real single-node cluster', () 
     expect(status?.error?.stderr_tail?.join('\n')).toContain('No such file or directory');
   }, 30_000);
 
+  test('a job that ended on another node: the lock its worker left there does not keep the end from being recorded', async () => {
+    const ws = preparedData();
+    const dir = await queuedRun(ws, 'elsewhere', ['training.epochs=3']);
+    // What a worker on node7 leaves when the node fails under it: its lock, and status running.
+    const worker = join(ws.root, 'node7-worker.sh');
+    writeFileSync(
+      worker,
+      [
+        `printf '%s' '{"pid": 4242, "host": "node7", "started": "2026-12-04T10:00:00Z", "command": "expman train"}' > lock.json`,
+        `sed -i 's/"queued"/"running"/' status.json`,
+        'exit 3',
+      ].join('\n'),
+    );
+    const handle = await slurmExecutor(target(`expman = "/bin/sh ${worker}"`), options()).launch({ dir, runtime });
+    expect((await handle.ended).state).toBe('failed');
+    expect((await readStatus(dir))?.status).toBe('failed');
+  }, 30_000);
+
   test('sbatch refusing the job (a partition that does not exist): its message, before any run folder exists', async () => {
     const executor = slurmExecutor(parseTargets('[c]\nexecutor = "slurm"\npartition = "nope"\n', 'targets.toml').get('c') as SlurmTarget, options());
     await expect(executor.validate(runtime)).rejects.toMatchObject({ code: 'SUBMIT_REJECTED', message: expect.stringMatching(/^target c: sbatch refused the job: .*Invalid partition name specified$/) });
