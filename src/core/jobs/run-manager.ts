@@ -1,13 +1,13 @@
 import { rerunModuleOptions } from '../models/module-run.js';
 import { loadConfig } from '../config/load.js';
 import { ExpmanError } from '../errors.js';
-import { liveLock, lockedError } from '../runs/lock.js';
+import { liveLock, lockedError, lockLiveness, readLock } from '../runs/lock.js';
 import { DEFAULT_STOP_GRACE_MS, escalateStop, markEnded, stopLiveRun, type StopOptions, type StopOutcome } from '../runs/stop.js';
 import { freshModelName, readRunConfig } from '../training/run-folder.js';
 import { readStatus } from '../training/run-store.js';
 import { prepareRun } from '../training/train.js';
-import { placeRun, type Placement, type PlacementOptions } from '../executors/select.js';
-import type { ExecHandle } from '../executors/executor.js';
+import { attachRun, placeRun, type Placement, type PlacementOptions } from '../executors/select.js';
+import { readExecutorRecord, type ExecHandle } from '../executors/executor.js';
 import { resolveWorkerRuntime, type WorkerRuntime } from '../training/worker-runtime.js';
 import { checkName, exists, paths, type Workspace } from '../workspace.js';
 import type { RunEvent } from '../../shared/run-events.js';
@@ -203,7 +203,17 @@ export class RunManager {
       await job.done;
       return outcome;
     }
-    return stopLiveRun(paths.modelDir(ws, run.experiment, run.model), { graceMs: this.stopGraceMs, ...options });
+    const dir = paths.modelDir(ws, run.experiment, run.model);
+    // A run on a target that another process launched (a Slurm job still pending, a run on an SSH host):
+    // stopped where it is, through its executor, unless its worker is a process of this host anyway.
+    const record = await readExecutorRecord(dir);
+    if (record?.job_id && lockLiveness(readLock(dir)) !== 'here') {
+      const handle = await attachRun(ws, dir, {}, this.placement);
+      const outcome = await escalateStop({ stop: () => handle.stop(), kill: () => handle.kill(), ended: handle.ended }, { graceMs: this.stopGraceMs, ...options });
+      await handle.ended;
+      return outcome;
+    }
+    return stopLiveRun(dir, { graceMs: this.stopGraceMs, ...options });
   }
 
   /** Stops every job (queued ones at once, running ones with SIGTERM → SIGKILL); bounded, never hangs. */

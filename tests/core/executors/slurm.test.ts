@@ -84,6 +84,19 @@ describe.skipIf(unavailable)('Slurm executor on a real single-node cluster', () 
     expect((await readExecutorRecord(dir))?.state).toBe('CANCELLED');
   }, 30_000);
 
+  test('a pending job another process submitted (an app since restarted) is stopped through Slurm', async () => {
+    const ws = preparedData();
+    const dir = await queuedRun(ws, 'orphan', ['training.epochs=3']);
+    const handle = await slurmExecutor(target('sbatch = ["--hold"]'), options()).launch({ dir, runtime });
+    await until('PENDING', async () => (await handle.state()).phase === 'pending' || undefined);
+    const manager = new RunManager({ emit: () => undefined, placement: { slurm: options() } });
+    writeFileSync(join(ws.root, 'targets.toml'), `[cluster]\nexecutor = "slurm"\npartition = "${slurm.partition}"\n`);
+    await manager.stopRun(ws, { experiment: 'default', model: 'orphan' });
+    expect((await readStatus(dir))?.status).toBe('stopped');
+    expect((await readExecutorRecord(dir))?.state).toBe('CANCELLED');
+    await handle.ended;
+  }, 30_000);
+
   test('a job that fails on the node: failed, with its state, exit code and the tail of its output', async () => {
     const ws = preparedData();
     const dir = await queuedRun(ws, 'nocmd', ['training.epochs=3']);
