@@ -10,6 +10,7 @@ import { preprocessCommand, preprocessHelp } from './commands/preprocess.js';
 import { rerunCommand, rerunHelp } from './commands/rerun.js';
 import { sweepCommand, sweepHelp } from './commands/sweep.js';
 import { syncCommand, syncHelp } from './commands/sync.js';
+import { targetsCommand, targetsHelp } from './commands/targets.js';
 import { testCommand, testHelp } from './commands/test.js';
 import { trainCommand, trainHelp } from './commands/train.js';
 import { uiCommand, uiHelp } from './commands/ui.js';
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, Command> = {
   notebook: { run: notebookCommand, help: notebookHelp, summary: 'open the analysis notebooks in Jupyter with DATA set' },
   ui: { run: uiCommand, help: uiHelp, summary: 'serve the app UI to a web browser (token-protected, 127.0.0.1)' },
   archive: { run: archiveCommand, help: archiveHelp, summary: 'write the data folder as a .tar.gz with a MANIFEST; verify, restore' },
+  targets: { run: targetsCommand, help: targetsHelp, summary: 'list the targets of $DATA/targets.toml (Slurm clusters, SSH hosts); check one' },
   sync: { run: syncCommand, help: syncHelp, summary: 'rsync the data folder to or --from a folder or [user@]host:path' },
 };
 

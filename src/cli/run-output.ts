@@ -9,7 +9,9 @@ import { ProgressBar } from './progress-bar.js';
 /**
  * Drives a training run from the terminal: progress bar (TTY) or one line per epoch (pipes),
  * JSON events with --json, and signals: the first Ctrl-C / SIGTERM stops after the current batch
- * (the run is marked stopped and can be resumed), a second one exits at once.
+ * (the run is marked stopped and can be resumed), a second one exits at once. SIGUSR1 is a stop too:
+ * Slurm sends it before a time limit (sbatch --signal=USR1@…), and Node.js would otherwise open its
+ * debugger on it.
  */
 export async function runWithTerminal(json: boolean, start: (hooks: TrainHooks) => Promise<RunResult>): Promise<number> {
   const controller = new AbortController();
@@ -18,13 +20,14 @@ export async function runWithTerminal(json: boolean, start: (hooks: TrainHooks) 
   let exitCode = 130;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
-    exitCode = signal === 'SIGTERM' ? 143 : 130;
-    if (signals > 1) process.exit(signal === 'SIGINT' ? 130 : 143);
+    exitCode = signal === 'SIGINT' ? 130 : 143;
+    if (signals > 1) process.exit(exitCode);
     if (!json) bar.println(`${signal}: stopping after the current batch (again to exit at once)…`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGUSR1', onSignal);
   const print = (text: string): void => (bar.enabled ? bar.println(text) : console.log(text));
   const onEvent = (event: RunEvent): void => {
     if (json) {
@@ -76,5 +79,6 @@ export async function runWithTerminal(json: boolean, start: (hooks: TrainHooks) 
     bar.clear();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGUSR1', onSignal);
   }
 }

@@ -28,7 +28,7 @@ import type { Progress } from './progress.js';
 import { logReadRequestSchema, logSearchRequestSchema, type LogInfo, type LogSearchResult, type LogWindow } from './logs.js';
 import type { ModelInfoDto } from './models.js';
 import type { RunEvent } from './run-events.js';
-import type { ExperimentSummary, JobInfo, RunDetail, RunError, RunMetrics, RunRef, RunSummary } from './runs.js';
+import type { ExperimentSummary, JobInfo, RunDetail, RunError, RunMetrics, RunRef, RunSummary, TargetSummary } from './runs.js';
 import type { SweepDetail, SweepSummary } from './sweeps.js';
 
 // ---- Request schemas ----------------------------------------------------------------------------------
@@ -125,6 +125,8 @@ export const CALLS = {
    */
   'runs:stop-run': call<RunSummary>()(z.strictObject({ experiment: nameSchema, model: nameSchema, force: z.boolean().optional() })),
   'jobs:list': call<JobsState>()(noArgs),
+  /** The targets of $DATA/targets.toml a run can be started on (runtime.executor + runtime.target). */
+  'targets:list': call<TargetSummary[]>()(noArgs),
   'jobs:set-concurrency': call<JobsState>()(z.strictObject({ concurrency: z.number().int().min(1).max(16) })),
   'shell:reveal': call<null>()(z.strictObject({ path: dataPathSchema })),
 

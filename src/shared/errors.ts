@@ -29,6 +29,13 @@ export const CORE_ERROR_CODES = [
   /** A finished run cannot be resumed: re-run (clone) it instead. */
   'RUN_FINISHED',
   'JOB_MISSING',
+  // Executors: SSH hosts and Slurm clusters named in targets.toml
+  /** The target's host cannot be reached, or refuses the login. */
+  'TARGET_UNREACHABLE',
+  /** The target lacks what a run needs there: expman (of this major version), rsync, sbatch, a writable folder. */
+  'TARGET_UNSUITABLE',
+  /** The scheduler refused the job (sbatch's message). */
+  'SUBMIT_REJECTED',
   /** A child process (the training worker, `expman test`) ended with an error it could not report itself. */
   'WORKER_FAILED',
   'MODEL_MISSING',

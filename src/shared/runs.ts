@@ -27,6 +27,35 @@ export interface RunError {
  */
 export type RunLiveness = 'here' | 'elsewhere' | null;
 
+/**
+ * Where a run executes when it is not a child of this machine's expman (`<run>/executor.json`): provenance
+ * (target, host, job id, node, the expman version there) and what a reader shows while a scheduler holds
+ * it (`state`/`reason`: "PENDING", "Resources").
+ */
+export interface ExecutorInfo {
+  executor: 'ssh' | 'slurm';
+  target: string;
+  /** The machine the job was submitted from (Slurm) or the run executes on (SSH). */
+  host: string;
+  job_id?: string;
+  /** The node the job runs (ran) on, once it started. */
+  node?: string;
+  submitted: string;
+  /** The scheduler's state and reason when last seen, e.g. PENDING / Priority. */
+  state?: string;
+  reason?: string;
+  restarts?: number;
+  expman_version?: string;
+}
+
+/** A target of $DATA/targets.toml, for the launcher's "where" choice. */
+export interface TargetSummary {
+  name: string;
+  executor: 'ssh' | 'slurm';
+  /** Its settings in words: "slurm submit here, partition gpu, time 02:00:00". */
+  description: string;
+}
+
 /** accuracy for a classification run, R² for a regression run. */
 export interface TestScore {
   metric: 'accuracy' | 'r2';
@@ -54,6 +83,8 @@ export interface RunSummary {
   host?: string;
   /** The test set's headline metric, once `expman test` (or Test in the UI) has evaluated the run. */
   testScore?: TestScore;
+  /** Where it executes when not on this machine (SSH host, Slurm job). */
+  executor?: ExecutorInfo;
 }
 
 /** A run identified inside the open data folder: experiments/<experiment>/models/<model>. */
@@ -87,6 +118,11 @@ export interface JobInfo {
   /** Latest epoch seen, for badges. */
   epoch?: number;
   epochs?: number;
+  /** Where it executes: `runtime.executor` and `runtime.target` of its config. */
+  executor?: 'local' | 'ssh' | 'slurm';
+  target?: string;
+  /** Where it stands there, in words: "Slurm job 12 PENDING (Resources)", "pid 4711 on vm". */
+  where?: string;
 }
 
 export interface CheckpointInfo {

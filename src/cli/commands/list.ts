@@ -12,7 +12,8 @@ early by a sweep; a run training on another host shows as running@<host>), epoch
 test score, and the device it trained on (--json adds the backend versions). The score is the task's:
 accuracy for classification (VAL/TEST columns show acc), R² for regression (shown as r2=…, with the
 RMSE in --json). Under the table, each failed run's error, with the last lines of stderr of a command
-run's script.`;
+run's script. Runs executed on a target add a WHERE column: executor, target, Slurm job id, node, and
+for a queued job its state and why it waits (PENDING (Priority)).`;
 
 /** Last stderr lines `list` shows under a failed run (the UI shows all it has). */
 const STDERR_LINES_SHOWN = 5;
@@ -35,6 +36,16 @@ function score(metrics: { accuracy?: number; r2?: number; val_accuracy?: number;
   const accuracy = test ? metrics.accuracy : metrics.val_accuracy;
   if (typeof r2 === 'number') return `r2=${r2.toFixed(4)}`;
   return typeof accuracy === 'number' ? accuracy.toFixed(4) : '-';
+}
+
+/** Where a run executes or executed; a queued Slurm job with its state and why it waits. */
+function whereRan(run: RunSummary): string {
+  const e = run.executor;
+  if (!e) return 'local';
+  const job = e.job_id ? ` ${e.executor === 'slurm' ? 'job' : 'pid'} ${e.job_id}` : '';
+  const state = run.status === 'queued' && e.state ? ` ${e.state}${e.reason && e.reason !== 'None' ? ` (${e.reason})` : ''}` : '';
+  const on = e.executor === 'ssh' ? e.host : e.node;
+  return `${e.executor}:${e.target}${job}${state}${on ? ` on ${on}` : ''}`;
 }
 
 export async function listCommand(ctx: CommandContext): Promise<number> {
@@ -61,8 +72,10 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
     console.log(`No runs in ${ws.root}${values.experiment ? ` for experiment ${values.experiment}` : ''}. Start one with: expman train`);
     return 0;
   }
+  // WHERE only when some run executed elsewhere (a Slurm job): "slurm:cluster job 12 on node7".
+  const where = rows.some((r) => r.executor);
   const table = [
-    ['EXPERIMENT', 'RUN', 'STATUS', 'EPOCHS', 'BACKEND', 'BEST EPOCH', 'VAL_LOSS', 'VAL_SCORE', 'TEST_SCORE', 'DEVICE'],
+    ['EXPERIMENT', 'RUN', 'STATUS', 'EPOCHS', 'BACKEND', 'BEST EPOCH', 'VAL_LOSS', 'VAL_SCORE', 'TEST_SCORE', 'DEVICE', ...(where ? ['WHERE'] : [])],
     ...rows.map((r) => [
       r.experiment,
       r.model,
@@ -74,6 +87,7 @@ export async function listCommand(ctx: CommandContext): Promise<number> {
       score(r.best, false),
       score(r.test, true),
       r.device ?? '',
+      ...(where ? [whereRan(r)] : []),
     ]),
   ];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));

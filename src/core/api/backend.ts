@@ -13,6 +13,7 @@ import { logsHandlers } from './handlers/logs.js';
 import { modelsHandlers } from './handlers/models.js';
 import { runsHandlers } from './handlers/runs.js';
 import { sweepsHandlers } from './handlers/sweeps.js';
+import { targetsHandlers } from './handlers/targets.js';
 import { workspaceHandlers } from './handlers/workspace.js';
 import { TaskRegistry } from './task-registry.js';
 
@@ -54,6 +55,7 @@ export function createBackend(options: BackendOptions): Backend {
     logsHandlers(ctx),
     configHandlers(ctx),
     datasetsHandlers(ctx),
+    targetsHandlers(ctx),
     modelsHandlers(ctx),
     sweepsHandlers(ctx),
     archiveSyncHandlers(ctx),

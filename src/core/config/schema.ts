@@ -161,6 +161,18 @@ export const CONFIG_SCHEMA = {
     allowEmpty: true,
     doc: 'Node.js executable for the training worker the desktop app starts ("" = node on PATH). GPU and native backends need a plain Node.js, not Electron.',
   },
+  'runtime.executor': {
+    type: 'string',
+    default: 'local',
+    values: ['local', 'ssh', 'slurm'],
+    doc: 'Where the run executes: "local" (a process of this machine), "ssh" (a host) or "slurm" (a cluster job); ssh and slurm need runtime.target.',
+  },
+  'runtime.target': {
+    type: 'string',
+    default: '',
+    allowEmpty: true,
+    doc: 'The target (a table of $DATA/targets.toml) an ssh or slurm run executes on.',
+  },
   'checkpoints.every': {
     type: 'integer',
     default: 1,

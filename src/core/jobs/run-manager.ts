@@ -1,17 +1,18 @@
 import { rerunModuleOptions } from '../models/module-run.js';
 import { loadConfig } from '../config/load.js';
 import { ExpmanError } from '../errors.js';
-import { liveLock, lockedError } from '../runs/lock.js';
+import { liveLock, lockedError, lockLiveness, readLock } from '../runs/lock.js';
 import { DEFAULT_STOP_GRACE_MS, escalateStop, markEnded, stopLiveRun, type StopOptions, type StopOutcome } from '../runs/stop.js';
 import { freshModelName, readRunConfig } from '../training/run-folder.js';
 import { readStatus } from '../training/run-store.js';
 import { prepareRun } from '../training/train.js';
 import { rerunCommandOptions, workerStopGraceMs } from '../trainers/command-spec.js';
-import { startWorker, type WorkerExit, type WorkerHandle } from '../training/supervisor.js';
+import { attachRun, placeRun, type Placement, type PlacementOptions } from '../executors/select.js';
+import { readExecutorRecord, type ExecHandle } from '../executors/executor.js';
 import { resolveWorkerRuntime, type WorkerRuntime } from '../training/worker-runtime.js';
 import { checkName, exists, paths, type Workspace } from '../workspace.js';
 import type { RunEvent } from '../../shared/run-events.js';
-import type { JobInfo, JobState, RunError } from '../../shared/runs.js';
+import type { JobInfo, JobState } from '../../shared/runs.js';
 import type { EventPayloads, JobsState } from '../../shared/api.js';
 import { Batcher } from './batcher.js';
 
@@ -26,6 +27,8 @@ export interface RunManagerOptions {
   runtime?: (configuredNode: string) => WorkerRuntime;
   /** Stop: SIGTERM, then SIGKILL after this long (default 10 s). */
   stopGraceMs?: number;
+  /** How executors other than local are driven (Slurm's poll interval and environment). */
+  placement?: PlacementOptions;
 }
 
 export interface StartRequest {
@@ -41,9 +44,11 @@ interface Job {
   ws: Workspace;
   /** The run folder the job trains. */
   dir: string;
-  args: string[];
   runtime: WorkerRuntime;
-  handle?: WorkerHandle;
+  /** Where the worker executes (runtime.executor / runtime.target of the run's config). */
+  placement: Placement;
+  /** The launch in progress or done: a Slurm submission takes a moment. */
+  handle?: Promise<ExecHandle | null>;
   stopRequested: boolean;
   /** The stop in progress (SIGTERM → SIGKILL), once asked. */
   stopping?: Promise<StopOutcome>;
@@ -80,6 +85,16 @@ export class RunManager {
     this.concurrency = options.concurrency ?? 1;
     this.runtimeFor = options.runtime ?? ((node) => resolveWorkerRuntime(node));
     this.stopGraceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
+    this.placement = options.placement ?? {};
+  }
+
+  private readonly placement: PlacementOptions;
+
+  /** The run's executor, checked (target known, the scheduler would take it) before anything is written. */
+  private async place(ws: Workspace, config: { values: Parameters<typeof placeRun>[1] }, runtime: WorkerRuntime): Promise<Placement> {
+    const placement = await placeRun(ws, config.values, this.placement);
+    await placement.validate(runtime);
+    return placement;
   }
 
   state(): JobsState {
@@ -117,11 +132,12 @@ export class RunManager {
       for (let i = 2; this.claimed(ws, request.experiment, model); i++) model = `${await freshModelName(ws, request.experiment)}-q${i}`;
     }
     const runtime = this.runtimeFor(config.values['runtime.node']);
+    const placement = await this.place(ws, config, runtime);
     const commandLine = ['expman', 'train', '--data', ws.root, '--experiment', request.experiment, '--model', model, ...request.overrides.flatMap((o) => ['--set', o])];
     const run = await prepareRun(ws, { experiment: request.experiment, model, config, commandLine, ...(request.sweep ? { sweep: request.sweep } : {}) }, 'queued');
     // Queued runs hold no lock: the worker takes it when it starts.
     run.lock.release();
-    return this.enqueue(ws, { experiment: request.experiment, model }, run.dir, 'train', runtime, workerStopGraceMs(config.values, this.stopGraceMs));
+    return this.enqueue(ws, { experiment: request.experiment, model }, run.dir, 'train', runtime, placement, workerStopGraceMs(config.values, this.stopGraceMs));
   }
 
   /** Queues the continuation of a stopped or crashed run from its last complete checkpoint. */
@@ -134,7 +150,8 @@ export class RunManager {
     // The Node.js the run was configured with, not whatever the experiment says now.
     const { config } = await readRunConfig(dir);
     const runtime = this.runtimeFor(config.values['runtime.node']);
-    return this.enqueue(ws, run, dir, 'resume', runtime, workerStopGraceMs(config.values, this.stopGraceMs));
+    const placement = await this.place(ws, config, runtime);
+    return this.enqueue(ws, run, dir, 'resume', runtime, placement, workerStopGraceMs(config.values, this.stopGraceMs));
   }
 
   /** Queues a new run trained from a run's saved config.toml (`expman rerun`): `<model>-rerun-<n>`. */
@@ -147,13 +164,14 @@ export class RunManager {
     while ((await exists(paths.modelDir(ws, run.experiment, model))) || this.claimed(ws, run.experiment, model));
     const { config, provenance } = await readRunConfig(source);
     const runtime = this.runtimeFor(config.values['runtime.node']);
+    const placement = await this.place(ws, config, runtime);
     const prepared = await prepareRun(
       ws,
       { experiment: run.experiment, model, config, commandLine: ['expman', 'rerun', source, '--model', model], rerunOf: source, ...(provenance.dataset_hashes ? { expectDatasetHashes: provenance.dataset_hashes } : {}), ...rerunModuleOptions(source, provenance), ...rerunCommandOptions(source, provenance) },
       'queued',
     );
     prepared.lock.release();
-    return this.enqueue(ws, { experiment: run.experiment, model }, prepared.dir, 'rerun', runtime, workerStopGraceMs(config.values, this.stopGraceMs));
+    return this.enqueue(ws, { experiment: run.experiment, model }, prepared.dir, 'rerun', runtime, placement, workerStopGraceMs(config.values, this.stopGraceMs));
   }
 
   /**
@@ -191,8 +209,18 @@ export class RunManager {
       return outcome;
     }
     const dir = paths.modelDir(ws, run.experiment, run.model);
+    // A run on a target that another process launched (a Slurm job still pending, a run on an SSH host):
+    // stopped where it is, through its executor, unless its worker is a process of this host anyway.
+    const record = await readExecutorRecord(dir);
     const saved = await readRunConfig(dir).catch(() => null);
-    return stopLiveRun(dir, { graceMs: saved ? workerStopGraceMs(saved.config.values, this.stopGraceMs) : this.stopGraceMs, ...options });
+    const graceMs = saved ? workerStopGraceMs(saved.config.values, this.stopGraceMs) : this.stopGraceMs;
+    if (record?.job_id && lockLiveness(readLock(dir)) !== 'here') {
+      const handle = await attachRun(ws, dir, {}, this.placement);
+      const outcome = await escalateStop({ stop: () => handle.stop(), kill: () => handle.kill(), ended: handle.ended }, { graceMs, ...options });
+      await handle.ended;
+      return outcome;
+    }
+    return stopLiveRun(dir, { graceMs, ...options });
   }
 
   /** Stops every job (queued ones at once, running ones with SIGTERM → SIGKILL); bounded, never hangs. */
@@ -206,8 +234,9 @@ export class RunManager {
 
   private stopJob(job: Job, options: StopOptions): Promise<StopOutcome> {
     job.stopRequested = true;
-    const handle = job.handle!;
-    job.stopping ??= escalateStop({ stop: () => handle.stop(), kill: () => handle.kill(), ended: handle.exited }, { graceMs: job.graceMs, ...options });
+    job.stopping ??= job.handle!.then((handle) =>
+      handle ? escalateStop({ stop: () => handle.stop(), kill: () => handle.kill(), ended: handle.ended }, { graceMs: job.graceMs, ...options }) : { signal: 'SIGTERM' as const, ended: true },
+    );
     return job.stopping;
   }
 
@@ -228,16 +257,23 @@ export class RunManager {
     );
   }
 
-  private enqueue(ws: Workspace, run: { experiment: string; model: string }, dir: string, kind: JobInfo['kind'], runtime: WorkerRuntime, graceMs: number): JobInfo {
+  private enqueue(ws: Workspace, run: { experiment: string; model: string }, dir: string, kind: JobInfo['kind'], runtime: WorkerRuntime, placement: Placement, graceMs: number): JobInfo {
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
     const job: Job = {
-      info: { id: `job-${this.nextId++}`, run: { ...run }, kind, state: 'queued', queuedAt: new Date().toISOString() },
+      info: {
+        id: `job-${this.nextId++}`,
+        run: { ...run },
+        kind,
+        state: 'queued',
+        queuedAt: new Date().toISOString(),
+        executor: placement.executor.kind,
+        ...(placement.target ? { target: placement.target.name } : {}),
+      },
       ws,
       dir,
-      // Every kind trains a run folder: a queued one from its snapshot, a stopped one from its checkpoint.
-      args: ['train', '--resume', dir],
       runtime,
+      placement,
       graceMs,
       stopRequested: false,
       done,
@@ -249,11 +285,20 @@ export class RunManager {
     return { ...job.info };
   }
 
+  /**
+   * Starts queued jobs while slots are free. Slots limit this machine's workers only: a job for a cluster
+   * or another host is handed over at once (its scheduler queues it; waiting here would hide it).
+   */
   private pump(): void {
-    let running = this.jobs.filter((j) => j.info.state === 'running').length;
+    const local = (j: Job): boolean => j.placement.executor.kind === 'local';
+    let running = this.jobs.filter((j) => j.info.state === 'running' && local(j)).length;
     for (const job of this.jobs) {
-      if (running >= this.concurrency) break;
       if (job.info.state !== 'queued') continue;
+      if (!local(job)) {
+        this.launch(job);
+        continue;
+      }
+      if (running >= this.concurrency) continue;
       this.launch(job);
       running++;
     }
@@ -265,10 +310,11 @@ export class RunManager {
     const lines = new Batcher<string>((batch) => this.emit('log:lines', { jobId: job.info.id, experiment, model, lines: batch }), this.flushIntervalMs);
     job.info.state = 'running';
     job.info.startedAt = new Date().toISOString();
-    const handle = startWorker({
-      args: job.args,
-      node: job.runtime.node,
-      env: job.runtime.env,
+    // Every kind trains a run folder — a queued one from its snapshot, a stopped one from its checkpoint —
+    // with the worker `expman train --resume <dir>`; the executor decides where it starts.
+    const launched = job.placement.executor.launch({
+      dir: job.dir,
+      runtime: job.runtime,
       onEvent: (event) => {
         if (event.event === 'run_started') job.info.epochs = event.epochs;
         if (event.event === 'epoch_end') {
@@ -278,21 +324,32 @@ export class RunManager {
         events.push(event);
       },
       onLog: (line) => lines.push(line),
+      onState: (state) => {
+        job.info.where = state.detail;
+        this.changed();
+      },
     });
-    job.handle = handle;
-    job.info.pid = handle.pid;
-    void handle.exited.then(async (exit) => {
-      events.flush();
-      lines.flush();
-      const state: JobState =
-        exit.code === 0 ? 'finished' : job.stopRequested || exit.code === 130 || exit.code === 143 ? 'stopped' : 'failed';
-      if (state === 'failed') job.info.error = failure(exit);
-      // A worker that was killed or crashed could not record its end: record it for it.
-      // (markEnded changes only a status still `running` or `queued`: a clean stop has recorded itself.)
-      if (state === 'stopped') await markEnded(job.dir, 'stopped', `training process ${handle.pid} ended with ${exit.signal ?? `exit code ${exit.code}`} before recording its stop`);
-      if (state === 'failed') await markEnded(job.dir, 'failed', `training process ${handle.pid} ended with ${exit.signal ?? `exit code ${exit.code}`}`, job.info.error);
-      this.finish(job, state, { code: exit.code, signal: exit.signal });
-    });
+    job.handle = launched.then(
+      (handle) => handle,
+      () => null,
+    );
+    void launched.then(
+      async (handle) => {
+        if (handle.pid !== undefined) job.info.pid = handle.pid;
+        this.changed();
+        const end = await handle.ended;
+        events.flush();
+        lines.flush();
+        if (end.error) job.info.error = end.error;
+        this.finish(job, end.state, { code: end.code, signal: end.signal });
+      },
+      (error: unknown) => {
+        // The executor refused the launch (sbatch rejected the job): it has recorded the failure in the run.
+        lines.flush();
+        job.info.error = { code: error instanceof ExpmanError ? error.code : 'WORKER_FAILED', message: error instanceof Error ? error.message : String(error) };
+        this.finish(job, 'failed', { code: null, signal: null });
+      },
+    );
     this.changed();
   }
 
@@ -318,20 +375,4 @@ export class RunManager {
   private changed(): void {
     this.emit('jobs:changed', this.state());
   }
-}
-
-/**
- * Why a job failed: the error the CLI reported, else how the process ended; with the tail of its stderr
- * when it did not end with a clean one-line error (a crash trace is what tells the user why).
- */
-function failure(exit: WorkerExit): RunError {
-  const clean = exit.error && exit.error.code !== 'INTERNAL';
-  const error: RunError = exit.error ? { ...exit.error } : { code: 'WORKER_FAILED', message: `training process ended with ${exit.signal ?? `exit code ${exit.code}`}` };
-  if (!clean && exit.stderrTail.length > 0) {
-    // The error line of a crash trace says more than its last stack frame.
-    const last = exit.stderrTail.findLast((l) => l.trim() !== '' && !/^\s*at /.test(l)) ?? exit.stderrTail.findLast((l) => l.trim() !== '');
-    if (last && !exit.error) error.message += `: ${last.trim()}`;
-    error.stderr_tail = [...exit.stderrTail];
-  }
-  return error;
 }

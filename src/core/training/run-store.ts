@@ -9,6 +9,7 @@ import { isEventObject } from '../../shared/run-events.js';
 
 import type { RunError, RunLiveness, RunStatus, RunSummary, TestScore } from '../../shared/runs.js';
 import { lockLiveness, processMatches, readLock, type LockFile } from '../runs/lock.js';
+import { readExecutorRecord } from '../executors/executor.js';
 
 export type { RunStatus, RunSummary } from '../../shared/runs.js';
 
@@ -27,6 +28,11 @@ export interface StatusFile {
   device?: string;
   best: BestSoFar | null;
   error?: RunError;
+  /**
+   * Set on a queued run that a scheduler holds (a Slurm job): it stays `queued` after the process that
+   * queued it has gone. The worker drops it when it starts.
+   */
+  executor?: 'ssh' | 'slurm';
 }
 
 export async function writeStatus(dir: string, status: StatusFile): Promise<void> {
@@ -54,7 +60,8 @@ export interface RunLiveState {
  * - a live lock here or elsewhere: the recorded status, with who writes it;
  * - `running` on this host without a live lock: the writer died without recording its end → `failed`;
  *   `running` written on another host without a lock (e.g. synced without it): running elsewhere;
- * - `queued` (queued runs hold no lock): `stopped` when the process that queued it is gone from this host.
+ * - `queued` (queued runs hold no lock): `stopped` when the process that queued it is gone from this host,
+ *   unless a scheduler holds it (`executor`: a submitted Slurm job waits without any process of ours);
  * Without `lock` (callers that did not read it), the status's own pid is checked, as before locks.
  */
 export function runLiveState(status: StatusFile, lock?: LockFile | null): RunLiveState {
@@ -66,6 +73,7 @@ export function runLiveState(status: StatusFile, lock?: LockFile | null): RunLiv
     case 'running':
       return here ? { status: 'failed', live: null } : { status: 'running', live: 'elsewhere', pid: status.pid, host: status.host };
     case 'queued':
+      if (status.executor) return { status: 'queued', live: null };
       return here && !processMatches(status.pid) ? { status: 'stopped', live: null } : { status: 'queued', live: null };
     default:
       return { status: status.status, live: null };
@@ -75,7 +83,7 @@ export function runLiveState(status: StatusFile, lock?: LockFile | null): RunLiv
 function effectiveStatusByPid(status: StatusFile): RunStatus {
   if (status.host !== hostname() || processMatches(status.pid)) return status.status;
   if (status.status === 'running') return 'failed';
-  if (status.status === 'queued') return 'stopped';
+  if (status.status === 'queued') return status.executor ? 'queued' : 'stopped';
   return status.status;
 }
 
@@ -184,6 +192,7 @@ export async function readRunSummary(ws: Workspace, experiment: string, model: s
   if (!state) return null;
   const status = state.file;
   const testScore = await readTestScore(ws, experiment, model);
+  const executor = await readExecutorRecord(dir);
   return {
     experiment,
     model,
@@ -202,6 +211,7 @@ export async function readRunSummary(ws: Workspace, experiment: string, model: s
     updated: status.updated,
     error: status.error,
     ...(testScore ? { testScore } : {}),
+    ...(executor ? { executor } : {}),
   };
 }
 

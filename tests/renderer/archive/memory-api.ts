@@ -121,6 +121,7 @@ export class MemoryApi {
       workspaceFocus: async () => ({ dataDir: '/home/ada/data' }),
       experimentsList: async (): Promise<ExperimentSummary[]> => this.experiments(),
       jobsList: async (): Promise<JobsState> => ({ jobs: [], concurrency: 1 }),
+      targetsList: async () => [],
       archiveCreate: (request: { taskId: string; format?: ArchiveFormat; excludeCheckpoints?: boolean; only?: string[] }) => this.call('archiveCreate', request, () => this.archive(request)),
       syncDestinations: (request: object) => this.call('syncDestinations', request, async () => [...this.destinations]),
       syncSaveDestination: (request: { destination: SyncDestination }) =>

@@ -69,3 +69,18 @@ test('the runs table: newest first, long names cut with the full name as title, 
   expect(rows[1]!.querySelectorAll('td')[testColumn]!.textContent).toBe('–');
   expect(rows[3]!.querySelectorAll('td')[testColumn]!.textContent).toBe('R² 0.5312');
 });
+
+test('a run on a target shows where (its target) with the job in words on hover, and the filter finds it', async () => {
+  const onCluster = run('run-20261204-100000', '2026-12-04T10:00:00Z', {
+    status: 'queued',
+    executor: { executor: 'slurm', target: 'cluster', host: 'login1', job_id: '4711', submitted: '2026-12-04T10:00:00Z', state: 'PENDING', reason: 'Priority' },
+  });
+  renderInApp(new MemoryApi({ runs: [...RUNS, onCluster] }), <Sidebar route={{ view: 'home' }} />);
+  await screen.findAllByRole('link', { name: /…\d{6}/ });
+  const badge = document.querySelector('[data-run="e1/run-20261204-100000"] .where')!;
+  expect(badge.textContent).toBe('cluster');
+  expect(badge.getAttribute('title')).toBe('slurm:cluster — Slurm job 4711 PENDING (Priority)');
+  expect(document.querySelectorAll('.sidebar .where')).toHaveLength(1);
+  await userEvent.type(screen.getByRole('searchbox', { name: 'Filter experiments and runs' }), 'slurm');
+  expect(screen.getAllByRole('link', { name: /…\d{6}/ }).map((l) => l.getAttribute('title'))).toEqual(['run-20261204-100000']);
+});

@@ -43,6 +43,19 @@ interface RunRow {
   /** best validation score as shown (accuracy, or "R² …" for regression) */
   score?: string;
   started?: string;
+  /** Where it executes when not here ("slurm:cluster"; the badge shows the target, the filter finds both), and in words. */
+  where?: string;
+  target?: string;
+  whereTitle?: string;
+}
+
+/** "slurm:cluster" and "Slurm job 12 PENDING (Priority) …" for a run recorded on a target. */
+function whereOf(executor: RunSummary['executor']): Pick<RunRow, 'where' | 'target' | 'whereTitle'> {
+  if (!executor) return {};
+  const job = executor.job_id ? `${executor.executor === 'slurm' ? 'Slurm job' : 'pid'} ${executor.job_id}` : '';
+  const state = executor.state ? ` ${executor.state}${executor.reason && executor.reason !== 'None' ? ` (${executor.reason})` : ''}` : '';
+  const on = executor.executor === 'ssh' ? executor.host : executor.node;
+  return { where: `${executor.executor}:${executor.target}`, target: executor.target, whereTitle: `${executor.executor}:${executor.target} — ${job}${state}${on ? ` on ${on}` : ''}`.trim() };
 }
 
 /** Experiments and their runs (with queued jobs that have no folder yet), live badges, and a filter. */
@@ -69,18 +82,25 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
           epochs: run.epochs,
           score: headlineScore(run.best)?.text,
           started: run.started,
+          ...whereOf(run.executor),
         }));
         for (const job of jobs.jobs) {
           if (job.run.experiment !== exp.name) continue;
           const row = rows.find((r) => r.model === job.run.model);
+          // A job's own word on where it stands (PENDING and why) is newer than the folder's.
+          const where =
+            job.executor && job.executor !== 'local'
+              ? { where: `${job.executor}:${job.target ?? ''}`, target: job.target ?? job.executor, ...(job.where ? { whereTitle: `${job.executor}:${job.target ?? ''} — ${job.where}` } : {}) }
+              : {};
           if (!row) {
-            if (job.state === 'queued' || job.state === 'running') rows.push({ model: job.run.model, status: job.state, epoch: job.epoch, epochs: job.epochs });
+            if (job.state === 'queued' || job.state === 'running') rows.push({ model: job.run.model, status: job.state, epoch: job.epoch, epochs: job.epochs, ...where });
           } else if (job.state === 'queued' || job.state === 'running') {
             row.status = job.state;
+            Object.assign(row, where);
           }
         }
         const match = (text: string): boolean => text.toLowerCase().includes(needle);
-        const visible = needle === '' || match(exp.name) ? rows : rows.filter((r) => match(r.model) || match(r.status));
+        const visible = needle === '' || match(exp.name) ? rows : rows.filter((r) => match(r.model) || match(r.status) || match(r.where ?? ''));
         return {
           name: exp.name,
           rows: newestFirst(visible),
@@ -168,6 +188,11 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
                 >
                   <span className="name">{exp.labels.get(run.model) ?? run.model}</span>
                   {run.score !== undefined && <span className="metric" title="best validation score (accuracy, or R² for regression)">{run.score}</span>}
+                  {run.where && (
+                    <span className="where" title={run.whereTitle ?? run.where}>
+                      {run.target ?? run.where}
+                    </span>
+                  )}
                   <StatusBadge status={run.status} epoch={run.epoch} epochs={run.epochs} />
                 </a>
               ))}

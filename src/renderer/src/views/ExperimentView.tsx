@@ -96,6 +96,9 @@ export function ExperimentView({ experiment }: { experiment: string }): JSX.Elem
   const schema = useAsync(() => api.configSchema({}), [api]);
   const file = useAsync(() => api.configRead({ experiment }), [api, experiment]);
   const models = useAsync(() => api.modelsList({}), [api]);
+  const targets = useAsync(() => api.targetsList({}), [api]);
+  /** Where the run executes: "" = this machine, else a target of targets.toml. */
+  const [where, setWhere] = useState('');
   const [dirty, setDirty] = useState(false);
   /** The file as the data-folder watcher last saw it (another tab, an editor, the CLI, or this tab's save). */
   const [onDisk, setOnDisk] = useState<ConfigFileDto>();
@@ -119,8 +122,11 @@ export function ExperimentView({ experiment }: { experiment: string }): JSX.Elem
   const start = (): void => {
     setStarting(true);
     setLaunchError(undefined);
+    const target = targets.data?.find((t) => t.name === where);
+    // The target goes into the run's config snapshot like any override (runtime.executor, runtime.target).
+    const placement = target ? [`runtime.executor=${target.executor}`, `runtime.target=${target.name}`] : [];
     api
-      .runsStart({ experiment, overrides: parseOverrideLines(overrides), ...(model.trim() ? { model: model.trim() } : {}) })
+      .runsStart({ experiment, overrides: [...parseOverrideLines(overrides), ...placement], ...(model.trim() ? { model: model.trim() } : {}) })
       .then((job) => {
         setModel('');
         navigate({ view: 'run', experiment, model: job.run.model });
@@ -182,6 +188,20 @@ export function ExperimentView({ experiment }: { experiment: string }): JSX.Elem
               </span>
             )}
           </label>
+          {targets.data && targets.data.length > 0 && (
+            <label>
+              <span>Where</span>
+              <select value={where} onChange={(e) => setWhere(e.target.value)} aria-label="Where the run executes">
+                <option value="">This machine</option>
+                {targets.data.map((t) => (
+                  <option key={t.name} value={t.name} title={t.description}>
+                    {t.name} ({t.executor})
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+          {targets.error && <span className="error-inline">{targets.error.message}</span>}
           <label>
             <span>Runs at a time</span>
             <select value={jobs.concurrency} onChange={(e) => void api.jobsSetConcurrency({ concurrency: Number(e.target.value) })} aria-label="Runs at a time">

@@ -1,0 +1,76 @@
+import { constants, promises as fs } from 'node:fs';
+import { ExpmanError } from '../errors.js';
+import { resolveWorkerRuntime } from '../training/worker-runtime.js';
+import { cliEntry } from '../training/supervisor.js';
+import { toolVersion } from '../version.js';
+import type { Workspace } from '../workspace.js';
+import { lastMessage, runCommand } from './run-command.js';
+import { schedulerEnv, slurmExecutor, type SlurmOptions } from './slurm.js';
+import { sshExecutor, type SshOptions } from './ssh.js';
+import type { Target } from './targets.js';
+
+export interface TargetCheckItem {
+  what: string;
+  detail: string;
+}
+
+export interface TargetCheckOptions {
+  slurm?: SlurmOptions;
+  ssh?: SshOptions;
+  /** Each check as it passes (the CLI prints it at once). */
+  onPass?: (item: TargetCheckItem) => void;
+}
+
+function major(version: string): string {
+  return version.replace(/^v/, '').split('.')[0] ?? '';
+}
+
+/**
+ * Checks that a run can execute on a target: its tools are there (sbatch, squeue, scontrol, scancel),
+ * the expman it runs answers with this major version, the folder runs are written to is writable, and
+ * the scheduler would take a job (sbatch --test-only: partition, account, limits). Returns what passed;
+ * the first problem is thrown as one line.
+ */
+export async function checkTarget(ws: Workspace, target: Target, options: TargetCheckOptions = {}): Promise<TargetCheckItem[]> {
+  const passed: TargetCheckItem[] = [];
+  const pass = (what: string, detail: string): void => {
+    const item = { what, detail };
+    passed.push(item);
+    options.onPass?.(item);
+  };
+  if (target.executor === 'ssh') {
+    // One login does it all: reachable, data folder writable, rsync there, expman's version.
+    const version = await sshExecutor(target, options.ssh).validate();
+    pass('ssh', `${target.ssh.user ? `${target.ssh.user}@` : ''}${target.ssh.host} reachable; ${target.data} writable; rsync present`);
+    pass('expman', `${version} (${(target.expman ?? ['expman']).join(' ')})`);
+    return passed;
+  }
+  const env = options.slurm?.env ?? schedulerEnv();
+  for (const tool of ['sbatch', 'squeue', 'scontrol', 'scancel']) {
+    const result = await runCommand(tool, ['--version'], { env, timeoutMs: 15_000 });
+    if (result.spawnError || result.code !== 0) {
+      throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: ${tool} ${result.spawnError ? 'not found on PATH (install Slurm\'s client commands)' : `does not work: ${lastMessage(result)}`}`);
+    }
+    pass(tool, result.stdout.trim());
+  }
+  const runtime = resolveWorkerRuntime('');
+  const expman = target.expman ?? [runtime.node, cliEntry()];
+  const version = await runCommand(expman[0]!, [...expman.slice(1), '--version'], { env: { ...env, ...(target.expman ? {} : runtime.env) }, timeoutMs: 30_000 });
+  const seen = version.stdout.trim().split(/\s+/).at(-1) ?? '';
+  if (version.spawnError || version.code !== 0 || !/^\d+\.\d+/.test(seen)) {
+    throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: expman does not run there (${expman.join(' ')}): ${version.spawnError ?? lastMessage(version)}`, { key: `${target.name}.expman` });
+  }
+  if (major(seen) !== major(toolVersion())) {
+    throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: expman ${seen} there, ${toolVersion()} here: the major versions differ`, { key: `${target.name}.expman` });
+  }
+  pass('expman', `${seen} (${expman.join(' ')})`);
+  try {
+    await fs.access(ws.root, constants.W_OK);
+  } catch {
+    throw new ExpmanError('NOT_WRITABLE', `target ${target.name}: the data folder ${ws.root} is not writable (the job writes its run folder there)`, { file: ws.root });
+  }
+  pass('data folder', `${ws.root} (shared with the nodes)`);
+  await slurmExecutor(target, options.slurm).validate(runtime);
+  pass('sbatch --test-only', `the job would be accepted${target.partition ? ` on partition ${target.partition}` : ''}`);
+  return passed;
+}

@@ -1,0 +1,335 @@
+import { promises as fs } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ExpmanError } from '../errors.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { readEventTail } from '../runs/event-tail.js';
+import { acquireRunLock, readLock } from '../runs/lock.js';
+import { markEnded } from '../runs/stop.js';
+import { readStatus, writeStatus } from '../training/run-store.js';
+import { cliEntry, workerEnv } from '../training/supervisor.js';
+import type { WorkerRuntime } from '../training/worker-runtime.js';
+import { toolVersion } from '../version.js';
+import { runFiles } from '../workspace.js';
+import type { ExecutorInfo } from '../../shared/runs.js';
+import { fileTail, writeExecutorRecord, type ExecEnd, type ExecHandle, type ExecState, type Executor, type LaunchRequest } from './executor.js';
+import { lastMessage, runCommand } from './run-command.js';
+import type { SlurmTarget } from './targets.js';
+
+/**
+ * Runs the worker as a Slurm batch job. The job script (kept in the run folder as `slurm-job.sh`) runs
+ * `expman train --resume <dir>` on a node that shares this file system, so the node writes the run
+ * folder itself and every reader here sees its metrics.jsonl and status.json as for a local run. The
+ * job is watched with `scontrol show job` (never sacct: no slurmdbd needed) and cancelled with scancel.
+ *
+ * Time limits and preemption: Slurm sends SIGTERM to the job's processes, and the worker stops after its
+ * batch (status `stopped`, resumable). With `requeue = true` the job also asks for SIGUSR1 on its batch
+ * shell `signal_before` seconds before the limit; the script then stops the worker the same way and
+ * requeues the job, which resumes from the last complete checkpoint (`expman train --resume`).
+ */
+export const JOB_SCRIPT = 'slurm-job.sh';
+
+/** Job states after which nothing of the job runs any more (REQUEUED, PREEMPTED-with-requeue come back). */
+const ENDED = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE', 'SPECIAL_EXIT']);
+const PENDING = new Set(['PENDING', 'CONFIGURING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESV_DEL_HOLD', 'SUSPENDED', 'STOPPED']);
+
+export interface SlurmOptions {
+  /** How often the job is looked at and metrics.jsonl read; default 1 s. */
+  pollMs?: number;
+  /** Environment of sbatch, squeue, scontrol and scancel (and so of the job: sbatch exports it). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The environment the scheduler commands get: the worker's allow-list, plus where the cluster's config is. */
+export function schedulerEnv(source: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = workerEnv({}, source);
+  for (const key of ['SLURM_CONF', 'MODULEPATH', 'LOADEDMODULES']) if (source[key] !== undefined) env[key] = source[key];
+  return env;
+}
+
+/** A word for a POSIX shell, quoted unless it is plainly safe. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command the job runs: the target's expman, else this machine's (a shared file system has both). */
+export function workerCommand(target: SlurmTarget, runtime: WorkerRuntime, dir: string): string[] {
+  const expman = target.expman ?? [runtime.node, cliEntry()];
+  const env = Object.entries(target.expman ? {} : runtime.env).map(([k, v]) => `${k}=${v}`);
+  return [...(env.length ? ['env', ...env] : []), ...expman, 'train', '--resume', dir];
+}
+
+/**
+ * The batch script. Paths (output file, working folder) are given on sbatch's command line, so the script
+ * needs no quoting in `#SBATCH` lines. `trap ':' TERM` keeps the shell waiting for the worker, which gets
+ * Slurm's SIGTERM itself and needs the moment to record its stop; a shell that forwarded it as well would
+ * make it a second signal ("exit at once").
+ */
+export function slurmJobScript(target: SlurmTarget, job: { name: string; command: string[] }): string {
+  const options: string[] = [`--job-name=${job.name}`];
+  if (target.partition) options.push(`--partition=${target.partition}`);
+  if (target.account) options.push(`--account=${target.account}`);
+  if (target.time) options.push(`--time=${target.time}`);
+  if (target.cpus) options.push(`--cpus-per-task=${target.cpus}`);
+  if (target.mem) options.push(`--mem=${target.mem}`);
+  if (target.gres) options.push(`--gres=${target.gres}`);
+  options.push(target.requeue ? '--requeue' : '--no-requeue');
+  if (target.requeue) options.push(`--signal=B:USR1@${target.signal_before}`);
+  options.push(...target.sbatch);
+  const lines = [
+    '#!/bin/bash',
+    ...options.map((o) => `#SBATCH ${o}`),
+    `# Written by expman ${toolVersion()} for target ${target.name}. The worker owns the run folder: it takes`,
+    '# its lock, writes status.json and logs/metrics.jsonl, and resumes from the last checkpoint when requeued.',
+    ...target.modules.map((m) => `module load ${shellQuote(m)} || exit 1`),
+    'echo "expman: Slurm job ${SLURM_JOB_ID} on $(hostname), start $(( ${SLURM_RESTART_COUNT:-0} + 1 ))"',
+    'requeue=0',
+    ...(target.requeue ? [`trap 'requeue=1; kill -TERM "$worker" 2>/dev/null' USR1`] : []),
+    "trap ':' TERM",
+    `${job.command.map(shellQuote).join(' ')} &`,
+    'worker=$!',
+    'while kill -0 "$worker" 2>/dev/null; do wait "$worker"; done',
+    'wait "$worker"; rc=$?',
+    'if [ "$requeue" = 1 ]; then echo "expman: time limit near: requeued to resume from the last checkpoint"; scontrol requeue "$SLURM_JOB_ID"; fi',
+    'exit $rc',
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+export interface SlurmJob {
+  id: string;
+  state: string;
+  reason: string;
+  node?: string;
+  /** "3:0": exit code and signal, as Slurm writes them. */
+  exitCode: string;
+  restarts: number;
+}
+
+/** `scontrol show job -o` output: one line of Key=Value words. */
+export function parseScontrolJob(text: string): SlurmJob | null {
+  const fields = new Map<string, string>();
+  for (const match of text.matchAll(/(?:^|\s)([A-Za-z][A-Za-z:/_]*)=(\S*)/g)) if (!fields.has(match[1]!)) fields.set(match[1]!, match[2]!);
+  const id = fields.get('JobId');
+  const state = fields.get('JobState');
+  if (!id || !state) return null;
+  const node = fields.get('BatchHost') || fields.get('NodeList');
+  return {
+    id,
+    state,
+    reason: fields.get('Reason') ?? 'None',
+    ...(node && node !== '(null)' ? { node } : {}),
+    exitCode: fields.get('ExitCode') ?? '0:0',
+    restarts: Number(fields.get('Restarts') ?? 0),
+  };
+}
+
+/** A job as Slurm sees it now; null once it no longer knows it (purged after MinJobAge). */
+export async function querySlurmJob(jobId: string, env: NodeJS.ProcessEnv): Promise<SlurmJob | null> {
+  const result = await runCommand('scontrol', ['show', 'job', '-o', jobId], { env, timeoutMs: 15_000 });
+  if (result.code !== 0) {
+    if (/invalid job id/i.test(result.stderr)) return null;
+    throw new ExpmanError('TARGET_UNREACHABLE', `scontrol show job ${jobId} failed: ${lastMessage(result)}`);
+  }
+  return parseScontrolJob(result.stdout);
+}
+
+function describeJob(job: SlurmJob): ExecState {
+  const phase: ExecState['phase'] = ENDED.has(job.state) ? 'ended' : PENDING.has(job.state) ? 'pending' : 'running';
+  const why = phase === 'pending' && job.reason !== 'None' ? ` (${job.reason})` : '';
+  const where = phase === 'running' && job.node ? ` on ${job.node}` : '';
+  const exit = phase === 'ended' && job.exitCode !== '0:0' ? ` (exit ${job.exitCode})` : '';
+  return { phase, detail: `Slurm job ${job.id} ${job.state}${why}${where}${exit}`, state: job.state, reason: job.reason, ...(job.node ? { node: job.node } : {}) };
+}
+
+function sbatchOutputArgs(dir: string): string[] {
+  return [`--output=${join(runFiles.logs(dir), 'slurm-%j.out')}`, '--open-mode=append', `--chdir=${dir}`];
+}
+
+export function slurmExecutor(target: SlurmTarget, options: SlurmOptions = {}): Executor & { validate(runtime: WorkerRuntime): Promise<void> } {
+  const env = options.env ?? schedulerEnv();
+  const pollMs = options.pollMs ?? 1_000;
+
+  const refuseUnsupported = (): void => {
+    if (target.ssh) {
+      throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: submitting over SSH (host = "${target.ssh.host}") is not supported yet; run expman on the submit host, or remove host`, { key: `${target.name}.host` });
+    }
+    if (target.data) {
+      throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: a cluster without this file system (data = "${target.data}") is not supported yet; remove data when the nodes share this file system`, { key: `${target.name}.data` });
+    }
+  };
+
+  return {
+    kind: 'slurm',
+
+    /**
+     * Asks sbatch whether it would take the job (`--test-only`: partition, account, limits), before a run
+     * folder exists, so a refused job leaves the data folder unchanged.
+     */
+    async validate(runtime: WorkerRuntime): Promise<void> {
+      refuseUnsupported();
+      const script = slurmJobScript(target, { name: 'expman-check', command: workerCommand(target, runtime, '/nonexistent') });
+      const result = await runCommand('sbatch', ['--test-only', '--output=/dev/null'], { env, input: script, timeoutMs: 30_000 });
+      if (result.spawnError) throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: sbatch not found on PATH (install Slurm's client commands)`);
+      if (result.code !== 0) throw new ExpmanError('SUBMIT_REJECTED', `target ${target.name}: sbatch refused the job: ${lastMessage(result).replace(/^sbatch: error: /, '')}`);
+    },
+
+    async launch(request: LaunchRequest): Promise<ExecHandle> {
+      refuseUnsupported();
+      const { dir } = request;
+      const experiment = basename(dirname(dirname(dir)));
+      const name = `expman:${experiment}/${basename(dir)}`;
+      await fs.mkdir(runFiles.logs(dir), { recursive: true });
+      const scriptFile = join(dir, JOB_SCRIPT);
+      await writeFileAtomic(scriptFile, slurmJobScript(target, { name, command: workerCommand(target, request.runtime, dir) }));
+      // Mark the run as held by the scheduler before the job can start (after, its worker may already have
+      // written `running`); under the run's lock, so a live writer is never overwritten.
+      const lock = acquireRunLock(dir, { command: `submit to Slurm target ${target.name}` });
+      try {
+        const status = await readStatus(dir);
+        // Only a queued run: `train --resume` starts a queued run from its snapshot, and a stopped one from its checkpoint.
+        if (status?.status === 'queued') await writeStatus(dir, { ...status, executor: 'slurm', updated: new Date().toISOString() });
+      } finally {
+        lock.release();
+      }
+      const submitted = await runCommand('sbatch', ['--parsable', ...sbatchOutputArgs(dir), scriptFile], { env, cwd: dir, timeoutMs: 60_000 });
+      const jobId = submitted.stdout.trim().split(';')[0] ?? '';
+      if (submitted.code !== 0 || !/^\d+(_\d+)?$/.test(jobId)) {
+        const message = submitted.spawnError ? `target ${target.name}: sbatch not found on PATH` : `target ${target.name}: sbatch refused the job: ${lastMessage(submitted).replace(/^sbatch: error: /, '')}`;
+        await markEnded(dir, 'failed', message, { code: 'SUBMIT_REJECTED', message });
+        throw new ExpmanError(submitted.spawnError ? 'TARGET_UNSUITABLE' : 'SUBMIT_REJECTED', message, { file: scriptFile });
+      }
+      const record: ExecutorInfo = { executor: 'slurm', target: target.name, host: hostname(), job_id: jobId, submitted: new Date().toISOString(), state: 'PENDING', expman_version: toolVersion() };
+      await writeExecutorRecord(dir, record);
+      request.onLog?.(`submitted Slurm job ${jobId} (target ${target.name})`);
+      return watchSlurmJob(target, { dir, jobId, record, env, pollMs, request });
+    },
+  };
+}
+
+/**
+ * Follows a submitted job until it ends: its state (and PENDING's reason) into `executor.json` and
+ * onState, new metrics.jsonl lines into onEvent; at the end, what the worker could not record (it never
+ * started, was killed, the node failed) into status.json, with the tail of the job's output. Also what
+ * re-attaching to a job after a restart uses.
+ */
+export function watchSlurmJob(
+  target: SlurmTarget,
+  job: { dir: string; jobId: string; record: ExecutorInfo; env: NodeJS.ProcessEnv; pollMs: number; request: Pick<LaunchRequest, 'onEvent' | 'onLog' | 'onState'> },
+): ExecHandle {
+  const { dir, jobId, env, request } = job;
+  let record = job.record;
+  let stopRequested = false;
+  let last: SlurmJob | null = null;
+  let lastDetail = '';
+  let offset = 0;
+  const output = join(runFiles.logs(dir), `slurm-${jobId}.out`);
+
+  const readEvents = async (): Promise<void> => {
+    const tail = await readEventTail(runFiles.metrics(dir), offset);
+    if (!tail) return;
+    offset = tail.offset;
+    for (const event of tail.events) request.onEvent?.(event);
+  };
+
+  /** Looks at the job; a change of state is recorded, and told (onState) by `tell` once the events before it are read. */
+  let untold: ExecState | null = null;
+  const tell = (): void => {
+    if (untold) request.onState?.(untold);
+    untold = null;
+  };
+  const observe = async (): Promise<SlurmJob | null> => {
+    let seen: SlurmJob | null;
+    try {
+      seen = await querySlurmJob(jobId, env);
+    } catch (error) {
+      // The controller restarting or briefly unreachable: keep the last state and look again.
+      request.onLog?.(error instanceof Error ? error.message : String(error));
+      return last;
+    }
+    if (seen) {
+      const state = describeJob(seen);
+      if (state.detail !== lastDetail) {
+        lastDetail = state.detail;
+        record = { ...record, state: seen.state, reason: seen.reason, restarts: seen.restarts, ...(seen.node ? { node: seen.node } : {}) };
+        await writeExecutorRecord(dir, record).catch(() => undefined);
+        untold = state;
+      }
+    }
+    last = seen;
+    return seen;
+  };
+
+  const ended = (async (): Promise<ExecEnd> => {
+    // Events already in metrics.jsonl (a resumed run's history) are not this launch's.
+    offset = (await fs.stat(runFiles.metrics(dir)).catch(() => ({ size: 0 }))).size;
+    let seen = await observe();
+    let unknownSince: number | null = null;
+    for (;;) {
+      await readEvents();
+      tell();
+      if (seen && ENDED.has(seen.state)) break;
+      if (!seen) {
+        // Unknown at once after sbatch (a controller that has not answered yet) is not an end; unknown
+        // for a while is a job purged after it ended.
+        unknownSince ??= Date.now();
+        if (Date.now() - unknownSince > Math.max(5 * job.pollMs, 5_000)) break;
+      } else unknownSince = null;
+      await sleep(job.pollMs);
+      seen = await observe();
+    }
+    await readEvents();
+    return settle(dir, jobId, seen, stopRequested, output);
+  })();
+
+  const scancel = (args: string[]): void => {
+    void runCommand('scancel', [...args, jobId], { env, timeoutMs: 30_000 }).then((result) => {
+      if (result.code !== 0) request.onLog?.(`scancel ${jobId}: ${lastMessage(result)}`);
+    });
+  };
+  return {
+    jobId,
+    async state(): Promise<ExecState> {
+      const seen = await observe();
+      tell();
+      return seen ? describeJob(seen) : { phase: 'ended', detail: `Slurm job ${jobId} (no longer known to Slurm)` };
+    },
+    stop: () => {
+      stopRequested = true;
+      // Plain scancel: SIGTERM to every process of the job (the worker stops after its batch), SIGKILL after KillWait.
+      scancel([]);
+    },
+    kill: () => {
+      stopRequested = true;
+      scancel(['--full', '--signal=KILL']);
+      scancel([]);
+    },
+    ended,
+  };
+}
+
+/** Records in the run folder how the job ended when its worker could not, and says how the run ended. */
+async function settle(dir: string, jobId: string, job: SlurmJob | null, stopRequested: boolean, output: string): Promise<ExecEnd> {
+  const how = job ? `Slurm job ${jobId} ended ${job.state} (exit ${job.exitCode})${job.node ? ` on ${job.node}` : ''}` : `Slurm job ${jobId} is no longer known to Slurm`;
+  const [code, signal] = (job?.exitCode ?? '0:0').split(':').map(Number) as [number, number];
+  const exit = { code: job ? code : null, signal: signal ? `signal ${signal}` : null };
+  const tail = await fileTail(output);
+  // The job has ended, so its processes are gone: a lock its worker left on the node (another host, which
+  // this machine cannot check) says nothing any more, and would keep the end from being recorded.
+  const lock = readLock(dir);
+  if (job && ENDED.has(job.state) && lock && lock.host !== hostname()) await fs.rm(join(dir, 'lock.json'), { force: true });
+  const cancelled = stopRequested || job?.state === 'CANCELLED';
+  if (cancelled) {
+    await markEnded(dir, 'stopped', `${how}: cancelled before the worker recorded its stop`);
+  } else {
+    // Changes only a run still open (the worker never started, was killed, its node failed), or adds the
+    // output tail to a failure the worker recorded without one.
+    const last = tail.findLast((l) => !/^\s*at /.test(l)) ?? '';
+    const message = `${how}${last ? `: ${last.trim()}` : ''}`;
+    await markEnded(dir, 'failed', message, { code: 'WORKER_FAILED', message, stderr_tail: tail });
+  }
+  const status = await readStatus(dir);
+  const state: ExecEnd['state'] = status?.status === 'finished' ? 'finished' : status?.status === 'stopped' ? 'stopped' : 'failed';
+  return { state, ...exit, ...(state === 'failed' && status?.error ? { error: status.error } : {}) };
+}

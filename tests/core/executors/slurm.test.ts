@@ -1,0 +1,189 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readExecutorRecord, type ExecState } from '../../../src/core/executors/executor.js';
+import { JOB_SCRIPT, slurmExecutor, type SlurmOptions } from '../../../src/core/executors/slurm.js';
+import { parseTargets, type SlurmTarget } from '../../../src/core/executors/targets.js';
+import { readEvents, readRunSummary, readStatus } from '../../../src/core/training/run-store.js';
+import { resolveWorkerRuntime } from '../../../src/core/training/worker-runtime.js';
+import { RunManager } from '../../../src/core/jobs/run-manager.js';
+import type { EventChannel, EventPayloads, JobExit } from '../../../src/shared/api.js';
+import type { RunEvent } from '../../../src/shared/run-events.js';
+import { startSlurm, slurmUnavailable, type TestSlurm } from '../../helpers/slurm.js';
+import { executorContract, preparedData, queuedRun } from './contract.js';
+
+const unavailable = slurmUnavailable();
+if (unavailable) console.warn(`skipping the Slurm executor tests: ${unavailable}`);
+
+let slurm: TestSlurm;
+beforeAll(async () => {
+  if (!unavailable) slurm = await startSlurm();
+}, 30_000);
+afterAll(async () => {
+  await slurm?.stop();
+}, 30_000);
+
+function target(extra = ''): SlurmTarget {
+  return parseTargets(`[cluster]\nexecutor = "slurm"\npartition = "${slurm.partition}"\n${extra}`, 'targets.toml').get('cluster') as SlurmTarget;
+}
+const options = (): SlurmOptions => ({ pollMs: 250, env: slurm.env });
+const runtime = resolveWorkerRuntime('');
+const LONG = ['training.epochs=100000', 'training.early_stopping.enabled=false', 'training.backend=cpu', 'logging.batch_interval_ms=0'];
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${slurm.logs()}`);
+    await sleep(100);
+  }
+}
+
+describe.skipIf(unavailable)('Slurm executor on a real single-node cluster', () => {
+  describe('the executor contract', () => {
+    executorContract(() => slurmExecutor(target(), options()), { timeoutMs: 60_000 });
+  });
+
+  test('PENDING with its reason while the job waits, then RUNNING with live metrics, then COMPLETED; provenance recorded', async () => {
+    const ws = preparedData();
+    const dir = await queuedRun(ws, 'held', ['training.epochs=3', 'training.backend=cpu']);
+    const states: ExecState[] = [];
+    const events: RunEvent[] = [];
+    // Submitted held: it waits (Reason JobHeldUser) until released, as a job waits for resources.
+    const handle = await slurmExecutor(target('sbatch = ["--hold"]'), options()).launch({ dir, runtime, onState: (s) => states.push(s), onEvent: (e) => events.push(e) });
+    expect(handle.jobId).toMatch(/^\d+$/);
+    const pending = await until('PENDING', async () => ((await handle.state()).phase === 'pending' ? handle.state() : undefined));
+    expect(pending.detail).toMatch(new RegExp(`Slurm job ${handle.jobId} PENDING \\(JobHeldUser\\)`));
+    // A queued run held by the scheduler stays queued for every reader, with the job's state and reason.
+    const summary = await until('the record', async () => ((await readRunSummary(ws, 'default', 'held'))?.executor?.reason === 'JobHeldUser' ? readRunSummary(ws, 'default', 'held') : undefined));
+    expect(summary).toMatchObject({ status: 'queued', executor: { executor: 'slurm', target: 'cluster', job_id: handle.jobId, state: 'PENDING' } });
+    expect(events).toEqual([]);
+    slurm.run('scontrol', ['release', handle.jobId!]);
+    // Live: an epoch's metrics arrive while the job is still RUNNING.
+    await until('a live epoch', () => events.some((e) => e.event === 'epoch_end') || undefined);
+    expect((await handle.ended).state).toBe('finished');
+    expect(states.map((s) => s.state)).toEqual(expect.arrayContaining(['PENDING', 'COMPLETED']));
+    expect(states.find((s) => s.phase === 'running')?.node).toBe(slurm.node);
+    const record = await readExecutorRecord(dir);
+    expect(record).toMatchObject({ executor: 'slurm', target: 'cluster', job_id: handle.jobId, node: slurm.node, state: 'COMPLETED', expman_version: expect.any(String) });
+    // The job script stays in the run folder; its output names the job.
+    expect(readFileSync(join(dir, JOB_SCRIPT), 'utf8')).toMatch(/#SBATCH --partition=debug[\s\S]*train --resume/);
+    expect(readFileSync(join(dir, 'logs', `slurm-${handle.jobId}.out`), 'utf8')).toContain(`Slurm job ${handle.jobId} on`);
+  }, 60_000);
+
+  test('scancel of a pending job: the run ends stopped, never started', async () => {
+    const ws = preparedData();
+    const dir = await queuedRun(ws, 'never', ['training.epochs=3']);
+    const handle = await slurmExecutor(target('sbatch = ["--hold"]'), options()).launch({ dir, runtime });
+    await until('PENDING', async () => (await handle.state()).phase === 'pending' || undefined);
+    handle.stop();
+    expect((await handle.ended).state).toBe('stopped');
+    expect((await readStatus(dir))?.status).toBe('stopped');
+    expect((await readExecutorRecord(dir))?.state).toBe('CANCELLED');
+  }, 30_000);
+
+  test('a pending job another process submitted (an app since restarted) is stopped through Slurm', async () => {
+    const ws = preparedData();
+    const dir = await queuedRun(ws, 'orphan', ['training.epochs=3']);
+    const handle = await slurmExecutor(target('sbatch = ["--hold"]'), options()).launch({ dir, runtime });
+    await until('PENDING', async () => (await handle.state()).phase === 'pending' || undefined);
+    const manager = new RunManager({ emit: () => undefined, placement: { slurm: options() } });
+    writeFileSync(join(ws.root, 'targets.toml'), `[cluster]\nexecutor = "slurm"\npartition = "${slurm.partition}"\n`);
+    await manager.stopRun(ws, { experiment: 'default', model: 'orphan' });
+    expect((await readStatus(dir))?.status).toBe('stopped');
+    expect((await readExecutorRecord(dir))?.state).toBe('CANCELLED');
+    await handle.ended;
+  }, 30_000);
+
+  test('a job that fails on the node: failed, with its state, exit code and the tail of its output', async () => {
+    const ws = preparedData();
+    const dir = await queuedRun(ws, 'nocmd', ['training.epochs=3']);
+    const handle = await slurmExecutor(target('expman = "/nonexistent/expman --verbose"'), options()).launch({ dir, runtime });
+    const end = await handle.ended;
+    expect(end).toMatchObject({ state: 'failed', code: 127 });
+    const status = await readStatus(dir);
+    expect(status?.status).toBe('failed');
+    expect(status?.error?.message).toMatch(new RegExp(`Slurm job ${handle.jobId} ended FAILED \\(exit 127:0\\) on ${slurm.node}: .*nonexistent/expman: No such file or directory`));
+    expect(status?.error?.stderr_tail?.join('\n')).toContain('No such file or directory');
+  }, 30_000);
+
+  test('a job that ended on another node: the lock its worker left there does not keep the end from being recorded', async () => {
+    const ws = preparedData();
+    const dir = await queuedRun(ws, 'elsewhere', ['training.epochs=3']);
+    // What a worker on node7 leaves when the node fails under it: its lock, and status running.
+    const worker = join(ws.root, 'node7-worker.sh');
+    writeFileSync(
+      worker,
+      [
+        `printf '%s' '{"pid": 4242, "host": "node7", "started": "2026-12-04T10:00:00Z", "command": "expman train"}' > lock.json`,
+        `sed -i 's/"queued"/"running"/' status.json`,
+        'exit 3',
+      ].join('\n'),
+    );
+    const handle = await slurmExecutor(target(`expman = "/bin/sh ${worker}"`), options()).launch({ dir, runtime });
+    expect((await handle.ended).state).toBe('failed');
+    expect((await readStatus(dir))?.status).toBe('failed');
+  }, 30_000);
+
+  test('sbatch refusing the job (a partition that does not exist): its message, before any run folder exists', async () => {
+    const executor = slurmExecutor(parseTargets('[c]\nexecutor = "slurm"\npartition = "nope"\n', 'targets.toml').get('c') as SlurmTarget, options());
+    await expect(executor.validate(runtime)).rejects.toMatchObject({ code: 'SUBMIT_REJECTED', message: expect.stringMatching(/^target c: sbatch refused the job: .*Invalid partition name specified$/) });
+    await expect(slurmExecutor(target(), options()).validate(runtime)).resolves.toBeUndefined();
+  }, 30_000);
+
+  test('requeue near the time limit: the worker stops, the job is requeued and resumes from its checkpoint', async () => {
+    const ws = preparedData();
+    const dir = await queuedRun(ws, 'requeued', LONG);
+    const events: RunEvent[] = [];
+    const handle = await slurmExecutor(target('requeue = true\nsignal_before = 60'), options()).launch({ dir, runtime, onEvent: (e) => events.push(e) });
+    await until('two checkpoints', () => events.filter((e) => e.event === 'checkpoint_saved').length >= 2 || undefined);
+    // What Slurm sends signal_before seconds before the time limit: SIGUSR1 to the batch shell.
+    slurm.run('scancel', ['--batch', '--signal=USR1', handle.jobId!]);
+    await until('the stop', () => events.some((e) => e.event === 'run_stopped') || undefined);
+    // A requeued job waits for a begin time (about 2 minutes): Slurm's way of letting the node forget the
+    // old instance (a start too soon is killed, "Job credential revoked"). Once the node is idle again,
+    // let it start now.
+    await until('the requeue', async () => {
+      const record = await readExecutorRecord(dir);
+      return ((record?.restarts ?? 0) >= 1 && record?.state === 'PENDING' && slurm.run('sinfo', ['-h', '-o', '%T']).trim() === 'idle') || undefined;
+    });
+    await sleep(1500);
+    slurm.run('scontrol', ['update', `JobId=${handle.jobId}`, 'StartTime=now']);
+    const resumed = await until('the resume', () => events.find((e) => e.event === 'run_resumed') as { from_epoch: number } | undefined);
+    expect(resumed.from_epoch).toBeGreaterThanOrEqual(2);
+    // The controller restarting while the job runs: the job goes on, the watch goes on.
+    await slurm.restartController();
+    const after = events.length;
+    await until('more epochs after the restart', () => events.slice(after).some((e) => e.event === 'epoch_end') || undefined);
+    handle.stop();
+    expect((await handle.ended).state).toBe('stopped');
+    expect((await readEvents(dir)).filter((e) => e.event === 'run_resumed')).toHaveLength(1);
+    expect(readFileSync(join(dir, 'logs', `slurm-${handle.jobId}.out`), 'utf8')).toMatch(/start 1[\s\S]*requeued[\s\S]*start 2/);
+  }, 90_000);
+
+  test('the run queue hands a Slurm run over at once (no local slot), shows where it stands, and streams its events', async () => {
+    const ws = preparedData();
+    writeFileSync(join(ws.root, 'targets.toml'), `[cluster]\nexecutor = "slurm"\npartition = "${slurm.partition}"\nsbatch = ["--hold"]\n`);
+    const pushed: Array<{ channel: EventChannel; payload: unknown }> = [];
+    const manager = new RunManager({ emit: <E extends EventChannel>(channel: E, payload: EventPayloads[E]) => void pushed.push({ channel, payload }), flushIntervalMs: 20, placement: { slurm: options() } });
+    // The one local slot is taken by a long local run; the cluster run does not wait for it.
+    const local = await manager.start(ws, { experiment: 'default', model: 'local', overrides: LONG });
+    const job = await manager.start(ws, { experiment: 'default', model: 'remote', overrides: ['runtime.executor=slurm', 'runtime.target=cluster', 'training.epochs=3', 'training.backend=cpu'] });
+    expect(job).toMatchObject({ executor: 'slurm', target: 'cluster', state: 'running' });
+    const where = await until('PENDING', () => manager.state().jobs.find((j) => j.id === job.id)?.where?.match(/^Slurm job (\d+) PENDING \(JobHeldUser\)$/)?.[1]);
+    slurm.run('scontrol', ['release', where]);
+    const exit = await until('the end', () => pushed.find((p) => p.channel === 'runs:exited' && (p.payload as JobExit).jobId === job.id)?.payload as JobExit | undefined);
+    expect(exit).toMatchObject({ state: 'finished' });
+    const streamed = pushed.filter((p) => p.channel === 'runs:event' && (p.payload as { jobId: string }).jobId === job.id).flatMap((p) => (p.payload as { events: RunEvent[] }).events);
+    expect(streamed.filter((e) => e.event === 'epoch_end')).toHaveLength(3);
+    expect(manager.state().jobs.find((j) => j.id === job.id)?.where).toMatch(/COMPLETED/);
+    manager.stop(local.id);
+    await manager.stopAll();
+    // Refused before anything is written: a target the scheduler refuses.
+    writeFileSync(join(ws.root, 'targets.toml'), '[cluster]\nexecutor = "slurm"\npartition = "nope"\n');
+    await expect(manager.start(ws, { experiment: 'default', model: 'refused', overrides: ['runtime.executor=slurm', 'runtime.target=cluster'] })).rejects.toMatchObject({ code: 'SUBMIT_REJECTED' });
+    expect(await readRunSummary(ws, 'default', 'refused')).toBeNull();
+  }, 60_000);
+});
