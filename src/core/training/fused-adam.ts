@@ -56,7 +56,8 @@ function hostKernel(backendName: 'cpu' | 'wasm'): TF.KernelConfig {
       const { state, grad } = inputs as unknown as { state: TF.TensorInfo; grad: TF.TensorInfo };
       const b = backend as HostBackend;
       const a = attrs as unknown as FusedAdamAttrs;
-      if (b.makeOutput && b.typedArrayFromHeap) {
+      // (The cpu backend has a makeOutput too, with other arguments: the backend's name decides.)
+      if (backendName === 'wasm' && b.makeOutput && b.typedArrayFromHeap) {
         // Allocate first: growing the heap detaches earlier views.
         const out = b.makeOutput(state.shape, 'float32');
         const weights = a.sizes.map((size) => b.makeOutput!([size], 'float32'));

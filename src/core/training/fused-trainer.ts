@@ -4,6 +4,7 @@ import type { Task } from '../datasets/task.js';
 import type { Tf } from './backend.js';
 import { fusedAdam, registerFusedAdam, type FusedAdamAttrs } from './fused-adam.js';
 import { resolveLoss } from './model.js';
+import { HostStep, hostAdam } from './host-step.js';
 
 /**
  * The training step of the built-in network with as few kernels as tfjs allows. For a small network a
@@ -92,7 +93,13 @@ export class FusedTrainer {
   private readonly loss: 'cross_entropy' | 'mse' | 'mae' | 'huber';
   private readonly activation: Activation;
   /** Fused Adam: [weights | m | v] of every trainable weight, flat, on the device. */
-  private adam: { state: TF.Tensor1D; attrs: Omit<FusedAdamAttrs, 'c1' | 'c2' | 'sizes'>; acc1: number; acc2: number; steps: number } | null = null;
+  /**
+   * Fused Adam's state: on a GPU [weights | m | v] of every weight, flat, on the device (`state`); on
+   * the host backends the moments as flat host arrays (`host`), updated by the host step.
+   */
+  private adam: { state: TF.Tensor1D | null; host: { m: Float32Array; v: Float32Array } | null; attrs: Omit<FusedAdamAttrs, 'c1' | 'c2' | 'sizes'>; acc1: number; acc2: number; steps: number } | null = null;
+  /** The whole step as one engine call on wasm and cpu (host-step.ts); null on a GPU. */
+  private readonly host: HostStep | null;
 
   constructor(
     private readonly tf: Tf,
@@ -100,6 +107,8 @@ export class FusedTrainer {
     config: FlatConfig,
     private readonly task: Task,
     backendName: string,
+    /** Take the tensor-op step even on wasm and cpu (tests compare the two). */
+    options: { hostStep?: boolean } = {},
   ) {
     this.layers = model.layers.map((layer) => {
       const [kernel, bias] = layer.trainableWeights.map((w) => w.read() as TF.Variable);
@@ -110,16 +119,31 @@ export class FusedTrainer {
     this.activation = config['model.activation'];
     this.loss = resolveLoss(config, task);
     const optimizer = model.optimizer as AdamInternals;
-    if (optimizer.getClassName() === 'Adam' && registerFusedAdam(tf, backendName)) this.adam = this.loadAdam(optimizer);
+    this.host = (backendName === 'wasm' || backendName === 'cpu') && options.hostStep !== false ? new HostStep(tf, backendName, this.activation, this.loss) : null;
+    if (optimizer.getClassName() === 'Adam' && (this.host || registerFusedAdam(tf, backendName))) this.adam = this.loadAdam(optimizer);
   }
 
   /** The flat Adam state from the optimizer (zero moments for a fresh one, a checkpoint's when resumed). */
   private loadAdam(optimizer: AdamInternals): NonNullable<FusedTrainer['adam']> {
     const { tf } = this;
     const moments = (list: AdamInternals['accumulatedFirstMoment']): TF.Tensor[] => this.variables.map((v, i) => list[i]?.variable ?? tf.zerosLike(v));
-    const state = tf.tidy(() => tf.concat([...this.variables, ...moments(optimizer.accumulatedFirstMoment), ...moments(optimizer.accumulatedSecondMoment)].map((t) => t.reshape([-1]))) as TF.Tensor1D);
+    const flat = (list: TF.Tensor[]): TF.Tensor1D => tf.tidy(() => tf.concat(list.map((t) => t.reshape([-1]))) as TF.Tensor1D);
+    let state: TF.Tensor1D | null = null;
+    let host: { m: Float32Array; v: Float32Array } | null = null;
+    if (this.host) {
+      const read = (list: AdamInternals['accumulatedFirstMoment']): Float32Array => {
+        const t = flat(moments(list));
+        const values = t.dataSync() as Float32Array;
+        t.dispose();
+        return Float32Array.from(values);
+      };
+      host = { m: read(optimizer.accumulatedFirstMoment), v: read(optimizer.accumulatedSecondMoment) };
+    } else {
+      state = tf.tidy(() => flat([...this.variables, ...moments(optimizer.accumulatedFirstMoment), ...moments(optimizer.accumulatedSecondMoment)]));
+    }
     return {
       state,
+      host,
       attrs: { lr: optimizer.learningRate, beta1: optimizer.beta1, beta2: optimizer.beta2, epsilon: optimizer.epsilon },
       acc1: optimizer.accBeta1.dataSync()[0]!,
       acc2: optimizer.accBeta2.dataSync()[0]!,
@@ -199,6 +223,7 @@ export class FusedTrainer {
    */
   step(x: TF.Tensor2D, y: TF.Tensor2D): { loss: TF.Scalar; correct: TF.Scalar | null } {
     const { tf } = this;
+    if (this.host) return this.hostStep(this.host, x, y);
     const out = tf.tidy((): TF.TensorContainerObject => {
       const outputs = this.forward(x);
       const { loss, dz: dOut, correct } = this.lossAndGradient(y, outputs[outputs.length - 1]!);
@@ -217,16 +242,49 @@ export class FusedTrainer {
     return { loss: out.loss, correct: out.correct ?? null };
   }
 
+  /** The step on wasm and cpu: gradients and the Adam update on the backend's buffers (host-step.ts). */
+  private hostStep(host: HostStep, x: TF.Tensor2D, y: TF.Tensor2D): { loss: TF.Scalar; correct: TF.Scalar | null } {
+    const { tf } = this;
+    const info = (t: TF.Tensor): TF.TensorInfo => ({ dataId: t.dataId, shape: t.shape, dtype: 'float32' });
+    const weights = this.variables.map(info);
+    try {
+      const result = host.gradients(info(x), info(y), weights);
+      const tensor = (i: TF.TensorInfo): TF.Tensor => {
+        host.adopt(i);
+        return tf.engine().makeTensorFromTensorInfo(i);
+      };
+      if (this.adam?.host) {
+        const adam = this.adam;
+        const next = hostAdam(host, weights, result.grads, adam.host!, { ...adam.attrs, c1: 1 - adam.acc1, c2: 1 - adam.acc2 });
+        adam.acc1 = Math.fround(adam.acc1 * Math.fround(adam.attrs.beta1));
+        adam.acc2 = Math.fround(adam.acc2 * Math.fround(adam.attrs.beta2));
+        adam.steps++;
+        this.variables.forEach((v, i) => {
+          const t = tensor(next[i]!);
+          v.assign(t);
+          t.dispose();
+        });
+      } else {
+        const grads = result.grads.map(tensor);
+        this.model.optimizer.applyGradients(this.variables.map((v, i) => ({ name: v.name, tensor: grads[i]! })));
+        tf.dispose(grads);
+      }
+      return { loss: tf.scalar(result.loss), correct: result.correct === null ? null : tf.scalar(result.correct) };
+    } finally {
+      host.release();
+    }
+  }
+
   private adamStep(grads: TF.Tensor[]): void {
     const { tf } = this;
     const adam = this.adam!;
     // tfjs keeps β1ᵗ and β2ᵗ as float32 products; so does this, so the bias corrections match its Adam.
-    const next = fusedAdam(tf, adam.state, tf.concat(grads.map((g) => g.reshape([-1]))) as TF.Tensor1D, { ...adam.attrs, c1: 1 - adam.acc1, c2: 1 - adam.acc2, sizes: this.sizes });
+    const next = fusedAdam(tf, adam.state!, tf.concat(grads.map((g) => g.reshape([-1]))) as TF.Tensor1D, { ...adam.attrs, c1: 1 - adam.acc1, c2: 1 - adam.acc2, sizes: this.sizes });
     adam.acc1 = Math.fround(adam.acc1 * Math.fround(adam.attrs.beta1));
     adam.acc2 = Math.fround(adam.acc2 * Math.fround(adam.attrs.beta2));
     adam.steps++;
     this.variables.forEach((v, i) => v.assign(next.weights[i]!.reshape(v.shape)));
-    adam.state.dispose();
+    adam.state!.dispose();
     adam.state = tf.keep(next.state);
   }
 
@@ -317,7 +375,9 @@ export class FusedTrainer {
         [optimizer.accumulatedFirstMoment, n, 'm'],
         [optimizer.accumulatedSecondMoment, 2 * n, 'v'],
       ] as const) {
-        const value = tf.tidy(() => adam.state.slice(base + offset, size).reshape(v.shape));
+        const value = adam.host
+          ? tf.tensor(adam.host[suffix].subarray(offset, offset + size), v.shape)
+          : tf.tidy(() => adam.state!.slice(base + offset, size).reshape(v.shape));
         if (list[i]) {
           list[i].variable.assign(value);
           value.dispose();
@@ -337,7 +397,7 @@ export class FusedTrainer {
   }
 
   dispose(): void {
-    this.adam?.state.dispose();
+    this.adam?.state?.dispose();
     this.adam = null;
   }
 }

@@ -36,9 +36,10 @@ const cases = [
 ];
 
 describe('the fused training step', () => {
-  for (const backendName of ['wasm', 'cpu'] as const) {
+  // On wasm and cpu the step runs on the host (host-step.ts); the tensor-op step (the GPU's) is checked there too.
+  for (const [backendName, hostStep] of [['wasm', true], ['cpu', true], ['wasm', false], ['cpu', false]] as const) {
     for (const c of cases) {
-      it(`takes the steps tfjs's optimizer takes (${c.name}, ${backendName})`, async () => {
+      it(`takes the steps tfjs's optimizer takes (${c.name}, ${backendName}, ${hostStep ? 'host step' : 'tensor ops'})`, async () => {
         const { tf } = await selectBackend(backendName);
         const task = c.regression ? 'regression' : 'classification';
         const config = resolveConfig([parseOverrides(['model.hidden_units=[8,6]', 'training.seed=3', ...c.set])]).values;
@@ -48,7 +49,7 @@ describe('the fused training step', () => {
         const model = buildModel(tf, config, shape);
         expect(await weights(model)).toEqual(await weights(reference));
         expect(fusedStepUnsupported(model, config)).toBeNull();
-        const trainer = new FusedTrainer(tf, model, config, task, backendName);
+        const trainer = new FusedTrainer(tf, model, config, task, backendName, { hostStep });
         // The compiled loss function (a Sequential keeps its compiled state on the inner model).
         const lossFn = (reference as unknown as { model: { lossFunctions: Array<(y: TF.Tensor, p: TF.Tensor) => TF.Tensor> } }).model.lossFunctions[0]!;
         for (let step = 0; step < 5; step++) {
