@@ -43,7 +43,8 @@ export async function run({ quick = false, repeats } = {}) {
   for (const line of await jsonLines(process.execPath, [entry, '--profile', '--model', 'small'])) {
     result.profile.push(line);
     const top = Object.entries(line.by_kernel).slice(0, 8).map(([k, n]) => `${k}×${n}`).join(' ');
-    console.log(`  profile: ${line.step}: ${line.kernels} kernels, ${line.output_tensors} tensors / ${line.bytes_allocated} bytes allocated, ${line.ms_per_step.toFixed(3)} ms per step; ${top} …`);
+    const host = line.backend_kernel_calls === undefined ? '' : ` (inside it: ${line.backend_kernel_calls} backend kernel calls, ${line.backend_buffers} buffers / ${line.backend_bytes} bytes, freed in the step)`;
+    console.log(`  profile: ${line.step}: ${line.kernels} engine kernels, ${line.output_tensors} tensors / ${line.bytes_allocated} bytes allocated${host}, ${line.ms_per_step.toFixed(3)} ms per step${top ? `; ${top} …` : ''}`);
   }
 
   let pass = null;

@@ -97,17 +97,25 @@ async function profile(): Promise<void> {
     emit({ event: 'profile', step: 'model.fit (trainOnBatch: forward, tape, backward, 10 Adam kernels per weight, loss + accuracy)', ms_per_step: ms, ...describe(await tf.profile(step)) });
     model.dispose();
   }
-  {
+  for (const hostStep of [false, true]) {
     const model = buildModel(tf, config, { inputs: m!.inputs, classes: m!.classes });
-    const trainer = new FusedTrainer(tf, model, config, 'classification', backend);
+    const trainer = new FusedTrainer(tf, model, config, 'classification', backend, { hostStep });
     const step = async (): Promise<void> => {
       const { loss, correct } = trainer.step(x, y);
       tf.dispose([loss, ...(correct ? [correct] : [])]);
       await Promise.resolve();
     };
     const ms = await timeSteps(step, 200);
-    await (model.getWeights()[0] as TF.Tensor).data();
-    emit({ event: 'profile', step: 'fused step (fused matMul+bias+relu, hand-written backward, one Adam kernel)', ms_per_step: ms, ...describe(await tf.profile(step)) });
+    const before = { ...trainer.host?.stats };
+    const info = describe(await tf.profile(step));
+    const host = trainer.host ? { backend_kernel_calls: trainer.host.stats.kernelCalls - before.kernelCalls!, backend_buffers: trainer.host.stats.allocations - before.allocations!, backend_bytes: trainer.host.stats.bytes - before.bytes! } : {};
+    emit({
+      event: 'profile',
+      step: hostStep ? 'fused step, host (one engine call: backend kernels on its buffers, loops for the rest)' : 'fused step, tensor ops (the GPU path: fused matMul+bias+relu, hand-written backward, one Adam kernel)',
+      ms_per_step: ms,
+      ...info,
+      ...host,
+    });
     trainer.dispose();
     model.dispose();
   }

@@ -99,7 +99,7 @@ export class FusedTrainer {
    */
   private adam: { state: TF.Tensor1D | null; host: { m: Float32Array; v: Float32Array } | null; attrs: Omit<FusedAdamAttrs, 'c1' | 'c2' | 'sizes'>; acc1: number; acc2: number; steps: number } | null = null;
   /** The whole step as one engine call on wasm and cpu (host-step.ts); null on a GPU. */
-  private readonly host: HostStep | null;
+  readonly host: HostStep | null;
 
   constructor(
     private readonly tf: Tf,

@@ -36,6 +36,8 @@ export class HostStep {
   private readonly fusedMatMul: KernelFunc;
   private readonly matMul: KernelFunc;
   private temps: Info[] = [];
+  /** Work done on the backend, for profiling: kernel calls (each one call into wasm on wasm), buffers allocated, their bytes. */
+  readonly stats = { kernelCalls: 0, allocations: 0, bytes: 0 };
 
   constructor(
     private readonly tf: Tf,
@@ -54,7 +56,13 @@ export class HostStep {
     // (The cpu backend has a makeOutput too, with other arguments: the backend's name decides.)
     const info = this.backendName === 'wasm' ? b.makeOutput!(shape, 'float32') : { dataId: b.write(new Float32Array(shape.reduce((a, c) => a * c, 1)), shape, 'float32'), shape, dtype: 'float32' as const };
     this.temps.push(info);
+    this.count(info);
     return info;
+  }
+
+  private count(info: Info): void {
+    this.stats.allocations++;
+    this.stats.bytes += 4 * info.shape.reduce((a, c) => a * c, 1);
   }
 
   /** The buffer's values, writable in place (wasm: a heap view, invalid after the next allocation). */
@@ -66,6 +74,8 @@ export class HostStep {
   private run(kernel: KernelFunc, inputs: Record<string, Info>, attrs: Record<string, unknown>): Info {
     const out = kernel({ inputs: inputs, backend: this.backend, attrs: attrs as TF.NamedAttrMap }) as Info;
     this.temps.push(out);
+    this.stats.kernelCalls++;
+    this.count(out);
     return out;
   }
 
