@@ -35,7 +35,8 @@ export async function run({ quick = false, repeats } = {}) {
   const threads = cpus().length;
   const rounds = repeats ?? (quick ? 1 : 3);
   const epochs = quick ? 2 : 4;
-  const models = quick ? ['small'] : ['small', 'wide', 'cnn'];
+  // TRAIN_SPEED_MODELS=small,wide: a subset (for iterating; the default is all three).
+  const models = process.env.TRAIN_SPEED_MODELS?.split(',').filter(Boolean) ?? (quick ? ['small'] : ['small', 'wide', 'cnn']);
   const result = { date: new Date().toISOString(), threads, rounds, epochs, torch: torch ? torch.version : null, models: {}, profile: [] };
   if (!torch) console.log('train-speed: PyTorch skipped: no python3 with torch found (install python3-torch, or set PYTHON)');
 
