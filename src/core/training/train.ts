@@ -497,7 +497,7 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
   // The built-in network trains with the fused step (fused-trainer.ts); other models with model.fit.
   const unfused = config['training.fused_step'] ? fusedStepUnsupported(model, config) : 'training.fused_step = false';
   const fused = unfused === null ? new FusedTrainer(tf, model, config, task, backend) : null;
-  log.debug(fused ? 'training step: fused (one kernel per layer, one Adam update over all weights)' : `training step: model.fit (${unfused})`);
+  log.info(fused ? 'training step: fused (one kernel per layer, one Adam update over all weights)' : `training step: model.fit (${unfused})`);
 
   const batches = Math.ceil(tensors.train.rows / batchSize);
   const best = new BestModel(tf, runFiles.bestModel(dir), metadata, (saved) => {
