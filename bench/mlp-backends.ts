@@ -21,7 +21,7 @@ import { AUTO_ORDER, selectBackend, type ConcreteBackend } from '../src/core/tra
 import { buildModel } from '../src/core/training/model.js';
 import { trainNewRun } from '../src/core/training/train.js';
 import { workspace, type Workspace } from '../src/core/workspace.js';
-import { createRng } from '../src/core/random.js';
+import { writeSyntheticCsv } from './synthetic.js';
 
 interface ModelSpec {
   name: string;
@@ -59,27 +59,6 @@ function flopsPerSample(m: ModelSpec): number {
   let macs = 0;
   for (let i = 0; i + 1 < sizes.length; i++) macs += sizes[i]! * sizes[i + 1]!;
   return 6 * macs;
-}
-
-/** A learnable synthetic task: label = argmax of a fixed random projection of Gaussian features. */
-function writeSyntheticCsv(file: string, m: ModelSpec, rows: number): void {
-  const rng = createRng(7);
-  const gauss = (): number => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-  const w = Array.from({ length: m.inputs * m.classes }, gauss);
-  const lines = [[...Array.from({ length: m.inputs }, (_, i) => `f${i}`), 'label'].join(',')];
-  const x = new Array<number>(m.inputs);
-  for (let r = 0; r < rows; r++) {
-    for (let i = 0; i < m.inputs; i++) x[i] = gauss();
-    let best = 0;
-    let bestScore = -Infinity;
-    for (let c = 0; c < m.classes; c++) {
-      let s = 0;
-      for (let i = 0; i < m.inputs; i++) s += x[i]! * w[i * m.classes + c]!;
-      if (s > bestScore) [best, bestScore] = [c, s];
-    }
-    lines.push(`${x.map((v) => v.toFixed(3)).join(',')},c${best}`);
-  }
-  writeFileSync(file, `${lines.join('\n')}\n`);
 }
 
 async function prepare(ws: Workspace, key: string, m: ModelSpec): Promise<string> {

@@ -6,6 +6,7 @@ const BENCHES = {
   preprocess: () => import('./preprocess.mjs'),
   'training-overhead': () => import('./training-overhead.mjs'),
   'mlp-backends': () => import('./mlp-backends.mjs'),
+  'train-speed': () => import('./train-speed.mjs'),
   'ui-charts': () => import('./ui-charts.mjs'),
   'dataset-browse': () => import('./dataset-browse.mjs'),
   'ui-logs': () => import('./ui-logs.mjs'),

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 rm -rf .gpu && mkdir -p .gpu
 banner="import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; import { dirname as __dn } from 'node:path'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);"
-for entry in src/cli/expman.ts:expman.mjs bench/mlp-backends.ts:mlp-backends.mjs bench/webgpu-dispatch.ts:webgpu-dispatch.mjs bench/profile-step.ts:profile-step.mjs; do
+for entry in src/cli/expman.ts:expman.mjs bench/mlp-backends.ts:mlp-backends.mjs bench/webgpu-dispatch.ts:webgpu-dispatch.mjs bench/profile-step.ts:profile-step.mjs bench/gpu-speed.ts:gpu-speed.mjs; do
   npx esbuild "${entry%%:*}" --bundle --platform=node --format=esm --target=node20 \
     --external:webgpu --external:danfojs-node --banner:js="$banner" --log-level=warning --outfile=".gpu/${entry##*:}"
 done

@@ -137,6 +137,11 @@ export const CONFIG_SCHEMA = {
     values: BACKENDS,
     doc: 'TensorFlow.js backend. "auto" tries tensorflow-gpu (CUDA), webgpu (Vulkan/Metal/D3D12), tensorflow (native CPU), wasm, cpu and takes the first that loads; an explicit backend that cannot load is an error.',
   },
+  'training.fused_step': {
+    type: 'boolean',
+    default: true,
+    doc: 'Train the built-in network with the fused step (one kernel per layer and one Adam update over all weights: several times faster for small networks). false trains with tfjs model.fit; model modules, dropout and selu always do.',
+  },
   'training.early_stopping.enabled': {
     type: 'boolean',
     default: true,

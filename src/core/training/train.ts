@@ -20,6 +20,7 @@ import { selectBackend, type BackendChoice, type Tf } from './backend.js';
 import type { BestSoFar, EpochMetrics, RunEvent } from './events.js';
 import { formatMetrics } from '../../shared/run-events.js';
 import { buildRunModel, compileModel, modelInputShape, resolveLoss } from './model.js';
+import { FusedTrainer, fusedStepUnsupported, type BatchSource, type FusedEpoch } from './fused-trainer.js';
 import { checkModelFits } from './model-size.js';
 import { checkModelModule, prepareModuleRun, runModuleFile } from '../models/preflight.js';
 import { importModelModule } from '../models/load-module.js';
@@ -174,12 +175,39 @@ class EpochData {
 
   shuffled(order: Uint32Array): { x: TF.Tensor2D; y: TF.Tensor2D } {
     const { tf, host, shape } = this;
+    if (this.device) return this.gathered(order);
+    const { x, y } = this.permuted(order);
+    return { x: tf.tensor2d(x, [host.rows, shape.features]), y: tf.tensor2d(y, [host.rows, shape.classes]) };
+  }
+
+  /**
+   * The epoch's batches for the fused step: slices of the gathered epoch on a GPU; on CPU backends
+   * tensors made from the permuted host arrays (wasm's Slice kernel copies its whole input each time).
+   */
+  batches(order: Uint32Array): { batch: BatchSource; dispose: () => void } {
+    const { tf, shape } = this;
+    const { features: nf, classes: nc } = shape;
     if (this.device) {
-      const indices = tf.tensor1d(Int32Array.from(order), 'int32');
-      const out = { x: tf.gather(this.device.x, indices), y: tf.gather(this.device.y, indices) };
-      indices.dispose();
-      return out;
+      const { x, y } = this.gathered(order);
+      return { batch: (start, size) => [x.slice([start, 0], [size, nf]), y.slice([start, 0], [size, nc])], dispose: () => tf.dispose([x, y]) };
     }
+    const { x, y } = this.permuted(order);
+    return {
+      batch: (start, size) => [tf.tensor2d(x.subarray(start * nf, (start + size) * nf), [size, nf]), tf.tensor2d(y.subarray(start * nc, (start + size) * nc), [size, nc])],
+      dispose: () => undefined,
+    };
+  }
+
+  private gathered(order: Uint32Array): { x: TF.Tensor2D; y: TF.Tensor2D } {
+    const { tf } = this;
+    const indices = tf.tensor1d(Int32Array.from(order), 'int32');
+    const out = { x: tf.gather(this.device!.x, indices), y: tf.gather(this.device!.y, indices) };
+    indices.dispose();
+    return out;
+  }
+
+  private permuted(order: Uint32Array): { x: Float32Array; y: Float32Array } {
+    const { host, shape } = this;
     const { features: nf, classes: nc } = shape;
     const x = new Float32Array(host.rows * nf);
     const y = new Float32Array(host.rows * nc);
@@ -188,7 +216,7 @@ class EpochData {
       x.set(host.x.subarray(r * nf, r * nf + nf), i * nf);
       y.set(host.y.subarray(r * nc, r * nc + nc), i * nc);
     }
-    return { x: tf.tensor2d(x, [host.rows, nf]), y: tf.tensor2d(y, [host.rows, nc]) };
+    return { x, y };
   }
 
   dispose(): void {
@@ -335,6 +363,86 @@ async function validationRegression(tf: Tf, model: TF.LayersModel, tensors: Retu
   return { val_mae: e.mae, val_rmse: e.rmse, val_r2: e.r2 };
 }
 
+/** What one epoch gives the loop, whichever step trained it. */
+interface EpochOutcome {
+  loss: number;
+  accuracy?: number;
+  val_loss: number;
+  val_accuracy?: number;
+  /** The first batch (1-based) whose loss was not finite, 0 if none or unknown. */
+  firstNonFinite: number;
+}
+
+interface EpochOptions {
+  epoch: number;
+  epochs: number;
+  batches: number;
+  batchSize: number;
+  valX: TF.Tensor;
+  valY: TF.Tensor2D;
+  hooks: TrainHooks;
+  metrics: MetricsWriter;
+  intervalMs: number;
+}
+
+/** One epoch with tfjs's `model.fit` (model modules, dropout; `xy` is the epoch's shuffled data, disposed here). */
+async function fitEpoch(tf: Tf, model: TF.LayersModel, xy: { x: TF.Tensor2D; y: TF.Tensor2D }, feed: (x: TF.Tensor2D) => TF.Tensor, o: EpochOptions): Promise<EpochOutcome> {
+  const xsIn = feed(xy.x);
+  const reporter = new BatchReporter(tf, { epoch: o.epoch, epochs: o.epochs, batches: o.batches, intervalMs: o.intervalMs, hooks: o.hooks, metrics: o.metrics });
+  try {
+    const history = await model.fit(xsIn, xy.y, { epochs: 1, batchSize: o.batchSize, shuffle: false, verbose: 0, validationData: [o.valX, o.valY], callbacks: [reporter.callback] });
+    const h = history.history;
+    const loss = Number(h['loss']?.[0]);
+    const outcome: EpochOutcome = { loss, val_loss: Number(h['val_loss']?.[0]), firstNonFinite: Number.isFinite(loss) ? 0 : await reporter.firstNonFiniteBatch() };
+    if (h['acc']) Object.assign(outcome, { accuracy: Number(h['acc'][0]), val_accuracy: Number(h['val_acc']?.[0]) });
+    return outcome;
+  } finally {
+    reporter.dispose();
+    tf.dispose([xy.x, xsIn, xy.y]);
+  }
+}
+
+/**
+ * One epoch with the fused step: the same progress, throttled `batch_end` lines, yields (so a stop
+ * request is seen) and validation as `fitEpoch`, without per-batch reads from the device.
+ */
+async function fusedEpoch(fused: FusedTrainer, data: EpochData, order: Uint32Array, o: EpochOptions & { stopped: () => boolean }): Promise<EpochOutcome> {
+  const { epoch, epochs, batches, hooks, metrics, intervalMs } = o;
+  let lastWrite = 0;
+  let lastYield = Date.now();
+  const source = data.batches(order);
+  let result: FusedEpoch;
+  try {
+    result = await fused.epoch(source.batch, order.length, o.batchSize, {
+      shouldStop: o.stopped,
+      onBatch: async (batch, loss, correct) => {
+        const now = Date.now();
+        hooks.onProgress?.({ phase: `epoch ${epoch}/${epochs}`, done: (epoch - 1) * batches + batch + 1, total: epochs * batches, unit: 'batches' });
+        if (now - lastWrite >= intervalMs) {
+          lastWrite = now;
+          const size = Math.min(o.batchSize, order.length - batch * o.batchSize);
+          const [lossValue, right] = await Promise.all([loss.data(), correct?.data()]);
+          hooks.onEvent?.(metrics.write({ event: 'batch_end', epoch, batch: batch + 1, batches, loss: lossValue[0] ?? NaN, ...(right ? { accuracy: right[0]! / size } : {}) }));
+        }
+        if (now - lastYield >= 100) {
+          lastYield = now;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      },
+    });
+  } finally {
+    source.dispose();
+  }
+  if (o.stopped()) return { loss: NaN, val_loss: NaN, firstNonFinite: 0 };
+  const val = await fused.evaluate(o.valX as TF.Tensor2D, o.valY);
+  return {
+    loss: result.loss,
+    val_loss: val.loss,
+    firstNonFinite: result.firstNonFinite,
+    ...(result.accuracy !== undefined ? { accuracy: result.accuracy, val_accuracy: val.accuracy ?? NaN } : {}),
+  };
+}
+
 async function runLoop(ctx: RunContext): Promise<RunResult> {
   const { tf, backend } = ctx.backend;
   const { config, hooks, metrics, log, dir } = ctx;
@@ -388,6 +496,10 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
   const feed = (x: TF.Tensor2D): TF.Tensor => (inputShape.length === 1 ? x : x.reshape([x.shape[0], ...inputShape]));
   const valX = feed(tensors.val.x);
   log.info(`backend ${backend} (${ctx.backend.device}; ${ctx.backend.version}); ${model.countParams()} parameters; ${tensors.train.rows} training and ${tensors.val.rows} validation rows`);
+  // The built-in network trains with the fused step (fused-trainer.ts); other models with model.fit.
+  const unfused = config['training.fused_step'] ? fusedStepUnsupported(model, config) : 'training.fused_step = false';
+  const fused = unfused === null ? new FusedTrainer(tf, model, config, task, backend) : null;
+  log.info(fused ? 'training step: fused (one kernel per layer, one Adam update over all weights)' : `training step: model.fit (${unfused})`);
 
   const batches = Math.ceil(tensors.train.rows / batchSize);
   const best = new BestModel(tf, runFiles.bestModel(dir), metadata, (saved) => {
@@ -406,39 +518,21 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
   try {
     for (let epoch = state.epoch + 1; epoch <= epochs && stop.reason === null; epoch++) {
       const epochStart = Date.now();
-      const { x: xs, y: ys } = epochData.shuffled(permutation(tensors.train.rows, createRng(seed, 1000 + epoch)));
-      let history: TF.History;
-      const xsIn = feed(xs);
-      const reporter = new BatchReporter(tf, { epoch, epochs, batches, intervalMs: config['logging.batch_interval_ms'], hooks, metrics });
-      try {
-        history = await model.fit(xsIn, ys, {
-          epochs: 1,
-          batchSize,
-          shuffle: false,
-          verbose: 0,
-          validationData: [valX, tensors.val.y],
-          callbacks: [reporter.callback],
-        });
-        const loss = Number(history.history['loss']?.[0]);
-        if (!Number.isFinite(loss) && stop.reason !== 'signal') {
-          const batch = await reporter.firstNonFiniteBatch();
-          throw new ExpmanError(
-            'CONFIG_INVALID',
-            `loss became ${Number.isNaN(loss) ? 'NaN' : 'infinite'} at epoch ${epoch}, batch ${batch || batches}; lower training.learning_rate (or check the data for extreme values)`,
-            { key: 'training.learning_rate' },
-          );
-        }
-      } finally {
-        reporter.dispose();
-        tf.dispose([xs, xsIn, ys]);
+      const order = permutation(tensors.train.rows, createRng(seed, 1000 + epoch));
+      const h = fused ? await fusedEpoch(fused, epochData, order, { epoch, epochs, batches, batchSize, valX, valY: tensors.val.y, hooks, metrics, intervalMs: config['logging.batch_interval_ms'], stopped: () => stop.reason === 'signal' }) : await fitEpoch(tf, model, epochData.shuffled(order), feed, { epoch, epochs, batches, batchSize, valX, valY: tensors.val.y, hooks, metrics, intervalMs: config['logging.batch_interval_ms'] });
+      if (!Number.isFinite(h.loss) && stop.reason !== 'signal') {
+        throw new ExpmanError(
+          'CONFIG_INVALID',
+          `loss became ${Number.isNaN(h.loss) ? 'NaN' : 'infinite'} at epoch ${epoch}, batch ${h.firstNonFinite || batches}; lower training.learning_rate (or check the data for extreme values)`,
+          { key: 'training.learning_rate' },
+        );
       }
       if (stop.reason === 'signal') break; // the epoch was cut short: it is not recorded
       checkStillOurs(ctx);
-      const h = history.history;
       const m: EpochMetrics =
         task === 'regression'
-          ? { loss: Number(h['loss']?.[0]), val_loss: Number(h['val_loss']?.[0]), ...(await validationRegression(tf, model, tensors)) }
-          : { loss: Number(h['loss']?.[0]), accuracy: Number(h['acc']?.[0]), val_loss: Number(h['val_loss']?.[0]), val_accuracy: Number(h['val_acc']?.[0]) };
+          ? { loss: h.loss, val_loss: h.val_loss, ...(await validationRegression(tf, model, tensors)) }
+          : { loss: h.loss, accuracy: Number(h.accuracy), val_loss: h.val_loss, val_accuracy: Number(h.val_accuracy) };
       const duration = Date.now() - epochStart;
       emit(metrics.write({ event: 'epoch_end', epoch, epochs, duration_ms: duration, samples_per_s: Math.round((tensors.train.rows / Math.max(duration, 1)) * 1000), ...m }));
       log.info(`epoch ${epoch}/${epochs} ${formatMetrics(m)} (${duration} ms)`);
@@ -457,6 +551,7 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
       const earlyStop = config['training.early_stopping.enabled'] && state.stopping.wait >= config['training.early_stopping.patience'];
       if (epoch % config['checkpoints.every'] === 0 || epoch === epochs || earlyStop) {
         await best.flush(model);
+        fused?.syncOptimizer();
         await saveCheckpoint(ctx, model, state, metadata(epoch), emit);
       }
 
@@ -475,6 +570,7 @@ async function runLoop(ctx: RunContext): Promise<RunResult> {
     // is gone (or no longer ours): writing would recreate part of it.
     if (ctx.lock.held()) await best.flush(model).catch(() => undefined);
     best.dispose();
+    fused?.dispose();
     epochData.dispose();
     tf.dispose([tensors.val.x, valX, tensors.val.y]);
     model.optimizer?.dispose();

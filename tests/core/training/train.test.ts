@@ -98,6 +98,35 @@ describe('trainNewRun', () => {
     expect(new Set(counts.slice(1)).size).toBe(1);
   });
 
+  it('trains the built-in network with the fused step, and to the same metrics as model.fit (training.fused_step = false)', async () => {
+    const ws = await preparedWorkspace();
+    const run = async (model: string, ...sets: string[]) => {
+      const epochs: Array<Extract<RunEvent, { event: 'epoch_end' }>> = [];
+      await trainNewRun(ws, {
+        experiment: 'exp',
+        model,
+        config: configWith('training.epochs=4', 'training.early_stopping.enabled=false', ...sets),
+        commandLine: ['expman', 'train'],
+        onEvent: (e) => void (e.event === 'epoch_end' && epochs.push(e)),
+      });
+      return { epochs, log: readFileSync(join(ws.root, 'experiments/exp/models', model, 'logs/run.log'), 'utf8') };
+    };
+    const fused = await run('fused');
+    const fit = await run('fit', 'training.fused_step=false');
+    const dropout = await run('dropout', 'model.dropout=0.1');
+    expect(fused.log).toContain('[info]  training step: fused');
+    expect(fit.log).toContain('[info]  training step: model.fit (training.fused_step = false)');
+    expect(dropout.log).toContain('[info]  training step: model.fit (dropout)');
+    // Same initial weights, batches and optimizer: the same run up to float rounding.
+    fused.epochs.forEach((e, i) => {
+      const f = fit.epochs[i]!;
+      expect(e.loss).toBeCloseTo(f.loss, 3);
+      expect(e.val_loss).toBeCloseTo(f.val_loss, 3);
+      expect(e.accuracy).toBeCloseTo(f.accuracy!, 2);
+      expect(e.val_accuracy).toBeCloseTo(f.val_accuracy!, 2);
+    });
+  });
+
   it('stops early when val_loss does not improve for `patience` epochs', async () => {
     const ws = await preparedWorkspace();
     const result = await trainNewRun(ws, {
