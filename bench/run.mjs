@@ -12,6 +12,7 @@ const BENCHES = {
   archive: () => import('./archive.mjs'),
   'live-folder': () => import('./live-folder.mjs'),
   quality: () => import('./quality.mjs'),
+  'runs-table': () => import('./runs-table.mjs'),
 };
 
 const USAGE = `usage: node bench/run.mjs [name...] [options]

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, type JSX, type UIEvent } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type JSX, type UIEvent } from 'react';
 import type { RunTable } from '../../../shared/run-table';
 import type { JobInfo, RunSummary } from '../../../shared/runs';
 import { useApi } from '../api/context';
@@ -30,7 +30,12 @@ import './runs-table.css';
 /** Row height in px (CSS: .runs-table tr): rows are virtualised, so every row has the same height. */
 export const ROW_HEIGHT = 30;
 /** Rows drawn above and below the visible ones, so a fast scroll does not show blank rows. */
-const OVERSCAN = 12;
+const OVERSCAN = 16;
+/**
+ * The drawn window moves in steps of this many rows: scrolling re-renders every few frames, not on every
+ * frame, and the DOM changes by a block of rows at a time (fewer layouts while a wheel scrolls fast).
+ */
+const STEP = 8;
 /** When the scroll box has no size yet (first render, jsdom): as if it were this tall. */
 const FALLBACK_VIEWPORT = 720;
 
@@ -55,9 +60,11 @@ export function RunsTable({ experiment, runs, queued, active, table }: Props): J
   const [settings, update] = useTableSettings(experiment);
   const columns = useMemo(() => availableColumns(table), [table]);
   const byId = useMemo(() => new Map(columns.map((c) => [c.id, c])), [columns]);
-  const shownIds = settings.columns ?? defaultColumnIds(table);
-  const shown = shownIds.map((id) => byId.get(id)).filter((c): c is ColumnDef => c !== undefined);
-  const groupBy = settings.groupBy.map((id) => byId.get(id)).filter((c): c is ColumnDef => c !== undefined);
+  const shownIds = useMemo(() => settings.columns ?? defaultColumnIds(table), [settings.columns, table]);
+  // Stable between renders, so rows that stay in view while scrolling are not drawn again (memo).
+  const shown = useMemo(() => shownIds.map((id) => byId.get(id)).filter((c): c is ColumnDef => c !== undefined), [shownIds, byId]);
+  const groupBy = useMemo(() => settings.groupBy.map((id) => byId.get(id)).filter((c): c is ColumnDef => c !== undefined), [settings.groupBy, byId]);
+  const onRemove = useCallback((jobId: string) => void api.runsStop({ jobId }), [api]);
 
   const rows = useMemo(() => {
     const index = new Map(table?.runs.map((r, i) => [r.model, i]));
@@ -80,6 +87,12 @@ export function RunsTable({ experiment, runs, queued, active, table }: Props): J
     return sortColumn ? sortBy(list, (g) => groupSortValue(g, sortColumn, by), settings.sort!.descending) : list;
   }, [filtered, settings.groupBy, byId, sortColumn, settings.sort]);
 
+  // Grouped, the group-by columns come first (after the run count), whatever their place among the shown ones.
+  const displayed = useMemo(() => {
+    if (!groups) return shown;
+    const model = shown.filter((c) => c.id === 'run:model');
+    return [...model, ...groupBy, ...shown.filter((c) => c.id !== 'run:model' && !groupBy.includes(c))];
+  }, [groups, shown, groupBy]);
   const count = groups ? groups.length : sortedRows.length;
   const [first, setFirst] = useState(0);
   const [viewport, setViewport] = useState(FALLBACK_VIEWPORT);
@@ -89,17 +102,17 @@ export function RunsTable({ experiment, runs, queued, active, table }: Props): J
     if (box?.clientHeight) setViewport(box.clientHeight);
   }, []);
   const onScroll = (event: UIEvent<HTMLDivElement>): void => {
-    // Re-render only when the first visible row changes, not on every scroll pixel.
-    setFirst(Math.floor(event.currentTarget.scrollTop / ROW_HEIGHT));
+    // Re-render only when the window moves by a step, not on every scroll pixel.
+    setFirst(Math.floor(event.currentTarget.scrollTop / ROW_HEIGHT / STEP) * STEP);
   };
   const start = Math.max(0, Math.min(first, count) - OVERSCAN);
-  const end = Math.min(count, first + Math.ceil(viewport / ROW_HEIGHT) + OVERSCAN);
+  const end = Math.min(count, first + STEP + Math.ceil(viewport / ROW_HEIGHT) + OVERSCAN);
 
   const toggleSort = (id: string): void =>
     update({ sort: settings.sort?.columnId !== id ? { columnId: id, descending: byId.get(id)?.numeric ?? false } : settings.sort.descending ? { columnId: id, descending: false } : null });
 
   const exportCsv = (): void => {
-    const text = groups ? groupsToCsv(groups, shown, groupBy) : rowsToCsv(sortedRows, shown);
+    const text = groups ? groupsToCsv(groups, displayed, groupBy) : rowsToCsv(sortedRows, displayed);
     downloadText(`${experiment}-runs${groups ? '-grouped' : ''}.csv`, text, 'text/csv');
   };
 
@@ -140,16 +153,16 @@ export function RunsTable({ experiment, runs, queued, active, table }: Props): J
         </button>
       </div>
       <div className="runs-table-scroll" ref={scroller} onScroll={onScroll} data-testid="runs-table-scroll">
-        <table className="data runs-table" data-testid="experiment-runs" aria-rowcount={count + 1}>
+        <table className="data runs-table" data-testid="experiment-runs" aria-rowcount={count + 1} style={{ width: `${displayed.reduce((sum, c) => sum + columnRem(c, groups !== null), groups ? 0 : ACTIONS_REM)}rem` }}>
           <colgroup>
-            {shown.map((c) => (
-              <col key={c.id} style={{ width: columnWidth(c) }} />
+            {displayed.map((c) => (
+              <col key={c.id} style={{ width: `${columnRem(c, groups !== null)}rem` }} />
             ))}
-            {!groups && <col style={{ width: '7rem' }} />}
+            {!groups && <col style={{ width: `${ACTIONS_REM}rem` }} />}
           </colgroup>
           <thead>
             <tr>
-              {shown.map((c) => (
+              {displayed.map((c) => (
                 <th
                   key={c.id}
                   className={c.numeric ? 'num' : undefined}
@@ -167,8 +180,8 @@ export function RunsTable({ experiment, runs, queued, active, table }: Props): J
           <tbody>
             {start > 0 && <tr aria-hidden="true" className="spacer" style={{ height: start * ROW_HEIGHT }} />}
             {groups
-              ? groups.slice(start, end).map((g) => <GroupTableRow key={g.key} group={g} columns={shown} by={groupBy} />)
-              : sortedRows.slice(start, end).map((row) => <RunTableRow key={row.key} experiment={experiment} row={row} columns={shown} job={active.has(row.model)} onRemove={(id) => void api.runsStop({ jobId: id })} />)}
+              ? groups.slice(start, end).map((g) => <GroupTableRow key={g.key} group={g} columns={displayed} by={groupBy} />)
+              : sortedRows.slice(start, end).map((row) => <RunTableRow key={row.key} experiment={experiment} row={row} columns={displayed} job={active.has(row.model)} onRemove={onRemove} />)}
             {end < count && <tr aria-hidden="true" className="spacer" style={{ height: (count - end) * ROW_HEIGHT }} />}
           </tbody>
         </table>
@@ -177,14 +190,18 @@ export function RunsTable({ experiment, runs, queued, active, table }: Props): J
   );
 }
 
-function columnWidth(column: ColumnDef): string {
-  if (column.id === 'run:model') return '14rem';
-  if (column.id === 'run:status') return '8rem';
-  if (column.kind === 'metric') return '9rem';
-  return column.numeric ? '7.5rem' : '9rem';
+/** Column width in rem: fixed, so the browser lays rows out without measuring their text (table-layout: fixed). */
+function columnRem(column: ColumnDef, grouped: boolean): number {
+  if (column.id === 'run:model') return 14;
+  if (column.id === 'run:status') return 8;
+  // a group's cell reads "0.1234 ± 0.0056"
+  if (grouped && column.numeric) return 11;
+  if (column.kind === 'metric') return 9;
+  return column.numeric ? 7.5 : 9;
 }
+const ACTIONS_REM = 7;
 
-function RunTableRow({ experiment, row, columns, job, onRemove }: { experiment: string; row: TableRow; columns: readonly ColumnDef[]; job: boolean; onRemove: (jobId: string) => void }): JSX.Element {
+const RunTableRow = memo(function RunTableRow({ experiment, row, columns, job, onRemove }: { experiment: string; row: TableRow; columns: readonly ColumnDef[]; job: boolean; onRemove: (jobId: string) => void }): JSX.Element {
   const { run } = row;
   return (
     <tr>
@@ -223,9 +240,9 @@ function RunTableRow({ experiment, row, columns, job, onRemove }: { experiment: 
       </td>
     </tr>
   );
-}
+});
 
-function GroupTableRow({ group, columns, by }: { group: GroupRow; columns: readonly ColumnDef[]; by: readonly ColumnDef[] }): JSX.Element {
+const GroupTableRow = memo(function GroupTableRow({ group, columns, by }: { group: GroupRow; columns: readonly ColumnDef[]; by: readonly ColumnDef[] }): JSX.Element {
   return (
     <tr className="group-row" data-testid="group-row">
       {columns.map((c) => {
@@ -244,4 +261,4 @@ function GroupTableRow({ group, columns, by }: { group: GroupRow; columns: reado
       })}
     </tr>
   );
-}
+});
