@@ -7,7 +7,7 @@
 //   - Chromium (playwright-core, headless) on `expman ui`: the table's first paint when the experiment is
 //     opened in the app, a whole page load, and scrolling it (frame intervals), against the same rAF loop
 //     on the same page without scrolling.
-/* global window, document, performance, requestAnimationFrame -- page.evaluate callbacks run in the page */
+/* global document, location, requestAnimationFrame -- page.evaluate callbacks run in the page */
 import { spawn } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import { join } from 'node:path';

@@ -23,6 +23,8 @@ beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   data = mkdtempSync(join(tmpdir(), 'expman-e2e-runs-table-'));
   await writeRunFolders(data, { experiment: 'sweep', count: 300 });
+  // 6 runs: 2 learning rates × 3 seeds, for Compare (without [params], which only command runs' config accepts)
+  await writeRunFolders(data, { experiment: 'seeds', count: 6, params: false });
   ({ server, url } = await startUi(data));
   browser = await launchChromium();
 }, 120_000);
@@ -88,7 +90,7 @@ test('300 runs: metric column sorted, range filter, grouped by learning rate wit
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
   expect(download.suggestedFilename()).toBe('sweep-runs-grouped.csv');
-  const csv = readFileSync((await download.path())!, 'utf8').trim().split('\n');
+  const csv = readFileSync(await download.path(), 'utf8').trim().split('\n');
   expect(csv[0]).toContain('training.learning_rate,model.hidden_units,runs,');
   expect(csv).toHaveLength(9);
 
@@ -104,3 +106,20 @@ test('300 runs: metric column sorted, range filter, grouped by learning rate wit
   expect(errors).toEqual([]);
   await page.close();
 }, 120_000);
+
+test('Compare groups runs by a parameter: a mean line per learning rate in a ± std band', async () => {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const runs = Array.from({ length: 6 }, (_, i) => `seeds/run-0000${i}`).join(',');
+  await page.goto(`${url.split('#')[0]}#/compare?runs=${runs}`);
+  const select = page.getByRole('combobox', { name: 'Group runs by' });
+  await expect.poll(() => select.locator('option').allTextContents(), { timeout: 30_000 }).toContain('training.learning_rate');
+  await select.selectOption('training.learning_rate');
+  const legend = page.locator('figure.chart').first().locator('.chart-legend button');
+  await expect.poll(() => legend.allTextContents(), { timeout: 10_000 }).toEqual([expect.stringMatching(/^training\.learning_rate=0\.0003 \(mean of 3\)/), expect.stringMatching(/^training\.learning_rate=0\.001 \(mean of 3\)/)]);
+  await page.waitForTimeout(300);
+  await page.locator('.chart-grid').screenshot({ path: join(shots, 'compare-grouped-bands-1440x900.png') });
+  expect(errors).toEqual([]);
+  await page.close();
+}, 60_000);

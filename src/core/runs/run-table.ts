@@ -211,7 +211,7 @@ export class RunTableReader {
     return {
       run: { model, status: state.status, live: state.live, epoch: status.epoch, epochs: status.epochs, started: status.started },
       config: cached.config ?? {},
-      metrics: cached.metrics?.metrics ?? new Map(),
+      metrics: cached.metrics?.metrics ?? new Map<string, MetricAccumulator>(),
     };
   }
 }

@@ -14,12 +14,12 @@ test('mean and mean ± sample std at every x any member has; non-finite values a
     },
     { id: 'h', label: 'lr=0.1', members: [{ id: 'd', label: 'd', x: [5], y: [7] }] },
   ]);
-  expect([...mean!.x]).toEqual([1, 2, 3]);
-  expect([...mean!.y]).toEqual([2, 3, 6]);
+  expect(Array.from(mean!.x)).toEqual([1, 2, 3]);
+  expect(Array.from(mean!.y)).toEqual([2, 3, 6]);
   expect(mean!.label).toBe('lr=0.01 (mean of 3)');
   // x=1: 1, 3, 2 → std 1; x=2: 2, 4 → std √2; x=3: only 6 → std 0
-  expect([...upper!.y]).toEqual([3, 3 + Math.SQRT2, 6]);
-  expect([...lower!.y]).toEqual([1, 3 - Math.SQRT2, 6]);
+  expect(Array.from(upper!.y)).toEqual([3, 3 + Math.SQRT2, 6]);
+  expect(Array.from(lower!.y)).toEqual([1, 3 - Math.SQRT2, 6]);
   expect(upper!.band).toEqual({ of: 'g', side: 'upper' });
   expect(lower!.band).toEqual({ of: 'g', side: 'lower' });
   expect(single).toMatchObject({ id: 'h', label: 'lr=0.1 (mean of 1)' });

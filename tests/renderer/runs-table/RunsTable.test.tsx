@@ -3,6 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { aggregate, availableColumns, filterRows, groupCell, groupRows, groupsToCsv, rowsToCsv, sortBy, type TableRow } from '../../../src/renderer/src/runs-table/table-model';
 import { ExperimentRuns } from '../../../src/renderer/src/views/ExperimentView';
+import { HomeView } from '../../../src/renderer/src/views/HomeView';
 import type { RunTable } from '../../../src/shared/run-table';
 import type { RunSummary } from '../../../src/shared/runs';
 import { MemoryApi } from '../archive/memory-api';
@@ -97,7 +98,7 @@ const bodyRows = (table: HTMLElement): string[] =>
   within(table)
     .getAllByRole('row')
     .slice(1)
-    .map((row) => row.querySelector('td')!.textContent!);
+    .map((row) => row.querySelector('td')!.textContent);
 
 test('in the app: choose a metric column, sort by it, filter a range, group by learning rate, export CSV', async () => {
   const api = new MemoryApi({ runs: RUNS, tables: { e1: TABLE } });
@@ -178,4 +179,16 @@ test('10,000 runs: only the rows in view are in the DOM, and scrolling brings th
   const spacers = table.querySelectorAll('tr.spacer');
   const height = [...spacers].reduce((sum, tr) => sum + parseFloat((tr as HTMLElement).style.height), 0);
   expect(height + bodyRows(table).length * 30).toBe(10_000 * 30);
+});
+
+test('the home page lists the newest 200 of 10,000 runs and points to the experiments’ runs tables', async () => {
+  const many = Array.from({ length: 10_000 }, (_, i) => run(`run-${String(i).padStart(5, '0')}`, i));
+  renderInApp(new MemoryApi({ runs: many }), <HomeView />);
+  const table = await screen.findByTestId('runs-table');
+  const rows = within(table).getAllByRole('row').slice(1);
+  expect(rows).toHaveLength(200);
+  expect(within(rows[0]!).getByRole('link', { name: 'run-09999' })).toBeTruthy();
+  const more = screen.getByTestId('runs-table-more');
+  expect(more.textContent).toContain('The newest 200 of 10,000 runs');
+  expect(within(more).getByRole('link', { name: 'e1' }).getAttribute('href')).toBe('#/experiments/e1');
 });

@@ -86,10 +86,12 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
         }
         const match = (text: string): boolean => text.toLowerCase().includes(needle);
         const visible = needle === '' || match(exp.name) ? rows : rows.filter((r) => match(r.model) || match(r.status));
+        const listed = newestFirst(visible);
         return {
           name: exp.name,
-          rows: newestFirst(visible),
-          labels: distinguishingLabels(rows.map((r) => r.model)),
+          rows: listed,
+          // labels of what is listed: told apart among the runs on screen, not among 10,000
+          labels: distinguishingLabels(listed.slice(0, SIDEBAR_RUNS).map((r) => r.model)),
           searching: needle !== '',
           show: needle === '' || match(exp.name) || visible.length > 0,
         };
