@@ -195,9 +195,9 @@ function columnRem(column: ColumnDef, grouped: boolean): number {
   if (column.id === 'run:model') return 14;
   if (column.id === 'run:status') return 8;
   // a group's cell reads "0.1234 ± 0.0056"
-  if (grouped && column.numeric) return 11;
-  if (column.kind === 'metric') return 9;
-  return column.numeric ? 7.5 : 9;
+  const base = grouped && column.numeric ? 11 : column.numeric ? 7 : 9;
+  // room for the header's label (about 0.55 rem a character at the header's size), up to a limit
+  return Math.max(base, Math.min(16, column.label.length * 0.55 + 1.5));
 }
 const ACTIONS_REM = 7;
 
