@@ -141,8 +141,19 @@ const BATCH = 200;
  */
 export class RunTableReader {
   private readonly cache = new Map<string, CachedRun>();
+  /** Reads under way by models folder: a second ask while one runs (another tab, a quick reload) shares it. */
+  private readonly inFlight = new Map<string, Promise<RunTable>>();
 
-  async read(ws: Workspace, experiment: string): Promise<RunTable> {
+  read(ws: Workspace, experiment: string): Promise<RunTable> {
+    const key = paths.modelsDir(ws, experiment);
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const reading = this.readNow(ws, experiment).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, reading);
+    return reading;
+  }
+
+  private async readNow(ws: Workspace, experiment: string): Promise<RunTable> {
     const modelsDir = paths.modelsDir(ws, experiment);
     let names: string[];
     try {

@@ -101,3 +101,13 @@ test('a queued run (no metrics yet) and a missing experiment read as rows withou
   expect(table.columns.map((c) => c.id)).toEqual(['config:training.epochs']);
   expect(await new RunTableReader().read(workspace(root), 'nope')).toEqual({ experiment: 'nope', runs: [], columns: [] });
 });
+
+test('two asks while a read is under way share it', async () => {
+  const root = tempDataDir(false);
+  writeRun(root, 'a', '[training]\nepochs = 3\n', epochLine(1, { val_loss: 0.5 }), '2026-01-01T00:00:01Z');
+  const reader = new RunTableReader();
+  const [first, second] = [reader.read(workspace(root), 'exp'), reader.read(workspace(root), 'exp')];
+  expect(second).toBe(first);
+  expect((await first).runs).toHaveLength(1);
+  expect(reader.read(workspace(root), 'exp')).not.toBe(first);
+});

@@ -152,7 +152,15 @@ export function RunsTable({ experiment, runs, queued, active, table }: Props): J
           Export CSV
         </button>
       </div>
-      <div className="runs-table-scroll" ref={scroller} onScroll={onScroll} data-testid="runs-table-scroll">
+      <div
+        className="runs-table-scroll"
+        ref={scroller}
+        onScroll={onScroll}
+        data-testid="runs-table-scroll"
+        // A definite height (the rows', up to 70 % of the window) lets the box contain its layout: a scroll
+        // step lays out the table's rows, not the page around it.
+        style={{ height: `min(70vh, ${(count + 1) * ROW_HEIGHT + 16}px)` }}
+      >
         <table className="data runs-table" data-testid="experiment-runs" aria-rowcount={count + 1} style={{ width: `${displayed.reduce((sum, c) => sum + columnRem(c, groups !== null), groups ? 0 : ACTIONS_REM)}rem` }}>
           <colgroup>
             {displayed.map((c) => (
