@@ -14,6 +14,7 @@ const BENCHES = {
   'live-folder': () => import('./live-folder.mjs'),
   quality: () => import('./quality.mjs'),
   'command-overhead': () => import('./command-overhead.mjs'),
+  'runs-table': () => import('./runs-table.mjs'),
 };
 
 const USAGE = `usage: node bench/run.mjs [name...] [options]

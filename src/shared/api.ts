@@ -30,6 +30,7 @@ import type { ModelInfoDto } from './models.js';
 import type { RunEvent } from './run-events.js';
 import type { ExperimentSummary, JobInfo, RunDetail, RunError, RunMetrics, RunRef, RunSummary, TargetSummary } from './runs.js';
 import type { SweepDetail, SweepSummary } from './sweeps.js';
+import type { RunTable } from './run-table.js';
 
 // ---- Request schemas ----------------------------------------------------------------------------------
 
@@ -109,6 +110,8 @@ export const CALLS = {
   'experiments:list': call<ExperimentSummary[]>()(noArgs),
   'runs:list': call<RunSummary[]>()(z.strictObject({ experiment: nameSchema.optional() })),
   'runs:get': call<RunDetail>()(runRefSchema),
+  /** The runs table of an experiment: every run's config keys and metric summaries, as columns (src/shared/run-table.ts). */
+  'runs:table': call<RunTable>()(z.strictObject({ experiment: nameSchema })),
   'runs:metrics': call<RunMetrics>()(z.strictObject({ experiment: nameSchema, model: nameSchema, since: z.number().int().min(0).optional() })),
   'runs:start': call<JobInfo>()(
     z.strictObject({ experiment: nameSchema, model: nameSchema.optional(), overrides: overridesSchema.default([]) }),

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
 import type { WorkerRuntime } from '../training/worker-runtime.js';
@@ -70,6 +70,17 @@ export function executorRecordFile(dir: string): string {
 export async function readExecutorRecord(dir: string): Promise<ExecutorInfo | null> {
   try {
     return JSON.parse(await fs.readFile(executorRecordFile(dir), 'utf8')) as ExecutorInfo;
+  } catch {
+    return null;
+  }
+}
+
+/** The same, read synchronously (listRuns reads thousands of runs in synchronous batches); a missing file costs one existsSync. */
+export function readExecutorRecordSync(dir: string): ExecutorInfo | null {
+  const file = executorRecordFile(dir);
+  if (!existsSync(file)) return null;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ExecutorInfo;
   } catch {
     return null;
   }

@@ -1,4 +1,4 @@
-import { appendFileSync, promises as fs } from 'node:fs';
+import { appendFileSync, existsSync, promises as fs, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parseCsvText } from '../datasets/csv-lines.js';
@@ -8,8 +8,8 @@ import type { BestSoFar, RunEvent, WithoutTime } from './events.js';
 import { isEventObject } from '../../shared/run-events.js';
 
 import type { RunError, RunLiveness, RunStatus, RunSummary, TestScore } from '../../shared/runs.js';
-import { lockLiveness, processMatches, readLock, type LockFile } from '../runs/lock.js';
-import { readExecutorRecord } from '../executors/executor.js';
+import { lockFile, lockLiveness, processMatches, readLock, type LockFile } from '../runs/lock.js';
+import { readExecutorRecordSync } from '../executors/executor.js';
 
 export type { RunStatus, RunSummary } from '../../shared/runs.js';
 
@@ -166,7 +166,6 @@ export async function listRunFolders(ws: Workspace): Promise<Array<{ experiment:
   return folders;
 }
 
-/** One run's summary from its status.json; null when the folder holds no run (yet). */
 /**
  * The headline test metric from results/<model>/metrics.csv (written by `expman test`): accuracy for a
  * classification run, R² for a regression run; undefined while the run is untested (or the file unreadable).
@@ -186,13 +185,25 @@ export async function readTestScore(ws: Workspace, experiment: string, model: st
   return undefined;
 }
 
+/** One run's summary from its status.json, lock.json and test results; null when the folder holds no run (yet). */
 export async function readRunSummary(ws: Workspace, experiment: string, model: string): Promise<RunSummary | null> {
-  const dir = paths.modelDir(ws, experiment, model);
-  const state = await readRunState(dir);
-  if (!state) return null;
-  const status = state.file;
+  const summary = readRunSummarySync(paths.modelDir(ws, experiment, model), experiment, model);
+  if (!summary) return null;
   const testScore = await readTestScore(ws, experiment, model);
-  const executor = await readExecutorRecord(dir);
+  return testScore ? { ...summary, testScore } : summary;
+}
+
+/** A run's summary from status.json and lock.json, without its test score; null when the folder holds no run (yet). */
+function readRunSummarySync(dir: string, experiment: string, model: string): RunSummary | null {
+  let status: StatusFile;
+  try {
+    status = JSON.parse(readFileSync(runFiles.status(dir), 'utf8')) as StatusFile;
+  } catch {
+    return null;
+  }
+  // lock.json exists only while a run is written: checking for it spares a failed open per finished run.
+  const state = runLiveState(status, existsSync(lockFile(dir)) ? readLock(dir) : null);
+  const executor = readExecutorRecordSync(dir);
   return {
     experiment,
     model,
@@ -210,19 +221,33 @@ export async function readRunSummary(ws: Workspace, experiment: string, model: s
     started: status.started,
     updated: status.updated,
     error: status.error,
-    ...(testScore ? { testScore } : {}),
     ...(executor ? { executor } : {}),
   };
 }
 
-/** Every run of every experiment (or of one), oldest first within an experiment. */
+/** Runs read synchronously between two yields to the event loop (see listRuns). */
+const LIST_BATCH = 200;
+
+/**
+ * Every run of every experiment (or of one), oldest first within an experiment. The small status and
+ * lock files are read synchronously in batches, yielding to the event loop between them: for thousands
+ * of runs that is several times faster than a promise per file, and a server stays responsive. Test
+ * scores are read only for runs with a results folder (one listing per experiment).
+ */
 export async function listRuns(ws: Workspace, experiment?: string): Promise<RunSummary[]> {
   const experiments = experiment ? [experiment] : await listExperiments(ws);
   const runs: RunSummary[] = [];
   for (const exp of experiments) {
-    for (const model of await dirs(paths.modelsDir(ws, exp))) {
-      const summary = await readRunSummary(ws, exp, model);
-      if (summary) runs.push(summary);
+    const models = await dirs(paths.modelsDir(ws, exp));
+    const tested = new Set(await dirs(join(paths.experimentDir(ws, exp), 'results')));
+    for (let i = 0; i < models.length; i += LIST_BATCH) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (const model of models.slice(i, i + LIST_BATCH)) {
+        const summary = readRunSummarySync(paths.modelDir(ws, exp, model), exp, model);
+        if (!summary) continue;
+        const testScore = tested.has(model) ? await readTestScore(ws, exp, model) : undefined;
+        runs.push(testScore ? { ...summary, testScore } : summary);
+      }
     }
   }
   runs.sort((a, b) => (a.experiment === b.experiment ? a.started.localeCompare(b.started) : a.experiment.localeCompare(b.experiment)));

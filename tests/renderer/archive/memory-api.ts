@@ -6,6 +6,7 @@
  */
 import { ApiError, type ApiErrorDto, type AppInfo, type EventPayloads, type ExpmanApi, type JobsState, type Unsubscribe } from '../../../src/shared/api';
 import type { AppCommand, ArchiveFormat, ArchiveResultDto, SyncDestination, SyncItemDto, SyncProtectedRunDto, SyncResultDto } from '../../../src/shared/archive-sync';
+import type { RunTable } from '../../../src/shared/run-table';
 import type { ExperimentSummary, RunSummary } from '../../../src/shared/runs';
 
 /** Path → size in bytes. */
@@ -27,6 +28,8 @@ export interface MemoryApiOptions {
   targets?: Record<string, Record<string, number>>;
   /** Runs the experiments list reports (their experiments are listed even without files). */
   runs?: RunSummary[];
+  /** runs:table answers by experiment (config and metric columns); default: the runs without columns. */
+  tables?: Record<string, RunTable>;
 }
 
 export class MemoryApi {
@@ -42,6 +45,7 @@ export class MemoryApi {
   readonly calls: Array<{ method: string; request: unknown }> = [];
   readonly osIntegration: boolean;
   readonly runs: RunSummary[];
+  readonly tables: Record<string, RunTable>;
   private readonly tasks = new Map<string, PendingTask>();
   private readonly listeners: Listeners = {
     'runs:event': new Set(),
@@ -66,6 +70,7 @@ export class MemoryApi {
     this.files = new Map(Object.entries(options.files ?? {}));
     this.osIntegration = options.osIntegration ?? true;
     this.runs = options.runs ?? [];
+    this.tables = options.tables ?? {};
     for (const [target, tree] of Object.entries(options.targets ?? {})) this.targets.set(target, new Map(Object.entries(tree)));
   }
 
@@ -122,6 +127,8 @@ export class MemoryApi {
       experimentsList: async (): Promise<ExperimentSummary[]> => this.experiments(),
       jobsList: async (): Promise<JobsState> => ({ jobs: [], concurrency: 1 }),
       targetsList: async () => [],
+      runsTable: (request: { experiment: string }) =>
+        this.call('runsTable', request, async (): Promise<RunTable> => this.tables[request.experiment] ?? { experiment: request.experiment, runs: [], columns: [] }),
       archiveCreate: (request: { taskId: string; format?: ArchiveFormat; excludeCheckpoints?: boolean; only?: string[] }) => this.call('archiveCreate', request, () => this.archive(request)),
       syncDestinations: (request: object) => this.call('syncDestinations', request, async () => [...this.destinations]),
       syncSaveDestination: (request: { destination: SyncDestination }) =>

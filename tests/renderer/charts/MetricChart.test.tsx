@@ -10,6 +10,8 @@ import type { ChartSeries } from '../../../src/renderer/src/charts/chart-data';
 let lineCalls = 0;
 /** Every text uPlot draws (tick labels, axis names). */
 const drawnText: string[] = [];
+/** Every fill style set on the canvas (band fills among them). */
+const fills: string[] = [];
 
 // Before uPlot is imported: it reads matchMedia when it loads.
 vi.stubGlobal('matchMedia', (query: string) => ({
@@ -29,6 +31,7 @@ const context = new Proxy(
       return () => undefined;
     },
     set(target, key, value) {
+      if (key === 'fillStyle') fills.push(String(value));
       target[key] = value;
       return true;
     },
@@ -49,11 +52,13 @@ afterEach(() => {
   cleanup();
   lineCalls = 0;
   drawnText.length = 0;
+  fills.length = 0;
 });
 
 const { MetricChart } = await import('../../../src/renderer/src/charts/MetricChart');
 const { ChartControls } = await import('../../../src/renderer/src/charts/ChartControls');
 const { logRange } = await import('../../../src/renderer/src/charts/axis-ticks');
+const { meanStdBands } = await import('../../../src/renderer/src/charts/group-bands');
 
 const loss: ChartSeries = { id: 'loss', label: 'loss', x: [1, 2, 3, 4], y: [1.2, 0.8, 0.5, 0.4] };
 const valLoss: ChartSeries = { id: 'val_loss', label: 'val_loss', x: [1, 2, 3, 4], y: [1.3, 0.9, 0.7, 0.65] };
@@ -181,4 +186,24 @@ test('logRange pads the data by a little in log space, never to whole decades', 
   expect(hi).toBeLessThan(1.1);
   expect(logRange(0.5, 0.5)).toEqual([0.5 / 1.5, 0.75]);
   expect(logRange(null, null)).toEqual([0.1, 1]);
+});
+
+test('grouped runs: one mean line per group in the legend, its ± std band filled in its colour, hidden with it', async () => {
+  const user = userEvent.setup();
+  // tests before restored every mock, the canvas recorder with them
+  vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockImplementation(() => context as unknown as CanvasRenderingContext2D);
+  const run = (id: string, y: number[]): ChartSeries => ({ id, label: id, x: [1, 2, 3], y });
+  const series = meanStdBands([
+    { id: 'lr=0.01', label: 'lr=0.01', members: [run('a', [1, 2, 3]), run('b', [3, 4, 5])] },
+    { id: 'lr=0.1', label: 'lr=0.1', members: [run('c', [2, 2, 2])] },
+  ]);
+  render(<MetricChart series={series} xLabel="epoch" />);
+  await act(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+  const legend = screen.getAllByRole('button').map((b) => b.textContent);
+  expect(legend).toEqual(['lr=0.01 (mean of 2)4', 'lr=0.1 (mean of 1)2']);
+  expect(fills.some((f) => f.startsWith('color-mix(in srgb,') && f.endsWith('22%, transparent)'))).toBe(true);
+  await user.click(screen.getByRole('button', { name: /^lr=0.01/ }));
+  expect(screen.getByRole('button', { name: /^lr=0.01/ }).getAttribute('aria-pressed')).toBe('false');
+  cleanup();
+  vi.restoreAllMocks();
 });

@@ -84,3 +84,17 @@ test('a run on a target shows where (its target) with the job in words on hover,
   await userEvent.type(screen.getByRole('searchbox', { name: 'Filter experiments and runs' }), 'slurm');
   expect(screen.getAllByRole('link', { name: /…\d{6}/ }).map((l) => l.getAttribute('title'))).toEqual(['run-20261204-100000']);
 });
+
+test('an experiment of thousands of runs lists the newest 50 and links to its runs table for the rest', async () => {
+  const many = Array.from({ length: 3000 }, (_, i) => run(`run-${String(i).padStart(5, '0')}`, new Date(Date.UTC(2026, 11, 4) + i * 1000).toISOString()));
+  renderInApp(new MemoryApi({ runs: many }), <Sidebar route={{ view: 'home' }} />);
+  const more = await screen.findByTestId('sidebar-more-runs');
+  expect(more.textContent).toBe('2,950 more in the runs table');
+  expect(more.getAttribute('href')).toBe('#/experiments/e1');
+  const links = document.querySelectorAll('a.item.run[data-run]');
+  expect(links).toHaveLength(50);
+  expect(links[0]!.getAttribute('data-run')).toBe('e1/run-02999');
+  // the filter still finds any run, listed the same way
+  await userEvent.type(screen.getByRole('searchbox', { name: 'Filter experiments and runs' }), 'run-0001');
+  expect([...document.querySelectorAll('a.item.run[data-run]')].map((a) => a.getAttribute('data-run'))).toHaveLength(10);
+});

@@ -1,4 +1,5 @@
 import type { ExperimentSummary } from '../../../shared/runs.js';
+import { RunTableReader } from '../../runs/run-table.js';
 import { runCliTask } from '../../jobs/cli-task.js';
 import { readRunConfig } from '../../training/run-folder.js';
 import { listExperiments, listRuns } from '../../training/run-store.js';
@@ -25,9 +26,12 @@ async function experimentsOverview(ws: Workspace): Promise<ExperimentSummary[]> 
 /** Experiments, their runs (read from the run folders) and the run queue (RunManager). */
 export function runsHandlers(ctx: HandlerContext): DomainHandlers<'experiments' | 'runs' | 'jobs'> {
   const { runs } = ctx;
+  // Summaries of config.toml and metrics.jsonl per run folder, kept while the files are unchanged.
+  const table = new RunTableReader();
   return {
     'experiments:list': async () => experimentsOverview(ctx.ws()),
     'runs:list': async ({ experiment }) => listRuns(ctx.ws(), experiment),
+    'runs:table': async ({ experiment }) => table.read(ctx.ws(), experiment),
     'runs:get': async ({ experiment, model }) => runDetail(ctx.ws(), experiment, model),
     'runs:metrics': async ({ experiment, model, since }) => runMetrics(ctx.ws(), experiment, model, since),
     'runs:start': async ({ experiment, model, overrides }) => {

@@ -105,7 +105,7 @@ export function MetricChart(props: MetricChartProps): JSX.Element {
 
   // The plot's layout (which lines, colours, scale kind) changes rarely: rebuild uPlot then.
   const smoothed = smoothing > 0;
-  const layoutKey = series.map((s) => `${s.id}\u0000${s.color ?? ''}\u0000${s.points ? 'points' : 'line'}`).join('\u0001');
+  const layoutKey = series.map((s) => `${s.id}\u0000${s.color ?? ''}\u0000${s.points ? 'points' : s.band ? `band:${s.band.of}:${s.band.side}` : 'line'}`).join('\u0001');
   useLayoutEffect(() => {
     const host = hostRef.current!;
     const chartTheme = readChartTheme(host);
@@ -168,7 +168,8 @@ export function MetricChart(props: MetricChartProps): JSX.Element {
     if (!plot) return;
     const perSeries = smoothed ? 2 : 1;
     series.forEach((s, i) => {
-      const show = !hidden.has(s.id);
+      // a band goes with its series
+      const show = !hidden.has(s.band?.of ?? s.id);
       for (let k = 1; k <= perSeries; k++) {
         const index = 1 + i * perSeries + (k - 1);
         if (plot.series[index]?.show !== show) plot.setSeries(index, { show });
@@ -176,13 +177,19 @@ export function MetricChart(props: MetricChartProps): JSX.Element {
     });
   }, [hidden, series, smoothed, layoutKey]);
 
-  const items: LegendItem[] = series.map((s, i) => ({
-    id: s.id,
-    label: s.label,
-    colour: theme ? seriesColour(theme, s.color, i) : (s.color ?? 'currentColor'),
-    hidden: hidden.has(s.id),
-    value: hoverX === null && !lastValues ? null : model.valueAt(s, hoverX ?? Infinity, smoothing),
-  }));
+  const items: LegendItem[] = series.flatMap((s, i) =>
+    s.band
+      ? []
+      : [
+          {
+            id: s.id,
+            label: s.label,
+            colour: theme ? seriesColour(theme, s.color, i) : (s.color ?? 'currentColor'),
+            hidden: hidden.has(s.id),
+            value: hoverX === null && !lastValues ? null : model.valueAt(s, hoverX ?? Infinity, smoothing),
+          },
+        ],
+  );
   const hoveredX = hoverX === null ? null : items.find((item) => !item.hidden && item.value)?.value?.x;
 
   return (
@@ -247,7 +254,28 @@ function plotOptions(setup: PlotSetup): uPlot.Options {
     values: (_plot: uPlot, splits: (number | null)[]) => splits.map((v) => (v === null ? '' : tickLabel(v))),
   });
   const lines: uPlot.Series[] = [{ label: setup.xLabel }];
+  const perSeries = setup.smoothed ? 2 : 1;
+  // A band's colour is its series': the colour that series gets at its own position.
+  const colourOf = (id: string): string => {
+    const index = setup.series.findIndex((s) => s.id === id);
+    return seriesColour(theme, setup.series[index]?.color, Math.max(0, index));
+  };
+  const bands: uPlot.Band[] = [];
   setup.series.forEach((s, i) => {
+    if (s.band) {
+      // an edge is an invisible line; the fill between the two edges is the band (the smoothed slot when smoothing)
+      const edge: uPlot.Series = { label: s.label, stroke: 'transparent', width: 0, spanGaps: true, points: { show: false } };
+      lines.push(edge);
+      if (setup.smoothed) lines.push({ ...edge, label: `${s.label} (smoothed)` });
+      if (s.band.side === 'upper') {
+        const lower = setup.series.findIndex((o) => o.band?.of === s.band!.of && o.band.side === 'lower');
+        if (lower >= 0) {
+          const slot = (k: number): number => 1 + k * perSeries + (perSeries - 1);
+          bands.push({ series: [slot(i), slot(lower)], fill: `color-mix(in srgb, ${colourOf(s.band.of)} 22%, transparent)` });
+        }
+      }
+      return;
+    }
     const colour = seriesColour(theme, s.color, i);
     // TensorBoard's look: the raw values faint behind the smoothed line
     if (s.points) {
@@ -268,6 +296,7 @@ function plotOptions(setup: PlotSetup): uPlot.Options {
     height: setup.height,
     legend: { show: false },
     series: lines,
+    ...(bands.length ? { bands } : {}),
     scales: {
       x: {
         time: false,

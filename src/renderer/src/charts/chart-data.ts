@@ -22,6 +22,11 @@ export interface ChartSeries {
   readonly color?: string;
   /** draw the points unjoined (a scatter plot, e.g. predicted vs actual) instead of a line */
   readonly points?: boolean;
+  /**
+   * An edge of a shaded band around the series with id `of` (mean ± std of grouped runs): not a line,
+   * no legend entry; the area between the `upper` and `lower` edges is filled in that series' colour.
+   */
+  readonly band?: { readonly of: string; readonly side: 'upper' | 'lower' };
 }
 
 export interface PrepareOptions {

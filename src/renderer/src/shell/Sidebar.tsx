@@ -8,6 +8,11 @@ import { distinguishingLabels, newestFirst } from './run-labels';
 import { StatusBadge } from './StatusBadge';
 
 const COLLAPSED_KEY = 'expman.sidebar.collapsed';
+/**
+ * Runs listed per experiment, newest first: a sweep of 10,000 runs would otherwise put 10,000 links in
+ * the sidebar on every paint. The rest are a link away, in the experiment's runs table.
+ */
+export const SIDEBAR_RUNS = 50;
 
 /** Experiments the user folded, remembered across reloads. */
 function useCollapsed(): [ReadonlySet<string>, (name: string) => void] {
@@ -101,10 +106,12 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
         }
         const match = (text: string): boolean => text.toLowerCase().includes(needle);
         const visible = needle === '' || match(exp.name) ? rows : rows.filter((r) => match(r.model) || match(r.status) || match(r.where ?? ''));
+        const listed = newestFirst(visible);
         return {
           name: exp.name,
-          rows: newestFirst(visible),
-          labels: distinguishingLabels(rows.map((r) => r.model)),
+          rows: listed,
+          // labels of what is listed: told apart among the runs on screen, not among 10,000
+          labels: distinguishingLabels(listed.slice(0, SIDEBAR_RUNS).map((r) => r.model)),
           searching: needle !== '',
           show: needle === '' || match(exp.name) || visible.length > 0,
         };
@@ -177,7 +184,7 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
                 <span className="name">{exp.name}</span>
                 <span className="metric">{exp.rows.length}</span>
               </a>
-              {open && exp.rows.map((run) => (
+              {open && exp.rows.slice(0, SIDEBAR_RUNS).map((run) => (
                 <a
                   key={run.model}
                   className="item run"
@@ -196,6 +203,11 @@ export function Sidebar({ route }: { route: Route }): JSX.Element {
                   <StatusBadge status={run.status} epoch={run.epoch} epochs={run.epochs} />
                 </a>
               ))}
+              {open && exp.rows.length > SIDEBAR_RUNS && (
+                <a className="item run more" href={routeHref({ view: 'experiment', experiment: exp.name })} data-testid="sidebar-more-runs">
+                  <span className="name muted">{(exp.rows.length - SIDEBAR_RUNS).toLocaleString('en-US')} more in the runs table</span>
+                </a>
+              )}
             </div>
           );
         })}

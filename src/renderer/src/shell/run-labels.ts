@@ -26,5 +26,7 @@ function commonPrefixLength(a: string, b: string): number {
 
 /** Newest first by start time (ISO strings compare as times); runs not started yet (queued) come first. */
 export function newestFirst<T extends { started?: string; model: string }>(runs: readonly T[]): T[] {
-  return [...runs].sort((a, b) => (b.started ?? '\uffff').localeCompare(a.started ?? '\uffff') || b.model.localeCompare(a.model));
+  // Plain code-unit order: ISO times sort as times, and it is many times faster than localeCompare on 10,000 runs.
+  const order = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+  return [...runs].sort((a, b) => order(b.started ?? '\uffff', a.started ?? '\uffff') || order(b.model, a.model));
 }

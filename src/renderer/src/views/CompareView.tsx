@@ -1,8 +1,9 @@
-import { useMemo, type JSX } from 'react';
+import { useMemo, useState, type JSX } from 'react';
 import type { RunDetail, RunRef } from '../../../shared/runs';
 import { useApi } from '../api/context';
 import { ChartControls } from '../charts/ChartControls';
 import type { ChartSeries } from '../charts/chart-data';
+import { meanStdBands } from '../charts/group-bands';
 import { MetricChart } from '../charts/MetricChart';
 import { useChartSettings } from '../charts/use-chart-settings';
 import { ConfigDiffTable } from '../compare/ConfigDiffTable';
@@ -47,11 +48,36 @@ export function CompareView({ runs }: { runs: RunRef[] }): JSX.Element {
   const CHARTS = useMemo(() => ALL_CHARTS.filter((c) => !c.for || tasks.has(c.for)), [taskKey]);
   const columns = useMemo(() => metricColumnsFor(tasks), [taskKey]);
 
+  // Group the charts by a config key the runs differ in: one mean line per value, ± std shaded.
+  const [groupKey, setGroupKey] = useState('');
+  const groupKeys = useMemo(() => differingKeys((details.data ?? []).map((d) => d.config)), [details.data]);
+  const groupOf = useMemo(() => {
+    const byRun = new Map<string, string>();
+    for (const d of details.data ?? []) byRun.set(`${d.summary.experiment}/${d.summary.model}`, JSON.stringify(d.config[groupKey] ?? null));
+    return byRun;
+  }, [details.data, groupKey]);
+  const grouping = groupKey !== '' && groupKeys.includes(groupKey);
+
   const chartSeries = useMemo(() => {
     const out = new Map<EpochMetric, ChartSeries[]>();
-    for (const { metric } of CHARTS) out.set(metric, runs.flatMap((r) => { const s = stores.get(keyOf(r)); return s ? [s.epochChartSeries(metric, `${keyOf(r)}:`, keyOf(r))] : []; }));
+    for (const { metric } of CHARTS) {
+      const perRun = runs.flatMap((r) => {
+        const s = stores.get(keyOf(r));
+        return s ? [{ run: keyOf(r), series: s.epochChartSeries(metric, `${keyOf(r)}:`, keyOf(r)) }] : [];
+      });
+      if (!grouping) {
+        out.set(metric, perRun.map((p) => p.series));
+        continue;
+      }
+      const groups = new Map<string, ChartSeries[]>();
+      for (const p of perRun) {
+        const value = groupOf.get(p.run) ?? 'null';
+        groups.set(value, [...(groups.get(value) ?? []), p.series]);
+      }
+      out.set(metric, meanStdBands([...groups].map(([value, members]) => ({ id: `${metric}:${value}`, label: `${groupKey}=${value}`, members }))));
+    }
     return out;
-  }, [stores, version, ids, CHARTS]);
+  }, [stores, version, ids, CHARTS, grouping, groupOf, groupKey]);
 
   const metricRows = useMemo(() => {
     const byKey = new Map<string, RunDetail>((details.data ?? []).map((d) => [`${d.summary.experiment}/${d.summary.model}`, d]));
@@ -94,7 +120,20 @@ export function CompareView({ runs }: { runs: RunRef[] }): JSX.Element {
       {details.error && <div className="error-box">{details.error.message}</div>}
       {runs.length > 0 && (
         <>
-          <ChartControls smoothing={smoothing} onSmoothingChange={setSmoothing} logScale={logScale} onLogScaleChange={setLogScale} />
+          <div className="compare-chart-tools">
+            <ChartControls smoothing={smoothing} onSmoothingChange={setSmoothing} logScale={logScale} onLogScaleChange={setLogScale} />
+            <label>
+              <span>Group runs by </span>
+              <select aria-label="Group runs by" value={grouping ? groupKey : ''} onChange={(e) => setGroupKey(e.target.value)} disabled={groupKeys.length === 0}>
+                <option value="">none (a line per run)</option>
+                {groupKeys.map((key) => (
+                  <option key={key} value={key}>
+                    {key}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
           <div className="chart-grid">
             {CHARTS.map((c) => (
               <div className="panel" key={c.metric}>
@@ -117,4 +156,10 @@ export function CompareView({ runs }: { runs: RunRef[] }): JSX.Element {
       )}
     </section>
   );
+}
+
+/** Config keys whose values are not the same in every run (what grouping can split on). */
+function differingKeys(configs: ReadonlyArray<Record<string, unknown>>): string[] {
+  const keys = new Set(configs.flatMap((c) => Object.keys(c)));
+  return [...keys].filter((key) => new Set(configs.map((c) => JSON.stringify(c[key] ?? null))).size > 1).sort();
 }

@@ -1,17 +1,12 @@
-import { useEffect, useState, type JSX } from 'react';
-import { headlineScore, testScoreText } from '../../../shared/run-events';
+import { useEffect, useMemo, useRef, useState, type JSX } from 'react';
 import type { ConfigFileDto, ConfigValue } from '../../../shared/config';
 import { useApi } from '../api/context';
 import { ConfigEditor } from '../config/ConfigEditor';
-import { newestFirst } from '../shell/run-labels';
-import { StatusBadge } from '../shell/StatusBadge';
-import { RunLiveness, runErrorTitle, StopRunButton } from '../runs/RunLiveControls';
-import { navigate, routeHref } from '../state/route';
+import { RunsTable } from '../runs-table/RunsTable';
+import { navigate } from '../state/route';
 import { nameProblem } from '../../../shared/names';
 import { useAsync } from '../state/use-async';
 import { useWorkspace } from '../state/workspace';
-
-const fmt = (v: number | undefined): string => (v === undefined ? '–' : v.toFixed(4));
 
 /** Parses the launcher's overrides box: one `key=value` per line; blank lines and # comments ignored. */
 export function parseOverrideLines(text: string): string[] {
@@ -21,71 +16,39 @@ export function parseOverrideLines(text: string): string[] {
     .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
-/** Runs of this experiment, newest first, with their state, and jobs waiting in the queue. */
+/** How long the runs table waits after runs appear, go or change status before it asks for its columns again. */
+const TABLE_RELOAD_MS = 1000;
+
+/**
+ * Runs of this experiment in the runs table, with jobs waiting in the queue. Status, epoch and best come
+ * from the workspace (live, folded from pushes); config and metric columns from runs:table, asked again
+ * when the set of runs or a status changes (a run ends with its final metrics).
+ */
 export function ExperimentRuns({ experiment }: { experiment: string }): JSX.Element {
   const api = useApi();
   const { experiments, jobs } = useWorkspace();
-  const runs = newestFirst(experiments?.find((e) => e.name === experiment)?.runs ?? []);
+  const runs = useMemo(() => experiments?.find((e) => e.name === experiment)?.runs ?? [], [experiments, experiment]);
+  const table = useAsync(() => api.runsTable({ experiment }), [api, experiment]);
+  const shape = useMemo(() => runs.map((r) => `${r.model}:${r.status}`).join('\n'), [runs]);
+  const firstShape = useRef(shape);
+  const { reload } = table;
+  useEffect(() => {
+    if (shape === firstShape.current) return;
+    firstShape.current = shape;
+    const timer = setTimeout(reload, TABLE_RELOAD_MS);
+    return () => clearTimeout(timer);
+  }, [shape, reload]);
   // A queued job's run folder exists (its config snapshot, status `queued`), so it is a row of `runs`;
   // only a job whose folder has not shown up yet gets a row of its own.
-  const listed = new Set(runs.map((r) => r.model));
-  const queued = jobs.jobs.filter((j) => j.run.experiment === experiment && j.state === 'queued' && !listed.has(j.run.model));
-  const active = new Set(jobs.jobs.filter((j) => j.run.experiment === experiment && (j.state === 'running' || j.state === 'queued')).map((j) => j.run.model));
+  const listed = useMemo(() => new Set(runs.map((r) => r.model)), [runs]);
+  const queued = useMemo(() => jobs.jobs.filter((j) => j.run.experiment === experiment && j.state === 'queued' && !listed.has(j.run.model)), [jobs, experiment, listed]);
+  const active = useMemo(() => new Set(jobs.jobs.filter((j) => j.run.experiment === experiment && (j.state === 'running' || j.state === 'queued')).map((j) => j.run.model)), [jobs, experiment]);
   if (runs.length === 0 && queued.length === 0) return <p className="muted">No runs yet.</p>;
   return (
-    <table className="data" data-testid="experiment-runs">
-      <thead>
-        <tr>
-          <th>Run</th>
-          <th>Status</th>
-          <th className="num">Epoch</th>
-          <th className="num">Best val loss</th>
-          <th className="num" title="accuracy (classification) or R² (regression) of the best epoch">Best val score</th>
-          <th className="num" title="accuracy (classification) or R² (regression) of the best model on the test set, after Test">Test score</th>
-          <th />
-        </tr>
-      </thead>
-      <tbody>
-        {runs.map((run) => {
-          const job = active.has(run.model);
-          return (
-            <tr key={run.model}>
-              <td className="name" title={run.model}>
-                <a href={routeHref({ view: 'run', experiment, model: run.model })}>{run.model}</a>
-              </td>
-              <td className="status" title={runErrorTitle(run.error)}>
-                <StatusBadge status={run.status} epoch={run.epoch} epochs={run.epochs} />
-              </td>
-              <td className="num">
-                {run.epoch}/{run.epochs}
-              </td>
-              <td className="num">{fmt(run.best?.val_loss)}</td>
-              <td className="num">{headlineScore(run.best)?.text ?? '–'}</td>
-              <td className="num">{testScoreText(run.testScore)}</td>
-              <td>{job ? <StopRunButton run={run} small /> : <RunLiveness run={run} small />}</td>
-            </tr>
-          );
-        })}
-        {queued.map((job) => (
-          <tr key={job.id}>
-            <td className="name" title={job.run.model}>
-              {job.run.model}
-            </td>
-            <td>
-              <StatusBadge status="queued" />
-            </td>
-            <td colSpan={4} className="muted">
-              waiting for a free slot
-            </td>
-            <td>
-              <button type="button" className="btn small danger" onClick={() => void api.runsStop({ jobId: job.id })}>
-                Remove
-              </button>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <>
+      {table.error && <div className="error-box">Config and metric columns: {table.error.message}</div>}
+      <RunsTable experiment={experiment} runs={runs} queued={queued} active={active} table={table.data} />
+    </>
   );
 }
 

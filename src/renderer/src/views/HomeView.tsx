@@ -1,6 +1,7 @@
 import { useMemo, useState, type JSX } from 'react';
 import { headlineScore, testScoreText } from '../../../shared/run-events';
 import type { RunSummary } from '../../../shared/runs';
+import { newestFirst } from '../shell/run-labels';
 import { navigate, routeHref } from '../state/route';
 import { useWorkspace } from '../state/workspace';
 import { StatusBadge } from '../shell/StatusBadge';
@@ -9,10 +10,17 @@ import { RunLiveness, runErrorTitle } from '../runs/RunLiveControls';
 const num = (v: number | undefined, digits = 4): string => (v === undefined ? '–' : v.toFixed(digits));
 
 /** All runs of the data folder in one table: status, progress, best metrics; pick two or more to compare. */
+/**
+ * Runs listed on the home page, newest first. Every run is a table row in the DOM here; an experiment's
+ * runs table (virtualised) is where thousands of runs are looked at.
+ */
+export const HOME_RUNS = 200;
+
 export function HomeView(): JSX.Element {
   const { experiments, experimentsError, info } = useWorkspace();
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const runs = useMemo<RunSummary[]>(() => (experiments ?? []).flatMap((e) => e.runs).sort((a, b) => b.started.localeCompare(a.started)), [experiments]);
+  const runs = useMemo<RunSummary[]>(() => newestFirst((experiments ?? []).flatMap((e) => e.runs)), [experiments]);
+  const shown = runs.length > HOME_RUNS ? runs.slice(0, HOME_RUNS) : runs;
   const key = (r: RunSummary): string => `${r.experiment}/${r.model}`;
   const toggle = (k: string): void =>
     setSelected((prev) => {
@@ -60,7 +68,7 @@ export function HomeView(): JSX.Element {
               </tr>
             </thead>
             <tbody>
-              {runs.map((run) => (
+              {shown.map((run) => (
                 <tr key={key(run)}>
                   <td>
                     <input type="checkbox" aria-label={`select ${key(run)}`} checked={selected.has(key(run))} onChange={() => toggle(key(run))} />
@@ -87,6 +95,20 @@ export function HomeView(): JSX.Element {
               ))}
             </tbody>
           </table>
+          {shown.length < runs.length && (
+            <p className="muted" data-testid="runs-table-more">
+              The newest {HOME_RUNS} of {runs.length.toLocaleString('en-US')} runs. Every run is in its experiment's runs table (sort, filter, group):{' '}
+              {(experiments ?? [])
+                .filter((e) => e.runs.length > 0)
+                .map((e, i) => (
+                  <span key={e.name}>
+                    {i > 0 && ', '}
+                    <a href={routeHref({ view: 'experiment', experiment: e.name })}>{e.name}</a> ({e.runs.length.toLocaleString('en-US')})
+                  </span>
+                ))}
+              .
+            </p>
+          )}
         </div>
       )}
     </section>
