@@ -93,9 +93,10 @@ export default defineConfig(
     },
   },
 
-  // Plain JavaScript (bin/, scripts/, bench/*.mjs, this file): not part of a tsconfig, so no type-aware rules.
+  // Plain JavaScript (bin/, scripts/, bench/*.mjs, this file) and its declaration files (bench/*.d.mts):
+  // not part of a tsconfig, so no type-aware rules.
   {
-    files: ['**/*.{js,mjs,cjs}'],
+    files: ['**/*.{js,mjs,cjs}', '**/*.d.mts'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { globals: { ...globals.node } },
   },
