@@ -12,11 +12,11 @@ async function pendingTimersAfter(options: Omit<CommandOptions, 'cwd' | 'env' | 
   const pending = new Map<unknown, number>();
   const realSet = globalThis.setTimeout;
   const realClear = globalThis.clearTimeout;
-  vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number, ...args: unknown[]) => {
+  vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
     const handle: unknown = realSet(() => {
       pending.delete(handle);
       fn();
-    }, ms, ...args);
+    }, ms);
     pending.set(handle, ms ?? 0);
     return handle;
   }) as typeof setTimeout);
