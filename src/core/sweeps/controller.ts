@@ -322,6 +322,10 @@ class Controller {
       if (w && w.curve.size === 0 && w.fields.size > 0) {
         return new ExpmanError('CONFIG_INVALID', `metric ${JSON.stringify(this.def.metric)}: trial ${t.trial} (run ${t.run}) ended without writing it; its runs write ${[...w.fields].filter((f) => !['epoch', 'epochs', 'duration_ms', 'samples_per_s'].includes(f)).join(', ')}`, { key: 'metric' });
       }
+      // A command whose script finished without a single epoch_end line: no trial will ever have a value.
+      if (w && t.status === 'finished' && w.fields.size === 0) {
+        return new ExpmanError('CONFIG_INVALID', `metric ${JSON.stringify(this.def.metric)}: trial ${t.trial} (run ${t.run}) finished without writing any epoch_end event to logs/metrics.jsonl (README, The metrics protocol)`, { key: 'metric' });
+      }
     }
     const ended = this.trials.filter((t) => ENDED.has(t.status));
     const failed = ended.filter((t) => t.status === 'failed');
