@@ -110,7 +110,7 @@ class Controller {
    * their process has ended.
    */
   private readonly pruning = new Map<number, Promise<void>>();
-  private pruneError: unknown;
+  private pruneError: Error | undefined;
   private readonly launcher: TrialLauncher;
 
   constructor(
@@ -297,7 +297,7 @@ class Controller {
     w.checkedUpTo = Math.max(w.checkedUpTo, ...w.curve.keys());
     if (!decision.prune) return;
     t.reason = decision.reason;
-    const pruned = this.prune(t, decision.reason ?? 'pruned').catch((error: unknown) => void (this.pruneError ??= error));
+    const pruned = this.prune(t, decision.reason ?? 'pruned').catch((error: unknown) => void (this.pruneError ??= error instanceof Error ? error : new Error(String(error))));
     this.pruning.set(t.trial, pruned.finally(() => this.pruning.delete(t.trial)));
   }
 

@@ -130,7 +130,7 @@ async function checkModuleParameters(ws: Workspace, def: SweepDefinition, config
     const probes = p.dist.kind === 'values' ? p.dist.values : p.dist.kind === 'int' ? [p.dist.low, p.dist.high] : [p.dist.low, p.dist.high, (p.dist.low + p.dist.high) / 2 + 1e-9];
     const problems = probes.map((value) => checkParam(spec, value));
     const problem = problems.find((x) => x !== null);
-    if (problem && problems.length === 3 && !problems[0] && !problems[1]) issues.push({ message: `${p.key} takes integers: use { int = [${probes[0]}, ${probes[1]}] } or a list`, ...where });
+    if (problem && p.dist.kind !== 'values' && problems.length === 3 && !problems[0] && !problems[1]) issues.push({ message: `${p.key} takes integers: use { int = [${p.dist.low}, ${p.dist.high}] } or a list`, ...where });
     else if (problem) issues.push({ message: problem, ...where });
   }
   if (issues.length) throwIssues(issues);
