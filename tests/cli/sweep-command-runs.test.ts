@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { expman, jsonLines, listTree, repoRoot, tempDataDir } from '../helpers/data-dir.js';
+import { expman, expmanAsync, jsonLines, listTree, repoRoot, tempDataDir } from '../helpers/data-dir.js';
 
 // Debian's python3-torch installs for /usr/bin/python3, which may not be the first python3 on PATH.
 const env = { PATH: `/usr/bin:${process.env['PATH'] ?? ''}` };
@@ -149,6 +149,42 @@ describe('sweeps over command runs', () => {
     expect(events.at(-1)).toMatchObject({ event: 'run_stopped' });
     // The unpruned trial ran to its end.
     expect(status(runDir(data, 'asha-t0000'))).toMatchObject({ status: 'finished', epoch: 8 });
+  }, 180_000);
+
+  test('`sweep stop` stops the running command trials (resumable); `sweep resume` continues them in their folders and finishes', async () => {
+    const data = objectiveData();
+    const file = sweepFile(data, 'sr', 'method = "grid"\nmetric = "score"\ngoal = "maximize"\nparallel = 2\n[set]\n"training.epochs" = 20\n"params.delay" = 0.3\n[parameters]\n"params.x" = [0.1, 0.3, 0.9]\n');
+    const trials = (): Trial[] => {
+      const f = join(data, 'experiments', 'obj', 'sweeps', 'sr', 'trials.json');
+      return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Trial[]) : [];
+    };
+    const child = expmanAsync(['sweep', 'start', file, '--data', data]);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 60_000;
+    while (!(trials().filter((t) => t.status === 'running').length === 2 && (trials()[0]?.epoch ?? 0) >= 2)) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for two running trials');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const stop = run(['sweep', 'stop', 'sr', '--experiment', 'obj', '--data', data]);
+    expect(stop.stderr).toBe('');
+    expect(stop.stdout).toMatch(/^Sweep obj\/sr stopped: 2 trials \(2 stopped\)/);
+    expect(await exited).toBe(0);
+    for (const t of trials()) {
+      expect(status(runDir(data, t.run)).status).toBe('stopped');
+      const [script, helper] = readFileSync(join(runDir(data, t.run), 'pids'), 'utf8').split(' ').map(Number) as [number, number];
+      expect([alive(script), alive(helper)]).toEqual([false, false]);
+    }
+    const resume = run(['sweep', 'resume', 'sr', '--experiment', 'obj', '--data', data]);
+    expect(resume.stderr).toBe('');
+    expect(resume.stdout).toMatch(/Sweep obj\/sr finished: every grid point tried \(3\)/);
+    expect(trials().map((t) => [t.run, t.status, t.epoch])).toEqual([['sr-t0000', 'finished', 20], ['sr-t0001', 'finished', 20], ['sr-t0002', 'finished', 20]]);
+    // The stopped trials went on in their own folders (run_resumed), nothing was started twice.
+    for (const model of ['sr-t0000', 'sr-t0001']) {
+      const events = jsonLines(readFileSync(join(runDir(data, model), 'logs', 'metrics.jsonl'), 'utf8'));
+      expect(events.filter((e) => e['event'] === 'run_started')).toHaveLength(1);
+      expect(events.filter((e) => e['event'] === 'run_resumed')).toHaveLength(1);
+    }
+    expect(readdirSync(join(data, 'experiments', 'obj', 'models')).sort()).toEqual(['sr-t0000', 'sr-t0001', 'sr-t0002']);
   }, 180_000);
 
   test('the PyTorch example: a sweep over params.lr ranks its trials by the val_loss train.py writes', () => {
