@@ -187,6 +187,19 @@ describe('sweeps over command runs', () => {
     expect(readdirSync(join(data, 'experiments', 'obj', 'models')).sort()).toEqual(['sr-t0000', 'sr-t0001', 'sr-t0002']);
   }, 180_000);
 
+  test("a [sweep] table in the experiment's own config.toml: the experiment's config stays valid and the table drives the sweep", () => {
+    const data = objectiveData();
+    const config = join(data, 'experiments', 'obj', 'config.toml');
+    writeFileSync(config, `${readFileSync(config, 'utf8')}\n[sweep]\nname = "own"\nexperiment = "obj"\nmethod = "grid"\nmetric = "score"\ngoal = "maximize"\n[sweep.parameters]\n"params.x" = [0.2, 0.3]\n`);
+    expect(run(['config', 'show', '--experiment', 'obj', '--data', data]).stderr).toBe('');
+    const r = run(['sweep', 'start', config, '--data', data]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/Sweep obj\/own finished: every grid point tried \(2\)/);
+    // The runs' completed snapshots carry configuration only, not the sweep's table.
+    expect(readFileSync(join(runDir(data, 'own-t0000'), 'config.toml'), 'utf8')).not.toMatch(/^\[sweep/m);
+    expect(run(['train', '--experiment', 'obj', '--model', 'plain', '--data', data]).code).toBe(0);
+  }, 120_000);
+
   test('the PyTorch example: a sweep over params.lr ranks its trials by the val_loss train.py writes', () => {
     const data = objectiveData();
     const code = join(data, 'experiments', 'torch', 'code');
