@@ -51,8 +51,11 @@ export interface ConfigIssue extends ErrorDetails {
   message: string;
 }
 
-/** Tables that may appear in a config file but are not configuration (written by expman itself). */
-const IGNORED_TABLES = new Set(['provenance']);
+/**
+ * Tables that may appear in a config file but are not configuration: written by expman itself, or a sweep
+ * definition that an experiment's config.toml may carry (`expman sweep start <config.toml>`).
+ */
+const IGNORED_TABLES = new Set(['provenance', 'sweep']);
 
 function typeName(value: unknown): string {
   if (Array.isArray(value)) return 'array';

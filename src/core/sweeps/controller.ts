@@ -104,6 +104,13 @@ class Controller {
   private readonly pruner: PrunerSpec;
   /** A trial whose run was stopped by something other than this controller. */
   private interrupted: TrialRecord | undefined;
+  /**
+   * Trials being pruned: their stop runs while the others are followed (a script may take its whole stop
+   * grace to end; the other trials' rungs and ends must not wait for it). Their slots stay taken until
+   * their process has ended.
+   */
+  private readonly pruning = new Map<number, Promise<void>>();
+  private pruneError: Error | undefined;
   private readonly launcher: TrialLauncher;
 
   constructor(
@@ -152,6 +159,7 @@ class Controller {
           break;
         }
         await this.follow();
+        if (this.pruneError) throw this.pruneError;
         if (this.interrupted) {
           // Stopped by someone else: by hand, or by the app quitting (which stops every job). Going on
           // would start new trials in a process that is about to end; the sweep stops, resume continues it.
@@ -259,7 +267,7 @@ class Controller {
 
   /** Follows the active trials: new metrics, status changes, pruning. */
   private async follow(): Promise<void> {
-    const active = this.trials.filter((t) => ACTIVE.has(t.status));
+    const active = this.trials.filter((t) => ACTIVE.has(t.status) && !this.pruning.has(t.trial));
     for (const t of active) {
       const w = await this.readCurve(t);
       const run = await readRunState(this.runDir(t));
@@ -289,8 +297,14 @@ class Controller {
     w.checkedUpTo = Math.max(w.checkedUpTo, ...w.curve.keys());
     if (!decision.prune) return;
     t.reason = decision.reason;
+    const pruned = this.prune(t, decision.reason ?? 'pruned').catch((error: unknown) => void (this.pruneError ??= error instanceof Error ? error : new Error(String(error))));
+    this.pruning.set(t.trial, pruned.finally(() => this.pruning.delete(t.trial)));
+  }
+
+  /** Stops a pruned trial's run through the launcher and records it `pruned` once its process has ended. */
+  private async prune(t: TrialRecord, reason: string): Promise<void> {
     await this.launcher.stop(this.ws, this.ref(t));
-    await markPruned(this.runDir(t), decision.reason ?? 'pruned');
+    await markPruned(this.runDir(t), reason);
     await this.readCurve(t);
     const run = await readRunState(this.runDir(t));
     // A run that finished before the stop reached it stays finished.
@@ -307,6 +321,10 @@ class Controller {
       const w = this.watches.get(t.trial);
       if (w && w.curve.size === 0 && w.fields.size > 0) {
         return new ExpmanError('CONFIG_INVALID', `metric ${JSON.stringify(this.def.metric)}: trial ${t.trial} (run ${t.run}) ended without writing it; its runs write ${[...w.fields].filter((f) => !['epoch', 'epochs', 'duration_ms', 'samples_per_s'].includes(f)).join(', ')}`, { key: 'metric' });
+      }
+      // A command whose script finished without a single epoch_end line: no trial will ever have a value.
+      if (w && t.status === 'finished' && w.fields.size === 0) {
+        return new ExpmanError('CONFIG_INVALID', `metric ${JSON.stringify(this.def.metric)}: trial ${t.trial} (run ${t.run}) finished without writing any epoch_end event to logs/metrics.jsonl (README, The metrics protocol)`, { key: 'metric' });
       }
     }
     const ended = this.trials.filter((t) => ENDED.has(t.status));
@@ -403,8 +421,8 @@ class Controller {
 
   /** Stops every active trial through the launcher (they end `stopped`, resumable) and ends the session. */
   private async stopAll(status: 'stopped' | 'failed', reason: string, error?: ExpmanError): Promise<void> {
-    const active = this.trials.filter((t) => ACTIVE.has(t.status));
-    await Promise.all(active.map((t) => this.launcher.stop(this.ws, this.ref(t))));
+    const active = this.trials.filter((t) => ACTIVE.has(t.status) && !this.pruning.has(t.trial));
+    await Promise.all([...active.map((t) => this.launcher.stop(this.ws, this.ref(t))), ...this.pruning.values()]);
     for (const t of active) {
       await this.readCurve(t);
       const run = await readRunState(this.runDir(t));

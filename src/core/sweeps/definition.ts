@@ -312,6 +312,13 @@ function listDistribution(values: unknown[], issue: (message: string) => void): 
     issue('the list of values is empty: the grid would have no points');
     return null;
   }
+  // A table or a datetime has no override text (it would reach the trial as "[object Object]").
+  const scalar = (v: unknown): boolean => typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean';
+  const bad = values.find((v) => !scalar(v) && !(Array.isArray(v) && v.every(scalar)));
+  if (bad !== undefined) {
+    issue(`expected values that are numbers, strings, booleans or lists of them, got ${bad instanceof Date ? 'a datetime' : Array.isArray(bad) ? 'a list holding a table or list' : 'a table'} ${JSON.stringify(bad)}`);
+    return null;
+  }
   return { kind: 'values', values: values as ParamValue[] };
 }
 

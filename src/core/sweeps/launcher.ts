@@ -1,4 +1,5 @@
 import { appendFileSync } from 'node:fs';
+import { isExpmanError } from '../errors.js';
 import type { RunManager } from '../jobs/run-manager.js';
 import { acquireRunLock } from '../runs/lock.js';
 import { readStatus, writeStatus } from '../training/run-store.js';
@@ -44,7 +45,13 @@ export function runManagerLauncher(manager: RunManager): TrialLauncher {
       await manager.resume(ws, run);
     },
     stop: async (ws, run) => {
-      await manager.stopRun(ws, run);
+      try {
+        await manager.stopRun(ws, run);
+      } catch (error) {
+        // It ended by itself between the controller's last look and the stop (a trial finishing as it is
+        // pruned, or as the sweep stops): ended is what was asked. One live on another host is not.
+        if (!isExpmanError(error) || error.code !== 'RUN_NOT_LIVE' || error.details['host'] !== undefined) throw error;
+      }
     },
     // A job's state turns terminal only after its end is recorded in the run folder (RunManager.launch).
     holds: (_ws, run) => manager.active().some((j) => j.run.experiment === run.experiment && j.run.model === run.model),

@@ -1,10 +1,14 @@
 import { promises as fs } from 'node:fs';
 import { loadConfig } from '../config/load.js';
+import { throwIssues, type ConfigIssue, type ResolvedConfig } from '../config/resolve.js';
 import { locateKeys } from '../config/toml-locate.js';
 import { stripBom } from '../config/toml-text.js';
 import { datasetTask, readDatasetInfo } from '../datasets/dataset-info.js';
 import { ExpmanError, isExpmanError } from '../errors.js';
 import { writeFilesAtomic } from '../fs/atomic.js';
+import { inspectModule } from '../models/inspect.js';
+import { BUILTIN_MODEL } from '../models/module-run.js';
+import { checkParam, checkParams } from '../models/params-schema.js';
 import { liveLock } from '../runs/lock.js';
 import { stopLiveRun } from '../runs/stop.js';
 import { readRunState } from '../training/run-store.js';
@@ -47,10 +51,9 @@ export async function createSweep(ws: Workspace, request: CreateSweepRequest): P
   // trial's will (a value that fits the key but not the config, e.g. a module's params, shows here).
   const first = proposePoint(def.method, def.parameters, 0, def.seed, []);
   const config = await loadConfig(ws, { experiment: def.experiment, overrides: [...def.fixed, ...(first ? paramOverrides(first) : [])] });
-  const metricAt = (): { file: string; line?: number; column?: number } => {
-    const positions = locateKeys(stripBom(request.text));
-    return { file: request.file, ...(positions.get('sweep.metric') ?? positions.get('metric') ?? {}) };
-  };
+  const positions = locateKeys(stripBom(request.text));
+  const at = (key: string): { file: string; line?: number; column?: number } => ({ file: request.file, ...(positions.get(`sweep.${key}`) ?? positions.get(key) ?? {}) });
+  const metricAt = (): { file: string; line?: number; column?: number } => at('metric');
   const info = await readDatasetInfo(ws, config.values['data.dataset']);
   const task = datasetTask(info);
   const known: readonly string[] = TRAINER_METRICS[task];
@@ -58,6 +61,8 @@ export async function createSweep(ws: Workspace, request: CreateSweepRequest): P
   // when its first trial ends (driveSweep). Read by name: the key exists once command runs are merged.
   const command = (config.values as Record<string, unknown>)['command.train'];
   const builtInTrainer = !(Array.isArray(command) && command.length > 0);
+  // A command's script reads model.params as it likes; the worker checks them for the built-in trainer.
+  if (builtInTrainer) await checkModuleParameters(ws, def, config, at);
   if (builtInTrainer && !known.includes(def.metric)) {
     const where = metricAt();
     throw new ExpmanError(
@@ -87,6 +92,48 @@ export async function createSweep(ws: Workspace, request: CreateSweepRequest): P
     throw error;
   }
   return { dir, definition: def };
+}
+
+/**
+ * What the worker would refuse about `model.params` (a module's `paramsSchema`: unknown key, type, range,
+ * choices; any model.params for the built-in model), checked for every value a swept parameter can take,
+ * so a sweep is refused before it starts instead of failing trial by trial. The module is read in a child
+ * process, as the config editor's validation does (user code never runs in the calling process).
+ */
+async function checkModuleParameters(ws: Workspace, def: SweepDefinition, config: ResolvedConfig, at: (key: string) => { file: string; line?: number; column?: number }): Promise<void> {
+  const swept = def.parameters.filter((p) => p.key.startsWith('model.params.'));
+  const name = config.values['model.type'];
+  const issues: ConfigIssue[] = [];
+  if (name === BUILTIN_MODEL) {
+    for (const p of swept) issues.push({ message: `model params are for model modules; model.type is "${BUILTIN_MODEL}"`, key: `parameters.${p.key}`, ...at(`parameters.${p.key}`) });
+    if (issues.length) throwIssues(issues);
+    return;
+  }
+  if (swept.length === 0 && Object.keys(config.values['model.params']).length === 0) return;
+  const info = await inspectModule(ws, name);
+  if (info.error) throw new ExpmanError('MODEL_MODULE', `model.type: model module ${JSON.stringify(name)} cannot be used: ${info.error}`, { key: 'model.type' });
+  const schema = info.paramsSchema;
+  if (!schema) return;
+  const sweptKeys = new Set(swept.map((p) => p.key));
+  // Values set in the experiment's config or the sweep's [set]: located where they were set.
+  const fixed = Object.fromEntries(Object.entries(config.values['model.params']).filter(([k]) => !sweptKeys.has(`model.params.${k}`)));
+  issues.push(...checkParams(fixed, schema, config.tableOrigins, paths.modelModule(ws, name)));
+  for (const p of swept) {
+    const param = p.key.slice('model.params.'.length);
+    const where = { key: `parameters.${p.key}`, ...at(`parameters.${p.key}`) };
+    const spec = schema[param];
+    if (!spec) {
+      issues.push({ message: `${p.key} is not a param of model module ${paths.modelModule(ws, name)} (it accepts: ${Object.keys(schema).join(', ') || 'no params'})`, ...where });
+      continue;
+    }
+    // A float range also probes a value between its ends: over an integer param it proposes fractions.
+    const probes = p.dist.kind === 'values' ? p.dist.values : p.dist.kind === 'int' ? [p.dist.low, p.dist.high] : [p.dist.low, p.dist.high, (p.dist.low + p.dist.high) / 2 + 1e-9];
+    const problems = probes.map((value) => checkParam(spec, value));
+    const problem = problems.find((x) => x !== null);
+    if (problem && p.dist.kind !== 'values' && problems.length === 3 && !problems[0] && !problems[1]) issues.push({ message: `${p.key} takes integers: use { int = [${p.dist.low}, ${p.dist.high}] } or a list`, ...where });
+    else if (problem) issues.push({ message: problem, ...where });
+  }
+  if (issues.length) throwIssues(issues);
 }
 
 /** The folder of an existing sweep; SWEEP missing → NOT_FOUND naming the sweeps there are. */

@@ -80,7 +80,9 @@ export function runCommandProcess(options: CommandOptions): Promise<CommandExit>
       // What the command left running in its group (a background helper) ends with the run; it may also
       // hold the pipes open, so their end is awaited only briefly.
       group('SIGKILL');
-      await Promise.race([Promise.all(streamsDone), new Promise((resolve) => setTimeout(resolve, 2000))]);
+      // The bound's timer is cleared: left pending, it would keep the worker alive 2 s after the run ended.
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(streamsDone), new Promise((resolve) => (bound = setTimeout(resolve, 2000)))]).finally(() => clearTimeout(bound));
       await stopping;
       return { ...exit, stopped, stderrTail };
     } finally {

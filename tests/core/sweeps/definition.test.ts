@@ -70,6 +70,26 @@ eta = 2
     expect(def.budget.trials).toBe(6);
   });
 
+  test('free-form tables: params.* of any name (command runs) and model.params.* (modules, checked against the module when the sweep starts)', () => {
+    const def = parseSweepText(base('"params.lr" = { log_uniform = [1e-4, 1e-1] }\n"params.hidden" = [[32, 16], [8]]\n"model.params.units" = { int = [4, 64] }\n[parameters.params]\nmy_own_key = ["a", "b"]\nflag = [true, false]', '[set]\n"params.delay" = 0.5'), '/x/cmd.toml');
+    expect(def.parameters).toEqual([
+      { key: 'params.lr', dist: { kind: 'log_uniform', low: 1e-4, high: 1e-1 } },
+      { key: 'params.hidden', dist: { kind: 'values', values: [[32, 16], [8]] } },
+      { key: 'model.params.units', dist: { kind: 'int', low: 4, high: 64 } },
+      { key: 'params.my_own_key', dist: { kind: 'values', values: ['a', 'b'] } },
+      { key: 'params.flag', dist: { kind: 'values', values: [true, false] } },
+    ]);
+    expect(def.fixed).toEqual(['params.delay=0.5']);
+  });
+
+  test.each([
+    ['a value that is a table (it has no override text)', base('"params.x" = [{ uniform = [0, 1] }]'), /lr\.toml:8:1: parameters\.params\.x: expected values that are numbers, strings, booleans or lists of them, got a table \{"uniform":\[0,1\]\}/],
+    ['a list of tables', base('"params.x" = { choice = [[{ a = 1 }]] }'), /parameters\.params\.x: expected values .* got a list holding a table or list/],
+    ['a key next to the free-form table', base('"param.lr" = [0.1]'), /lr\.toml:8:1: parameters\.param\.lr: param\.lr is not a config key \(did you mean params\?\)/],
+  ])('refuses %s', (_what, text, message) => {
+    expect(refusal(text).message).toMatch(message);
+  });
+
   test.each([
     ['a parameter that is not a config key', base('"training.learnin_rate" = [0.1]'), /lr\.toml:8:1: parameters\.training\.learnin_rate: training\.learnin_rate is not a config key \(did you mean training\.learning_rate\?\)/],
     ['a range with min > max', base('"training.learning_rate" = { uniform = [0.5, 0.1] }'), /lr\.toml:8:1: parameters\.training\.learning_rate: uniform: min 0\.5 is greater than max 0\.1/],
