@@ -15,6 +15,12 @@ export interface Logger {
 
 let serial = 0;
 
+// electron-log's file transports share one registry of files, whose write errors go to the console
+// transport of the logger that registered its error listener first: the module's default instance,
+// created on import and otherwise unused here. Silenced like every logger of ours (see fileLogger), or a
+// run whose folder was removed prints electron-log's trace beside the one line that says so.
+log.transports.console.writeFn = () => undefined;
+
 /**
  * A human-readable log written to one file with electron-log's Node entry (no Electron needed).
  * Writes are synchronous, so what was logged before a crash is on disk.
