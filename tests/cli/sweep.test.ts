@@ -52,7 +52,7 @@ describe('expman sweep with real runs', () => {
     const file = join(data, 'grid.toml');
     writeFileSync(
       file,
-      `name = "grid"\nmethod = "grid"\nmetric = "val_loss"\ngoal = "minimize"\nparallel = 2\n[set]\n"training.epochs" = 25\n"training.early_stopping.enabled" = false\n"logging.batch_interval_ms" = 100000\n[parameters]\n"training.batch_size" = [16, 32]\n"model.hidden_units" = [[4], [8, 8]]\n`,
+      `name = "grid"\nmethod = "grid"\nmetric = "val_loss"\ngoal = "minimize"\nparallel = 2\n[set]\n"training.epochs" = 200\n"training.early_stopping.enabled" = false\n"logging.batch_interval_ms" = 100000\n[parameters]\n"training.batch_size" = [16, 32]\n"model.hidden_units" = [[4], [8, 8]]\n`,
     );
     const sweepDir = join(data, 'experiments', 'default', 'sweeps', 'grid');
     const trials = (): Array<{ trial: number; run: string; status: string; params: Record<string, unknown>; value?: number }> =>
@@ -65,7 +65,8 @@ describe('expman sweep with real runs', () => {
 
     const stop = expman(['sweep', 'stop', 'grid', '--data', data]);
     expect(stop.code).toBe(0);
-    expect(stop.stdout).toMatch(/Sweep default\/grid stopped: .*Continue it with: expman sweep resume grid/);
+    // (on failure, the controller's last word says why)
+    expect(stop.stdout, `${stop.stdout}${stop.stderr}\n${JSON.stringify(jsonLines(stdout).at(-1))}\n${readFileSync(join(sweepDir, 'state.json'), 'utf8')}`).toMatch(/Sweep default\/grid stopped: .*Continue it with: expman sweep resume grid/);
     expect(await exited).toBe(0);
     expect(jsonLines(stdout).at(-1)).toMatchObject({ event: 'sweep', status: 'stopped', reason: 'stopped on request' });
     const stopped = trials();
@@ -85,7 +86,7 @@ describe('expman sweep with real runs', () => {
     expect(readdirSync(join(data, 'experiments', 'default', 'models')).sort()).toEqual(['grid-t0000', 'grid-t0001', 'grid-t0002', 'grid-t0003']);
     const status = expman(['sweep', 'status', 'grid', '--data', data]);
     expect(status.stdout).toMatch(/default\/grid {2}finished — every grid point tried \(4\)/);
-    expect(status.stdout).toMatch(/^\* +\d+ +grid-t000\d +finished +25 /m);
+    expect(status.stdout).toMatch(/^\* +\d+ +grid-t000\d +finished +200 /m);
     expect(expman(['sweep', 'resume', 'grid', '--data', data]).stderr).toMatch(/sweep default\/grid has finished/);
   }, 180_000);
 
