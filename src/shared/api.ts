@@ -23,7 +23,7 @@ import {
   type DatasetSummary,
   type PreprocessOutcome,
 } from './datasets.js';
-import { nameSchema } from './names.js';
+import { nameSchema } from './name-schema.js';
 import type { Progress } from './progress.js';
 import { logReadRequestSchema, logSearchRequestSchema, type LogInfo, type LogSearchResult, type LogWindow } from './logs.js';
 import type { ModelInfoDto } from './models.js';

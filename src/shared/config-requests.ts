@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nameSchema } from './names.js';
+import { nameSchema } from './name-schema.js';
 
 /**
  * Request schemas of the config API (config:read, config:validate, config:edit, config:save). Every

@@ -4,7 +4,7 @@
  * request at the IPC boundary. No Node built-ins, no Electron.
  */
 import { z } from 'zod';
-import { nameSchema } from './names.js';
+import { nameSchema } from './name-schema.js';
 import type { Progress } from './progress.js';
 
 /**

@@ -4,8 +4,6 @@
  * (`checkName`, the config schema), the API's request schemas parse with it, and the UI's name inputs
  * say what is wrong before anything is sent.
  */
-import { z } from 'zod';
-
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export const NAME_RULE = "letters, digits, '.', '_' and '-', starting with a letter or digit, at most 128 characters";
@@ -18,6 +16,3 @@ export function isValidName(name: string): boolean {
 export function nameProblem(kind: string, name: string): string | undefined {
   return isValidName(name) ? undefined : `A ${kind} name uses ${NAME_RULE}`;
 }
-
-/** A request field holding such a name. */
-export const nameSchema = z.string().refine(isValidName, `expected a name of ${NAME_RULE}`);
