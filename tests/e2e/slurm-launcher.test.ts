@@ -45,7 +45,7 @@ describe.skipIf(unavailable)('the launcher on a Slurm target', () => {
     await page.goto(url);
     await page.goto(`${new URL(url).origin}/#/experiments/default`);
     await page.getByLabel('Where the run executes').selectOption('cluster');
-    await page.getByLabel('Overrides').fill('training.epochs=60\ntraining.backend=cpu\nlogging.batch_interval_ms=0');
+    await page.getByLabel('Overrides').fill('training.epochs=600\ntraining.backend=cpu\nlogging.batch_interval_ms=0');
     await page.getByLabel('Run name').fill('on-cluster');
     await page.getByRole('button', { name: 'Start run' }).click();
     await page.waitForURL(/#\/runs\/default\/on-cluster$/);

@@ -76,10 +76,10 @@ test('from the bundled Iris to a trained, tested, compared pair of runs without 
   await expect(page.getByRole('button', { name: 'Save' }).isDisabled()).resolves.toBe(true);
   await screenshot(page, '3-config-invalid');
   await page.keyboard.press('Control+A');
-  await page.keyboard.insertText('[training]\nepochs = 40\nearly_stopping.enabled = false\n\n[logging]\nbatch_interval_ms = 0\n');
+  await page.keyboard.insertText('[training]\nepochs = 400\nearly_stopping.enabled = false\n\n[logging]\nbatch_interval_ms = 0\n');
   await expect.poll(() => page.getByRole('button', { name: 'Save' }).isEnabled(), { timeout: 10_000 }).toBe(true);
   await page.getByRole('button', { name: 'Save' }).click();
-  await expect.poll(() => (existsSync(join(data, 'experiments', 'default', 'config.toml')) ? readFileSync(join(data, 'experiments', 'default', 'config.toml'), 'utf8') : '')).toMatch(/epochs = 40/);
+  await expect.poll(() => (existsSync(join(data, 'experiments', 'default', 'config.toml')) ? readFileSync(join(data, 'experiments', 'default', 'config.toml'), 'utf8') : '')).toMatch(/epochs = 400/);
   await screenshot(page, '4-config-saved');
 
   // 3. Launch a run and watch the chart gain points and the log follow while it trains.
@@ -123,7 +123,7 @@ test('from the bundled Iris to a trained, tested, compared pair of runs without 
   const diff = page.getByTestId('config-diff');
   await expect.poll(() => diff.textContent(), { timeout: 15_000 }).toMatch(/training\.epochs/);
   const diffText = (await diff.textContent()) ?? '';
-  expect(diffText).toMatch(/40/);
+  expect(diffText).toMatch(/\b400\b/);
   expect(diffText).toMatch(/5000/);
   expect(diffText).not.toMatch(/model\.hidden_units/);
   await screenshot(page, '9-compare');
