@@ -2,11 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readExecutorRecord, type ExecState } from '../../../src/core/executors/executor.js';
-import { JOB_SCRIPT, slurmExecutor } from '../../../src/core/executors/slurm.js';
+import { checkTarget } from '../../../src/core/executors/check.js';
+import { JOB_SCRIPT, slurmExecutor, type SlurmOptions } from '../../../src/core/executors/slurm.js';
 import { parseTargets, type SlurmTarget } from '../../../src/core/executors/targets.js';
 import { readStatus } from '../../../src/core/training/run-store.js';
 import { resolveWorkerRuntime } from '../../../src/core/training/worker-runtime.js';
 import type { RunEvent } from '../../../src/shared/run-events.js';
+import { ExpmanError } from '../../../src/core/errors.js';
 import { cliBundle, listTree, tempDataDir, testLogDir } from '../../helpers/data-dir.js';
 import { startSlurm, slurmUnavailable, type TestSlurm } from '../../helpers/slurm.js';
 import { sshdUnavailable, startSshd, type TestSshd } from '../../helpers/sshd.js';
@@ -31,15 +33,15 @@ const runtime = resolveWorkerRuntime('');
 const LONG = ['training.epochs=100000', 'training.early_stopping.enabled=false', 'training.backend=cpu', 'logging.batch_interval_ms=0'];
 
 /** The login node is this machine's sshd; the cluster's data folder a second folder, which this side never reads. */
-function cluster(): { executor: ReturnType<typeof slurmExecutor>; remote: string } {
+function cluster(partition = slurm.partition): { executor: ReturnType<typeof slurmExecutor>; target: SlurmTarget; options: SlurmOptions; remote: string } {
   const remote = tempDataDir(false);
   const target = parseTargets(
-    `[cluster]\nexecutor = "slurm"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\npartition = "${slurm.partition}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n`,
+    `[cluster]\nexecutor = "slurm"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\npartition = "${partition}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n`,
     'targets.toml',
   ).get('cluster') as SlurmTarget;
   // The sshd passes the test cluster's config on to sbatch/scontrol/scancel there (a real login node has its own).
-  const sshCommand = `${sshd.sshCommand()} -o SetEnv=SLURM_CONF=${slurm.env['SLURM_CONF']}`;
-  return { executor: slurmExecutor(target, { pollMs: 250, ssh: { sshCommand } }), remote };
+  const options: SlurmOptions = { pollMs: 250, ssh: { sshCommand: `${sshd.sshCommand()} -o SetEnv=SLURM_CONF=${slurm.env['SLURM_CONF']}` } };
+  return { executor: slurmExecutor(target, options), target, options, remote };
 }
 
 describe.skipIf(unavailable)('Slurm through a login node over SSH, without a shared file system', () => {
@@ -92,4 +94,19 @@ describe.skipIf(unavailable)('Slurm through a login node over SSH, without a sha
     expect(readFileSync(join(dir, 'logs/metrics.jsonl'), 'utf8')).toBe(readFileSync(join(remoteDir, 'logs/metrics.jsonl'), 'utf8'));
     expect(await readExecutorRecord(dir)).toMatchObject({ state: 'CANCELLED' });
   }, 90_000);
+
+  test('targets check runs on the login node; a partition it does not have is refused there in one line, the data folder unchanged', async () => {
+    const ws = preparedData();
+    const good = cluster();
+    const passed = await checkTarget(ws, good.target, { slurm: good.options });
+    expect(passed.map((p) => p.what)).toEqual(['ssh', 'expman', 'slurm', 'sbatch --test-only']);
+    expect(passed[0]?.detail).toBe(`${sshd.user}@127.0.0.1 reachable; ${good.remote} writable; rsync present`);
+    const bad = cluster('nope');
+    const before = listTree(ws.root);
+    const error = await checkTarget(ws, bad.target, { slurm: bad.options }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExpmanError);
+    expect((error as ExpmanError).code).toBe('SUBMIT_REJECTED');
+    expect((error as ExpmanError).message).toMatch(/^target cluster: sbatch refused the job: .*partition/i);
+    expect(listTree(ws.root)).toEqual(before);
+  }, 60_000);
 });
