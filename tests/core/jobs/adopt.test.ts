@@ -140,4 +140,30 @@ describe.skipIf(sshUnavailable)('runs on an SSH target are followed again by the
     expect(emitted.find((e) => e.channel === 'runs:exited')?.payload).toMatchObject({ state: 'finished' });
     expect(expman(['test', '--data', data, '--model', 'far']).code).toBe(0);
   }, 240_000);
+
+  test('an adopted run is stopped from the UI: SIGTERM there, it ends stopped here with its folder home', async () => {
+    const data = tempDataDir();
+    const remote = tempDataDir(false);
+    expect(expman(['preprocess', '--separate-sets', '--data', data]).code).toBe(0);
+    writeFileSync(join(data, 'targets.toml'), `[box]\nexecutor = "ssh"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n`);
+    const dir = join(data, 'experiments/default/models/endless');
+    const remoteDir = join(remote, 'experiments/default/models/endless');
+    const first = await server(data);
+    const overrides = ['runtime.executor=ssh', 'runtime.target=box', 'training.epochs=100000', 'training.early_stopping.enabled=false', 'training.backend=cpu'];
+    expect(await first.call('runs:start', { experiment: 'default', model: 'endless', overrides })).toMatchObject({ ok: true });
+    await vi.waitFor(() => expect(existsSync(join(dir, 'logs/metrics.jsonl')) && epochsIn(dir)).toBeGreaterThanOrEqual(2), { timeout: 60_000, interval: 100 });
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+
+    const backend = createBackend({ focus: { dataDir: data }, transport: 'browser', emit: () => undefined });
+    await vi.waitFor(() => expect(backend.runs.state().jobs).toMatchObject([{ kind: 'attach', state: 'running' }]), { timeout: 10_000, interval: 50 });
+    const atAdoption = epochsIn(dir);
+    await vi.waitFor(() => expect(epochsIn(dir)).toBeGreaterThan(atAdoption), { timeout: 30_000, interval: 100 });
+    const stopped = await backend.dispatch('runs:stop-run', { experiment: 'default', model: 'endless' });
+    expect(stopped).toMatchObject({ ok: true, value: { status: 'stopped', live: null } });
+    expect(backend.runs.state().jobs).toMatchObject([{ kind: 'attach', state: 'stopped' }]);
+    expect(JSON.parse(readFileSync(join(remoteDir, 'status.json'), 'utf8')).status).toBe('stopped');
+    expect(readFileSync(join(dir, 'logs/metrics.jsonl'), 'utf8')).toBe(readFileSync(join(remoteDir, 'logs/metrics.jsonl'), 'utf8'));
+    expect(existsSync(join(dir, 'lock.json'))).toBe(false);
+  }, 120_000);
 });
