@@ -9,6 +9,7 @@ import { createBackend } from '../../../src/core/api/backend.js';
 import { processMatches } from '../../../src/core/runs/lock.js';
 import { workspace } from '../../../src/core/workspace.js';
 import { cliBundle, expman, listTree, repoRoot, tempDataDir, testLogDir } from '../../helpers/data-dir.js';
+import { startSlurm, slurmUnavailable, type TestSlurm } from '../../helpers/slurm.js';
 import { sshdUnavailable, startSshd, type TestSshd } from '../../helpers/sshd.js';
 
 // Bundled into out/ so that its packages resolve from the repository's node_modules.
@@ -165,5 +166,52 @@ describe.skipIf(sshUnavailable)('runs on an SSH target are followed again by the
     expect(JSON.parse(readFileSync(join(remoteDir, 'status.json'), 'utf8')).status).toBe('stopped');
     expect(readFileSync(join(dir, 'logs/metrics.jsonl'), 'utf8')).toBe(readFileSync(join(remoteDir, 'logs/metrics.jsonl'), 'utf8'));
     expect(existsSync(join(dir, 'lock.json'))).toBe(false);
+  }, 120_000);
+});
+
+const slurmMissing = sshUnavailable ?? slurmUnavailable();
+describe.skipIf(slurmMissing)('a Slurm job submitted through a login node is followed again by the next server (real Slurm + sshd)', () => {
+  let sshd: TestSshd;
+  let slurm: TestSlurm;
+  beforeAll(async () => {
+    slurm = await startSlurm();
+    sshd = await startSshd();
+    // The sshd passes the test cluster's config on to sbatch/scontrol/scancel there (a real login node has its own).
+    process.env['EXPMAN_SSH_COMMAND'] = `${sshd.sshCommand()} -o SetEnv=SLURM_CONF=${slurm.env['SLURM_CONF']}`;
+  }, 30_000);
+  afterAll(async () => {
+    delete process.env['EXPMAN_SSH_COMMAND'];
+    sshd?.stop();
+    await slurm?.stop();
+  }, 30_000);
+
+  test('the server that submitted it dies; a new backend adopts the job, mirrors its epochs and scancels it from the UI', async () => {
+    const data = tempDataDir();
+    const remote = tempDataDir(false);
+    expect(expman(['preprocess', '--separate-sets', '--data', data]).code).toBe(0);
+    writeFileSync(
+      join(data, 'targets.toml'),
+      `[hpc]\nexecutor = "slurm"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\npartition = "${slurm.partition}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n`,
+    );
+    const dir = join(data, 'experiments/default/models/job');
+    const remoteDir = join(remote, 'experiments/default/models/job');
+    const first = await server(data);
+    const overrides = ['runtime.executor=slurm', 'runtime.target=hpc', 'training.epochs=100000', 'training.early_stopping.enabled=false', 'training.backend=cpu'];
+    expect(await first.call('runs:start', { experiment: 'default', model: 'job', overrides })).toMatchObject({ ok: true, value: { executor: 'slurm', target: 'hpc' } });
+    await vi.waitFor(() => expect(existsSync(join(dir, 'logs/metrics.jsonl')) && epochsIn(dir)).toBeGreaterThanOrEqual(2), { timeout: 60_000, interval: 100 });
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    const jobId = (JSON.parse(readFileSync(join(dir, 'executor.json'), 'utf8')) as { job_id: string }).job_id;
+
+    const backend = createBackend({ focus: { dataDir: data }, transport: 'browser', emit: () => undefined });
+    await vi.waitFor(() => expect(backend.runs.state().jobs).toMatchObject([{ kind: 'attach', state: 'running', executor: 'slurm', target: 'hpc' }]), { timeout: 10_000, interval: 50 });
+    const atAdoption = epochsIn(dir);
+    await vi.waitFor(() => expect(epochsIn(dir)).toBeGreaterThan(atAdoption), { timeout: 30_000, interval: 100 });
+    expect(backend.runs.state().jobs[0]?.where).toMatch(new RegExp(`Slurm job ${jobId} RUNNING`));
+    const stopped = await backend.dispatch('runs:stop-run', { experiment: 'default', model: 'job' });
+    expect(stopped, slurm.logs()).toMatchObject({ ok: true, value: { status: 'stopped', live: null } });
+    expect(readFileSync(join(dir, 'logs/metrics.jsonl'), 'utf8')).toBe(readFileSync(join(remoteDir, 'logs/metrics.jsonl'), 'utf8'));
+    expect(existsSync(join(dir, `logs/slurm-${jobId}.out`))).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'executor.json'), 'utf8'))).toMatchObject({ state: 'CANCELLED' });
   }, 120_000);
 });
