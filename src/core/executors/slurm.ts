@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ExpmanError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { readEventTail } from '../runs/event-tail.js';
-import { acquireRunLock, readLock } from '../runs/lock.js';
+import { acquireRunLock, FOLLOW_LOCK_NAME, readLock } from '../runs/lock.js';
 import { markEnded } from '../runs/stop.js';
 import { readStatus, writeStatus } from '../training/run-store.js';
 import { cliEntry, workerEnv } from '../training/supervisor.js';
@@ -282,6 +282,8 @@ export function watchSlurmJob(
   // Through a login node, one SSH trip per poll mirrors the run folder and asks scontrol about the job.
   const rdir = login ? remotePaths(login.reach, dir).dir : '';
   const mirror = login ? remoteMirror(login.reach, login.remote, dir, rdir, request) : undefined;
+  // The mirror writes this folder: one follower per run on this machine (see FOLLOW_LOCK_NAME).
+  const follower = login ? acquireRunLock(dir, { name: FOLLOW_LOCK_NAME, command: `following Slurm job ${jobId} on ${login.remote.destination}`, refusal: 'cannot follow' }) : undefined;
   const query = async (): Promise<SlurmJob | null> => {
     if (!mirror) return querySlurmJob(jobId, env);
     const out = await mirror.poll(`scontrol show job -o ${shellQuote(jobId)} 2>&1`);
@@ -353,12 +355,16 @@ export function watchSlurmJob(
       seen = await observe();
     }
     await readEvents();
-    if (login) {
-      // The job's files (checkpoints, best model, its output) come home before the end is settled here.
-      await mirror!.poll('true').catch(() => undefined);
-      await bringHome(login.reach, login.remote, dir, rdir, request);
+    try {
+      if (login) {
+        // The job's files (checkpoints, best model, its output) come home before the end is settled here.
+        await mirror!.poll('true').catch(() => undefined);
+        await bringHome(login.reach, login.remote, dir, rdir, request);
+      }
+      return await settle(dir, jobId, seen, stopRequested, output);
+    } finally {
+      follower?.release();
     }
-    return settle(dir, jobId, seen, stopRequested, output);
   })();
 
   const scancel = (args: string[]): void => {

@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExpmanError } from '../errors.js';
 import { TEMP_PREFIX, writeFileAtomic } from '../fs/atomic.js';
-import { acquireRunLock } from '../runs/lock.js';
+import { acquireRunLock, FOLLOW_LOCK_NAME } from '../runs/lock.js';
 import { markEnded } from '../runs/stop.js';
 import { sshCommand } from '../sync/rsync-args.js';
 import { readRunConfig } from '../training/run-folder.js';
@@ -91,7 +91,7 @@ export function remotePaths(target: { data: string }, dir: string): { root: stri
 }
 
 async function rsync(args: string[], cwd?: string): Promise<CommandResult> {
-  return runCommand('rsync', ['-a', `--exclude=${TEMP_PREFIX}*`, '--exclude=lock.json', ...args], { ...(cwd ? { cwd } : {}), timeoutMs: 30 * 60_000 });
+  return runCommand('rsync', ['-a', `--exclude=${TEMP_PREFIX}*`, '--exclude=lock.json', `--exclude=${FOLLOW_LOCK_NAME}`, ...args], { ...(cwd ? { cwd } : {}), timeoutMs: 30 * 60_000 });
 }
 
 /** rsync's own first complaint ("rsync: [sender] change_dir … failed: …") says more than its summary line. */
@@ -198,6 +198,8 @@ export function watchSshRun(
   const where = remotePaths(target, dir);
   const pid = run.record.job_id!;
   const detail = `pid ${pid} on ${target.ssh.host} (target ${target.name})`;
+  // One follower per run on this machine: refused (RUN_LOCKED) while another process follows it.
+  const follower = acquireRunLock(dir, { name: FOLLOW_LOCK_NAME, command: `following ${detail}`, refusal: 'cannot follow' });
   let stopRequested = false;
   let detached = false;
   let alive = true;
@@ -220,7 +222,11 @@ export function watchSshRun(
     }
     if (detached) return new Promise<ExecEnd>(() => undefined);
     await poll().catch(() => false);
-    return collect(target, remote, dir, where.dir, stopRequested, request);
+    try {
+      return await collect(target, remote, dir, where.dir, stopRequested, request);
+    } finally {
+      follower.release();
+    }
   })();
 
   const signal = (name: 'TERM' | 'KILL'): void => {
@@ -232,7 +238,10 @@ export function watchSshRun(
     state: (): Promise<ExecState> => Promise.resolve({ phase: alive ? 'running' : 'ended', detail }),
     stop: () => signal('TERM'),
     kill: () => signal('KILL'),
-    detach: () => void (detached = true),
+    detach: () => {
+      detached = true;
+      follower.release();
+    },
     ended,
   };
 }

@@ -1,7 +1,7 @@
 import { rerunModuleOptions } from '../models/module-run.js';
 import { loadConfig } from '../config/load.js';
 import { ExpmanError } from '../errors.js';
-import { liveLock, lockedError, lockLiveness, readLock } from '../runs/lock.js';
+import { FOLLOW_LOCK_NAME, liveLock, lockedError, lockLiveness, readLock } from '../runs/lock.js';
 import { DEFAULT_STOP_GRACE_MS, escalateStop, markEnded, stopLiveRun, type StopOptions, type StopOutcome } from '../runs/stop.js';
 import { freshModelName, readRunConfig } from '../training/run-folder.js';
 import { listRunFolders, readStatus } from '../training/run-store.js';
@@ -237,6 +237,12 @@ export class RunManager {
     for (const run of await listRunFolders(ws)) {
       // One existsSync per run folder without a record: cheap over thousands of local runs.
       if (!readExecutorRecordSync(run.dir)?.job_id || this.claimed(ws, run.experiment, run.model)) continue;
+      // Another process follows it (an `expman train` in a terminal, another app): its follower keeps it.
+      const other = liveLock(run.dir, FOLLOW_LOCK_NAME);
+      if (other) {
+        skipped.push({ experiment: run.experiment, model: run.model, message: lockedError(run.dir, other, 'not followed here').message });
+        continue;
+      }
       const status = await readStatus(run.dir);
       if (status?.status !== 'queued' && status?.status !== 'running') continue;
       let placement: Placement;

@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createBackend } from '../../../src/core/api/backend.js';
+import { RunManager } from '../../../src/core/jobs/run-manager.js';
 import { processMatches } from '../../../src/core/runs/lock.js';
 import { workspace } from '../../../src/core/workspace.js';
 import { cliBundle, expman, listTree, repoRoot, tempDataDir, testLogDir } from '../../helpers/data-dir.js';
@@ -123,6 +124,12 @@ describe.skipIf(sshUnavailable)('runs on an SSH target are followed again by the
     await backend.runs.adopt(workspace(data));
     await vi.waitFor(() => expect(backend.runs.state().jobs).toMatchObject([{ kind: 'attach', state: 'running', run: { experiment: 'default', model: 'far' }, executor: 'ssh', target: 'box' }]), { timeout: 10_000, interval: 50 });
     expect((await backend.runs.adopt(workspace(data))).adopted).toEqual([]);
+    // Another run queue (another app, a terminal) leaves it to the follower that holds follow.json.
+    // (The dead server's follow.json is stale: the new follower has taken it over.)
+    await vi.waitFor(() => expect(JSON.parse(readFileSync(join(dir, 'follow.json'), 'utf8'))).toMatchObject({ pid: process.pid }), { timeout: 10_000, interval: 50 });
+    const other = await new RunManager({ emit: () => undefined }).adopt(workspace(data));
+    expect(other.adopted).toEqual([]);
+    expect(other.skipped).toEqual([{ experiment: 'default', model: 'far', message: expect.stringMatching(/^not followed here: run .* is in use by pid \d+ on .* \(following pid \d+ on 127\.0\.0\.1 \(target box\)\)/) }]);
 
     await vi.waitFor(() => expect(epochsIn(dir)).toBeGreaterThan(atDeath), { timeout: 30_000, interval: 100 });
     await vi.waitFor(() => expect(backend.runs.state().jobs[0]?.state).toBe('finished'), { timeout: 120_000, interval: 200 });
@@ -135,6 +142,7 @@ describe.skipIf(sshUnavailable)('runs on an SSH target are followed again by the
     // The run folder came home whole (the remote lock aside, which is gone there too).
     expect(listTree(dir)).toEqual(expect.arrayContaining(listTree(remoteDir)));
     expect(existsSync(join(dir, 'lock.json'))).toBe(false);
+    expect(existsSync(join(dir, 'follow.json'))).toBe(false);
     // The UI heard the epochs after the restart and the end.
     const later = emitted.filter((e) => e.channel === 'runs:event').flatMap((e) => (e.payload as { events: Array<{ event: string; epoch?: number }> }).events);
     expect(later.filter((e) => e.event === 'epoch_end').at(-1)?.epoch).toBe(EPOCHS);
@@ -207,7 +215,7 @@ describe.skipIf(slurmMissing)('a Slurm job submitted through a login node is fol
     await vi.waitFor(() => expect(backend.runs.state().jobs).toMatchObject([{ kind: 'attach', state: 'running', executor: 'slurm', target: 'hpc' }]), { timeout: 10_000, interval: 50 });
     const atAdoption = epochsIn(dir);
     await vi.waitFor(() => expect(epochsIn(dir)).toBeGreaterThan(atAdoption), { timeout: 30_000, interval: 100 });
-    expect(backend.runs.state().jobs[0]?.where).toMatch(new RegExp(`Slurm job ${jobId} RUNNING`));
+    await vi.waitFor(() => expect(backend.runs.state().jobs[0]?.where).toMatch(new RegExp(`Slurm job ${jobId} RUNNING`)), { timeout: 10_000, interval: 50 });
     const stopped = await backend.dispatch('runs:stop-run', { experiment: 'default', model: 'job' });
     expect(stopped, slurm.logs()).toMatchObject({ ok: true, value: { status: 'stopped', live: null } });
     expect(readFileSync(join(dir, 'logs/metrics.jsonl'), 'utf8')).toBe(readFileSync(join(remoteDir, 'logs/metrics.jsonl'), 'utf8'));
