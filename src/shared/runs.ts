@@ -106,7 +106,8 @@ export type JobState = 'queued' | 'running' | 'finished' | 'failed' | 'stopped';
 export interface JobInfo {
   id: string;
   run: RunRef;
-  kind: 'train' | 'resume' | 'rerun';
+  /** `attach`: a run executing on a target that this app followed again after a restart (RunManager.adopt). */
+  kind: 'train' | 'resume' | 'rerun' | 'attach';
   state: JobState;
   queuedAt: string;
   startedAt?: string;

@@ -77,6 +77,8 @@ export async function startSshd(): Promise<TestSshd> {
       'PubkeyAuthentication yes',
       'PermitRootLogin prohibit-password',
       'LogLevel ERROR',
+      // A test cluster's config (tests/helpers/slurm.ts) reaches scheduler commands run over SSH: ssh -o SetEnv=SLURM_CONF=….
+      'AcceptEnv SLURM_CONF',
     ].join('\n') + '\n',
   );
   if (process.getuid?.() === 0 && !existsSync('/run/sshd')) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });

@@ -77,6 +77,23 @@ export function createBackend(options: BackendOptions): Backend {
     follow = { root, unsubscribe: subscription.unsubscribe };
   };
 
+  /**
+   * Runs of the open folder that execute on a target (SSH, Slurm) are followed again whenever this backend
+   * opens the folder: after a restart nothing else streams them home or can stop them. RunManager.adopt
+   * leaves a run it already follows alone, so opening a folder twice never attaches twice.
+   */
+  const adopt = (): void => {
+    const root = ws();
+    void runs.adopt(root).then(
+      ({ adopted, skipped }) => {
+        for (const job of adopted) options.log?.(`following ${job.run.experiment}/${job.run.model} again (${job.executor}${job.target ? ` target ${job.target}` : ''})`);
+        for (const run of skipped) options.log?.(`cannot follow ${run.experiment}/${run.model} in ${root.root}: ${run.message}`);
+      },
+      (error: unknown) => options.onInternalError?.('runs:adopt', error),
+    );
+  };
+  adopt();
+
   return {
     dispatch: createDispatcher(handlers, options.onInternalError),
     handlers,
@@ -85,6 +102,7 @@ export function createBackend(options: BackendOptions): Backend {
     setFocus: (next) => {
       focus = next;
       syncFollow();
+      adopt();
       options.emit('workspace:changed', { ...next });
     },
     attachClient: () => {

@@ -5,8 +5,8 @@ import { cliEntry } from '../training/supervisor.js';
 import { toolVersion } from '../version.js';
 import type { Workspace } from '../workspace.js';
 import { lastMessage, runCommand } from './run-command.js';
-import { schedulerEnv, slurmExecutor, type SlurmOptions } from './slurm.js';
-import { sshExecutor, type SshOptions } from './ssh.js';
+import { loginNodeOf, schedulerEnv, slurmExecutor, type SlurmOptions } from './slurm.js';
+import { onRemote, sshExecutor, type SshOptions } from './ssh.js';
 import type { Target } from './targets.js';
 
 export interface TargetCheckItem {
@@ -43,6 +43,23 @@ export async function checkTarget(ws: Workspace, target: Target, options: Target
     const version = await sshExecutor(target, options.ssh).validate();
     pass('ssh', `${target.ssh.user ? `${target.ssh.user}@` : ''}${target.ssh.host} reachable; ${target.data} writable; rsync present`);
     pass('expman', `${version} (${(target.expman ?? ['expman']).join(' ')})`);
+    return passed;
+  }
+  if (target.ssh && target.data) {
+    // A login node over SSH: the SSH target's checks (reachable, data writable, rsync, expman) there, then its
+    // scheduler commands and sbatch --test-only, all run on the login node.
+    const ssh = { ...(options.slurm?.ssh ?? options.ssh ?? {}) };
+    const version = await sshExecutor({ executor: 'ssh', name: target.name, ssh: target.ssh, data: target.data, ...(target.expman ? { expman: target.expman } : {}) }, ssh).validate();
+    const where = `${target.ssh.user ? `${target.ssh.user}@` : ''}${target.ssh.host}`;
+    pass('ssh', `${where} reachable; ${target.data} writable; rsync present`);
+    pass('expman', `${version} (${(target.expman ?? ['expman']).join(' ')})`);
+    const login = loginNodeOf(target, { ...options.slurm, ssh })!;
+    const tools = await onRemote(login.reach, login.remote, 'for t in sbatch squeue scontrol scancel; do command -v "$t" >/dev/null || echo "missing $t"; done');
+    const missing = /^missing (\S+)$/m.exec(tools.stdout)?.[1];
+    if (missing) throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: ${missing} not found on ${where} (install Slurm's client commands there)`);
+    pass('slurm', `sbatch, squeue, scontrol, scancel on ${where}`);
+    await slurmExecutor(target, { ...options.slurm, ssh }).validate(resolveWorkerRuntime(''));
+    pass('sbatch --test-only', `the job would be accepted${target.partition ? ` on partition ${target.partition}` : ''}`);
     return passed;
   }
   const env = options.slurm?.env ?? schedulerEnv();

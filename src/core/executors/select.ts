@@ -4,7 +4,7 @@ import type { WorkerRuntime } from '../training/worker-runtime.js';
 import type { Workspace } from '../workspace.js';
 import { readExecutorRecord, type ExecHandle, type Executor, type LaunchRequest } from './executor.js';
 import { localExecutor } from './local.js';
-import { schedulerEnv, slurmExecutor, watchSlurmJob, type SlurmOptions } from './slurm.js';
+import { loginNodeOf, schedulerEnv, slurmExecutor, watchSlurmJob, type SlurmOptions } from './slurm.js';
 import { sshExecutor, watchSshRun, type SshOptions } from './ssh.js';
 import { loadTarget, type Target } from './targets.js';
 
@@ -55,7 +55,8 @@ export async function attachRun(ws: Workspace, dir: string, request: Pick<Launch
     throw new ExpmanError('CONFIG_INVALID', `target ${record.target} is now an ${target.executor} target; the run was started on it as ${record.executor}`, { key: 'target' });
   }
   if (target.executor === 'slurm') {
-    return watchSlurmJob(target, { dir, jobId: record.job_id, record, env: options.slurm?.env ?? schedulerEnv(), pollMs: options.slurm?.pollMs ?? 1_000, request });
+    const login = loginNodeOf(target, options.slurm ?? {});
+    return watchSlurmJob(target, { dir, jobId: record.job_id, record, env: options.slurm?.env ?? schedulerEnv(), pollMs: options.slurm?.pollMs ?? 1_000, request, ...(login ? { login } : {}) });
   }
   return watchSshRun(target, { dir, record, pollMs: options.ssh?.pollMs ?? 1_000, options: options.ssh ?? {}, request });
 }

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ExpmanError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { readEventTail } from '../runs/event-tail.js';
-import { acquireRunLock, readLock } from '../runs/lock.js';
+import { acquireRunLock, FOLLOW_LOCK_NAME, readLock } from '../runs/lock.js';
 import { markEnded } from '../runs/stop.js';
 import { readStatus, writeStatus } from '../training/run-store.js';
 import { cliEntry, workerEnv } from '../training/supervisor.js';
@@ -14,7 +14,8 @@ import { toolVersion } from '../version.js';
 import { runFiles } from '../workspace.js';
 import type { ExecutorInfo } from '../../shared/runs.js';
 import { fileTail, writeExecutorRecord, type ExecEnd, type ExecHandle, type ExecState, type Executor, type LaunchRequest } from './executor.js';
-import { lastMessage, runCommand } from './run-command.js';
+import { lastMessage, runCommand, type CommandResult } from './run-command.js';
+import { bringHome, onRemote, remoteMirror, remoteOf, remotePaths, shipRun, type Remote, type SshOptions, type SshReach } from './ssh.js';
 import type { SlurmTarget } from './targets.js';
 
 /**
@@ -39,6 +40,30 @@ export interface SlurmOptions {
   pollMs?: number;
   /** Environment of sbatch, squeue, scontrol and scancel (and so of the job: sbatch exports it). */
   env?: NodeJS.ProcessEnv;
+  /** How the login node is reached, for a target with a submit `host`. */
+  ssh?: SshOptions;
+}
+
+/**
+ * A cluster without this file system, submitted to on a login node over SSH (`host` and `data` set): the
+ * run is shipped to `data` there as for an SSH target, sbatch/scontrol/scancel run on the login node, and
+ * the run folder is mirrored back over the same connection (ssh.ts) and brought home when the job ends.
+ */
+export interface LoginNode {
+  reach: SshReach & { data: string };
+  remote: Remote;
+}
+
+export function loginNodeOf(target: SlurmTarget, options: SlurmOptions): LoginNode | undefined {
+  if (!target.ssh || !target.data) return undefined;
+  const reach = { name: target.name, ssh: target.ssh, data: target.data };
+  return { reach, remote: remoteOf(reach, options.ssh ?? {}) };
+}
+
+/** A scheduler command (its words) on the login node, in a POSIX shell there; a missing command is exit 127. */
+async function onLoginNode(login: LoginNode, words: string[], input?: string): Promise<CommandResult> {
+  const line = words.map(shellQuote).join(' ');
+  return onRemote(login.reach, login.remote, input === undefined ? line : `${line} <<'EXPMAN_JOB_SCRIPT'\n${input}EXPMAN_JOB_SCRIPT`);
 }
 
 /** The environment the scheduler commands get: the worker's allow-list, plus where the cluster's config is. */
@@ -55,7 +80,8 @@ export function shellQuote(word: string): string {
 
 /** The command the job runs: the target's expman, else this machine's (a shared file system has both). */
 export function workerCommand(target: SlurmTarget, runtime: WorkerRuntime, dir: string): string[] {
-  const expman = target.expman ?? [runtime.node, cliEntry()];
+  // Without this file system (a login node over SSH) only the cluster's own expman can run the job.
+  const expman = target.expman ?? (target.data ? ['expman'] : [runtime.node, cliEntry()]);
   const env = Object.entries(target.expman ? {} : runtime.env).map(([k, v]) => `${k}=${v}`);
   return [...(env.length ? ['env', ...env] : []), ...expman, 'train', '--resume', dir];
 }
@@ -152,13 +178,14 @@ export function slurmExecutor(target: SlurmTarget, options: SlurmOptions = {}): 
   const pollMs = options.pollMs ?? 1_000;
 
   const refuseUnsupported = (): void => {
-    if (target.ssh) {
-      throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: submitting over SSH (host = "${target.ssh.host}") is not supported yet; run expman on the submit host, or remove host`, { key: `${target.name}.host` });
+    if (target.ssh && !target.data) {
+      throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: submitting over SSH (host = "${target.ssh.host}") needs data: the cluster's data folder that runs are shipped to`, { key: `${target.name}.data` });
     }
-    if (target.data) {
-      throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: a cluster without this file system (data = "${target.data}") is not supported yet; remove data when the nodes share this file system`, { key: `${target.name}.data` });
+    if (target.data && !target.ssh) {
+      throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: a cluster without this file system (data = "${target.data}") is reached through its login node: set host (and user) too, or remove data when the nodes share this file system`, { key: `${target.name}.host` });
     }
   };
+  const login = loginNodeOf(target, options);
 
   return {
     kind: 'slurm',
@@ -170,13 +197,15 @@ export function slurmExecutor(target: SlurmTarget, options: SlurmOptions = {}): 
     async validate(runtime: WorkerRuntime): Promise<void> {
       refuseUnsupported();
       const script = slurmJobScript(target, { name: 'expman-check', command: workerCommand(target, runtime, '/nonexistent') });
-      const result = await runCommand('sbatch', ['--test-only', '--output=/dev/null'], { env, input: script, timeoutMs: 30_000 });
+      const result = login ? await onLoginNode(login, ['sbatch', '--test-only', '--output=/dev/null'], script) : await runCommand('sbatch', ['--test-only', '--output=/dev/null'], { env, input: script, timeoutMs: 30_000 });
+      if (login && result.code === 127) throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: sbatch not found on ${login.remote.destination} (install Slurm's client commands there)`);
       if (result.spawnError) throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: sbatch not found on PATH (install Slurm's client commands)`);
       if (result.code !== 0) throw new ExpmanError('SUBMIT_REJECTED', `target ${target.name}: sbatch refused the job: ${lastMessage(result).replace(/^sbatch: error: /, '')}`);
     },
 
     async launch(request: LaunchRequest): Promise<ExecHandle> {
       refuseUnsupported();
+      if (login) return launchOnLoginNode(target, login, request, pollMs);
       const { dir } = request;
       const experiment = basename(dirname(dirname(dir)));
       const name = `expman:${experiment}/${basename(dir)}`;
@@ -209,6 +238,37 @@ export function slurmExecutor(target: SlurmTarget, options: SlurmOptions = {}): 
 }
 
 /**
+ * Ships the run to the cluster's data folder, submits its job script there on the login node and follows
+ * it over SSH (see LoginNode). The script is written here first, so the run folder keeps it, and shipped.
+ */
+async function launchOnLoginNode(target: SlurmTarget, login: LoginNode, request: LaunchRequest, pollMs: number): Promise<ExecHandle> {
+  const { dir } = request;
+  const rdir = remotePaths(login.reach, dir).dir;
+  const experiment = basename(dirname(dirname(dir)));
+  await fs.mkdir(runFiles.logs(dir), { recursive: true });
+  const scriptFile = join(dir, JOB_SCRIPT);
+  await writeFileAtomic(scriptFile, slurmJobScript(target, { name: `expman:${experiment}/${basename(dir)}`, command: workerCommand(target, request.runtime, rdir) }));
+  await shipRun(login.reach, login.remote, dir, 'slurm');
+  const expman = (target.expman ?? ['expman']).map(shellQuote).join(' ');
+  const submitted = await onRemote(
+    login.reach,
+    login.remote,
+    `echo "expman $(${expman} --version 2>&1 | tail -n 1)"; ${['sbatch', '--parsable', ...sbatchOutputArgs(rdir), `${rdir}/${JOB_SCRIPT}`].map(shellQuote).join(' ')}`,
+  );
+  const version = /^expman (\d+\.\d+\.\d+\S*)$/m.exec(submitted.stdout)?.[1];
+  const jobId = submitted.stdout.trim().split('\n').at(-1)?.split(';')[0] ?? '';
+  if (submitted.code !== 0 || !/^\d+(_\d+)?$/.test(jobId)) {
+    const message = submitted.code === 127 ? `target ${target.name}: sbatch not found on ${login.remote.destination}` : `target ${target.name}: sbatch refused the job: ${lastMessage(submitted).replace(/^sbatch: error: /, '')}`;
+    await markEnded(dir, 'failed', message, { code: 'SUBMIT_REJECTED', message });
+    throw new ExpmanError(submitted.code === 127 ? 'TARGET_UNSUITABLE' : 'SUBMIT_REJECTED', message, { file: scriptFile });
+  }
+  const record: ExecutorInfo = { executor: 'slurm', target: target.name, host: target.ssh!.host, job_id: jobId, submitted: new Date().toISOString(), state: 'PENDING', ...(version ? { expman_version: version } : {}) };
+  await writeExecutorRecord(dir, record);
+  request.onLog?.(`submitted Slurm job ${jobId} on ${login.remote.destination} (target ${target.name})`);
+  return watchSlurmJob(target, { dir, jobId, record, env: {}, pollMs, request, login });
+}
+
+/**
  * Follows a submitted job until it ends: its state (and PENDING's reason) into `executor.json` and
  * onState, new metrics.jsonl lines into onEvent; at the end, what the worker could not record (it never
  * started, was killed, the node failed) into status.json, with the tail of the job's output. Also what
@@ -216,9 +276,22 @@ export function slurmExecutor(target: SlurmTarget, options: SlurmOptions = {}): 
  */
 export function watchSlurmJob(
   target: SlurmTarget,
-  job: { dir: string; jobId: string; record: ExecutorInfo; env: NodeJS.ProcessEnv; pollMs: number; request: Pick<LaunchRequest, 'onEvent' | 'onLog' | 'onState'> },
+  job: { dir: string; jobId: string; record: ExecutorInfo; env: NodeJS.ProcessEnv; pollMs: number; request: Pick<LaunchRequest, 'onEvent' | 'onLog' | 'onState'>; login?: LoginNode },
 ): ExecHandle {
-  const { dir, jobId, env, request } = job;
+  const { dir, jobId, env, request, login } = job;
+  // Through a login node, one SSH trip per poll mirrors the run folder and asks scontrol about the job.
+  const rdir = login ? remotePaths(login.reach, dir).dir : '';
+  const mirror = login ? remoteMirror(login.reach, login.remote, dir, rdir, request) : undefined;
+  // The mirror writes this folder: one follower per run on this machine (see FOLLOW_LOCK_NAME).
+  const follower = login ? acquireRunLock(dir, { name: FOLLOW_LOCK_NAME, command: `following Slurm job ${jobId} on ${login.remote.destination}`, refusal: 'cannot follow' }) : undefined;
+  const query = async (): Promise<SlurmJob | null> => {
+    if (!mirror) return querySlurmJob(jobId, env);
+    const out = await mirror.poll(`scontrol show job -o ${shellQuote(jobId)} 2>&1`);
+    if (/invalid job id/i.test(out)) return null;
+    const parsed = parseScontrolJob(out);
+    if (!parsed) throw new ExpmanError('TARGET_UNREACHABLE', `scontrol show job ${jobId} on ${login!.remote.destination} failed: ${out.split('\n').at(-1) ?? ''}`);
+    return parsed;
+  };
   let record = job.record;
   let stopRequested = false;
   let last: SlurmJob | null = null;
@@ -227,6 +300,8 @@ export function watchSlurmJob(
   const output = join(runFiles.logs(dir), `slurm-${jobId}.out`);
 
   const readEvents = async (): Promise<void> => {
+    // Through a login node the mirror has passed them on already.
+    if (mirror) return;
     const tail = await readEventTail(runFiles.metrics(dir), offset);
     if (!tail) return;
     offset = tail.offset;
@@ -242,7 +317,7 @@ export function watchSlurmJob(
   const observe = async (): Promise<SlurmJob | null> => {
     let seen: SlurmJob | null;
     try {
-      seen = await querySlurmJob(jobId, env);
+      seen = await query();
     } catch (error) {
       // The controller restarting or briefly unreachable: keep the last state and look again.
       request.onLog?.(error instanceof Error ? error.message : String(error));
@@ -280,13 +355,26 @@ export function watchSlurmJob(
       seen = await observe();
     }
     await readEvents();
-    return settle(dir, jobId, seen, stopRequested, output);
+    try {
+      if (login) {
+        // The job's files (checkpoints, best model, its output) come home before the end is settled here.
+        await mirror!.poll('true').catch(() => undefined);
+        await bringHome(login.reach, login.remote, dir, rdir, request);
+      }
+      return await settle(dir, jobId, seen, stopRequested, output);
+    } finally {
+      follower?.release();
+    }
   })();
 
   const scancel = (args: string[]): void => {
-    void runCommand('scancel', [...args, jobId], { env, timeoutMs: 30_000 }).then((result) => {
-      if (result.code !== 0) request.onLog?.(`scancel ${jobId}: ${lastMessage(result)}`);
-    });
+    const cancelled = login ? onLoginNode(login, ['scancel', ...args, jobId]) : runCommand('scancel', [...args, jobId], { env, timeoutMs: 30_000 });
+    void cancelled.then(
+      (result) => {
+        if (result.code !== 0) request.onLog?.(`scancel ${jobId}: ${lastMessage(result)}`);
+      },
+      (error: unknown) => request.onLog?.(`scancel ${jobId}: ${error instanceof Error ? error.message : String(error)}`),
+    );
   };
   return {
     jobId,

@@ -5,7 +5,7 @@ import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExpmanError } from '../errors.js';
 import { TEMP_PREFIX, writeFileAtomic } from '../fs/atomic.js';
-import { acquireRunLock } from '../runs/lock.js';
+import { acquireRunLock, FOLLOW_LOCK_NAME } from '../runs/lock.js';
 import { markEnded } from '../runs/stop.js';
 import { sshCommand } from '../sync/rsync-args.js';
 import { readRunConfig } from '../training/run-folder.js';
@@ -40,7 +40,13 @@ const MARK_STATUS = '@@expman-status@@';
 const MARK_LOCK = '@@expman-lock@@';
 const MARK_ALIVE = '@@expman-alive@@';
 
-interface Remote {
+/** A target reached over SSH: an SSH target, or a Slurm target whose submit host is a login node. */
+export interface SshReach {
+  name: string;
+  ssh: SshTarget['ssh'];
+}
+
+export interface Remote {
   /** ssh's argv up to the destination, which follows. */
   ssh: string[];
   /** The same for rsync -e. */
@@ -61,7 +67,7 @@ function multiplexing(base: string): string {
   return `-o ControlMaster=auto -o ControlPath=${dir}/${id}-%C -o ControlPersist=5`;
 }
 
-function remoteOf(target: SshTarget, options: SshOptions): Remote {
+export function remoteOf(target: SshReach, options: SshOptions): Remote {
   const base = options.sshCommand ?? process.env['EXPMAN_SSH_COMMAND'] ?? sshCommand({ ...(target.ssh.port ? { port: target.ssh.port } : {}), ...(target.ssh.identity ? { key: target.ssh.identity } : {}) });
   const line = process.platform === 'win32' ? base : `${base} ${multiplexing(base)}`;
   const ssh = splitCommand(line);
@@ -69,7 +75,7 @@ function remoteOf(target: SshTarget, options: SshOptions): Remote {
   return { ssh, rsyncShell: line, destination: target.ssh.user ? `${target.ssh.user}@${target.ssh.host}` : target.ssh.host };
 }
 
-async function onRemote(target: SshTarget, remote: Remote, script: string, timeoutMs = 60_000): Promise<CommandResult> {
+export async function onRemote(target: SshReach, remote: Remote, script: string, timeoutMs = 60_000): Promise<CommandResult> {
   const result = await runCommand(remote.ssh[0]!, [...remote.ssh.slice(1), remote.destination, '--', script], { timeoutMs });
   if (result.spawnError) throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: ssh not found on PATH (${result.spawnError})`);
   // 255: ssh's own failure (unreachable, refused, authentication); anything else is the remote command's.
@@ -78,14 +84,14 @@ async function onRemote(target: SshTarget, remote: Remote, script: string, timeo
 }
 
 /** The run folder's place on the target: the same path under its data folder. */
-function remotePaths(target: SshTarget, dir: string): { root: string; rel: string; dir: string } {
+export function remotePaths(target: { data: string }, dir: string): { root: string; rel: string; dir: string } {
   const root = dirname(dirname(dirname(dirname(dir))));
   const rel = relative(root, dir);
   return { root, rel, dir: `${target.data.replace(/\/+$/, '')}/${rel}` };
 }
 
 async function rsync(args: string[], cwd?: string): Promise<CommandResult> {
-  return runCommand('rsync', ['-a', `--exclude=${TEMP_PREFIX}*`, '--exclude=lock.json', ...args], { ...(cwd ? { cwd } : {}), timeoutMs: 30 * 60_000 });
+  return runCommand('rsync', ['-a', `--exclude=${TEMP_PREFIX}*`, '--exclude=lock.json', `--exclude=${FOLLOW_LOCK_NAME}`, ...args], { ...(cwd ? { cwd } : {}), timeoutMs: 30 * 60_000 });
 }
 
 /** rsync's own first complaint ("rsync: [sender] change_dir … failed: …") says more than its summary line. */
@@ -125,30 +131,7 @@ export function sshExecutor(target: SshTarget, options: SshOptions = {}): Execut
       const remote = remoteOf(target, options);
       const version = await validate();
       const { dir } = request;
-      const where = remotePaths(target, dir);
-      const { config } = await readRunConfig(dir);
-      const datasetDir = paths.datasetDir(workspace(where.root), config.values['data.dataset']);
-      const dataset = relative(where.root, datasetDir);
-      if (!(await fs.stat(datasetDir).catch(() => null))?.isDirectory()) {
-        const message = `dataset ${config.values['data.dataset']} is not in ${dirname(datasetDir)}: the run needs it on target ${target.name}`;
-        await markEnded(dir, 'failed', message, { code: 'DATASET_MISSING', message });
-        throw new ExpmanError('DATASET_MISSING', message, { key: 'data.dataset' });
-      }
-      // Mark the run as held elsewhere before the worker can start (see slurm.ts), under its lock.
-      const lock = acquireRunLock(dir, { command: `start on ssh target ${target.name}` });
-      try {
-        const status = await readStatus(dir);
-        if (status?.status === 'queued') await writeStatus(dir, { ...status, executor: 'ssh', updated: new Date().toISOString() });
-      } finally {
-        lock.release();
-      }
-      // Only what the run needs: its dataset and its own folder (--relative keeps the paths under data).
-      const shipped = await rsync(['--relative', '-e', remote.rsyncShell, `./${dataset}/`, `./${where.rel}/`, `${remote.destination}:${target.data}/`], where.root);
-      if (shipped.code !== 0) {
-        const message = `target ${target.name}: shipping the run to ${remote.destination}:${target.data} failed: ${rsyncMessage(shipped)}`;
-        await markEnded(dir, 'failed', message, { code: 'TARGET_UNREACHABLE', message });
-        throw new ExpmanError('TARGET_UNREACHABLE', message);
-      }
+      const where = await shipRun(target, remote, dir, 'ssh');
       const rdir = shellQuote(where.dir);
       const started = await onRemote(
         target,
@@ -170,6 +153,38 @@ export function sshExecutor(target: SshTarget, options: SshOptions = {}): Execut
 }
 
 /**
+ * Ships what a run needs to the target's data folder (its dataset and its own folder, nothing else), after
+ * marking a queued run as held there; a failure is recorded in the run and thrown. Where it went.
+ */
+export async function shipRun(target: SshReach & { data: string }, remote: Remote, dir: string, kind: 'ssh' | 'slurm'): Promise<{ root: string; rel: string; dir: string }> {
+  const where = remotePaths(target, dir);
+  const { config } = await readRunConfig(dir);
+  const datasetDir = paths.datasetDir(workspace(where.root), config.values['data.dataset']);
+  const dataset = relative(where.root, datasetDir);
+  if (!(await fs.stat(datasetDir).catch(() => null))?.isDirectory()) {
+    const message = `dataset ${config.values['data.dataset']} is not in ${dirname(datasetDir)}: the run needs it on target ${target.name}`;
+    await markEnded(dir, 'failed', message, { code: 'DATASET_MISSING', message });
+    throw new ExpmanError('DATASET_MISSING', message, { key: 'data.dataset' });
+  }
+  // Mark the run as held elsewhere before the worker can start (see slurm.ts), under its lock.
+  const lock = acquireRunLock(dir, { command: `start on ${kind} target ${target.name}` });
+  try {
+    const status = await readStatus(dir);
+    if (status?.status === 'queued') await writeStatus(dir, { ...status, executor: kind, updated: new Date().toISOString() });
+  } finally {
+    lock.release();
+  }
+  // Only what the run needs: its dataset and its own folder (--relative keeps the paths under data).
+  const shipped = await rsync(['--relative', '-e', remote.rsyncShell, `./${dataset}/`, `./${where.rel}/`, `${remote.destination}:${target.data}/`], where.root);
+  if (shipped.code !== 0) {
+    const message = `target ${target.name}: shipping the run to ${remote.destination}:${target.data} failed: ${rsyncMessage(shipped)}`;
+    await markEnded(dir, 'failed', message, { code: 'TARGET_UNREACHABLE', message });
+    throw new ExpmanError('TARGET_UNREACHABLE', message);
+  }
+  return where;
+}
+
+/**
  * Follows a run started on an SSH target from what this machine has of it (the local metrics.jsonl's
  * size is the offset to read on from): used right after the start, and to re-attach after a dropped
  * connection or a restart. `detach` stops following without touching the run.
@@ -183,19 +198,72 @@ export function watchSshRun(
   const where = remotePaths(target, dir);
   const pid = run.record.job_id!;
   const detail = `pid ${pid} on ${target.ssh.host} (target ${target.name})`;
+  // One follower per run on this machine: refused (RUN_LOCKED) while another process follows it.
+  const follower = acquireRunLock(dir, { name: FOLLOW_LOCK_NAME, command: `following ${detail}`, refusal: 'cannot follow' });
   let stopRequested = false;
   let detached = false;
   let alive = true;
+  const mirror = remoteMirror(target, remote, dir, where.dir, request);
+  const poll = async (): Promise<boolean> => (await mirror.poll(`kill -0 ${pid} 2>/dev/null && echo yes || echo no`)) === 'yes';
+
+  const ended = (async (): Promise<ExecEnd> => {
+    request.onState?.({ phase: 'running', detail });
+    let failures = 0;
+    while (!detached) {
+      try {
+        alive = await poll();
+        failures = 0;
+      } catch (error) {
+        // A dropped connection: the run goes on there; read on from the same offset once it is back.
+        if (failures++ === 0) request.onLog?.(error instanceof Error ? error.message : String(error));
+      }
+      if (!alive) break;
+      await sleep(run.pollMs);
+    }
+    if (detached) return new Promise<ExecEnd>(() => undefined);
+    await poll().catch(() => false);
+    try {
+      return await collect(target, remote, dir, where.dir, stopRequested, request);
+    } finally {
+      follower.release();
+    }
+  })();
+
+  const signal = (name: 'TERM' | 'KILL'): void => {
+    stopRequested = true;
+    void onRemote(target, remote, `kill -${name} ${pid}`).catch((error: unknown) => request.onLog?.(error instanceof Error ? error.message : String(error)));
+  };
+  return {
+    jobId: pid,
+    state: (): Promise<ExecState> => Promise.resolve({ phase: alive ? 'running' : 'ended', detail }),
+    stop: () => signal('TERM'),
+    kill: () => signal('KILL'),
+    detach: () => {
+      detached = true;
+      follower.release();
+    },
+    ended,
+  };
+}
+
+/**
+ * Mirrors a run folder on a target into this data folder, one SSH round trip per poll: the new lines of
+ * its metrics.jsonl (from the byte offset the local copy has reached, so a dropped connection or a
+ * restarted app reads on where it left off) are appended here and passed on, status.json and the writer's
+ * lock are copied. `probe` is a shell command run in the same trip (is the worker, or the job, alive);
+ * poll answers its output.
+ */
+export function remoteMirror(target: SshReach, remote: Remote, dir: string, remoteDir: string, request: Pick<LaunchRequest, 'onEvent'>): { poll(probe: string): Promise<string> } {
   let lastStatus = '';
   let lastLock = '';
 
-  const poll = async (): Promise<boolean> => {
+  const poll = async (probe: string): Promise<string> => {
     const offset = (await fs.stat(runFiles.metrics(dir)).catch(() => ({ size: 0 }))).size;
-    const rdir = shellQuote(where.dir);
+    const rdir = shellQuote(remoteDir);
     const result = await onRemote(
       target,
       remote,
-      `f=${rdir}/logs/metrics.jsonl; [ -f "$f" ] && tail -c +${offset + 1} "$f"; printf '%s\\n' '${MARK_STATUS}'; cat ${rdir}/status.json 2>/dev/null; printf '%s\\n' '${MARK_LOCK}'; cat ${rdir}/lock.json 2>/dev/null; printf '%s\\n' '${MARK_ALIVE}'; kill -0 ${pid} 2>/dev/null && echo yes || echo no`,
+      `f=${rdir}/logs/metrics.jsonl; [ -f "$f" ] && tail -c +${offset + 1} "$f"; printf '%s\\n' '${MARK_STATUS}'; cat ${rdir}/status.json 2>/dev/null; printf '%s\\n' '${MARK_LOCK}'; cat ${rdir}/lock.json 2>/dev/null; printf '%s\\n' '${MARK_ALIVE}'; ${probe}`,
     );
     const text = result.stdout;
     const statusAt = text.lastIndexOf(MARK_STATUS);
@@ -203,6 +271,8 @@ export function watchSshRun(
     const aliveAt = text.lastIndexOf(MARK_ALIVE);
     if (statusAt < 0 || lockAt < statusAt || aliveAt < lockAt) throw new ExpmanError('TARGET_UNREACHABLE', `target ${target.name}: unexpected answer from ${remote.destination}: ${lastMessage(result)}`);
     const chunk = text.slice(0, statusAt);
+    // Passed on once status.json and the lock are mirrored too: whoever hears an event reads a folder that has it.
+    const events: RunEvent[] = [];
     const complete = chunk.slice(0, chunk.lastIndexOf('\n') + 1);
     if (complete) {
       // The local copy grows by exactly the bytes read: its size is where the next read (or re-attach) starts.
@@ -210,7 +280,7 @@ export function watchSshRun(
       for (const line of complete.split('\n')) {
         if (!line) continue;
         try {
-          request.onEvent?.(JSON.parse(line) as RunEvent);
+          events.push(JSON.parse(line) as RunEvent);
         } catch {
           // a torn line; the file keeps it as the worker wrote it
         }
@@ -234,48 +304,22 @@ export function watchSshRun(
       if (lock) await writeFileAtomic(join(dir, 'lock.json'), `${lock}\n`).catch(() => undefined);
       else await fs.rm(join(dir, 'lock.json'), { force: true });
     }
-    return text.slice(aliveAt + MARK_ALIVE.length).trim() === 'yes';
+    for (const event of events) request.onEvent?.(event);
+    return text.slice(aliveAt + MARK_ALIVE.length).trim();
   };
+  return { poll };
+}
 
-  const ended = (async (): Promise<ExecEnd> => {
-    request.onState?.({ phase: 'running', detail });
-    let failures = 0;
-    while (!detached) {
-      try {
-        alive = await poll();
-        failures = 0;
-      } catch (error) {
-        // A dropped connection: the run goes on there; read on from the same offset once it is back.
-        if (failures++ === 0) request.onLog?.(error instanceof Error ? error.message : String(error));
-      }
-      if (!alive) break;
-      await sleep(run.pollMs);
-    }
-    if (detached) return new Promise<ExecEnd>(() => undefined);
-    await poll().catch(() => false);
-    return collect(target, remote, dir, where.dir, stopRequested, request);
-  })();
-
-  const signal = (name: 'TERM' | 'KILL'): void => {
-    stopRequested = true;
-    void onRemote(target, remote, `kill -${name} ${pid}`).catch((error: unknown) => request.onLog?.(error instanceof Error ? error.message : String(error)));
-  };
-  return {
-    jobId: pid,
-    state: (): Promise<ExecState> => Promise.resolve({ phase: alive ? 'running' : 'ended', detail }),
-    stop: () => signal('TERM'),
-    kill: () => signal('KILL'),
-    detach: () => void (detached = true),
-    ended,
-  };
+/** Copies the run folder back from the target once its worker has exited (its mirrored lock says nothing any more). */
+export async function bringHome(target: SshReach, remote: Remote, dir: string, rdir: string, request: Pick<LaunchRequest, 'onLog'>): Promise<void> {
+  await fs.rm(join(dir, 'lock.json'), { force: true });
+  const back = await rsync(['-e', remote.rsyncShell, `${remote.destination}:${rdir}/`, `${dir}/`]);
+  if (back.code !== 0) request.onLog?.(`target ${target.name}: bringing the run folder back failed: ${rsyncMessage(back)}`);
 }
 
 /** Brings the run folder home and records an end the worker could not (killed, crashed, never started). */
 async function collect(target: SshTarget, remote: Remote, dir: string, rdir: string, stopRequested: boolean, request: Pick<LaunchRequest, 'onLog' | 'onState'>): Promise<ExecEnd> {
-  // The worker there has exited: its mirrored lock says nothing any more.
-  await fs.rm(join(dir, 'lock.json'), { force: true });
-  const back = await rsync(['-e', remote.rsyncShell, `${remote.destination}:${rdir}/`, `${dir}/`]);
-  if (back.code !== 0) request.onLog?.(`target ${target.name}: bringing the run folder back failed: ${rsyncMessage(back)}`);
+  await bringHome(target, remote, dir, rdir, request);
   const how = `the worker on ${remote.destination} ended without recording it`;
   if (stopRequested) await markEnded(dir, 'stopped', `${how} (stopped from here)`);
   else {

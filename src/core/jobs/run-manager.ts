@@ -1,14 +1,14 @@
 import { rerunModuleOptions } from '../models/module-run.js';
 import { loadConfig } from '../config/load.js';
 import { ExpmanError } from '../errors.js';
-import { liveLock, lockedError, lockLiveness, readLock } from '../runs/lock.js';
+import { FOLLOW_LOCK_NAME, liveLock, lockedError, lockLiveness, readLock } from '../runs/lock.js';
 import { DEFAULT_STOP_GRACE_MS, escalateStop, markEnded, stopLiveRun, type StopOptions, type StopOutcome } from '../runs/stop.js';
 import { freshModelName, readRunConfig } from '../training/run-folder.js';
-import { readStatus } from '../training/run-store.js';
+import { listRunFolders, readStatus } from '../training/run-store.js';
 import { prepareRun } from '../training/train.js';
 import { rerunCommandOptions, workerStopGraceMs } from '../trainers/command-spec.js';
 import { attachRun, placeRun, type Placement, type PlacementOptions } from '../executors/select.js';
-import { readExecutorRecord, type ExecHandle } from '../executors/executor.js';
+import { readExecutorRecord, readExecutorRecordSync, type ExecHandle, type LaunchRequest } from '../executors/executor.js';
 import { resolveWorkerRuntime, type WorkerRuntime } from '../training/worker-runtime.js';
 import { checkName, exists, paths, type Workspace } from '../workspace.js';
 import type { RunEvent } from '../../shared/run-events.js';
@@ -223,6 +223,51 @@ export class RunManager {
     return stopLiveRun(dir, { graceMs, ...options });
   }
 
+  /**
+   * Follows again the runs of a data folder that execute on a target (an `executor.json` with a job: an
+   * SSH host, a Slurm job) and are still open here (`queued`/`running`): after the app or server restarted,
+   * nobody else streams their events into this folder, brings their files home or can stop them from the
+   * UI. Each becomes a job of kind `attach`, as if launched here. A run this manager already follows is
+   * left alone (one follower per run: two would append the same remote lines twice); one whose target is
+   * gone from targets.toml is reported in `skipped` and left as it is.
+   */
+  async adopt(ws: Workspace): Promise<{ adopted: JobInfo[]; skipped: Array<{ experiment: string; model: string; message: string }> }> {
+    const adopted: JobInfo[] = [];
+    const skipped: Array<{ experiment: string; model: string; message: string }> = [];
+    for (const run of await listRunFolders(ws)) {
+      // One existsSync per run folder without a record: cheap over thousands of local runs.
+      if (!readExecutorRecordSync(run.dir)?.job_id || this.claimed(ws, run.experiment, run.model)) continue;
+      // Another process follows it (an `expman train` in a terminal, another app): its follower keeps it.
+      const other = liveLock(run.dir, FOLLOW_LOCK_NAME);
+      if (other) {
+        skipped.push({ experiment: run.experiment, model: run.model, message: lockedError(run.dir, other, 'not followed here').message });
+        continue;
+      }
+      const status = await readStatus(run.dir);
+      if (status?.status !== 'queued' && status?.status !== 'running') continue;
+      let placement: Placement;
+      let runtime: WorkerRuntime;
+      let graceMs: number;
+      try {
+        const { config } = await readRunConfig(run.dir);
+        placement = await placeRun(ws, config.values, this.placement);
+        runtime = this.runtimeFor(config.values['runtime.node']);
+        graceMs = workerStopGraceMs(config.values, this.stopGraceMs);
+      } catch (error) {
+        skipped.push({ experiment: run.experiment, model: run.model, message: error instanceof Error ? error.message : String(error) });
+        continue;
+      }
+      // Checked again with no await before the job is listed: an adopt running at the same time (startup
+      // and a folder switch) or a launch may have claimed the run meanwhile.
+      if (this.claimed(ws, run.experiment, run.model)) continue;
+      const job = this.newJob(ws, { experiment: run.experiment, model: run.model }, run.dir, 'attach', runtime, placement, graceMs);
+      this.follow(job, (request) => attachRun(ws, run.dir, request, this.placement));
+      adopted.push({ ...job.info });
+    }
+    if (adopted.length > 0) this.changed();
+    return { adopted, skipped };
+  }
+
   /** Stops every job (queued ones at once, running ones with SIGTERM → SIGKILL); bounded, never hangs. */
   async stopAll(options: StopOptions = {}): Promise<void> {
     for (const job of this.jobs) if (!TERMINAL.has(job.info.state)) this.stop(job.info.id, options);
@@ -258,6 +303,14 @@ export class RunManager {
   }
 
   private enqueue(ws: Workspace, run: { experiment: string; model: string }, dir: string, kind: JobInfo['kind'], runtime: WorkerRuntime, placement: Placement, graceMs: number): JobInfo {
+    const job = this.newJob(ws, run, dir, kind, runtime, placement, graceMs);
+    this.pump();
+    this.changed();
+    return { ...job.info };
+  }
+
+  /** A queued job in the list (listed at once, so `claimed` sees it). */
+  private newJob(ws: Workspace, run: { experiment: string; model: string }, dir: string, kind: JobInfo['kind'], runtime: WorkerRuntime, placement: Placement, graceMs: number): Job {
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
     const job: Job = {
@@ -280,9 +333,7 @@ export class RunManager {
       resolveDone,
     };
     this.jobs.push(job);
-    this.pump();
-    this.changed();
-    return { ...job.info };
+    return job;
   }
 
   /**
@@ -305,16 +356,19 @@ export class RunManager {
   }
 
   private launch(job: Job): void {
+    // Every kind trains a run folder — a queued one from its snapshot, a stopped one from its checkpoint —
+    // with the worker `expman train --resume <dir>`; the executor decides where it starts.
+    this.follow(job, (request) => job.placement.executor.launch({ dir: job.dir, runtime: job.runtime, ...request }));
+  }
+
+  /** Runs a job from its executor's handle (a launch, or an attach to a run already executing) to its end. */
+  private follow(job: Job, start: (request: Pick<LaunchRequest, 'onEvent' | 'onLog' | 'onState'>) => Promise<ExecHandle>): void {
     const { experiment, model } = job.info.run;
     const events = new Batcher<RunEvent>((batch) => this.emit('runs:event', { jobId: job.info.id, experiment, model, events: batch }), this.flushIntervalMs);
     const lines = new Batcher<string>((batch) => this.emit('log:lines', { jobId: job.info.id, experiment, model, lines: batch }), this.flushIntervalMs);
     job.info.state = 'running';
     job.info.startedAt = new Date().toISOString();
-    // Every kind trains a run folder — a queued one from its snapshot, a stopped one from its checkpoint —
-    // with the worker `expman train --resume <dir>`; the executor decides where it starts.
-    const launched = job.placement.executor.launch({
-      dir: job.dir,
-      runtime: job.runtime,
+    const launched = start({
       onEvent: (event) => {
         if (event.event === 'run_started') job.info.epochs = event.epochs;
         if (event.event === 'epoch_end') {
@@ -345,6 +399,7 @@ export class RunManager {
       },
       (error: unknown) => {
         // The executor refused the launch (sbatch rejected the job): it has recorded the failure in the run.
+        // (An attach that cannot start changes nothing there; the job says why.)
         lines.flush();
         job.info.error = { code: error instanceof ExpmanError ? error.code : 'WORKER_FAILED', message: error instanceof Error ? error.message : String(error) };
         this.finish(job, 'failed', { code: null, signal: null });

@@ -26,7 +26,13 @@ export interface LockFile {
 }
 
 export const LOCK_FILE_NAME = 'lock.json';
-export const lockFile = (dir: string): string => join(dir, LOCK_FILE_NAME);
+export const lockFile = (dir: string, name = LOCK_FILE_NAME): string => join(dir, name);
+/**
+ * The same kind of lock for this machine's follower of a run executing elsewhere (ssh.ts, slurm.ts through a
+ * login node): the one process that appends the remote metrics.jsonl to the local copy and brings the folder
+ * home. Two followers would append the same lines twice.
+ */
+export const FOLLOW_LOCK_NAME = 'follow.json';
 
 /** Whether a lock's holder is running here, elsewhere (another host: cannot be checked), or nowhere (stale). */
 export type Liveness = 'here' | 'elsewhere' | null;
@@ -86,17 +92,17 @@ function parseLock(text: string): LockFile | null {
 }
 
 /** The lock of a run folder, or null when there is none or it does not parse (readers never see a half-written one: see acquireRunLock). */
-export function readLock(dir: string): LockFile | null {
+export function readLock(dir: string, name = LOCK_FILE_NAME): LockFile | null {
   try {
-    return parseLock(readFileSync(lockFile(dir), 'utf8'));
+    return parseLock(readFileSync(lockFile(dir, name), 'utf8'));
   } catch {
     return null;
   }
 }
 
 /** The lock's holder when it is live (here or elsewhere), else null. */
-export function liveLock(dir: string): (LockFile & { live: 'here' | 'elsewhere' }) | null {
-  const lock = readLock(dir);
+export function liveLock(dir: string, name = LOCK_FILE_NAME): (LockFile & { live: 'here' | 'elsewhere' }) | null {
+  const lock = readLock(dir, name);
   const live = lockLiveness(lock);
   return lock && live ? { ...lock, live } : null;
 }
@@ -125,6 +131,8 @@ export interface AcquireOptions {
   onTakeover?: (stale: LockFile | null, reason: string) => void;
   /** How a refusal is worded: "cannot resume", … */
   refusal?: string;
+  /** Another lock of the folder than the writer's lock.json (FOLLOW_LOCK_NAME). */
+  name?: string;
 }
 
 const held = new Set<RunLock>();
@@ -153,7 +161,7 @@ export function acquireRunLock(dir: string, options: AcquireOptions): RunLock {
   const info: LockFile = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command: options.command };
   const procStart = procStartTime(process.pid);
   if (procStart !== undefined) info.proc_start = procStart;
-  const file = lockFile(dir);
+  const file = lockFile(dir, options.name);
   const temp = join(dir, `${TEMP_PREFIX}lock-${process.pid}-${randomBytes(4).toString('hex')}`);
   writeFileSync(temp, `${JSON.stringify(info, null, 2)}\n`, { flag: 'wx' });
   try {

@@ -1,12 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
-import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import { createBackend } from '../../../src/core/api/backend.js';
+import { RunManager } from '../../../src/core/jobs/run-manager.js';
 import { processMatches } from '../../../src/core/runs/lock.js';
-import { expman, repoRoot, tempDataDir, testLogDir } from '../../helpers/data-dir.js';
+import { workspace } from '../../../src/core/workspace.js';
+import { cliBundle, expman, listTree, repoRoot, tempDataDir, testLogDir } from '../../helpers/data-dir.js';
+import { startSlurm, slurmUnavailable, type TestSlurm } from '../../helpers/slurm.js';
+import { sshdUnavailable, startSshd, type TestSshd } from '../../helpers/sshd.js';
 
 // Bundled into out/ so that its packages resolve from the repository's node_modules.
 const hostBundle = join(repoRoot, 'out', 'test', 'backend-host.mjs');
@@ -76,4 +81,145 @@ describe('trainings do not share the server’s fate', () => {
     // Nothing is live any more: a second stop says so, typed.
     expect(await second.call('runs:stop-run', { experiment: 'default', model: 'orphan' })).toMatchObject({ ok: false, error: { code: 'RUN_NOT_LIVE' } });
   });
+});
+
+const sshUnavailable = sshdUnavailable();
+describe.skipIf(sshUnavailable)('runs on an SSH target are followed again by the next server (an sshd on 127.0.0.1)', () => {
+  let sshd: TestSshd;
+  beforeAll(async () => {
+    sshd = await startSshd();
+    // The server processes and the in-process backend both reach the target with this command.
+    process.env['EXPMAN_SSH_COMMAND'] = sshd.sshCommand();
+  }, 30_000);
+  afterAll(() => {
+    delete process.env['EXPMAN_SSH_COMMAND'];
+    sshd?.stop();
+  });
+
+  test('a server dies mid-run; a new backend on the folder adopts the run once: epochs stream home, it ends finished with its files', async () => {
+    const data = tempDataDir();
+    const remote = tempDataDir(false);
+    expect(expman(['preprocess', '--separate-sets', '--data', data]).code).toBe(0);
+    writeFileSync(join(data, 'targets.toml'), `[box]\nexecutor = "ssh"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n`);
+    const dir = join(data, 'experiments/default/models/far');
+    const remoteDir = join(remote, 'experiments/default/models/far');
+    const EPOCHS = 500;
+
+    const first = await server(data);
+    const overrides = ['runtime.executor=ssh', 'runtime.target=box', `training.epochs=${EPOCHS}`, 'training.batch_size=1', 'training.early_stopping.enabled=false', 'training.backend=cpu'];
+    expect(await first.call('runs:start', { experiment: 'default', model: 'far', overrides })).toMatchObject({ ok: true, value: { state: 'running', executor: 'ssh', target: 'box' } });
+    await vi.waitFor(() => expect(existsSync(join(dir, 'logs/metrics.jsonl')) && epochsIn(dir)).toBeGreaterThanOrEqual(2), { timeout: 60_000, interval: 100 });
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    // Nobody follows it now: it trains on there while this folder stands still.
+    const atDeath = epochsIn(dir);
+    await vi.waitFor(() => expect(epochsIn(remoteDir)).toBeGreaterThan(atDeath + 3), { timeout: 30_000, interval: 100 });
+    expect(epochsIn(dir)).toBe(atDeath);
+    expect(JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')).status).toBe('running');
+
+    const emitted: Array<{ channel: string; payload: unknown }> = [];
+    const backend = createBackend({ focus: { dataDir: data }, transport: 'browser', emit: (channel, payload) => void emitted.push({ channel, payload }) });
+    // Opening the same folder again (and adopting by hand) must not attach a second follower.
+    backend.setFocus({ dataDir: data });
+    await backend.runs.adopt(workspace(data));
+    await vi.waitFor(() => expect(backend.runs.state().jobs).toMatchObject([{ kind: 'attach', state: 'running', run: { experiment: 'default', model: 'far' }, executor: 'ssh', target: 'box' }]), { timeout: 10_000, interval: 50 });
+    expect((await backend.runs.adopt(workspace(data))).adopted).toEqual([]);
+    // Another run queue (another app, a terminal) leaves it to the follower that holds follow.json.
+    // (The dead server's follow.json is stale: the new follower has taken it over.)
+    await vi.waitFor(() => expect(JSON.parse(readFileSync(join(dir, 'follow.json'), 'utf8'))).toMatchObject({ pid: process.pid }), { timeout: 10_000, interval: 50 });
+    const other = await new RunManager({ emit: () => undefined }).adopt(workspace(data));
+    expect(other.adopted).toEqual([]);
+    expect(other.skipped).toEqual([{ experiment: 'default', model: 'far', message: expect.stringMatching(/^not followed here: run .* is in use by pid \d+ on .* \(following pid \d+ on 127\.0\.0\.1 \(target box\)\)/) }]);
+
+    await vi.waitFor(() => expect(epochsIn(dir)).toBeGreaterThan(atDeath), { timeout: 30_000, interval: 100 });
+    await vi.waitFor(() => expect(backend.runs.state().jobs[0]?.state).toBe('finished'), { timeout: 120_000, interval: 200 });
+    expect(backend.runs.state().jobs).toHaveLength(1);
+    const status = JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8')) as { status: string; epoch: number };
+    expect(status).toMatchObject({ status: 'finished', epoch: EPOCHS });
+    // Every epoch once: the local copy is the remote file, not two followers' appends.
+    expect(readFileSync(join(dir, 'logs/metrics.jsonl'), 'utf8')).toBe(readFileSync(join(remoteDir, 'logs/metrics.jsonl'), 'utf8'));
+    expect(epochsIn(dir)).toBe(EPOCHS);
+    // The run folder came home whole (the remote lock aside, which is gone there too).
+    expect(listTree(dir)).toEqual(expect.arrayContaining(listTree(remoteDir)));
+    expect(existsSync(join(dir, 'lock.json'))).toBe(false);
+    expect(existsSync(join(dir, 'follow.json'))).toBe(false);
+    // The UI heard the epochs after the restart and the end.
+    const later = emitted.filter((e) => e.channel === 'runs:event').flatMap((e) => (e.payload as { events: Array<{ event: string; epoch?: number }> }).events);
+    expect(later.filter((e) => e.event === 'epoch_end').at(-1)?.epoch).toBe(EPOCHS);
+    expect(emitted.find((e) => e.channel === 'runs:exited')?.payload).toMatchObject({ state: 'finished' });
+    expect(expman(['test', '--data', data, '--model', 'far']).code).toBe(0);
+  }, 240_000);
+
+  test('an adopted run is stopped from the UI: SIGTERM there, it ends stopped here with its folder home', async () => {
+    const data = tempDataDir();
+    const remote = tempDataDir(false);
+    expect(expman(['preprocess', '--separate-sets', '--data', data]).code).toBe(0);
+    writeFileSync(join(data, 'targets.toml'), `[box]\nexecutor = "ssh"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n`);
+    const dir = join(data, 'experiments/default/models/endless');
+    const remoteDir = join(remote, 'experiments/default/models/endless');
+    const first = await server(data);
+    const overrides = ['runtime.executor=ssh', 'runtime.target=box', 'training.epochs=100000', 'training.early_stopping.enabled=false', 'training.backend=cpu'];
+    expect(await first.call('runs:start', { experiment: 'default', model: 'endless', overrides })).toMatchObject({ ok: true });
+    await vi.waitFor(() => expect(existsSync(join(dir, 'logs/metrics.jsonl')) && epochsIn(dir)).toBeGreaterThanOrEqual(2), { timeout: 60_000, interval: 100 });
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+
+    const backend = createBackend({ focus: { dataDir: data }, transport: 'browser', emit: () => undefined });
+    await vi.waitFor(() => expect(backend.runs.state().jobs).toMatchObject([{ kind: 'attach', state: 'running' }]), { timeout: 10_000, interval: 50 });
+    const atAdoption = epochsIn(dir);
+    await vi.waitFor(() => expect(epochsIn(dir)).toBeGreaterThan(atAdoption), { timeout: 30_000, interval: 100 });
+    const stopped = await backend.dispatch('runs:stop-run', { experiment: 'default', model: 'endless' });
+    expect(stopped).toMatchObject({ ok: true, value: { status: 'stopped', live: null } });
+    expect(backend.runs.state().jobs).toMatchObject([{ kind: 'attach', state: 'stopped' }]);
+    expect(JSON.parse(readFileSync(join(remoteDir, 'status.json'), 'utf8')).status).toBe('stopped');
+    expect(readFileSync(join(dir, 'logs/metrics.jsonl'), 'utf8')).toBe(readFileSync(join(remoteDir, 'logs/metrics.jsonl'), 'utf8'));
+    expect(existsSync(join(dir, 'lock.json'))).toBe(false);
+  }, 120_000);
+});
+
+const slurmMissing = sshUnavailable ?? slurmUnavailable();
+describe.skipIf(slurmMissing)('a Slurm job submitted through a login node is followed again by the next server (real Slurm + sshd)', () => {
+  let sshd: TestSshd;
+  let slurm: TestSlurm;
+  beforeAll(async () => {
+    slurm = await startSlurm();
+    sshd = await startSshd();
+    // The sshd passes the test cluster's config on to sbatch/scontrol/scancel there (a real login node has its own).
+    process.env['EXPMAN_SSH_COMMAND'] = `${sshd.sshCommand()} -o SetEnv=SLURM_CONF=${slurm.env['SLURM_CONF']}`;
+  }, 30_000);
+  afterAll(async () => {
+    delete process.env['EXPMAN_SSH_COMMAND'];
+    sshd?.stop();
+    await slurm?.stop();
+  }, 30_000);
+
+  test('the server that submitted it dies; a new backend adopts the job, mirrors its epochs and scancels it from the UI', async () => {
+    const data = tempDataDir();
+    const remote = tempDataDir(false);
+    expect(expman(['preprocess', '--separate-sets', '--data', data]).code).toBe(0);
+    writeFileSync(
+      join(data, 'targets.toml'),
+      `[hpc]\nexecutor = "slurm"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\npartition = "${slurm.partition}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n`,
+    );
+    const dir = join(data, 'experiments/default/models/job');
+    const remoteDir = join(remote, 'experiments/default/models/job');
+    const first = await server(data);
+    const overrides = ['runtime.executor=slurm', 'runtime.target=hpc', 'training.epochs=100000', 'training.early_stopping.enabled=false', 'training.backend=cpu'];
+    expect(await first.call('runs:start', { experiment: 'default', model: 'job', overrides })).toMatchObject({ ok: true, value: { executor: 'slurm', target: 'hpc' } });
+    await vi.waitFor(() => expect(existsSync(join(dir, 'logs/metrics.jsonl')) && epochsIn(dir)).toBeGreaterThanOrEqual(2), { timeout: 60_000, interval: 100 });
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    const jobId = (JSON.parse(readFileSync(join(dir, 'executor.json'), 'utf8')) as { job_id: string }).job_id;
+
+    const backend = createBackend({ focus: { dataDir: data }, transport: 'browser', emit: () => undefined });
+    await vi.waitFor(() => expect(backend.runs.state().jobs).toMatchObject([{ kind: 'attach', state: 'running', executor: 'slurm', target: 'hpc' }]), { timeout: 10_000, interval: 50 });
+    const atAdoption = epochsIn(dir);
+    await vi.waitFor(() => expect(epochsIn(dir)).toBeGreaterThan(atAdoption), { timeout: 30_000, interval: 100 });
+    await vi.waitFor(() => expect(backend.runs.state().jobs[0]?.where).toMatch(new RegExp(`Slurm job ${jobId} RUNNING`)), { timeout: 10_000, interval: 50 });
+    const stopped = await backend.dispatch('runs:stop-run', { experiment: 'default', model: 'job' });
+    expect(stopped, slurm.logs()).toMatchObject({ ok: true, value: { status: 'stopped', live: null } });
+    expect(readFileSync(join(dir, 'logs/metrics.jsonl'), 'utf8')).toBe(readFileSync(join(remoteDir, 'logs/metrics.jsonl'), 'utf8'));
+    expect(existsSync(join(dir, `logs/slurm-${jobId}.out`))).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'executor.json'), 'utf8'))).toMatchObject({ state: 'CANCELLED' });
+  }, 120_000);
 });
