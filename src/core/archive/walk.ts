@@ -1,6 +1,7 @@
 import { lstatSync, promises as fs, type Stats } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isTempName } from '../fs/atomic.js';
+import { FOLLOW_LOCK_NAME } from '../runs/lock.js';
 import { ExpmanError } from '../errors.js';
 import { unsafeLinkReason } from './entry-safety.js';
 import { MANIFEST_NAME, type SkippedEntry } from './manifest.js';
@@ -40,8 +41,12 @@ export function normalizeOnly(root: string, only: string): string {
   return rel.split(sep).join('/');
 }
 
-/** A run's lock file (`<run>/lock.json`) says which process is writing the run: liveness, not data. */
+/**
+ * A run's lock file (`<run>/lock.json`) says which process is writing the run, and `follow.json` which
+ * process mirrors a run executing on a target: liveness, not data.
+ */
 export const RUN_LOCK_NAME = 'lock.json';
+const LIVENESS_FILES: ReadonlySet<string> = new Set([RUN_LOCK_NAME, FOLLOW_LOCK_NAME]);
 
 function isRunFolder(rel: string): boolean {
   const parts = rel.split('/');
@@ -87,7 +92,7 @@ export async function walkDataFolder(root: string, options: WalkOptions = {}): P
       if (!rel && name === MANIFEST_NAME) continue; // a previous archive's manifest, extracted by GNU tar
       if (options.excludeCheckpoints && name === 'checkpoints') continue;
       // Restored elsewhere, a lock would claim a run for a process that does not exist there.
-      if (name === RUN_LOCK_NAME && isRunFolder(rel)) continue;
+      if (LIVENESS_FILES.has(name) && isRunFolder(rel)) continue;
       const childRel = rel ? `${rel}/${name}` : name;
       let stat: Stats;
       try {

@@ -64,17 +64,21 @@ describe('archiving while a run trains', () => {
     expect((await verifyArchive(out)).ok).toBe(true);
   });
 
-  it("leaves out run folders' lock.json (liveness, not data), and nothing else of that name", async () => {
+  it("leaves out run folders' lock.json and follow.json (liveness, not data), and nothing else of those names", async () => {
     const data = tempDataDir();
     writeDataTree(data, { weights: 100 });
     const run = 'experiments/e1/models/run-0';
     writeFileSync(join(data, run, 'lock.json'), JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString(), command: 'train' }));
+    writeFileSync(join(data, run, 'follow.json'), JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString(), command: 'following Slurm job 7' }));
     writeFileSync(join(data, 'experiments', 'e1', 'lock.json'), '{"a user file": true}');
+    writeFileSync(join(data, 'experiments', 'e1', 'follow.json'), '{"a user file": true}');
     const out = join(tempDataDir(false), 'locks.tar.gz');
     await createArchive({ dataDir: data, out });
     const listing = execFileSync('tar', ['tzf', out], { encoding: 'utf8' }).split('\n');
     expect(listing).not.toContain(`${run}/lock.json`);
+    expect(listing).not.toContain(`${run}/follow.json`);
     expect(listing).toContain(`${run}/status.json`);
     expect(listing).toContain('experiments/e1/lock.json');
+    expect(listing).toContain('experiments/e1/follow.json');
   });
 });
