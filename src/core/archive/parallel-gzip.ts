@@ -1,6 +1,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { gzip } from 'node:zlib';
+import { BlockWriter } from './block-writer.js';
 
 export interface ParallelGzipOptions {
   /** zlib level; 6 is gzip's and pigz's default. */
@@ -48,12 +49,10 @@ export function defaultGzipThreads(): number {
  *
  * The caller fills `space()` directly (file reads land in it, no copy) and calls `commit(n)`.
  */
-export class ParallelGzipWriter {
+export class ParallelGzipWriter extends BlockWriter {
   private readonly level: number;
-  private readonly blockSize: number;
   private readonly threads: number;
   private block: Buffer;
-  private used = 0;
   /** Blocks handed over whose member is not written yet (compressing, queued for it, or waiting to be written). */
   private inFlight = 0;
   /** Compressions running on the pool, at most `threads`; the next ones wait here. */
@@ -67,8 +66,6 @@ export class ParallelGzipWriter {
   private readonly free: Buffer[] = [];
   private failure: Error | undefined;
   private closed = false;
-  /** Uncompressed bytes taken in. */
-  bytesIn = 0;
   /** Compressed bytes written. */
   bytesOut = 0;
 
@@ -76,33 +73,14 @@ export class ParallelGzipWriter {
     private readonly out: FileHandle,
     options: ParallelGzipOptions = {},
   ) {
+    super(options.blockSize ?? 1 << 20);
     this.level = options.level ?? 6;
-    this.blockSize = options.blockSize ?? 1 << 20;
     this.threads = Math.max(1, options.threads ?? defaultGzipThreads());
     this.block = Buffer.allocUnsafe(this.blockSize);
   }
 
-  /** Free space in the current block, to read into; never empty. */
-  async space(): Promise<Buffer> {
-    if (this.used === this.blockSize) await this.flushBlock();
-    return this.block.subarray(this.used);
-  }
-
-  /** Marks `n` bytes of the last `space()` as filled. */
-  commit(n: number): void {
-    this.used += n;
-    this.bytesIn += n;
-  }
-
-  async write(data: Buffer): Promise<void> {
-    let offset = 0;
-    while (offset < data.length) {
-      const space = await this.space();
-      const n = Math.min(space.length, data.length - offset);
-      data.copy(space, 0, offset, offset + n);
-      this.commit(n);
-      offset += n;
-    }
+  protected currentBlock(): Buffer {
+    return this.block;
   }
 
   /** Compresses what is left and waits until every member is written, in order. */
@@ -141,7 +119,7 @@ export class ParallelGzipWriter {
     });
   }
 
-  private async flushBlock(): Promise<void> {
+  protected async flushBlock(): Promise<void> {
     this.throwIfFailed();
     const full = this.block.subarray(0, this.used);
     const compressed = this.compress(full);

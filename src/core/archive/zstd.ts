@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Duplex } from 'node:stream';
 import { ExpmanError } from '../errors.js';
 import { findOnPath } from '../find-on-path.js';
+import { BlockWriter } from './block-writer.js';
 
 /** The zstd command on PATH, or one clear line saying it is needed. */
 export function findZstd(env: NodeJS.ProcessEnv = process.env): string {
@@ -47,18 +48,15 @@ function collectStderr(child: ChildProcess): () => string {
  * ParallelGzipWriter: fill `space()`, `commit(n)`. Memory: a few blocks of input waiting in the pipe here,
  * zstd's own window and job buffers there (a few MiB a thread at level 1).
  */
-export class ZstdWriter {
+export class ZstdWriter extends BlockWriter {
   private readonly child: ChildProcess;
-  private readonly blockSize: number;
   /** Blocks rotate: one is filled while the others are in the pipe; a block is reused once its write is done. */
   private readonly blocks: Buffer[];
   private readonly writes: Array<Promise<void> | undefined>;
   private current = 0;
-  private used = 0;
   private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly stderr: () => string;
   private failure: Error | undefined;
-  bytesIn = 0;
   bytesOut = 0;
 
   constructor(
@@ -66,9 +64,9 @@ export class ZstdWriter {
     private readonly out: FileHandle,
     options: ZstdOptions = {},
   ) {
+    super(options.blockSize ?? 1 << 20);
     const level = options.level ?? 1;
     const threads = Math.max(1, options.threads ?? availableParallelism());
-    this.blockSize = options.blockSize ?? 1 << 20;
     this.blocks = Array.from({ length: 3 }, () => Buffer.allocUnsafe(this.blockSize));
     this.writes = this.blocks.map(() => undefined);
     // -q: no progress line; -c: to stdout, which is the archive's (temporary) file itself.
@@ -85,25 +83,8 @@ export class ZstdWriter {
     this.child.stdin!.on('error', () => undefined);
   }
 
-  async space(): Promise<Buffer> {
-    if (this.used === this.blockSize) await this.flushBlock();
-    return this.blocks[this.current]!.subarray(this.used);
-  }
-
-  commit(n: number): void {
-    this.used += n;
-    this.bytesIn += n;
-  }
-
-  async write(data: Buffer): Promise<void> {
-    let offset = 0;
-    while (offset < data.length) {
-      const space = await this.space();
-      const n = Math.min(space.length, data.length - offset);
-      data.copy(space, 0, offset, offset + n);
-      this.commit(n);
-      offset += n;
-    }
+  protected currentBlock(): Buffer {
+    return this.blocks[this.current]!;
   }
 
   async finish(): Promise<void> {
@@ -122,7 +103,7 @@ export class ZstdWriter {
     await Promise.allSettled(this.writes.filter((write) => write !== undefined));
   }
 
-  private async flushBlock(): Promise<void> {
+  protected async flushBlock(): Promise<void> {
     if (this.failure) throw this.failure;
     const index = this.current;
     const chunk = this.blocks[index]!.subarray(0, this.used);
