@@ -6,7 +6,8 @@ import { cliBundle, expman, expmanAsync, jsonLines, listTree, repoRoot, tempData
 
 function preparedData(): string {
   const data = tempDataDir();
-  expect(expman(['preprocess', '--data', data, '--split=0.8', '--separate-sets']).code).toBe(0);
+  const prepared = expman(['preprocess', '--data', data, '--split=0.8', '--separate-sets']);
+  expect(prepared.code, prepared.stderr).toBe(0);
   return data;
 }
 

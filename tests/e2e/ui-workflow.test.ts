@@ -123,8 +123,8 @@ test('from the bundled Iris to a trained, tested, compared pair of runs without 
   const diff = page.getByTestId('config-diff');
   await expect.poll(() => diff.textContent(), { timeout: 15_000 }).toMatch(/training\.epochs/);
   const diffText = (await diff.textContent()) ?? '';
-  expect(diffText).toMatch(/\b400\b/);
-  expect(diffText).toMatch(/5000/);
+  // the differing key's row: first 400, second 5000
+  await expect(diff.locator('tr', { hasText: 'training.epochs' }).locator('td').allTextContents()).resolves.toEqual(['400', '5000']);
   expect(diffText).not.toMatch(/model\.hidden_units/);
   await screenshot(page, '9-compare');
 
