@@ -38,8 +38,10 @@ export async function removeStaleTempDirs(root: string): Promise<string[]> {
 export async function createTempDir(root: string): Promise<string> {
   const dir = join(root, SYNC_TEMP_DIR, `${hostname()}-${process.pid}-${serial++}`);
   try {
-    await removeStaleTempDirs(root);
-    await fs.mkdir(dir, { recursive: true });
+    await keepingRootTimes(root, async () => {
+      await removeStaleTempDirs(root);
+      await fs.mkdir(dir, { recursive: true });
+    });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
@@ -52,6 +54,21 @@ export async function createTempDir(root: string): Promise<string> {
 
 /** Removes this sync's temporary folder, and the parent when no other sync uses it. */
 export async function removeTempDir(dir: string): Promise<void> {
-  await fs.rm(dir, { recursive: true, force: true });
-  await fs.rmdir(join(dir, '..')).catch(() => undefined);
+  const root = join(dir, '..', '..');
+  await keepingRootTimes(root, async () => {
+    await fs.rm(dir, { recursive: true, force: true });
+    await fs.rmdir(join(dir, '..')).catch(() => undefined);
+  });
+}
+
+/**
+ * Runs `change` (adding or removing the temporary folder in the receiving folder's root) and puts the
+ * root's times back: rsync copies the source root's mtime onto it, and a temporary folder created before
+ * or removed after rsync would otherwise leave the root looking changed to the next sync (an itemized
+ * `.d..t...... .` on a run that should transfer nothing).
+ */
+async function keepingRootTimes(root: string, change: () => Promise<void>): Promise<void> {
+  const before = await fs.stat(root).catch(() => null);
+  await change();
+  if (before) await fs.utimes(root, before.atime, before.mtime).catch(() => undefined);
 }
