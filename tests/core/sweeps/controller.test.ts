@@ -96,7 +96,7 @@ describe('sweep controller (real runs through the RunManager)', () => {
   }, 120_000);
 
   test('repeats run each point once per seed; a time budget stops proposing when it is spent', async () => {
-    const text = `name = "seeds"\nmethod = "random"\nmetric = "val_accuracy"\ngoal = "maximize"\nseed = 5\nrepeats = 2\nparallel = 2\n[budget]\ntime = "1s"\n[set]\n"training.epochs" = 3\n[parameters]\n"training.learning_rate" = { log_uniform = [0.001, 0.1] }\n`;
+    const text = `name = "seeds"\nmethod = "random"\nmetric = "val_accuracy"\ngoal = "maximize"\nseed = 5\nrepeats = 2\nparallel = 2\n[budget]\ntime = "1s"\n[set]\n"training.epochs" = 300\n"training.early_stopping.enabled" = false\n[parameters]\n"training.learning_rate" = { log_uniform = [0.001, 0.1] }\n`;
     const { dir } = await createSweep(ws, { text, file: join(data, 'seeds.toml') });
     const manager = new RunManager({ emit: () => undefined, concurrency: 2 });
     const state = await driveSweep(ws, dir, { launcher: runManagerLauncher(manager), pollMs: 100 });
