@@ -1,11 +1,8 @@
-import type { ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { expman, repoRoot } from '../helpers/data-dir.js';
-import { launchChromium, startUi } from '../helpers/ui-session.js';
+import { screenshot, uiSuite } from '../helpers/ui-session.js';
 
 /**
  * A command run from the browser UI, in real Chromium against `expman ui`: the experiment's form sets the
@@ -14,46 +11,26 @@ import { launchChromium, startUi } from '../helpers/ui-session.js';
  * with a built-in tfjs run, both curves and the command and params in the config diff.
  * Screenshots go to test-output/e2e/.
  */
-const shots = join(repoRoot, 'test-output', 'e2e');
 // Debian's python3-torch installs for /usr/bin/python3, which may not be the first python3 on PATH.
 const PATH = `/usr/bin:${process.env['PATH'] ?? ''}`;
-let server: ChildProcess;
-let browser: Browser;
-let data: string;
-let url: string;
-
-beforeAll(async () => {
-  mkdirSync(shots, { recursive: true });
-  data = mkdtempSync(join(tmpdir(), 'expman-e2e-command-'));
-  mkdirSync(join(data, 'datasets', 'external'), { recursive: true });
-  cpSync(join(repoRoot, 'data/datasets/external/iris.csv'), join(data, 'datasets/external/iris.csv'));
-  expect(expman(['preprocess', '--data', data]).code).toBe(0);
-  const code = join(data, 'experiments', 'torch', 'code');
-  mkdirSync(code, { recursive: true });
-  for (const name of ['model.py', 'train.py', 'test.py']) cpSync(join(repoRoot, 'examples/pytorch', name), join(code, name));
-  cpSync(join(repoRoot, 'python/expman_run.py'), join(code, 'expman_run.py'));
-  writeFileSync(join(data, 'experiments', 'torch', 'config.toml'), '[training]\nepochs = 12\n');
-  ({ server, url } = await startUi(data, { PATH }));
-  browser = await launchChromium();
+const ui = uiSuite({
+  name: 'command',
+  env: { PATH },
+  prepare: (data) => {
+    expect(expman(['preprocess', '--data', data]).code).toBe(0);
+    const code = join(data, 'experiments', 'torch', 'code');
+    mkdirSync(code, { recursive: true });
+    for (const name of ['model.py', 'train.py', 'test.py']) cpSync(join(repoRoot, 'examples/pytorch', name), join(code, name));
+    cpSync(join(repoRoot, 'python/expman_run.py'), join(code, 'expman_run.py'));
+    writeFileSync(join(data, 'experiments', 'torch', 'config.toml'), '[training]\nepochs = 12\n');
+  },
 });
-
-afterAll(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 500));
-  rmSync(data, { recursive: true, force: true });
-});
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.waitForTimeout(250);
-  await page.screenshot({ path: join(shots, `${name}-1280x800.png`) });
-}
 
 test('set a command and params in the form, start the run, watch its live chart and log', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const page = await ui.browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
+  await page.goto(ui.url);
   await expect.poll(() => page.getByTestId('experiments-list').locator('[data-experiment="torch"]').count()).toBe(1);
   await page.locator('[data-experiment="torch"] > a.item').first().click();
   await page.getByRole('button', { name: 'Form', exact: true }).click();
@@ -70,7 +47,7 @@ test('set a command and params in the form, start the run, watch its live chart 
   await expect.poll(() => page.getByRole('button', { name: 'Save' }).isEnabled(), { timeout: 10_000 }).toBe(true);
   await screenshot(page, 'command-1-form');
   await page.getByRole('button', { name: 'Save' }).click();
-  const configFile = join(data, 'experiments', 'torch', 'config.toml');
+  const configFile = join(ui.data, 'experiments', 'torch', 'config.toml');
   await expect.poll(() => readFileSync(configFile, 'utf8'), { timeout: 10_000 }).toMatch(/train = \["python3", "train\.py"\]\ntest = \["python3", "test\.py"\][\s\S]*\[params\]\nlr = 0\.02\nepoch_delay = 0\.4/);
 
   await page.getByLabel('Run name').fill('live');
@@ -95,14 +72,14 @@ test('set a command and params in the form, start the run, watch its live chart 
   await page.locator('nav.tabs a', { hasText: 'Results' }).click();
   await expect.poll(() => page.getByTestId('run-results').textContent(), { timeout: 10_000 }).toMatch(/Accuracy\s*0\.\d{4}/);
   await screenshot(page, 'command-4b-results');
-  const config = readFileSync(join(data, 'experiments', 'torch', 'models', 'live', 'config.toml'), 'utf8');
+  const config = readFileSync(join(ui.data, 'experiments', 'torch', 'models', 'live', 'config.toml'), 'utf8');
   expect(config).toMatch(/^command = \[ "python3", "train\.py" \]$/m);
 
   // Compared with a built-in tfjs run on the same dataset: both curves, and the command and params in the diff.
-  mkdirSync(join(data, 'experiments', 'tfjs'), { recursive: true });
-  writeFileSync(join(data, 'experiments', 'tfjs', 'config.toml'), '[training]\nepochs = 12\nbackend = "wasm"\n');
-  expect(expman(['train', '--data', data, '--experiment', 'tfjs', '--model', 'builtin']).code).toBe(0);
-  await page.goto(`${new URL(url).origin}/#/compare?runs=torch/live,tfjs/builtin`);
+  mkdirSync(join(ui.data, 'experiments', 'tfjs'), { recursive: true });
+  writeFileSync(join(ui.data, 'experiments', 'tfjs', 'config.toml'), '[training]\nepochs = 12\nbackend = "wasm"\n');
+  expect(expman(['train', '--data', ui.data, '--experiment', 'tfjs', '--model', 'builtin']).code).toBe(0);
+  await page.goto(`${new URL(ui.url).origin}/#/compare?runs=torch/live,tfjs/builtin`);
   const diff = page.getByTestId('config-diff');
   await expect.poll(() => diff.textContent(), { timeout: 15_000 }).toMatch(/command\.train/);
   expect((await diff.textContent()) ?? '').toMatch(/params\.lr[\s\S]*0\.02/);

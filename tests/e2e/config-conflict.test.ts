@@ -1,35 +1,23 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { launchChromium, startUi } from '../helpers/ui-session.js';
+import type { Page } from 'playwright-core';
+import { expect, test } from 'vitest';
+import { uiSuite } from '../helpers/ui-session.js';
 
-let server: ChildProcess;
-let browser: Browser;
-let data: string;
-let url: string;
 const SAVED = '[training]\nepochs = 40\n';
-
-beforeAll(async () => {
-  data = mkdtempSync(join(tmpdir(), 'expman-e2e-conflict-'));
-  mkdirSync(join(data, 'experiments', 'e1'), { recursive: true });
-  writeFileSync(join(data, 'experiments', 'e1', 'config.toml'), SAVED);
-  ({ server, url } = await startUi(data));
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-  rmSync(data, { recursive: true, force: true });
+const ui = uiSuite({
+  name: 'conflict',
+  iris: false,
+  prepare: (data) => {
+    mkdirSync(join(data, 'experiments', 'e1'), { recursive: true });
+    writeFileSync(join(data, 'experiments', 'e1', 'config.toml'), SAVED);
+  },
 });
 
 async function openEditor(): Promise<Page> {
-  const page = await browser.newPage();
-  await page.goto(url);
-  await page.goto(`${url.split('#')[0]}#/experiments/e1`);
+  const page = await ui.browser.newPage();
+  await page.goto(ui.url);
+  await page.goto(`${ui.url.split('#')[0]}#/experiments/e1`);
   await page.waitForSelector('.cm-content', { state: 'attached' });
   await page.getByRole('button', { name: 'Text' }).click();
   return page;
@@ -45,7 +33,7 @@ async function typeEpochs(page: Page, from: number, to: number): Promise<void> {
 }
 
 test('two tabs edit config.toml: a change on disk shows at once as a diff over unsaved edits, can be overwritten, and reloads silently where nothing was edited', { timeout: 90_000 }, async () => {
-  const file = join(data, 'experiments', 'e1', 'config.toml');
+  const file = join(ui.data, 'experiments', 'e1', 'config.toml');
   const tabA = await openEditor();
   const tabB = await openEditor();
 

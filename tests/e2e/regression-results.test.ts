@@ -1,11 +1,10 @@
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { cliBundle, pythonWithPandas, repoRoot, testLogDir } from '../helpers/data-dir.js';
-import { launchChromium, startUi } from '../helpers/ui-session.js';
+import type { Page } from 'playwright-core';
+import { expect, test } from 'vitest';
+import { expman, pythonWithPandas } from '../helpers/data-dir.js';
+import { shotsDir, uiSuite } from '../helpers/ui-session.js';
 
 /**
  * A regression run in the browser UI, in real Chromium against `expman ui`: scikit-learn's diabetes data
@@ -13,39 +12,26 @@ import { launchChromium, startUi } from '../helpers/ui-session.js';
  * Results tab's predicted-vs-actual and residual plots. A second run is started and tested from the UI
  * itself (Start run, then Test). Screenshots go to test-output/e2e/.
  */
-const shots = join(repoRoot, 'test-output', 'e2e');
-let server: ChildProcess;
-let browser: Browser;
-let data: string;
-let url: string;
-
-const cli = (args: string[]): void => {
-  const r = spawnSync(process.execPath, [cliBundle, ...args, '--data', data], { env: { ...process.env, DATA: '', EXPMAN_LOG_DIR: testLogDir }, encoding: 'utf8', timeout: 180_000 });
-  if (r.status !== 0) throw new Error(`expman ${args.join(' ')}: ${r.stderr}`);
-};
-
-beforeAll(async () => {
-  mkdirSync(shots, { recursive: true });
-  data = mkdtempSync(join(tmpdir(), 'expman-e2e-regression-'));
-  mkdirSync(join(data, 'datasets', 'external'), { recursive: true });
-  const made = spawnSync(pythonWithPandas(), ['-c', 'import sys; from sklearn.datasets import load_diabetes; load_diabetes(as_frame=True).frame.to_csv(sys.argv[1], index=False)', join(data, 'datasets', 'external', 'diabetes.csv')]);
-  if (made.status !== 0) throw new Error(`scikit-learn is needed (Debian python3-sklearn): ${String(made.stderr)}`);
-  cli(['preprocess', '--dataset', 'diabetes', '--name', 'diabetes']);
-  mkdirSync(join(data, 'experiments', 'reg'), { recursive: true });
-  writeFileSync(join(data, 'experiments', 'reg', 'config.toml'), '[data]\ndataset = "diabetes"\n');
-  mkdirSync(join(data, 'experiments', 'reg-ui'), { recursive: true });
-  writeFileSync(join(data, 'experiments', 'reg-ui', 'config.toml'), '[data]\ndataset = "diabetes"\n');
-  cli(['train', '--experiment', 'reg', '--model', 'mlp', '--set', 'training.backend=cpu']);
-  cli(['test', '--experiment', 'reg', '--model', 'mlp']);
-  ({ server, url } = await startUi(data));
-  browser = await launchChromium();
-}, 240_000);
-
-afterAll(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 500));
-  rmSync(data, { recursive: true, force: true });
+const ui = uiSuite({
+  name: 'regression',
+  iris: false,
+  timeoutMs: 240_000,
+  prepare: (data) => {
+    const cli = (args: string[]): void => {
+      const r = expman([...args, '--data', data]);
+      if (r.code !== 0) throw new Error(`expman ${args.join(' ')}: ${r.stderr}`);
+    };
+    mkdirSync(join(data, 'datasets', 'external'), { recursive: true });
+    const made = spawnSync(pythonWithPandas(), ['-c', 'import sys; from sklearn.datasets import load_diabetes; load_diabetes(as_frame=True).frame.to_csv(sys.argv[1], index=False)', join(data, 'datasets', 'external', 'diabetes.csv')]);
+    if (made.status !== 0) throw new Error(`scikit-learn is needed (Debian python3-sklearn): ${String(made.stderr)}`);
+    cli(['preprocess', '--dataset', 'diabetes', '--name', 'diabetes']);
+    mkdirSync(join(data, 'experiments', 'reg'), { recursive: true });
+    writeFileSync(join(data, 'experiments', 'reg', 'config.toml'), '[data]\ndataset = "diabetes"\n');
+    mkdirSync(join(data, 'experiments', 'reg-ui'), { recursive: true });
+    writeFileSync(join(data, 'experiments', 'reg-ui', 'config.toml'), '[data]\ndataset = "diabetes"\n');
+    cli(['train', '--experiment', 'reg', '--model', 'mlp', '--set', 'training.backend=cpu']);
+    cli(['test', '--experiment', 'reg', '--model', 'mlp']);
+  },
 });
 
 /** Pixels of a chart's canvas that are clearly coloured (a series), not grey axes or text. */
@@ -64,16 +50,16 @@ function colouredPixels(page: Page, testId: string): Promise<number> {
 }
 
 test('the run view of a regression run: R² stats, R²/RMSE charts, predicted-vs-actual and residual plots', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await ui.browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${url.split('#')[0]}#/runs/reg/mlp/charts`);
+  await page.goto(`${ui.url.split('#')[0]}#/runs/reg/mlp/charts`);
   await page.getByTestId('run-charts').waitFor({ timeout: 30_000 });
   await expect.poll(() => page.getByText('Validation R² per epoch').count(), { timeout: 10_000 }).toBe(1);
   await expect(page.getByText('Accuracy per epoch').count()).resolves.toBe(0);
   await expect(page.locator('.stat', { hasText: 'Best val R²' }).count()).resolves.toBe(1);
   await page.waitForTimeout(300);
-  await page.screenshot({ path: join(shots, 'regression-charts-1280x900.png') });
+  await page.screenshot({ path: join(shotsDir, 'regression-charts-1280x900.png') });
 
   await page.getByRole('link', { name: 'Results' }).click();
   await page.getByTestId('run-results').waitFor({ timeout: 30_000 });
@@ -85,15 +71,15 @@ test('the run view of a regression run: R² stats, R²/RMSE charts, predicted-vs
   const drawn = await colouredPixels(page, 'predicted-vs-actual');
   expect(drawn).toBeGreaterThan(200);
   await page.waitForTimeout(300);
-  await page.screenshot({ path: join(shots, 'regression-results-1280x900.png'), fullPage: true });
+  await page.screenshot({ path: join(shotsDir, 'regression-results-1280x900.png'), fullPage: true });
   expect(errors).toEqual([]);
 }, 120_000);
 
 test('a regression run started and tested from the UI: Start run, live R² charts, Test, then the Results plots', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await ui.browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
+  await page.goto(ui.url);
   await expect.poll(() => page.getByTestId('experiments-list').locator('[data-experiment="reg-ui"]').count(), { timeout: 15_000 }).toBe(1);
   await page.locator('[data-experiment="reg-ui"] > a.item').first().click();
   await page.getByLabel('Run name').fill('from-ui');
@@ -107,11 +93,11 @@ test('a regression run started and tested from the UI: Start run, live R² chart
   await expect.poll(() => page.getByText('Validation R² per epoch').count(), { timeout: 10_000 }).toBe(1);
   await expect(page.locator('.stat', { hasText: 'Best val R²' }).count()).resolves.toBe(1);
   await expect(page.locator('.stat', { hasText: 'Best val acc' }).count()).resolves.toBe(0);
-  const run = join(data, 'experiments', 'reg-ui', 'models', 'from-ui');
+  const run = join(ui.data, 'experiments', 'reg-ui', 'models', 'from-ui');
   const epochs = readFileSync(join(run, 'logs', 'metrics.jsonl'), 'utf8').split('\n').filter((line) => line.includes('"epoch_end"')).length;
   await expect.poll(async () => Number((await page.getByTestId('run-charts').getAttribute('data-epochs')) ?? 0), { timeout: 10_000 }).toBe(epochs);
   await page.waitForTimeout(300);
-  await page.screenshot({ path: join(shots, 'regression-ui-run-charts-1280x900.png') });
+  await page.screenshot({ path: join(shotsDir, 'regression-ui-run-charts-1280x900.png') });
 
   await page.getByRole('button', { name: 'Test', exact: true }).click();
   await page.getByTestId('run-results').waitFor({ timeout: 60_000 });
@@ -122,12 +108,12 @@ test('a regression run started and tested from the UI: Start run, live R² chart
   expect(await colouredPixels(page, 'predicted-vs-actual')).toBeGreaterThan(200);
   expect(await colouredPixels(page, 'residuals')).toBeGreaterThan(200);
   // The UI's Test wrote what the CLI's `test` writes: predictions in the original units, one per test row.
-  const results = join(data, 'experiments', 'reg-ui', 'results', 'from-ui');
+  const results = join(ui.data, 'experiments', 'reg-ui', 'results', 'from-ui');
   expect(existsSync(join(results, 'metrics.csv'))).toBe(true);
   const predictions = readFileSync(join(results, 'predictions.csv'), 'utf8').trim().split('\n');
   expect(predictions[0]).toMatch(/actual.*predicted.*residual/);
   expect(predictions).toHaveLength(1 + 90); // header + the 90 test rows of the 442
   await page.waitForTimeout(300);
-  await page.screenshot({ path: join(shots, 'regression-ui-results-1280x900.png'), fullPage: true });
+  await page.screenshot({ path: join(shotsDir, 'regression-ui-results-1280x900.png'), fullPage: true });
   expect(errors).toEqual([]);
 }, 300_000);

@@ -1,43 +1,27 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { writeRunFolders } from '../../bench/run-folders.mjs';
-import { repoRoot } from '../helpers/data-dir.js';
-import { launchChromium, startUi } from '../helpers/ui-session.js';
+import { shotsDir, uiSuite } from '../helpers/ui-session.js';
 
 /**
  * The runs table in real Chromium against `expman ui`, on 300 generated run folders of a sweep (5 learning
  * rates × 4 hidden layouts × 3 dropouts, 3 seeds each; bench/run-folders.mjs): config and metric columns,
  * sort, a range filter, group by with mean ± std, CSV download, scrolling. Screenshot in test-output/e2e/.
  */
-const shots = join(repoRoot, 'test-output', 'e2e');
-let server: ChildProcess;
-let browser: Browser;
-let data: string;
-let url: string;
-
-beforeAll(async () => {
-  mkdirSync(shots, { recursive: true });
-  data = mkdtempSync(join(tmpdir(), 'expman-e2e-runs-table-'));
-  await writeRunFolders(data, { experiment: 'sweep', count: 300 });
-  // 6 runs: 2 learning rates × 3 seeds, for Compare (without [params], which only command runs' config accepts)
-  await writeRunFolders(data, { experiment: 'seeds', count: 6, params: false });
-  ({ server, url } = await startUi(data));
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 500));
-  rmSync(data, { recursive: true, force: true });
+const ui = uiSuite({
+  name: 'runs-table',
+  iris: false,
+  timeoutMs: 120_000,
+  prepare: async (data) => {
+    await writeRunFolders(data, { experiment: 'sweep', count: 300 });
+    // 6 runs: 2 learning rates × 3 seeds, for Compare (without [params], which only command runs' config accepts)
+    await writeRunFolders(data, { experiment: 'seeds', count: 6, params: false });
+  },
 });
 
 test('300 runs: metric column sorted, range filter, grouped by learning rate with mean ± std, CSV, scroll to the last run', async () => {
-  const models = join(data, 'experiments', 'sweep', 'models');
+  const models = join(ui.data, 'experiments', 'sweep', 'models');
   // The best run by validation loss, from the files: status.json's best is the lowest val_loss of the run.
   const byLoss = readdirSync(models)
     .map((model) => ({ model, loss: (JSON.parse(readFileSync(join(models, model, 'status.json'), 'utf8')) as { best: { val_loss: number } }).best.val_loss }))
@@ -45,10 +29,10 @@ test('300 runs: metric column sorted, range filter, grouped by learning rate wit
   const best = byLoss[0]!;
   const worst = byLoss.at(-1)!;
 
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
+  const page = await ui.browser.newPage({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${url.split('#')[0]}#/experiments/sweep`);
+  await page.goto(`${ui.url.split('#')[0]}#/experiments/sweep`);
   const table = page.getByTestId('experiment-runs');
   await table.locator('tbody td.name a').first().waitFor({ timeout: 30_000 });
   // config columns (what the sweep varies) arrive from runs:table
@@ -86,7 +70,7 @@ test('300 runs: metric column sorted, range filter, grouped by learning rate wit
   await page.getByTestId('runs-table-scroll').evaluate((box) => (box.scrollLeft = 0));
   await page.getByTestId('runs-table-scroll').scrollIntoViewIfNeeded();
   await page.waitForTimeout(200);
-  await page.screenshot({ path: join(shots, 'runs-table-grouped-1440x900.png') });
+  await page.screenshot({ path: join(shotsDir, 'runs-table-grouped-1440x900.png') });
 
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
   expect(download.suggestedFilename()).toBe('sweep-runs-grouped.csv');
@@ -102,24 +86,24 @@ test('300 runs: metric column sorted, range filter, grouped by learning rate wit
   await expect.poll(() => table.locator('tbody tr:not(.spacer)').last().locator('td.name').textContent(), { timeout: 5000 }).toBe(worst.model);
   const rows = await table.locator('tbody tr:not(.spacer)').count();
   expect(rows).toBeLessThan(100);
-  await page.screenshot({ path: join(shots, 'runs-table-scrolled-1440x900.png') });
+  await page.screenshot({ path: join(shotsDir, 'runs-table-scrolled-1440x900.png') });
   expect(errors).toEqual([]);
   await page.close();
 }, 120_000);
 
 test('Compare groups runs by a parameter: a mean line per learning rate in a ± std band', async () => {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const page = await ui.browser.newPage({ viewport: { width: 1440, height: 900 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   const runs = Array.from({ length: 6 }, (_, i) => `seeds/run-0000${i}`).join(',');
-  await page.goto(`${url.split('#')[0]}#/compare?runs=${runs}`);
+  await page.goto(`${ui.url.split('#')[0]}#/compare?runs=${runs}`);
   const select = page.getByRole('combobox', { name: 'Group runs by' });
   await expect.poll(() => select.locator('option').allTextContents(), { timeout: 30_000 }).toContain('training.learning_rate');
   await select.selectOption('training.learning_rate');
   const legend = page.locator('figure.chart').first().locator('.chart-legend button');
   await expect.poll(() => legend.allTextContents(), { timeout: 10_000 }).toEqual([expect.stringMatching(/^training\.learning_rate=0\.0003 \(mean of 3\)/), expect.stringMatching(/^training\.learning_rate=0\.001 \(mean of 3\)/)]);
   await page.waitForTimeout(300);
-  await page.locator('.chart-grid').screenshot({ path: join(shots, 'compare-grouped-bands-1440x900.png') });
+  await page.locator('.chart-grid').screenshot({ path: join(shotsDir, 'compare-grouped-bands-1440x900.png') });
   expect(errors).toEqual([]);
   await page.close();
 }, 60_000);

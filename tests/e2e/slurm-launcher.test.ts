@@ -1,12 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cliBundle, repoRoot, tempDataDir, testLogDir } from '../helpers/data-dir.js';
+import { expman } from '../helpers/data-dir.js';
 import { startSlurm, slurmUnavailable, type TestSlurm } from '../helpers/slurm.js';
-import { launchChromium, startUi } from '../helpers/ui-session.js';
+import { shotsDir, uiSuite } from '../helpers/ui-session.js';
 
 /**
  * The launcher starts a run on a Slurm target (a real single-node cluster): the run is a Slurm job, its
@@ -16,34 +13,28 @@ import { launchChromium, startUi } from '../helpers/ui-session.js';
 const unavailable = slurmUnavailable();
 if (unavailable) console.warn(`skipping the Slurm launcher e2e test: ${unavailable}`);
 
-let slurm: TestSlurm;
-let server: ChildProcess;
-let browser: Browser;
-let data: string;
-let url: string;
-
-beforeAll(async () => {
-  if (unavailable) return;
-  slurm = await startSlurm();
-  data = tempDataDir();
-  execFileSync(process.execPath, [cliBundle, 'preprocess', '--data', data, '--split=0.8', '--separate-sets'], { env: { ...process.env, EXPMAN_LOG_DIR: testLogDir } });
-  writeFileSync(join(data, 'targets.toml'), `[cluster]\nexecutor = "slurm"\npartition = "${slurm.partition}"\ntime = "10"\n`);
-  ({ server, url } = await startUi(data, { SLURM_CONF: slurm.env['SLURM_CONF'] }));
-  browser = await launchChromium();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 500));
-  await slurm?.stop();
-}, 60_000);
-
 describe.skipIf(unavailable)('the launcher on a Slurm target', () => {
+  let slurm: TestSlurm | undefined;
+  beforeAll(async () => {
+    slurm = await startSlurm();
+  }, 60_000);
+  // Registered after Slurm's hooks: the UI starts after the cluster and stops before it.
+  const ui = uiSuite({
+    name: 'slurm',
+    env: () => ({ SLURM_CONF: slurm!.env['SLURM_CONF'] }),
+    prepare: (data) => {
+      expect(expman(['preprocess', '--data', data, '--split=0.8', '--separate-sets']).code).toBe(0);
+      writeFileSync(join(data, 'targets.toml'), `[cluster]\nexecutor = "slurm"\npartition = "${slurm!.partition}"\ntime = "10"\n`);
+    },
+  });
+  afterAll(async () => {
+    await slurm?.stop();
+  }, 60_000);
+
   test('Where: cluster starts a Slurm job; the run page shows it live; the sidebar says cluster', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(url);
-    await page.goto(`${new URL(url).origin}/#/experiments/default`);
+    const page = await ui.browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(ui.url);
+    await page.goto(`${new URL(ui.url).origin}/#/experiments/default`);
     await page.getByLabel('Where the run executes').selectOption('cluster');
     await page.getByLabel('Overrides').fill('training.epochs=600\ntraining.early_stopping.enabled=false\ntraining.backend=cpu\nlogging.batch_interval_ms=0');
     await page.getByLabel('Run name').fill('on-cluster');
@@ -57,11 +48,10 @@ describe.skipIf(unavailable)('the launcher on a Slurm target', () => {
     const early = await epochs();
     await expect.poll(epochs, { timeout: 30_000 }).toBeGreaterThan(early);
     await expect.poll(() => page.locator('[data-run="default/on-cluster"] .where').textContent(), { timeout: 10_000 }).toBe('cluster');
-    mkdirSync(join(repoRoot, 'test-output', 'e2e'), { recursive: true });
-    await page.screenshot({ path: join(repoRoot, 'test-output', 'e2e', 'slurm-run-live.png') });
+    await page.screenshot({ path: join(shotsDir, 'slurm-run-live.png') });
     await expect.poll(() => page.locator('.view-head .badge').getAttribute('data-status'), { timeout: 60_000 }).toBe('finished');
-    const record = JSON.parse(readFileSync(join(data, 'experiments', 'default', 'models', 'on-cluster', 'executor.json'), 'utf8')) as { executor: string; job_id: string; node: string };
-    expect(record).toMatchObject({ executor: 'slurm', job_id: expect.stringMatching(/^\d+$/), node: slurm.node });
-    expect(readFileSync(join(data, 'experiments', 'default', 'models', 'on-cluster', 'config.toml'), 'utf8')).toMatch(/executor = "slurm"\ntarget = "cluster"/);
+    const record = JSON.parse(readFileSync(join(ui.data, 'experiments', 'default', 'models', 'on-cluster', 'executor.json'), 'utf8')) as { executor: string; job_id: string; node: string };
+    expect(record).toMatchObject({ executor: 'slurm', job_id: expect.stringMatching(/^\d+$/), node: slurm!.node });
+    expect(readFileSync(join(ui.data, 'experiments', 'default', 'models', 'on-cluster', 'config.toml'), 'utf8')).toMatch(/executor = "slurm"\ntarget = "cluster"/);
   }, 120_000);
 });

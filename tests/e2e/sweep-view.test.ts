@@ -1,11 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { expman, irisCsv, repoRoot } from '../helpers/data-dir.js';
-import { launchChromium, startUi } from '../helpers/ui-session.js';
+import type { Page } from 'playwright-core';
+import { expect, test } from 'vitest';
+import { expman } from '../helpers/data-dir.js';
+import { screenshot, uiSuite } from '../helpers/ui-session.js';
 
 /**
  * The sweep view in real Chromium against `expman ui`: a grid sweep run by the CLI beforehand (median stopping
@@ -13,48 +11,27 @@ import { launchChromium, startUi } from '../helpers/ui-session.js';
  * importance, the best trial and the pruned ones; the launcher refuses a bad definition with its line and
  * starts a good one. Screenshots go to test-output/e2e/.
  */
-const shots = join(repoRoot, 'test-output', 'e2e');
-let server: ChildProcess;
-let browser: Browser;
-let data: string;
-let url: string;
-
-beforeAll(async () => {
-  mkdirSync(shots, { recursive: true });
-  data = mkdtempSync(join(tmpdir(), 'expman-e2e-sweep-'));
-  mkdirSync(join(data, 'datasets', 'external'), { recursive: true });
-  cpSync(irisCsv, join(data, 'datasets', 'external', 'iris.csv'));
-  expect(expman(['preprocess', '--data', data, '--split=0.8', '--separate-sets']).code).toBe(0);
-  writeFileSync(
-    join(data, 'lr-grid.toml'),
-    `method = "grid"\nmetric = "val_loss"\ngoal = "minimize"\nparallel = 2\n[set]\n"training.epochs" = 30\n"training.optimizer" = "sgd"\n"training.early_stopping.enabled" = false\n"logging.batch_interval_ms" = 100000\n[parameters]\n"training.learning_rate" = [0.3, 0.1, 0.01, 0.000001]\n"training.batch_size" = [16, 32]\n[pruner]\ntype = "median"\nwarmup_epochs = 3\nmin_trials = 2\n`,
-  );
-  const sweep = expman(['sweep', 'start', join(data, 'lr-grid.toml'), '--data', data]);
-  expect(sweep.code, sweep.stderr).toBe(0);
-  ({ server, url } = await startUi(data));
-  browser = await launchChromium();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  server?.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 500));
-  rmSync(data, { recursive: true, force: true });
+const ui = uiSuite({
+  name: 'sweep',
+  timeoutMs: 180_000,
+  prepare: (data) => {
+    expect(expman(['preprocess', '--data', data, '--split=0.8', '--separate-sets']).code).toBe(0);
+    writeFileSync(
+      join(data, 'lr-grid.toml'),
+      `method = "grid"\nmetric = "val_loss"\ngoal = "minimize"\nparallel = 2\n[set]\n"training.epochs" = 30\n"training.optimizer" = "sgd"\n"training.early_stopping.enabled" = false\n"logging.batch_interval_ms" = 100000\n[parameters]\n"training.learning_rate" = [0.3, 0.1, 0.01, 0.000001]\n"training.batch_size" = [16, 32]\n[pruner]\ntype = "median"\nwarmup_epochs = 3\nmin_trials = 2\n`,
+    );
+    const sweep = expman(['sweep', 'start', join(data, 'lr-grid.toml'), '--data', data]);
+    expect(sweep.code, sweep.stderr).toBe(0);
+  },
 });
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  // Tall enough for the whole view (the main area scrolls, so a full-page shot would cut it).
-  await page.setViewportSize({ width: 1280, height: 1500 });
-  await page.waitForTimeout(250);
-  await page.screenshot({ path: join(shots, `${name}-1280x1500.png`) });
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
+// Tall enough for the whole view (the main area scrolls, so a full-page shot would cut it).
+const shot = (page: Page, name: string): Promise<void> => screenshot(page, name, [[1280, 1500]]);
 
 test('the sweep view: parallel coordinates with brushing, scatter, importance, best and pruned trials; the launcher', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const page = await ui.browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(url);
+  await page.goto(ui.url);
   await page.getByRole('link', { name: 'Sweeps', exact: true }).click();
   await expect.poll(() => page.getByTestId('sweeps-list').locator('tbody tr').count()).toBe(1);
   await page.getByRole('link', { name: 'default/lr-grid' }).click();
@@ -69,7 +46,7 @@ test('the sweep view: parallel coordinates with brushing, scatter, importance, b
   expect(await page.getByTestId('sweep-importance').locator('tbody tr').count()).toBe(2);
   // The learning rate decides this sweep, not the batch size.
   expect(await page.getByTestId('sweep-importance').locator('tbody tr').first().locator('td').first().textContent()).toBe('training.learning_rate');
-  await screenshot(page, 'sweep-1-view');
+  await shot(page, 'sweep-1-view');
 
   // Brush the metric axis to its lower (better) part: the trials above it fade.
   const axis = page.locator('rect[data-axis="val_loss"]');
@@ -84,7 +61,7 @@ test('the sweep view: parallel coordinates with brushing, scatter, importance, b
   // The brush reaches the axis's end: the best (lowest) trial is in.
   expect(await page.getByTestId('sweep-parallel').locator('polyline[data-best="true"]').getAttribute('data-inside')).toBe('true');
   await expect.poll(() => page.getByRole('button', { name: /Clear filters/ }).textContent()).toBe(`Clear filters (${inside} of 8 shown)`);
-  await screenshot(page, 'sweep-2-brushed');
+  await shot(page, 'sweep-2-brushed');
 
   // The launcher: a bad definition is refused with its line; a good one starts and shows its view.
   await page.getByRole('link', { name: 'Sweeps', exact: true }).click();
@@ -98,6 +75,6 @@ test('the sweep view: parallel coordinates with brushing, scatter, importance, b
   await expect.poll(() => page.getByTestId('sweep-view').count()).toBe(1);
   await expect.poll(() => page.getByTestId('sweep-status').textContent(), { timeout: 60_000 }).toBe('finished');
   expect(await page.getByTestId('sweep-trials').locator('tbody tr').count()).toBe(2);
-  await screenshot(page, 'sweep-3-launched');
+  await shot(page, 'sweep-3-launched');
   expect(errors).toEqual([]);
 }, 180_000);

@@ -16,14 +16,20 @@ afterEach(() => {
   while (created.length) rmSync(created.pop()!, { recursive: true, force: true });
 });
 
-/** A fresh $DATA folder holding only the shipped raw Iris file; removed after the test. */
-export function tempDataDir(withIris = true): string {
-  const dir = mkdtempSync(join(tmpdir(), 'expman-test-'));
-  created.push(dir);
+/** A fresh $DATA folder (named after prefix) holding the shipped raw Iris file unless withIris is false; the caller removes it. */
+export function newDataDir(prefix = 'expman-test-', withIris = true): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   if (withIris) {
     mkdirSync(join(dir, 'datasets', 'external'), { recursive: true });
     cpSync(irisCsv, join(dir, 'datasets', 'external', 'iris.csv'));
   }
+  return dir;
+}
+
+/** A fresh $DATA folder holding only the shipped raw Iris file; removed after the test. */
+export function tempDataDir(withIris = true): string {
+  const dir = newDataDir('expman-test-', withIris);
+  created.push(dir);
   return dir;
 }
 
