@@ -48,6 +48,7 @@ describe.skipIf(unavailable)('the launcher on a Slurm target', () => {
     const early = await epochs();
     await expect.poll(epochs, { timeout: 30_000 }).toBeGreaterThan(early);
     await expect.poll(() => page.locator('[data-run="default/on-cluster"] .where').textContent(), { timeout: 10_000 }).toBe('cluster');
+    await expect.poll(() => page.getByTestId('run-live').textContent(), { timeout: 10_000 }).toMatch(/^Slurm job \d+, running here \(pid \d+\)$/);
     await page.screenshot({ path: join(shotsDir, 'slurm-run-live.png') });
     await expect.poll(() => page.locator('.view-head .badge').getAttribute('data-status'), { timeout: 60_000 }).toBe('finished');
     const record = JSON.parse(readFileSync(join(ui.data, 'experiments', 'default', 'models', 'on-cluster', 'executor.json'), 'utf8')) as { executor: string; job_id: string; node: string };

@@ -99,7 +99,7 @@ export function RunView({ experiment, model, tab = 'charts' }: { experiment: str
         {status && <StatusBadge status={status} epoch={latest?.epoch ?? summary?.epoch} epochs={summary?.epochs ?? job?.epochs} />}
         {summary?.live === 'here' && (
           <span className="muted" data-testid="run-live">
-            running here (pid {summary.pid ?? '?'})
+            {summary.executor?.executor === 'slurm' && summary.executor.job_id ? `Slurm job ${summary.executor.job_id}, ` : ''}running here (pid {summary.pid ?? '?'})
           </span>
         )}
         <span className="spacer" />
