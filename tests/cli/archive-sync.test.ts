@@ -6,6 +6,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliBundle, expman, expmanAsync, jsonLines, listTree, repoRoot, tempDataDir, testLogDir } from '../helpers/data-dir.js';
 import { describeTree, fakeWeights, writeDataTree } from '../helpers/data-tree.js';
+import { processesOf, until } from '../helpers/processes.js';
 import { sshdUnavailable, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 const isTemp = (rel: string) => rel.split('/').some((part) => part.startsWith('.tmp-'));
@@ -70,25 +71,6 @@ describe('expman archive', () => {
   });
 });
 
-/** The pids of running rsync processes whose command line mentions `text`. */
-function rsyncProcesses(text: string): number[] {
-  const pids: number[] = [];
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (argv[0]?.endsWith('rsync') && argv.some((a) => a.includes(text))) pids.push(Number(pid));
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return pids;
-}
-
-async function until(condition: () => boolean, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (condition()) return true;
-  return condition();
-}
-
 describe('expman sync', () => {
   it.skipIf(process.platform !== 'linux')('SIGKILL of expman mid-transfer leaves no rsync running; a leftover temp file is removed by the next sync', async () => {
     const data = tempDataDir(false);
@@ -103,11 +85,11 @@ describe('expman sync', () => {
     // comes first; only the first lets it remove its temporary file, which the next sync removes otherwise).
     const child = expmanAsync(['sync', '--data', data, killedDest, '--bwlimit', '1000']);
     expect(await transferring(killedDest)).toBe(true);
-    expect(rsyncProcesses(killedDest).length).toBeGreaterThan(0);
+    expect(processesOf('rsync', killedDest).length).toBeGreaterThan(0);
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await exited; // reaped: its pid no longer looks alive to the next sync
-    expect(await until(() => rsyncProcesses(killedDest).length === 0, 3000), `rsync still running: ${rsyncProcesses(killedDest).join(' ')}`).toBe(true);
+    expect(await until(() => processesOf('rsync', killedDest).length === 0, 3000), `rsync still running: ${processesOf('rsync', killedDest).join(' ')}`).toBe(true);
 
     // 2. rsync itself killed outright (SIGKILL of the whole group, the OOM killer) cleans nothing up: its
     // temporary file stays in the sync's folder, named for a process that is gone. The next sync removes it.

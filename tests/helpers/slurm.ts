@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './processes.js';
 
 /**
  * A real single-node Slurm for tests (Debian's slurmctld, slurmd, munge, slurm-client): no systemd, no
@@ -22,17 +22,6 @@ export function slurmUnavailable(): string | undefined {
   }
   if (spawnSync('id', ['munge'], { stdio: 'ignore' }).status !== 0) return 'no munge user (Debian: apt install munge)';
   return undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface TestSlurm {

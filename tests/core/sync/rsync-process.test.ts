@@ -1,30 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { runRsync } from '../../../src/core/sync/rsync-process.js';
 import { repoRoot, tempDataDir } from '../../helpers/data-dir.js';
 import { fakeWeights } from '../../helpers/data-tree.js';
-
-/** The pids of processes whose command line starts with rsync and mentions `text`. */
-function rsyncProcesses(text: string): number[] {
-  const pids: number[] = [];
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (argv[0]?.endsWith('rsync') && argv.some((a) => a.includes(text))) pids.push(Number(pid));
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return pids;
-}
-
-async function until(condition: () => boolean, ms: number): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (condition()) return true;
-  return condition();
-}
+import { processesOf, until } from '../../helpers/processes.js';
 
 function slowTransfer(): { src: string; dest: string } {
   const src = tempDataDir(false);
@@ -45,10 +27,10 @@ describe('runRsync', () => {
     const driver = `import { runRsync } from ${JSON.stringify(module)};\nawait runRsync('rsync', ['-a', '--bwlimit=500', ${JSON.stringify(`${src}/`)}, ${JSON.stringify(`${dest}/`)}]);\n`;
     const parent = spawn(process.execPath, ['--input-type=module', '-e', driver], { stdio: 'ignore' });
     expect(await until(() => readdirSync(dest).some((name) => name.startsWith('.w.bin.')), 10_000)).toBe(true);
-    expect(rsyncProcesses(dest).length).toBeGreaterThan(0);
+    expect(processesOf('rsync', dest).length).toBeGreaterThan(0);
     parent.kill('SIGKILL');
-    const gone = await until(() => rsyncProcesses(dest).length === 0, 2000);
-    for (const pid of rsyncProcesses(dest)) process.kill(pid, 'SIGKILL'); // never leave one behind
+    const gone = await until(() => processesOf('rsync', dest).length === 0, 2000);
+    for (const pid of processesOf('rsync', dest)) process.kill(pid, 'SIGKILL'); // never leave one behind
     expect(gone, 'rsync outlived its parent').toBe(true);
     // Stopped with SIGTERM, rsync removed its temporary file itself.
     expect(readdirSync(dest).filter((name) => name.startsWith('.w.bin.'))).toEqual([]);
@@ -62,7 +44,7 @@ describe('runRsync', () => {
     controller.abort();
     const result = await running;
     expect(result.code).toBe(20); // rsync's "received SIGINT, SIGTERM, or SIGHUP"
-    expect(rsyncProcesses(dest)).toEqual([]);
+    expect(processesOf('rsync', dest)).toEqual([]);
     expect(existsSync(join(dest, '.rsync-partial', 'w.bin'))).toBe(true);
     expect(readdirSync(dest).filter((name) => name.startsWith('.w.bin.'))).toEqual([]);
   });
