@@ -1,17 +1,7 @@
 import TOML from '@iarna/toml';
 import { describe, expect, it } from 'vitest';
 import { removeConfigValue, setConfigValue } from '../../../src/core/config/edit.js';
-import { ExpmanError } from '../../../src/core/errors.js';
-
-function errorOf(fn: () => unknown): ExpmanError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ExpmanError);
-    return error as ExpmanError;
-  }
-  throw new Error('expected an error');
-}
+import { errorOf } from '../../helpers/errors.js';
 
 const COMMENTED = `# My experiment: a wider net
 [model]

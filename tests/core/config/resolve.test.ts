@@ -3,17 +3,7 @@ import { parseConfigText, parseOverrides, resolveConfig, describeOrigin } from '
 import { CONFIG_KEYS, codeDefaults } from '../../../src/core/config/schema.js';
 import { configToToml } from '../../../src/core/config/toml-write.js';
 import { locateKeys } from '../../../src/core/config/toml-locate.js';
-import { ExpmanError } from '../../../src/core/errors.js';
-
-function errorOf(fn: () => unknown): ExpmanError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ExpmanError);
-    return error as ExpmanError;
-  }
-  throw new Error('expected an error');
-}
+import { errorOf } from '../../helpers/errors.js';
 
 describe('precedence: code defaults < default-config.toml < config file < overrides', () => {
   const defaults = parseConfigText('[training]\nepochs = 50\nbatch_size = 8\nlearning_rate = 0.1\n', 'default-config.toml', 'default-config.toml');

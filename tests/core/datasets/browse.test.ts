@@ -5,25 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { listDatasets, readDatasetPage } from '../../../src/core/datasets/browse.js';
 import { preprocess } from '../../../src/core/datasets/preprocess.js';
 import { datasetStats } from '../../../src/core/datasets/stats.js';
-import { ExpmanError } from '../../../src/core/errors.js';
 import { workspace, type Workspace } from '../../../src/core/workspace.js';
 import type { DatasetStats } from '../../../src/shared/datasets.js';
 import { pythonWithPandas, tempDataDir } from '../../helpers/data-dir.js';
+import { rejection } from '../../helpers/errors.js';
 
 /** A CSV line as the preview returns it: decimal numbers as numbers. */
 const cells = (line: string): Array<string | number> => line.split(',').map((v) => (/^[\d.]+$/.test(v) ? Number(v) : v));
 
 const options = { dataset: 'iris', name: 'prepared-dataset', split: 0.8, separateSets: true, seed: 42 };
-
-async function rejection(promise: Promise<unknown>): Promise<ExpmanError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ExpmanError);
-    return error as ExpmanError;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** pandas' describe() and value_counts of a CSV, as JSON. */
 function pandasDescribe(file: string, label: string | null): { describe: Record<string, Record<string, number>>; counts: Record<string, number> } {

@@ -5,21 +5,11 @@ import TOML from '@iarna/toml';
 import { describe, expect, it } from 'vitest';
 import { preprocess, stratifiedSplit } from '../../../src/core/datasets/preprocess.js';
 import { loadPreparedDataset } from '../../../src/core/datasets/load.js';
-import { ExpmanError } from '../../../src/core/errors.js';
 import { workspace } from '../../../src/core/workspace.js';
 import { listTree, pythonWithPandas, tempDataDir } from '../../helpers/data-dir.js';
+import { rejection } from '../../helpers/errors.js';
 
 const options = { dataset: 'iris', name: 'prepared-dataset', split: 0.8, separateSets: true, seed: 42 };
-
-async function rejection(promise: Promise<unknown>): Promise<ExpmanError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ExpmanError);
-    return error as ExpmanError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('stratifiedSplit', () => {
   it('keeps class proportions, covers every row once and depends only on the seed', () => {

@@ -5,25 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { loadPreparedDataset } from '../../../src/core/datasets/load.js';
 import { preprocess } from '../../../src/core/datasets/preprocess.js';
 import { checkClasses, detectTask, quantileBins, targetBins } from '../../../src/core/datasets/task.js';
-import { ExpmanError } from '../../../src/core/errors.js';
 import { workspace } from '../../../src/core/workspace.js';
 import { listTree, tempDataDir } from '../../helpers/data-dir.js';
+import { rejection } from '../../helpers/errors.js';
 
 /** A raw CSV under datasets/external/<name>.csv with two features and the given labels. */
 function rawCsv(data: string, name: string, labels: Array<string | number>): void {
   mkdirSync(join(data, 'datasets', 'external'), { recursive: true });
   const rows = labels.map((label, i) => `${i % 7},${(i * 13) % 11},${label}`);
   writeFileSync(join(data, 'datasets', 'external', `${name}.csv`), ['a,b,y', ...rows, ''].join('\n'));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ExpmanError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ExpmanError);
-    return error as ExpmanError;
-  }
-  throw new Error('expected a rejection');
 }
 
 const base = { name: 'prepared', split: 0.8, separateSets: false, seed: 42 };
