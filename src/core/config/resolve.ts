@@ -13,7 +13,7 @@ import {
 } from './schema.js';
 import { isValidName } from '../../shared/names.js';
 import { locateKeys, type KeyPosition } from './toml-locate.js';
-import { parseToml, stripBom } from './toml-text.js';
+import { parseToml, stripBom, tomlSyntaxError } from './toml-text.js';
 
 /** Where a value came from, weakest first. */
 export type OriginKind = 'default' | 'default-config.toml' | 'config' | 'override';
@@ -233,10 +233,7 @@ export function inspectConfigText(source: string, file: string, kind: ConfigLaye
   try {
     parsed = parseToml(text);
   } catch (error) {
-    const e = error as { line?: number; col?: number; message: string };
-    const line = (e.line ?? 0) + 1;
-    const column = (e.col ?? 0) + 1;
-    const reason = e.message.split('\n')[0]!.replace(/ at row \d+, col \d+, pos \d+:?$/, '');
+    const { line, column, reason } = tomlSyntaxError(error);
     return { layer, issues: [{ message: `invalid TOML: ${reason}`, file, line, column }], syntaxError: true, omitted: 0 };
   }
   const positions = locateKeys(text);

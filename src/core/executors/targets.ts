@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { locateKeys, type KeyPosition } from '../config/toml-locate.js';
-import { parseToml } from '../config/toml-text.js';
+import { parseTomlFile } from '../config/toml-text.js';
 import { ExpmanError } from '../errors.js';
 import type { Workspace } from '../workspace.js';
 import { isValidName, NAME_RULE } from '../../shared/names.js';
@@ -129,16 +129,7 @@ export function splitCommand(text: string): string[] | null {
 
 /** Parses and checks a targets file's text; the first problem is thrown with file, line and key. */
 export function parseTargets(text: string, file: string): Map<string, Target> {
-  let parsed: Record<string, unknown>;
-  try {
-    parsed = parseToml(text);
-  } catch (error) {
-    const e = error as { line?: number; col?: number; message: string };
-    const line = (e.line ?? 0) + 1;
-    const column = (e.col ?? 0) + 1;
-    const reason = e.message.split('\n')[0]!.replace(/ at row \d+, col \d+, pos \d+:?$/, '');
-    throw new ExpmanError('CONFIG_PARSE', `${file}:${line}:${column}: invalid TOML: ${reason}`, { file, line, column });
-  }
+  const parsed = parseTomlFile(text, file);
   const positions = locateKeys(text);
   const fail = (key: string, message: string, expected?: string): never => {
     const at: Partial<KeyPosition> = positions.get(key) ?? positions.get(key.slice(0, key.lastIndexOf('.'))) ?? {};

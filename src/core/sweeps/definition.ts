@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { basename } from 'node:path';
 import { parseOverrides, throwIssues, type ConfigIssue } from '../config/resolve.js';
 import { locateKeys, type KeyPosition } from '../config/toml-locate.js';
-import { parseToml, stripBom } from '../config/toml-text.js';
+import { parseTomlFile, stripBom } from '../config/toml-text.js';
 import { ExpmanError, isExpmanError } from '../errors.js';
 import { isValidName } from '../../shared/names.js';
 import type { Goal, PrunerSpec } from './pruners.js';
@@ -93,15 +93,7 @@ function parseDuration(value: unknown): number | null {
  */
 export function parseSweepText(source: string, file: string): SweepDefinition {
   const text = stripBom(source);
-  let doc: Record<string, unknown>;
-  try {
-    doc = parseToml(text);
-  } catch (error) {
-    const e = error as { line?: number; col?: number; message: string };
-    const line = (e.line ?? 0) + 1;
-    const column = (e.col ?? 0) + 1;
-    throw new ExpmanError('CONFIG_PARSE', `${file}:${line}:${column}: invalid TOML: ${e.message.split('\n')[0]!.replace(/ at row \d+, col \d+, pos \d+:?$/, '')}`, { file, line, column });
-  }
+  const doc = parseTomlFile(text, file);
   const nested = isTable(doc['sweep']);
   const root = nested ? (doc['sweep'] as Record<string, unknown>) : doc;
   const prefix = nested ? 'sweep.' : '';
