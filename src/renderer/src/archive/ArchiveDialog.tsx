@@ -5,7 +5,7 @@ import { useApi } from '../api/context';
 import { useWorkspace } from '../state/workspace';
 import { ArchiveResult } from './ArchiveResult';
 import { Modal } from './Modal';
-import { TaskProgressBar } from './TaskProgressBar';
+import { CancelOrClose, TaskProgressBar } from './TaskProgressBar';
 import { failureText, isCancelled } from './task-error';
 import { useTask } from './use-task';
 
@@ -93,15 +93,7 @@ export function ArchiveDialog({ onClose }: { onClose: () => void }): JSX.Element
       onClose={onClose}
       actions={
         <>
-          {busy ? (
-            <button type="button" className="btn" onClick={task.cancel} disabled={task.cancelRequested}>
-              Cancel
-            </button>
-          ) : (
-            <button type="button" className="btn" onClick={onClose}>
-              Close
-            </button>
-          )}
+          <CancelOrClose busy={busy} task={task} onClose={onClose} />
           {onServer ? (
             <button type="button" className="btn primary" onClick={() => void navigator.clipboard?.writeText(command)} disabled={nothingChosen}>
               Copy command

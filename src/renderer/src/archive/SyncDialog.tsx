@@ -7,7 +7,7 @@ import { Modal } from './Modal';
 import { SyncDestinationList } from './SyncDestinationList';
 import { SyncPreview } from './SyncPreview';
 import { SyncSummary } from './SyncSummary';
-import { TaskProgressBar } from './TaskProgressBar';
+import { CancelOrClose, TaskProgressBar } from './TaskProgressBar';
 import { failureText, isCancelled } from './task-error';
 import { useTask } from './use-task';
 
@@ -146,15 +146,7 @@ export function SyncDialog({ onClose }: { onClose: () => void }): JSX.Element {
       wide
       actions={
         <>
-          {busy ? (
-            <button type="button" className="btn" onClick={task.cancel} disabled={task.cancelRequested}>
-              Cancel
-            </button>
-          ) : (
-            <button type="button" className="btn" onClick={onClose}>
-              Close
-            </button>
-          )}
+          <CancelOrClose busy={busy} task={task} onClose={onClose} />
           <button type="button" className="btn" onClick={() => void run(true)} disabled={!canRun}>
             {busy && mode === 'preview' ? 'Previewing…' : 'Preview (dry run)'}
           </button>

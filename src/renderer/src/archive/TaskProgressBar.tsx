@@ -1,7 +1,7 @@
 import type { JSX } from 'react';
 import { formatBytes, formatCount } from '../datasets/format';
 import { formatDuration } from './progress-estimate';
-import type { TaskProgressView } from './use-task';
+import type { TaskProgressView, TaskRunner } from './use-task';
 
 function amount(value: number, unit: TaskProgressView['unit']): string {
   return unit === 'bytes' ? formatBytes(value) : `${formatCount(value)} ${unit}`;
@@ -33,5 +33,18 @@ export function TaskProgressBar({ label, progress, cancelling }: { label: string
         {cancelling ? 'Cancelling…' : parts.length ? parts.join(' · ') : 'Starting…'}
       </span>
     </div>
+  );
+}
+
+/** A task dialog's first action: Cancel while its task runs (once), Close otherwise. */
+export function CancelOrClose({ busy, task, onClose }: { busy: boolean; task: Pick<TaskRunner, 'cancel' | 'cancelRequested'>; onClose: () => void }): JSX.Element {
+  return busy ? (
+    <button type="button" className="btn" onClick={task.cancel} disabled={task.cancelRequested}>
+      Cancel
+    </button>
+  ) : (
+    <button type="button" className="btn" onClick={onClose}>
+      Close
+    </button>
   );
 }
