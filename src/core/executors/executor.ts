@@ -62,6 +62,18 @@ export interface Executor {
   launch(request: LaunchRequest): Promise<ExecHandle>;
 }
 
+/**
+ * Set (to "1") in the environment of a worker an executor started on a target (the SSH host's detached
+ * process, the Slurm job). `expman train --resume` of a run whose config names a target resumes it there
+ * (ships it, submits it), except in that worker: the run has arrived where it executes, and trains.
+ */
+export const PLACED_WORKER_ENV = 'EXPMAN_PLACED_WORKER';
+
+/** Whether this process is a worker an executor placed (see PLACED_WORKER_ENV). */
+export function isPlacedWorker(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[PLACED_WORKER_ENV] === '1';
+}
+
 /** `<run>/executor.json`: where a run executes (provenance, and what re-attaching needs). Absent for local runs. */
 export function executorRecordFile(dir: string): string {
   return join(dir, 'executor.json');
