@@ -75,8 +75,10 @@ export function isPlacedWorker(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /** `<run>/executor.json`: where a run executes (provenance, and what re-attaching needs). Absent for local runs. */
+export const EXECUTOR_RECORD = 'executor.json';
+
 export function executorRecordFile(dir: string): string {
-  return join(dir, 'executor.json');
+  return join(dir, EXECUTOR_RECORD);
 }
 
 export async function readExecutorRecord(dir: string): Promise<ExecutorInfo | null> {

@@ -14,7 +14,7 @@ import { toolVersion } from '../version.js';
 import { paths, runFiles, workspace } from '../workspace.js';
 import type { RunEvent } from '../../shared/run-events.js';
 import type { ExecutorInfo } from '../../shared/runs.js';
-import { fileTail, PLACED_WORKER_ENV, writeExecutorRecord, type ExecEnd, type ExecHandle, type ExecState, type Executor, type LaunchRequest } from './executor.js';
+import { EXECUTOR_RECORD, fileTail, PLACED_WORKER_ENV, writeExecutorRecord, type ExecEnd, type ExecHandle, type ExecState, type Executor, type LaunchRequest } from './executor.js';
 import { lastMessage, runCommand, type CommandResult } from './run-command.js';
 import { shellQuote } from './slurm.js';
 import { splitCommand, type SshTarget } from './targets.js';
@@ -186,7 +186,8 @@ export async function shipFiles(target: SshReach & { data: string }, remote: Rem
     throw new ExpmanError('DATASET_MISSING', `dataset ${config.values['data.dataset']} is not in ${dirname(datasetDir)}: the run needs it on target ${target.name}`, { key: 'data.dataset' });
   }
   // Only what the run needs: its dataset and its own folder (--relative keeps the paths under data).
-  const shipped = await rsync(['--relative', '-e', remote.rsyncShell, `./${dataset}/`, `./${where.rel}/`, `${remote.destination}:${target.data}/`], where.root);
+  // executor.json is this machine's record of the run's place (the worker's pid, the job): never theirs.
+  const shipped = await rsync(['--relative', `--exclude=/${where.rel}/${EXECUTOR_RECORD}`, '-e', remote.rsyncShell, `./${dataset}/`, `./${where.rel}/`, `${remote.destination}:${target.data}/`], where.root);
   if (shipped.code !== 0) throw new ExpmanError('TARGET_UNREACHABLE', `target ${target.name}: shipping the run to ${remote.destination}:${target.data} failed: ${rsyncMessage(shipped)}`);
   return where;
 }
@@ -320,7 +321,8 @@ export function remoteMirror(target: SshReach, remote: Remote, dir: string, remo
 /** Copies the run folder back from the target once its worker has exited (its mirrored lock says nothing any more). */
 export async function bringHome(target: SshReach, remote: Remote, dir: string, rdir: string, request: Pick<LaunchRequest, 'onLog'>): Promise<void> {
   await fs.rm(join(dir, 'lock.json'), { force: true });
-  const back = await rsync([...(await checkpointFilter(dir, rdir)), '-e', remote.rsyncShell, `${remote.destination}:${rdir}/`, `${dir}/`]);
+  // A copy of executor.json there (shipped by an older expman) is stale: this machine's is the record.
+  const back = await rsync([`--exclude=/${EXECUTOR_RECORD}`, ...(await checkpointFilter(dir, rdir)), '-e', remote.rsyncShell, `${remote.destination}:${rdir}/`, `${dir}/`]);
   if (back.code !== 0) request.onLog?.(`target ${target.name}: bringing the run folder back failed: ${rsyncMessage(back)}`);
 }
 
