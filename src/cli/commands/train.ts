@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { loadConfig } from '../../core/config/load.js';
 import type { ResolvedConfig } from '../../core/config/resolve.js';
 import { executePrepared, followRequest, followRun } from '../../core/executors/execute.js';
-import { isPlacedWorker } from '../../core/executors/executor.js';
+import { runsInPlace } from '../../core/executors/executor.js';
 import { attachRun, placeRun } from '../../core/executors/select.js';
 import { liveLock, lockedError } from '../../core/runs/lock.js';
 import { readStatus } from '../../core/training/run-store.js';
@@ -60,7 +60,7 @@ export async function trainElsewhere(ws: Workspace, request: PrepareRequest, jso
 /**
  * `--resume` of a run whose config names a target: it goes on there, from its checkpoint (the run folder,
  * checkpoints included, is shipped again; Slurm: the job is submitted again), and is followed here. The
- * worker that executor starts there resumes in place (isPlacedWorker).
+ * worker that executor starts there resumes in place (runsInPlace).
  */
 async function resumeElsewhere(run: ReturnType<typeof locateRun>, config: ResolvedConfig, json: boolean): Promise<number> {
   const status = await readStatus(run.dir);
@@ -98,7 +98,7 @@ export async function trainCommand(ctx: CommandContext): Promise<number> {
     }
     const run = locateRun(values.resume);
     const { config, provenance } = await readRunConfig(run.dir);
-    if (config.values['runtime.executor'] !== 'local' && !isPlacedWorker()) return resumeElsewhere(run, config, values.json);
+    if (config.values['runtime.executor'] !== 'local' && !runsInPlace()) return resumeElsewhere(run, config, values.json);
     return runWithTerminal(values.json, (hooks) => resumeRun(run.ws, { ...hooks, dir: run.dir, config, provenance, experiment: run.experiment, model: run.model }));
   }
   const ws = dataWorkspace(values.data);

@@ -4,7 +4,7 @@ import { writeDirAtomic } from '../fs/atomic.js';
 import { liveLock, lockedError } from '../runs/lock.js';
 import { paths, type Workspace } from '../workspace.js';
 import { isCoreErrorCode } from '../../shared/errors.js';
-import { isPlacedWorker, PLACED_WORKER_ENV, readExecutorRecord } from './executor.js';
+import { runsInPlace, IN_PLACE_ENV, readExecutorRecord } from './executor.js';
 import { lastMessage } from './run-command.js';
 import { loginNodeOf, shellQuote } from './slurm.js';
 import { onRemote, remoteOf, remotePaths, rsync, rsyncMessage, shipFiles, type SshOptions, type SshReach } from './ssh.js';
@@ -36,7 +36,7 @@ export interface RemoteTestOptions {
 export async function testOnTarget(ws: Workspace, experiment: string, model: string, options: RemoteTestOptions = {}): Promise<RemoteTest | null> {
   const dir = paths.modelDir(ws, experiment, model);
   // The test that this function started there tests in place (its copy of executor.json names the target too).
-  if (isPlacedWorker()) return null;
+  if (runsInPlace()) return null;
   const record = await readExecutorRecord(dir);
   if (!record?.target) return null;
   const here = (why: unknown): null => {
@@ -70,7 +70,7 @@ export async function testOnTarget(ws: Workspace, experiment: string, model: str
     if (error instanceof ExpmanError && error.code === 'TARGET_UNREACHABLE') return here(error);
     throw error;
   }
-  const words = [`${PLACED_WORKER_ENV}=1`, ...expman, 'test', '--data', reach.data, '--experiment', experiment, '--model', model, '--json'].map(shellQuote).join(' ');
+  const words = [`${IN_PLACE_ENV}=1`, ...expman, 'test', '--data', reach.data, '--experiment', experiment, '--model', model, '--json'].map(shellQuote).join(' ');
   let answer;
   try {
     answer = await onRemote(reach, remote, words, options.timeoutMs ?? 30 * 60_000);

@@ -13,7 +13,7 @@ import type { WorkerRuntime } from '../training/worker-runtime.js';
 import { toolVersion } from '../version.js';
 import { runFiles } from '../workspace.js';
 import type { ExecutorInfo } from '../../shared/runs.js';
-import { fileTail, PLACED_WORKER_ENV, writeExecutorRecord, type ExecEnd, type ExecHandle, type ExecState, type Executor, type LaunchRequest } from './executor.js';
+import { fileTail, IN_PLACE_ENV, writeExecutorRecord, type ExecEnd, type ExecHandle, type ExecState, type Executor, type LaunchRequest } from './executor.js';
 import { lastMessage, runCommand, type CommandResult } from './run-command.js';
 import { bringHome, onRemote, remoteMirror, remoteOf, remotePaths, shipRun, type Remote, type SshOptions, type SshReach } from './ssh.js';
 import type { SlurmTarget } from './targets.js';
@@ -82,8 +82,8 @@ export function shellQuote(word: string): string {
 export function workerCommand(target: SlurmTarget, runtime: WorkerRuntime, dir: string): string[] {
   // Without this file system (a login node over SSH) only the cluster's own expman can run the job.
   const expman = target.expman ?? (target.data ? ['expman'] : [runtime.node, cliEntry()]);
-  // The job's worker trains the folder it is given (it must not submit the run again: see PLACED_WORKER_ENV).
-  const env = [`${PLACED_WORKER_ENV}=1`, ...Object.entries(target.expman ? {} : runtime.env).map(([k, v]) => `${k}=${v}`)];
+  // The job's worker trains the folder it is given (it must not submit the run again: see IN_PLACE_ENV).
+  const env = [`${IN_PLACE_ENV}=1`, ...Object.entries(target.expman ? {} : runtime.env).map(([k, v]) => `${k}=${v}`)];
   return ['env', ...env, ...expman, 'train', '--resume', dir];
 }
 

@@ -14,7 +14,7 @@ import { toolVersion } from '../version.js';
 import { paths, runFiles, workspace } from '../workspace.js';
 import type { RunEvent } from '../../shared/run-events.js';
 import type { ExecutorInfo } from '../../shared/runs.js';
-import { EXECUTOR_RECORD, fileTail, PLACED_WORKER_ENV, writeExecutorRecord, type ExecEnd, type ExecHandle, type ExecState, type Executor, type LaunchRequest } from './executor.js';
+import { EXECUTOR_RECORD, fileTail, IN_PLACE_ENV, writeExecutorRecord, type ExecEnd, type ExecHandle, type ExecState, type Executor, type LaunchRequest } from './executor.js';
 import { lastMessage, runCommand, type CommandResult } from './run-command.js';
 import { shellQuote } from './slurm.js';
 import { splitCommand, type SshTarget } from './targets.js';
@@ -136,7 +136,7 @@ export function sshExecutor(target: SshTarget, options: SshOptions = {}): Execut
       const started = await onRemote(
         target,
         remote,
-        `cd ${rdir} && mkdir -p logs && { ${PLACED_WORKER_ENV}=1 setsid ${expmanWords(target)} train --resume ${rdir} >> ${shellQuote(WORKER_OUTPUT)} 2>&1 < /dev/null & echo "pid $!"; }`,
+        `cd ${rdir} && mkdir -p logs && { ${IN_PLACE_ENV}=1 setsid ${expmanWords(target)} train --resume ${rdir} >> ${shellQuote(WORKER_OUTPUT)} 2>&1 < /dev/null & echo "pid $!"; }`,
       );
       const pid = /^pid (\d+)$/m.exec(started.stdout)?.[1];
       if (started.code !== 0 || !pid) {
