@@ -6,7 +6,7 @@ import { paths, type Workspace } from '../workspace.js';
 import { isCoreErrorCode } from '../../shared/errors.js';
 import { runsInPlace, IN_PLACE_ENV, readExecutorRecord } from './executor.js';
 import { lastMessage } from './run-command.js';
-import { loginNodeOf, shellQuote } from './slurm.js';
+import { loginNodeOf, shellQuote, shippedTo } from './slurm.js';
 import { onRemote, remoteOf, remotePaths, rsync, rsyncMessage, shipFiles, type SshOptions, type SshReach } from './ssh.js';
 import { loadTarget } from './targets.js';
 
@@ -49,7 +49,7 @@ export async function testOnTarget(ws: Workspace, experiment: string, model: str
     const target = await loadTarget(ws, record.target, 'target');
     if (target.executor === 'ssh') reach = target;
     else {
-      const login = loginNodeOf(target, { ...(options.ssh ? { ssh: options.ssh } : {}) });
+      const login = shippedTo(loginNodeOf(target, { ...(options.ssh ? { ssh: options.ssh } : {}) }));
       // On this file system the run folder is the one the job wrote: nothing to gain over there.
       if (!login) return null;
       reach = login.reach;

@@ -99,7 +99,18 @@ export function rsyncMessage(result: CommandResult): string {
   return result.stderr.split('\n').find((l) => l.startsWith('rsync: ') || l.startsWith('ssh: '))?.trim() ?? lastMessage(result);
 }
 
-function expmanWords(target: SshTarget): string {
+/** A remote shell's `echo "expman $(expman --version | tail -n 1)"`: the version, checked against this one's major. */
+export function remoteExpmanVersion(target: { name: string; expman?: string[] }, remote: Remote, result: CommandResult): string {
+  const out = result.stdout.trim().split('\n').at(-1) ?? '';
+  const version = /^expman (\d+\.\d+\.\d+\S*)$/.exec(out)?.[1];
+  if (!version) throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: expman does not run on ${remote.destination} (${(target.expman ?? ['expman']).join(' ')}): ${out.replace(/^expman /, '') || lastMessage(result)}`, { key: `${target.name}.expman` });
+  if (version.split('.')[0] !== toolVersion().split('.')[0]) {
+    throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: expman ${version} on ${remote.destination}, ${toolVersion()} here: the major versions differ`, { key: `${target.name}.expman` });
+  }
+  return version;
+}
+
+export function expmanWords(target: { expman?: string[] }): string {
   return (target.expman ?? ['expman']).map(shellQuote).join(' ');
 }
 
@@ -116,12 +127,7 @@ export function sshExecutor(target: SshTarget, options: SshOptions = {}): Execut
     const out = result.stdout.trim();
     if (out === 'not-writable') throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: the data folder ${target.data} on ${remote.destination} is not writable`, { key: `${target.name}.data` });
     if (out === 'no-rsync') throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: rsync is not installed on ${remote.destination}`);
-    const version = /^expman (\d+\.\d+\.\d+\S*)$/.exec(out)?.[1];
-    if (!version) throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: expman does not run on ${remote.destination} (${(target.expman ?? ['expman']).join(' ')}): ${out.replace(/^expman /, '') || lastMessage(result)}`, { key: `${target.name}.expman` });
-    if (version.split('.')[0] !== toolVersion().split('.')[0]) {
-      throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: expman ${version} on ${remote.destination}, ${toolVersion()} here: the major versions differ`, { key: `${target.name}.expman` });
-    }
-    return version;
+    return remoteExpmanVersion(target, remote, result);
   };
 
   return {
@@ -157,19 +163,27 @@ export function sshExecutor(target: SshTarget, options: SshOptions = {}): Execut
  * marking a queued run as held there; a failure is recorded in the run and thrown. Where it went.
  */
 export async function shipRun(target: SshReach & { data: string }, remote: Remote, dir: string, kind: 'ssh' | 'slurm'): Promise<{ root: string; rel: string; dir: string }> {
-  // Mark the run as held elsewhere before the worker can start (see slurm.ts), under its lock.
-  const lock = acquireRunLock(dir, { command: `start on ${kind} target ${target.name}` });
-  try {
-    const status = await readStatus(dir);
-    if (status?.status === 'queued') await writeStatus(dir, { ...status, executor: kind, updated: new Date().toISOString() });
-  } finally {
-    lock.release();
-  }
+  await markHeld(dir, kind, `start on ${kind} target ${target.name}`);
   try {
     return await shipFiles(target, remote, dir);
   } catch (error) {
     if (error instanceof ExpmanError) await markEnded(dir, 'failed', error.message, { code: error.code, message: error.message });
     throw error;
+  }
+}
+
+/**
+ * Marks a queued run as held by an executor before its worker can start elsewhere (after, the worker may
+ * already have written `running`); under the run's lock, so a live writer is never overwritten. A stopped
+ * run stays as it is: `train --resume` continues it from its checkpoint.
+ */
+export async function markHeld(dir: string, kind: 'ssh' | 'slurm', command: string): Promise<void> {
+  const lock = acquireRunLock(dir, { command });
+  try {
+    const status = await readStatus(dir);
+    if (status?.status === 'queued') await writeStatus(dir, { ...status, executor: kind, updated: new Date().toISOString() });
+  } finally {
+    lock.release();
   }
 }
 

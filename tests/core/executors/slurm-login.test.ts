@@ -9,6 +9,7 @@ import { parseTargets, type SlurmTarget } from '../../../src/core/executors/targ
 import { epochHistory, readEvents, readStatus } from '../../../src/core/training/run-store.js';
 import { RunManager } from '../../../src/core/jobs/run-manager.js';
 import { resolveWorkerRuntime } from '../../../src/core/training/worker-runtime.js';
+import { workspace } from '../../../src/core/workspace.js';
 import type { RunEvent } from '../../../src/shared/run-events.js';
 import { ExpmanError } from '../../../src/core/errors.js';
 import { cliBundle, expman, listTree, tempDataDir, testLogDir } from '../../helpers/data-dir.js';
@@ -187,4 +188,49 @@ describe.skipIf(unavailable)('Slurm through a login node over SSH, without a sha
     expect(await metrics(dir)).toEqual(await metrics(straight));
     await manager.stopAll();
   }, 180_000);
+
+  test('a login node on this file system (host, no data): submitted and cancelled there, nothing shipped, the run folder read here', async () => {
+    const ws = preparedData();
+    const toml = `[cluster]\nexecutor = "slurm"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\npartition = "${slurm.partition}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n`;
+    writeFileSync(join(ws.root, 'targets.toml'), toml);
+    const target = parseTargets(toml, 'targets.toml').get('cluster') as SlurmTarget;
+    const options: SlurmOptions = { pollMs: 250, ssh: { sshCommand: `${sshd.sshCommand()} -o SetEnv=SLURM_CONF=${slurm.env['SLURM_CONF']}` } };
+    const passed = await checkTarget(ws, target, { slurm: options });
+    expect(passed.map((p) => `${p.what}: ${p.detail}`)).toEqual([
+      `ssh: ${sshd.user}@127.0.0.1 reachable; ${ws.root} shared and writable there`,
+      expect.stringMatching(/^expman: \d+\.\d+\.\d+/),
+      `slurm: sbatch, squeue, scontrol, scancel on ${sshd.user}@127.0.0.1`,
+      `sbatch --test-only: the job would be accepted on partition ${slurm.partition}`,
+    ]);
+    // A folder that is not there on the login node: refused in one line.
+    const gone = join(ws.root, 'not-there');
+    await expect(checkTarget(workspace(gone), target, { slurm: options })).rejects.toMatchObject({
+      code: 'TARGET_UNSUITABLE',
+      message: `target cluster: ${gone} is not on ${sshd.user}@127.0.0.1 (a login node without data must share this file system at the same path; else set data, the cluster's data folder)`,
+    });
+
+    const executor = slurmExecutor(target, options);
+    await executor.validate(runtime);
+    const dir = await queuedRun(ws, 'shared', ['training.epochs=3', 'training.backend=cpu']);
+    const events: RunEvent[] = [];
+    const handle = await executor.launch({ dir, runtime, onEvent: (e) => events.push(e) });
+    const end = await handle.ended;
+    expect(end.state, `${JSON.stringify(end)}\n${slurm.logs()}`).toBe('finished');
+    expect(events.filter((e) => e.event === 'epoch_end').map((e) => (e as { epoch: number }).epoch)).toEqual([1, 2, 3]);
+    expect(await readExecutorRecord(dir)).toMatchObject({ executor: 'slurm', target: 'cluster', host: '127.0.0.1', job_id: handle.jobId, state: 'COMPLETED', expman_version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    // The job wrote this folder itself (its output too); nobody mirrored it.
+    expect(readFileSync(join(dir, `logs/slurm-${handle.jobId}.out`), 'utf8')).toMatch(new RegExp(`Slurm job ${handle.jobId} on `));
+    expect(listTree(dir)).not.toContain('follow.json');
+
+    const long = await queuedRun(ws, 'long', LONG);
+    let epochs = 0;
+    let reached!: () => void;
+    const twoEpochs = new Promise<void>((r) => (reached = r));
+    const running = await executor.launch({ dir: long, runtime, onEvent: (e) => e.event === 'epoch_end' && ++epochs === 2 && reached() });
+    await twoEpochs;
+    running.stop();
+    expect((await running.ended).state).toBe('stopped');
+    expect((await readStatus(long))?.status).toBe('stopped');
+    expect(await readExecutorRecord(long)).toMatchObject({ state: 'CANCELLED' });
+  }, 90_000);
 });
