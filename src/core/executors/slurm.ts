@@ -92,9 +92,8 @@ export function workerCommand(target: SlurmTarget, runtime: WorkerRuntime, dir: 
   // Without this file system, or submitted on a login node (another machine, whose nodes need not have this
   // Node.js where this machine has it), only the cluster's own expman can run the job.
   const expman = target.expman ?? (target.data || target.ssh ? ['expman'] : [runtime.node, cliEntry()]);
-  // The job's worker trains the folder it is given (it must not submit the run again: see IN_PLACE_ENV).
-  const env = [`${IN_PLACE_ENV}=1`, ...Object.entries(target.expman ? {} : runtime.env).map(([k, v]) => `${k}=${v}`)];
-  return ['env', ...env, ...expman, 'train', '--resume', dir];
+  const env = Object.entries(target.expman ? {} : runtime.env).map(([k, v]) => `${k}=${v}`);
+  return [...(env.length ? ['env', ...env] : []), ...expman, 'train', '--resume', dir];
 }
 
 /**
@@ -124,6 +123,8 @@ export function slurmJobScript(target: SlurmTarget, job: { name: string; command
     'requeue=0',
     ...(target.requeue ? [`trap 'requeue=1; kill -TERM "$worker" 2>/dev/null' USR1`] : []),
     "trap ':' TERM",
+    '# The worker trains the run folder where it is (it must not submit the run again).',
+    `export ${IN_PLACE_ENV}=1`,
     `${job.command.map(shellQuote).join(' ')} &`,
     'worker=$!',
     'while kill -0 "$worker" 2>/dev/null; do wait "$worker"; done',
