@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { epochHistory } from '../../src/core/training/run-store.js';
 import type { RunEvent } from '../../src/shared/run-events.js';
 import { cliBundle, expman, expmanAsync, jsonLines, tempDataDir, testLogDir } from '../helpers/data-dir.js';
@@ -122,4 +122,38 @@ describe.skipIf(unavailable)('expman train on an SSH target (an sshd on 127.0.0.
     expect(away.stdout).toMatch(/^testing here, on the best model brought home: target box: .*Connection refused\nTested default\/r \(best model from epoch \d+\) on 30 test rows\n/);
     expect(readFileSync(join(data, 'experiments/default/results/r/metrics.csv'), 'utf8')).toBe(results);
   }, 240_000);
+
+  test('a command run there: its newest checkpoint comes home (named by its absolute path there); its test command runs there', () => {
+    const { data, remote } = setUp();
+    const code = join(data, 'experiments/cmd/code');
+    mkdirSync(code, { recursive: true });
+    writeFileSync(join(data, 'experiments/cmd/config.toml'), '[command]\ntrain = ["python3", "train.py"]\ntest = ["python3", "test.py"]\n\n[runtime]\nexecutor = "ssh"\ntarget = "box"\n');
+    writeFileSync(
+      join(code, 'train.py'),
+      [
+        'import json, os',
+        "ck, metrics = os.environ['EXPMAN_CHECKPOINT_DIR'], os.environ['EXPMAN_METRICS']",
+        'os.makedirs(ck, exist_ok=True)',
+        'for e in range(1, 4):',
+        "    path = os.path.join(ck, f'ck-{e}.txt')",
+        "    open(path, 'w').write(str(e))",
+        "    with open(metrics, 'a') as f:",
+        "        f.write(json.dumps({'event': 'epoch_end', 'epoch': e, 'epochs': 3, 'loss': 1 / e, 'val_loss': 1 / e}) + '\\n')",
+        "        f.write(json.dumps({'event': 'checkpoint_saved', 'epoch': e, 'path': path}) + '\\n')",
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(code, 'test.py'), "import os\nopen(os.path.join(os.environ['EXPMAN_RESULTS_DIR'], 'metrics.csv'), 'w').write('metric,value\\nscore,0.5\\n')\n");
+    const run = expman(['train', '--data', data, '--experiment', 'cmd', '--model', 'c']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const dir = join(data, 'experiments/cmd/models/c');
+    expect(readdirSync(join(remote, 'experiments/cmd/models/c/checkpoints')).sort()).toEqual(['ck-1.txt', 'ck-2.txt', 'ck-3.txt']);
+    expect(readdirSync(join(dir, 'checkpoints'))).toEqual(['ck-3.txt']);
+    const tested = expman(['test', '--data', data, '--experiment', 'cmd', '--model', 'c']);
+    expect(tested.stderr).toBe('');
+    expect(tested.stdout).toMatch(/^Tested cmd\/c with its test command on target box \(.*127\.0\.0\.1\)\n {2}score 0\.5\n/);
+    expect(readFileSync(join(remote, 'experiments/cmd/results/c/metrics.csv'), 'utf8')).toBe('metric,value\nscore,0.5\n');
+    expect(readFileSync(join(data, 'experiments/cmd/results/c/metrics.csv'), 'utf8')).toBe('metric,value\nscore,0.5\n');
+  }, 90_000);
 });
