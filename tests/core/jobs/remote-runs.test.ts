@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createBackend } from '../../../src/core/api/backend.js';
@@ -26,7 +26,7 @@ describe.skipIf(unavailable)('Stop, Resume, Re-run and Test of a run on an SSH t
     sshd?.stop();
   });
 
-  test('stopped there, resumed there from its checkpoint to the metrics of an uninterrupted run (its re-run, there too); tested there', async () => {
+  test('stopped there, resumed there (shipped again, with the checkpoint that came home) to the metrics of an uninterrupted run (its re-run, there too); tested there', async () => {
     const data = tempDataDir();
     const remote = tempDataDir(false);
     expect(expman(['preprocess', '--separate-sets', '--data', data]).code).toBe(0);
@@ -46,6 +46,12 @@ describe.skipIf(unavailable)('Stop, Resume, Re-run and Test of a run on an SSH t
     expect(stoppedAt).toBeLessThan(80);
     const firstPid = (JSON.parse(readFileSync(join(models, 'far/executor.json'), 'utf8')) as { job_id: string }).job_id;
 
+    // What came home: the newest checkpoint only (runtime.fetch_checkpoints = "last", the default).
+    const home = readdirSync(join(models, 'far/checkpoints'));
+    expect(home).toEqual([`model-checkpoint-epoch-${stoppedAt}`]);
+    // The target's copy is cleaned up meanwhile: a resume ships the run again, with that checkpoint.
+    rmSync(join(remoteModels, 'far'), { recursive: true });
+
     // Resume: the same target (the run's config says where), from the checkpoint there.
     const resumed = await backend.dispatch('runs:resume', { experiment: 'default', model: 'far' });
     expect(resumed).toMatchObject({ ok: true, value: { kind: 'resume', executor: 'ssh', target: 'box' } });
@@ -53,7 +59,7 @@ describe.skipIf(unavailable)('Stop, Resume, Re-run and Test of a run on an SSH t
     await vi.waitFor(() => expect(job(resumeId)?.state).toBe('finished'), { timeout: 120_000, interval: 200 });
     expect(JSON.parse(readFileSync(join(models, 'far/executor.json'), 'utf8'))).toMatchObject({ executor: 'ssh', target: 'box', job_id: expect.not.stringMatching(`^${firstPid}$`) });
     const resumedEvent = jsonLines<RunEvent>(readFileSync(join(remoteModels, 'far/logs/metrics.jsonl'), 'utf8')).find((e) => e.event === 'run_resumed') as { from_epoch: number } | undefined;
-    expect(resumedEvent?.from_epoch).toBeGreaterThanOrEqual(2);
+    expect(resumedEvent?.from_epoch).toBe(stoppedAt);
     expect(readFileSync(join(models, 'far/logs/metrics.jsonl'), 'utf8')).toBe(readFileSync(join(remoteModels, 'far/logs/metrics.jsonl'), 'utf8'));
     // runtime.fetch_checkpoints = "last" (the default): the newest checkpoint came home, the older stay there.
     expect(existsSync(join(models, 'far/checkpoints/model-checkpoint-epoch-80'))).toBe(true);
