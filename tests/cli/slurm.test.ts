@@ -83,5 +83,26 @@ describe.skipIf(unavailable)('expman on a Slurm target (a real single-node clust
     expect(status.status).toBe('stopped');
     expect(status.epoch).toBeGreaterThanOrEqual(2);
     expect(out).toContain('Resume with: expman train --resume');
-  }, 60_000);
+    const dir = join(data, 'experiments', 'default', 'models', 'long');
+    const firstJob = (JSON.parse(readFileSync(join(dir, 'executor.json'), 'utf8')) as { job_id: string }).job_id;
+
+    // --resume of a run for the cluster submits it again (the job's worker resumes it in place).
+    const again = expmanAsync(['train', '--resume', dir]);
+    let more = '';
+    await new Promise<void>((resolve) =>
+      again.stdout.on('data', (chunk: Buffer) => {
+        more += chunk.toString();
+        if (/epoch \d+\/100000[\s\S]*epoch \d+\/100000/.test(more)) resolve();
+      }),
+    );
+    expect(more).toMatch(/^submitted Slurm job (\d+) \(target cluster\)\n/);
+    again.kill('SIGINT');
+    expect(await new Promise<number | null>((resolve) => again.once('exit', resolve))).toBe(130);
+    const record = JSON.parse(readFileSync(join(dir, 'executor.json'), 'utf8')) as { job_id: string; state: string };
+    expect(record.job_id).not.toBe(firstJob);
+    const events = readFileSync(join(dir, 'logs', 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; from_epoch?: number });
+    expect(events.filter((e) => e.event === 'run_resumed')).toEqual([expect.objectContaining({ from_epoch: expect.any(Number) })]);
+    expect(events.filter((e) => e.event === 'run_started')).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(dir, 'status.json'), 'utf8'))).toMatchObject({ status: 'stopped' });
+  }, 90_000);
 });

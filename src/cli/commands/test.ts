@@ -1,4 +1,5 @@
-import { testRun } from '../../core/evaluation/test-run.js';
+import { testRun, type TestResult } from '../../core/evaluation/test-run.js';
+import { testOnTarget } from '../../core/executors/remote-test.js';
 import { ExpmanError } from '../../core/errors.js';
 import { listRuns } from '../../core/training/run-store.js';
 import { readRunConfig } from '../../core/training/run-folder.js';
@@ -14,7 +15,9 @@ Classification: metrics.csv (accuracy, macro and weighted precision/recall/F1), 
 confusion-matrix.csv and predictions.csv. Regression: metrics.csv (mae, rmse, r2) and predictions.csv
 (features, actual, predicted, residual, in the target's units). Without --model, the newest finished run
 of the experiment is tested. A command run is tested by its [command] test command, which writes its CSV
-files into $EXPMAN_RESULTS_DIR (metrics.csv: metric,value rows).`;
+files into $EXPMAN_RESULTS_DIR (metrics.csv: metric,value rows). A run that executed on an SSH target,
+or on a Slurm cluster through its login node, is tested there (the results come home); when the target
+cannot be reached, it is tested here on its best model.`;
 
 async function latestFinished(ws: Workspace, experiment: string): Promise<string> {
   // A command run need not report a val_loss (no best): finished is enough.
@@ -29,12 +32,27 @@ export async function testCommand(ctx: CommandContext): Promise<number> {
   const ws = dataWorkspace(values.data);
   checkName('experiment', values.experiment);
   const model = values.model !== undefined ? checkName('model', values.model) : await latestFinished(ws, values.experiment);
+  // A run that executed on a target is tested there when it can be reached (remote-test.ts).
+  const remote = await testOnTarget(ws, values.experiment, model, { onLog: (line) => (values.json ? undefined : console.log(line)) });
+  if (remote) {
+    const { event: _event, experiment: _experiment, model: _model, dir, files, ...rest } = remote.result as Record<string, unknown> & { dir: string; files: string[] };
+    if (values.json) {
+      emitJson({ ...remote.result, where: remote.where });
+      return 0;
+    }
+    if ('metrics' in rest) printCommandTest(values.experiment, model, { dir, files, metrics: rest['metrics'] as Record<string, number> }, ` on ${remote.where}`);
+    else {
+      const { best_epoch: bestEpoch, task, ...evaluation } = rest;
+      printTest(values.experiment, model, { dir, files, bestEpoch, task, evaluation } as unknown as TestResult, ` on ${remote.where}`);
+    }
+    return 0;
+  }
   // A folder without a readable config is left to testRun, which says what is missing.
   const saved = await readRunConfig(paths.modelDir(ws, values.experiment, model)).catch(() => null);
   if (saved && isCommandRun(saved.config.values)) {
     const result = await testCommandRun(ws, values.experiment, model, values.json ? undefined : (_stream, line) => console.log(line));
     if (values.json) emitJson({ event: 'tested', experiment: values.experiment, model, dir: result.dir, files: result.files, metrics: result.metrics });
-    else console.log([`Tested ${values.experiment}/${model} with its test command`, ...Object.entries(result.metrics).map(([name, value]) => `  ${name} ${value}`), '', `Results: ${result.dir}/{${result.files.join(',')}}`].join('\n'));
+    else printCommandTest(values.experiment, model, result);
     return 0;
   }
   const result = await testRun(ws, values.experiment, model);
@@ -42,11 +60,20 @@ export async function testCommand(ctx: CommandContext): Promise<number> {
     emitJson({ event: 'tested', experiment: values.experiment, model, dir: result.dir, files: result.files, best_epoch: result.bestEpoch, task: result.task, ...result.evaluation });
     return 0;
   }
-  const heading = `Tested ${values.experiment}/${model} (best model from epoch ${result.bestEpoch}) on ${result.evaluation.rows} test rows`;
+  printTest(values.experiment, model, result);
+  return 0;
+}
+
+function printCommandTest(experiment: string, model: string, result: { dir: string; files: string[]; metrics: Record<string, number> }, where = ''): void {
+  console.log([`Tested ${experiment}/${model} with its test command${where}`, ...Object.entries(result.metrics).map(([name, value]) => `  ${name} ${value}`), '', `Results: ${result.dir}/{${result.files.join(',')}}`].join('\n'));
+}
+
+function printTest(experiment: string, model: string, result: TestResult, where = ''): void {
+  const heading = `Tested ${experiment}/${model} (best model from epoch ${result.bestEpoch}) on ${result.evaluation.rows} test rows${where}`;
   if (result.task === 'regression') {
     const r = result.evaluation;
     console.log([heading, `  R² ${r.r2.toFixed(4)}   RMSE ${r.rmse.toPrecision(5)}   MAE ${r.mae.toPrecision(5)}`, '', `Results: ${result.dir}/{${result.files.join(',')}}`].join('\n'));
-    return 0;
+    return;
   }
   const e = result.evaluation;
   const width = Math.max(8, ...e.perClass.map((r) => r.class.length));
@@ -63,5 +90,4 @@ export async function testCommand(ctx: CommandContext): Promise<number> {
     `Results: ${result.dir}/{${result.files.join(',')}}`,
   ];
   console.log(lines.join('\n'));
-  return 0;
 }

@@ -2,12 +2,15 @@ import { basename } from 'node:path';
 import { loadConfig } from '../../core/config/load.js';
 import type { ResolvedConfig } from '../../core/config/resolve.js';
 import { executePrepared, followRequest, followRun } from '../../core/executors/execute.js';
+import { runsInPlace } from '../../core/executors/executor.js';
 import { attachRun, placeRun } from '../../core/executors/select.js';
+import { liveLock, lockedError } from '../../core/runs/lock.js';
+import { readStatus } from '../../core/training/run-store.js';
 import { resolveWorkerRuntime } from '../../core/training/worker-runtime.js';
 import type { Workspace } from '../../core/workspace.js';
 import { ExpmanError } from '../../core/errors.js';
 import { locateRun, readRunConfig } from '../../core/training/run-folder.js';
-import { prepareRun, resumeRun, trainNewRun } from '../../core/training/train.js';
+import { prepareRun, resumeRun, trainNewRun, type PrepareRequest } from '../../core/training/train.js';
 import { DEFAULT_EXPERIMENT, checkName } from '../../core/workspace.js';
 import { dataWorkspace, parse, type CommandContext } from '../context.js';
 import { runWithTerminal } from '../run-output.js';
@@ -32,24 +35,44 @@ the run folder back. --attach follows such a run again (after the terminal or th
   --config FILE     use FILE instead of experiments/<E>/config.toml
   --set key=value   override one config value (repeatable), e.g. --set training.epochs=50
   --resume DIR      continue a stopped or crashed run from its last complete checkpoint; a queued
-                    run (created by the UI with its config snapshot) starts from that snapshot
+                    run (created by the UI with its config snapshot) starts from that snapshot; a run
+                    whose config names a target continues there (shipped again, or resubmitted)
   --attach DIR      follow a run that executes on a target (Slurm job, SSH host) until it ends
   --json            stream run events as JSON lines on stdout`;
 
 /**
- * A run for a target (runtime.executor = "slurm"): checked there first (target, sbatch --test-only), so
- * a refusal leaves the data folder unchanged; then queued as a run folder, handed to the executor, and
- * followed here until it ends. Ctrl-C cancels it (the worker stops after its batch; resumable).
+ * A run for a target (runtime.executor = "slurm" or "ssh"): checked there first (target reachable, sbatch
+ * --test-only), so a refusal leaves the data folder unchanged; then queued as a run folder, handed to the
+ * executor, and followed here until it ends. Ctrl-C stops it (the worker stops after its batch; resumable).
+ * `expman rerun` of a run that executed on a target goes the same way, to the target its config names.
  */
-async function trainElsewhere(ws: Workspace, config: ResolvedConfig, values: { experiment: string; model?: string | undefined; json: boolean }, commandLine: string[]): Promise<number> {
-  const runtime = resolveWorkerRuntime(config.values['runtime.node']);
-  const placement = await placeRun(ws, config.values);
+export async function trainElsewhere(ws: Workspace, request: PrepareRequest, json: boolean): Promise<number> {
+  const runtime = resolveWorkerRuntime(request.config.values['runtime.node']);
+  const placement = await placeRun(ws, request.config.values);
   await placement.validate(runtime);
-  const run = await prepareRun(ws, { experiment: values.experiment, ...(values.model ? { model: values.model } : {}), config, commandLine }, 'queued');
+  const run = await prepareRun(ws, request, 'queued');
   // The worker on the node takes the lock.
   run.lock.release();
   const model = basename(run.dir);
-  return runWithTerminal(values.json, (hooks) => executePrepared(placement, { dir: run.dir, experiment: values.experiment, model, runtime }, { ...hooks, onLog: (_level, line) => (values.json ? undefined : console.log(line)) }));
+  return runWithTerminal(json, (hooks) => executePrepared(placement, { dir: run.dir, experiment: request.experiment, model, runtime }, { ...hooks, onLog: (_level, line) => (json ? undefined : console.log(line)) }));
+}
+
+/**
+ * `--resume` of a run whose config names a target: it goes on there, from its checkpoint (the run folder,
+ * checkpoints included, is shipped again; Slurm: the job is submitted again), and is followed here. The
+ * worker that executor starts there resumes in place (runsInPlace).
+ */
+async function resumeElsewhere(run: ReturnType<typeof locateRun>, config: ResolvedConfig, json: boolean): Promise<number> {
+  const status = await readStatus(run.dir);
+  if (!status) throw new ExpmanError('RUN_MISSING', `${run.dir}: not a run folder (no status.json)`, { file: run.dir });
+  if (status.status === 'finished') throw new ExpmanError('RUN_FINISHED', `${run.dir}: run already finished; use \`expman rerun\` to train it again`, { file: run.dir });
+  // Live here or there (the lock a follower mirrors from the target): one writer.
+  const lock = liveLock(run.dir);
+  if (lock) throw lockedError(run.dir, lock, 'cannot resume');
+  const runtime = resolveWorkerRuntime(config.values['runtime.node']);
+  const placement = await placeRun(run.ws, config.values);
+  await placement.validate(runtime);
+  return runWithTerminal(json, (hooks) => executePrepared(placement, { dir: run.dir, experiment: run.experiment, model: run.model, runtime }, { ...hooks, onLog: (_level, line) => (json ? undefined : console.log(line)) }));
 }
 
 export async function trainCommand(ctx: CommandContext): Promise<number> {
@@ -75,12 +98,13 @@ export async function trainCommand(ctx: CommandContext): Promise<number> {
     }
     const run = locateRun(values.resume);
     const { config, provenance } = await readRunConfig(run.dir);
+    if (config.values['runtime.executor'] !== 'local' && !runsInPlace()) return resumeElsewhere(run, config, values.json);
     return runWithTerminal(values.json, (hooks) => resumeRun(run.ws, { ...hooks, dir: run.dir, config, provenance, experiment: run.experiment, model: run.model }));
   }
   const ws = dataWorkspace(values.data);
   checkName('experiment', values.experiment);
   const config = await loadConfig(ws, { experiment: values.experiment, configFile: values.config, overrides: values.set });
-  if (config.values['runtime.executor'] !== 'local') return trainElsewhere(ws, config, values, ctx.commandLine);
+  if (config.values['runtime.executor'] !== 'local') return trainElsewhere(ws, { experiment: values.experiment, ...(values.model ? { model: values.model } : {}), config, commandLine: ctx.commandLine }, values.json);
   return runWithTerminal(values.json, (hooks) =>
     trainNewRun(ws, { ...hooks, experiment: values.experiment, model: values.model, config, commandLine: ctx.commandLine }),
   );

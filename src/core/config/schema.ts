@@ -178,6 +178,12 @@ export const CONFIG_SCHEMA = {
     allowEmpty: true,
     doc: 'The target (a table of $DATA/targets.toml) an ssh or slurm run executes on.',
   },
+  'runtime.fetch_checkpoints': {
+    type: 'string',
+    default: 'last',
+    values: ['all', 'last', 'none'],
+    doc: 'ssh and slurm runs without a shared file system: which checkpoints come home with the run folder when it ends ("last": the newest, so the run can be resumed from here too; "all"; "none": they stay on the target, which a resume there still uses). The best model always comes home.',
+  },
   'checkpoints.every': {
     type: 'integer',
     default: 1,

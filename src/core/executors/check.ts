@@ -5,8 +5,8 @@ import { cliEntry } from '../training/supervisor.js';
 import { toolVersion } from '../version.js';
 import type { Workspace } from '../workspace.js';
 import { lastMessage, runCommand } from './run-command.js';
-import { loginNodeOf, schedulerEnv, slurmExecutor, type SlurmOptions } from './slurm.js';
-import { onRemote, sshExecutor, type SshOptions } from './ssh.js';
+import { loginNodeOf, schedulerEnv, shellQuote, slurmExecutor, type SlurmOptions } from './slurm.js';
+import { expmanWords, onRemote, remoteExpmanVersion, sshExecutor, type SshOptions } from './ssh.js';
 import type { Target } from './targets.js';
 
 export interface TargetCheckItem {
@@ -45,15 +45,26 @@ export async function checkTarget(ws: Workspace, target: Target, options: Target
     pass('expman', `${version} (${(target.expman ?? ['expman']).join(' ')})`);
     return passed;
   }
-  if (target.ssh && target.data) {
+  if (target.ssh) {
     // A login node over SSH: the SSH target's checks (reachable, data writable, rsync, expman) there, then its
     // scheduler commands and sbatch --test-only, all run on the login node.
     const ssh = { ...(options.slurm?.ssh ?? options.ssh ?? {}) };
-    const version = await sshExecutor({ executor: 'ssh', name: target.name, ssh: target.ssh, data: target.data, ...(target.expman ? { expman: target.expman } : {}) }, ssh).validate();
     const where = `${target.ssh.user ? `${target.ssh.user}@` : ''}${target.ssh.host}`;
-    pass('ssh', `${where} reachable; ${target.data} writable; rsync present`);
-    pass('expman', `${version} (${(target.expman ?? ['expman']).join(' ')})`);
     const login = loginNodeOf(target, { ...options.slurm, ssh })!;
+    if (target.data) {
+      const version = await sshExecutor({ executor: 'ssh', name: target.name, ssh: target.ssh, data: target.data, ...(target.expman ? { expman: target.expman } : {}) }, ssh).validate();
+      pass('ssh', `${where} reachable; ${target.data} writable; rsync present`);
+      pass('expman', `${version} (${(target.expman ?? ['expman']).join(' ')})`);
+    } else {
+      // A shared file system: this data folder, at the same path there (its targets.toml is the proof), writable.
+      const root = shellQuote(ws.root);
+      const seen = await onRemote(login.reach, login.remote, `test -f ${root}/targets.toml || { echo "not-shared"; exit 0; }; test -w ${root} || { echo "not-writable"; exit 0; }; echo "expman $(${expmanWords(target)} --version 2>&1 | tail -n 1)"`);
+      if (seen.stdout.trim() === 'not-shared') throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: ${ws.root} is not on ${where} (a login node without data must share this file system at the same path; else set data, the cluster's data folder)`, { key: `${target.name}.data` });
+      if (seen.stdout.trim() === 'not-writable') throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: the data folder ${ws.root} is not writable on ${where}`, { key: `${target.name}.host` });
+      const version = remoteExpmanVersion(target, login.remote, seen);
+      pass('ssh', `${where} reachable; ${ws.root} shared and writable there`);
+      pass('expman', `${version} (${(target.expman ?? ['expman']).join(' ')})`);
+    }
     const tools = await onRemote(login.reach, login.remote, 'for t in sbatch squeue scontrol scancel; do command -v "$t" >/dev/null || echo "missing $t"; done');
     const missing = /^missing (\S+)$/m.exec(tools.stdout)?.[1];
     if (missing) throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: ${missing} not found on ${where} (install Slurm's client commands there)`);

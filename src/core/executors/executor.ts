@@ -62,9 +62,25 @@ export interface Executor {
   launch(request: LaunchRequest): Promise<ExecHandle>;
 }
 
+/**
+ * Set (to "1") in the environment of a process that works on a run where the run is: the worker an
+ * executor started on a target (the SSH host's detached process, the Slurm job), the `expman test` run
+ * there, a test the app has decided to run here. `expman train --resume` of a run whose config names a
+ * target resumes it there (ships it, submits it), and `expman test` tests it there, except in such a
+ * process: the run has arrived, and it trains or tests in place.
+ */
+export const IN_PLACE_ENV = 'EXPMAN_IN_PLACE';
+
+/** Whether this process works on runs in place (see IN_PLACE_ENV). */
+export function runsInPlace(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[IN_PLACE_ENV] === '1';
+}
+
 /** `<run>/executor.json`: where a run executes (provenance, and what re-attaching needs). Absent for local runs. */
+export const EXECUTOR_RECORD = 'executor.json';
+
 export function executorRecordFile(dir: string): string {
-  return join(dir, 'executor.json');
+  return join(dir, EXECUTOR_RECORD);
 }
 
 export async function readExecutorRecord(dir: string): Promise<ExecutorInfo | null> {

@@ -13,9 +13,9 @@ import type { WorkerRuntime } from '../training/worker-runtime.js';
 import { toolVersion } from '../version.js';
 import { runFiles } from '../workspace.js';
 import type { ExecutorInfo } from '../../shared/runs.js';
-import { fileTail, writeExecutorRecord, type ExecEnd, type ExecHandle, type ExecState, type Executor, type LaunchRequest } from './executor.js';
+import { fileTail, IN_PLACE_ENV, writeExecutorRecord, type ExecEnd, type ExecHandle, type ExecState, type Executor, type LaunchRequest } from './executor.js';
 import { lastMessage, runCommand, type CommandResult } from './run-command.js';
-import { bringHome, onRemote, remoteMirror, remoteOf, remotePaths, shipRun, type Remote, type SshOptions, type SshReach } from './ssh.js';
+import { bringHome, markHeld, onRemote, remoteMirror, remoteOf, remotePaths, shipRun, type Remote, type SshOptions, type SshReach } from './ssh.js';
 import type { SlurmTarget } from './targets.js';
 
 /**
@@ -45,19 +45,28 @@ export interface SlurmOptions {
 }
 
 /**
- * A cluster without this file system, submitted to on a login node over SSH (`host` and `data` set): the
- * run is shipped to `data` there as for an SSH target, sbatch/scontrol/scancel run on the login node, and
- * the run folder is mirrored back over the same connection (ssh.ts) and brought home when the job ends.
+ * A cluster submitted to on a login node over SSH (`host` set): sbatch/scontrol/scancel run on the login
+ * node. Without this file system (`data` set too) the run is shipped to `data` there as for an SSH target,
+ * and the run folder is mirrored back over the same connection (ssh.ts) and brought home when the job
+ * ends. Without `data` the login node (and the nodes) share this file system at the same paths: nothing
+ * is shipped, and the job writes the run folder here, read as for a local run.
  */
 export interface LoginNode {
-  reach: SshReach & { data: string };
+  /** `data` is the cluster's data folder; absent: this file system is shared. */
+  reach: SshReach & { data?: string };
   remote: Remote;
 }
 
 export function loginNodeOf(target: SlurmTarget, options: SlurmOptions): LoginNode | undefined {
-  if (!target.ssh || !target.data) return undefined;
-  const reach = { name: target.name, ssh: target.ssh, data: target.data };
+  if (!target.ssh) return undefined;
+  const reach = { name: target.name, ssh: target.ssh, ...(target.data ? { data: target.data } : {}) };
   return { reach, remote: remoteOf(reach, options.ssh ?? {}) };
+}
+
+/** The login node of a cluster without this file system (runs are shipped to its `data`), else undefined. */
+export function shippedTo(login: LoginNode | undefined): { reach: SshReach & { data: string }; remote: Remote } | undefined {
+  const data = login?.reach.data;
+  return login && data ? { reach: { ...login.reach, data }, remote: login.remote } : undefined;
 }
 
 /** A scheduler command (its words) on the login node, in a POSIX shell there; a missing command is exit 127. */
@@ -80,8 +89,9 @@ export function shellQuote(word: string): string {
 
 /** The command the job runs: the target's expman, else this machine's (a shared file system has both). */
 export function workerCommand(target: SlurmTarget, runtime: WorkerRuntime, dir: string): string[] {
-  // Without this file system (a login node over SSH) only the cluster's own expman can run the job.
-  const expman = target.expman ?? (target.data ? ['expman'] : [runtime.node, cliEntry()]);
+  // Without this file system, or submitted on a login node (another machine, whose nodes need not have this
+  // Node.js where this machine has it), only the cluster's own expman can run the job.
+  const expman = target.expman ?? (target.data || target.ssh ? ['expman'] : [runtime.node, cliEntry()]);
   const env = Object.entries(target.expman ? {} : runtime.env).map(([k, v]) => `${k}=${v}`);
   return [...(env.length ? ['env', ...env] : []), ...expman, 'train', '--resume', dir];
 }
@@ -113,6 +123,8 @@ export function slurmJobScript(target: SlurmTarget, job: { name: string; command
     'requeue=0',
     ...(target.requeue ? [`trap 'requeue=1; kill -TERM "$worker" 2>/dev/null' USR1`] : []),
     "trap ':' TERM",
+    '# The worker trains the run folder where it is (it must not submit the run again).',
+    `export ${IN_PLACE_ENV}=1`,
     `${job.command.map(shellQuote).join(' ')} &`,
     'worker=$!',
     'while kill -0 "$worker" 2>/dev/null; do wait "$worker"; done',
@@ -178,9 +190,6 @@ export function slurmExecutor(target: SlurmTarget, options: SlurmOptions = {}): 
   const pollMs = options.pollMs ?? 1_000;
 
   const refuseUnsupported = (): void => {
-    if (target.ssh && !target.data) {
-      throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: submitting over SSH (host = "${target.ssh.host}") needs data: the cluster's data folder that runs are shipped to`, { key: `${target.name}.data` });
-    }
     if (target.data && !target.ssh) {
       throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: a cluster without this file system (data = "${target.data}") is reached through its login node: set host (and user) too, or remove data when the nodes share this file system`, { key: `${target.name}.host` });
     }
@@ -238,17 +247,21 @@ export function slurmExecutor(target: SlurmTarget, options: SlurmOptions = {}): 
 }
 
 /**
- * Ships the run to the cluster's data folder, submits its job script there on the login node and follows
- * it over SSH (see LoginNode). The script is written here first, so the run folder keeps it, and shipped.
+ * Ships the run to the cluster's data folder (on a shared file system: nothing to ship), submits its job
+ * script there on the login node and follows it over SSH (see LoginNode). The script is written here
+ * first, so the run folder keeps it.
  */
 async function launchOnLoginNode(target: SlurmTarget, login: LoginNode, request: LaunchRequest, pollMs: number): Promise<ExecHandle> {
   const { dir } = request;
-  const rdir = remotePaths(login.reach, dir).dir;
+  const cluster = shippedTo(login);
+  // On a shared file system the job runs the folder where it is.
+  const rdir = cluster ? remotePaths(cluster.reach, dir).dir : dir;
   const experiment = basename(dirname(dirname(dir)));
   await fs.mkdir(runFiles.logs(dir), { recursive: true });
   const scriptFile = join(dir, JOB_SCRIPT);
   await writeFileAtomic(scriptFile, slurmJobScript(target, { name: `expman:${experiment}/${basename(dir)}`, command: workerCommand(target, request.runtime, rdir) }));
-  await shipRun(login.reach, login.remote, dir, 'slurm');
+  if (cluster) await shipRun(cluster.reach, cluster.remote, dir, 'slurm');
+  else await markHeld(dir, 'slurm', `submit to Slurm target ${target.name} on ${login.remote.destination}`);
   const expman = (target.expman ?? ['expman']).map(shellQuote).join(' ');
   const submitted = await onRemote(
     login.reach,
@@ -279,17 +292,19 @@ export function watchSlurmJob(
   job: { dir: string; jobId: string; record: ExecutorInfo; env: NodeJS.ProcessEnv; pollMs: number; request: Pick<LaunchRequest, 'onEvent' | 'onLog' | 'onState'>; login?: LoginNode },
 ): ExecHandle {
   const { dir, jobId, env, request, login } = job;
-  // Through a login node, one SSH trip per poll mirrors the run folder and asks scontrol about the job.
-  const rdir = login ? remotePaths(login.reach, dir).dir : '';
-  const mirror = login ? remoteMirror(login.reach, login.remote, dir, rdir, request) : undefined;
+  // Through a login node without this file system, one SSH trip per poll mirrors the run folder and asks
+  // scontrol about the job; with it, the trip asks scontrol only, and the run folder is read here.
+  const cluster = shippedTo(login);
+  const rdir = cluster ? remotePaths(cluster.reach, dir).dir : '';
+  const mirror = cluster ? remoteMirror(cluster.reach, cluster.remote, dir, rdir, request) : undefined;
   // The mirror writes this folder: one follower per run on this machine (see FOLLOW_LOCK_NAME).
-  const follower = login ? acquireRunLock(dir, { name: FOLLOW_LOCK_NAME, command: `following Slurm job ${jobId} on ${login.remote.destination}`, refusal: 'cannot follow' }) : undefined;
+  const follower = cluster ? acquireRunLock(dir, { name: FOLLOW_LOCK_NAME, command: `following Slurm job ${jobId} on ${cluster.remote.destination}`, refusal: 'cannot follow' }) : undefined;
   const query = async (): Promise<SlurmJob | null> => {
-    if (!mirror) return querySlurmJob(jobId, env);
-    const out = await mirror.poll(`scontrol show job -o ${shellQuote(jobId)} 2>&1`);
+    if (!login) return querySlurmJob(jobId, env);
+    const out = mirror ? await mirror.poll(`scontrol show job -o ${shellQuote(jobId)} 2>&1`) : await onLoginNode(login, ['scontrol', 'show', 'job', '-o', jobId]).then((r) => `${r.stdout}${r.stderr}`.trim());
     if (/invalid job id/i.test(out)) return null;
     const parsed = parseScontrolJob(out);
-    if (!parsed) throw new ExpmanError('TARGET_UNREACHABLE', `scontrol show job ${jobId} on ${login!.remote.destination} failed: ${out.split('\n').at(-1) ?? ''}`);
+    if (!parsed) throw new ExpmanError('TARGET_UNREACHABLE', `scontrol show job ${jobId} on ${login.remote.destination} failed: ${out.split('\n').at(-1) ?? ''}`);
     return parsed;
   };
   let record = job.record;
@@ -356,10 +371,10 @@ export function watchSlurmJob(
     }
     await readEvents();
     try {
-      if (login) {
+      if (cluster && mirror) {
         // The job's files (checkpoints, best model, its output) come home before the end is settled here.
-        await mirror!.poll('true').catch(() => undefined);
-        await bringHome(login.reach, login.remote, dir, rdir, request);
+        await mirror.poll('true').catch(() => undefined);
+        await bringHome(cluster.reach, cluster.remote, dir, rdir, request);
       }
       return await settle(dir, jobId, seen, stopRequested, output);
     } finally {

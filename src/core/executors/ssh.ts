@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, posix, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ExpmanError } from '../errors.js';
 import { TEMP_PREFIX, writeFileAtomic } from '../fs/atomic.js';
@@ -9,12 +9,12 @@ import { acquireRunLock, FOLLOW_LOCK_NAME } from '../runs/lock.js';
 import { markEnded } from '../runs/stop.js';
 import { sshCommand } from '../sync/rsync-args.js';
 import { readRunConfig } from '../training/run-folder.js';
-import { readStatus, writeStatus, type StatusFile } from '../training/run-store.js';
+import { readEvents, readStatus, writeStatus, type StatusFile } from '../training/run-store.js';
 import { toolVersion } from '../version.js';
 import { paths, runFiles, workspace } from '../workspace.js';
 import type { RunEvent } from '../../shared/run-events.js';
 import type { ExecutorInfo } from '../../shared/runs.js';
-import { fileTail, writeExecutorRecord, type ExecEnd, type ExecHandle, type ExecState, type Executor, type LaunchRequest } from './executor.js';
+import { EXECUTOR_RECORD, fileTail, IN_PLACE_ENV, writeExecutorRecord, type ExecEnd, type ExecHandle, type ExecState, type Executor, type LaunchRequest } from './executor.js';
 import { lastMessage, runCommand, type CommandResult } from './run-command.js';
 import { shellQuote } from './slurm.js';
 import { splitCommand, type SshTarget } from './targets.js';
@@ -90,16 +90,27 @@ export function remotePaths(target: { data: string }, dir: string): { root: stri
   return { root, rel, dir: `${target.data.replace(/\/+$/, '')}/${rel}` };
 }
 
-async function rsync(args: string[], cwd?: string): Promise<CommandResult> {
+export async function rsync(args: string[], cwd?: string): Promise<CommandResult> {
   return runCommand('rsync', ['-a', `--exclude=${TEMP_PREFIX}*`, '--exclude=lock.json', `--exclude=${FOLLOW_LOCK_NAME}`, ...args], { ...(cwd ? { cwd } : {}), timeoutMs: 30 * 60_000 });
 }
 
 /** rsync's own first complaint ("rsync: [sender] change_dir … failed: …") says more than its summary line. */
-function rsyncMessage(result: CommandResult): string {
+export function rsyncMessage(result: CommandResult): string {
   return result.stderr.split('\n').find((l) => l.startsWith('rsync: ') || l.startsWith('ssh: '))?.trim() ?? lastMessage(result);
 }
 
-function expmanWords(target: SshTarget): string {
+/** A remote shell's `echo "expman $(expman --version | tail -n 1)"`: the version, checked against this one's major. */
+export function remoteExpmanVersion(target: { name: string; expman?: string[] }, remote: Remote, result: CommandResult): string {
+  const out = result.stdout.trim().split('\n').at(-1) ?? '';
+  const version = /^expman (\d+\.\d+\.\d+\S*)$/.exec(out)?.[1];
+  if (!version) throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: expman does not run on ${remote.destination} (${(target.expman ?? ['expman']).join(' ')}): ${out.replace(/^expman /, '') || lastMessage(result)}`, { key: `${target.name}.expman` });
+  if (version.split('.')[0] !== toolVersion().split('.')[0]) {
+    throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: expman ${version} on ${remote.destination}, ${toolVersion()} here: the major versions differ`, { key: `${target.name}.expman` });
+  }
+  return version;
+}
+
+export function expmanWords(target: { expman?: string[] }): string {
   return (target.expman ?? ['expman']).map(shellQuote).join(' ');
 }
 
@@ -116,12 +127,7 @@ export function sshExecutor(target: SshTarget, options: SshOptions = {}): Execut
     const out = result.stdout.trim();
     if (out === 'not-writable') throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: the data folder ${target.data} on ${remote.destination} is not writable`, { key: `${target.name}.data` });
     if (out === 'no-rsync') throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: rsync is not installed on ${remote.destination}`);
-    const version = /^expman (\d+\.\d+\.\d+\S*)$/.exec(out)?.[1];
-    if (!version) throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: expman does not run on ${remote.destination} (${(target.expman ?? ['expman']).join(' ')}): ${out.replace(/^expman /, '') || lastMessage(result)}`, { key: `${target.name}.expman` });
-    if (version.split('.')[0] !== toolVersion().split('.')[0]) {
-      throw new ExpmanError('TARGET_UNSUITABLE', `target ${target.name}: expman ${version} on ${remote.destination}, ${toolVersion()} here: the major versions differ`, { key: `${target.name}.expman` });
-    }
-    return version;
+    return remoteExpmanVersion(target, remote, result);
   };
 
   return {
@@ -136,7 +142,7 @@ export function sshExecutor(target: SshTarget, options: SshOptions = {}): Execut
       const started = await onRemote(
         target,
         remote,
-        `cd ${rdir} && mkdir -p logs && { setsid ${expmanWords(target)} train --resume ${rdir} >> ${shellQuote(WORKER_OUTPUT)} 2>&1 < /dev/null & echo "pid $!"; }`,
+        `cd ${rdir} && mkdir -p logs && { ${IN_PLACE_ENV}=1 setsid ${expmanWords(target)} train --resume ${rdir} >> ${shellQuote(WORKER_OUTPUT)} 2>&1 < /dev/null & echo "pid $!"; }`,
       );
       const pid = /^pid (\d+)$/m.exec(started.stdout)?.[1];
       if (started.code !== 0 || !pid) {
@@ -157,30 +163,46 @@ export function sshExecutor(target: SshTarget, options: SshOptions = {}): Execut
  * marking a queued run as held there; a failure is recorded in the run and thrown. Where it went.
  */
 export async function shipRun(target: SshReach & { data: string }, remote: Remote, dir: string, kind: 'ssh' | 'slurm'): Promise<{ root: string; rel: string; dir: string }> {
-  const where = remotePaths(target, dir);
-  const { config } = await readRunConfig(dir);
-  const datasetDir = paths.datasetDir(workspace(where.root), config.values['data.dataset']);
-  const dataset = relative(where.root, datasetDir);
-  if (!(await fs.stat(datasetDir).catch(() => null))?.isDirectory()) {
-    const message = `dataset ${config.values['data.dataset']} is not in ${dirname(datasetDir)}: the run needs it on target ${target.name}`;
-    await markEnded(dir, 'failed', message, { code: 'DATASET_MISSING', message });
-    throw new ExpmanError('DATASET_MISSING', message, { key: 'data.dataset' });
+  await markHeld(dir, kind, `start on ${kind} target ${target.name}`);
+  try {
+    return await shipFiles(target, remote, dir);
+  } catch (error) {
+    if (error instanceof ExpmanError) await markEnded(dir, 'failed', error.message, { code: error.code, message: error.message });
+    throw error;
   }
-  // Mark the run as held elsewhere before the worker can start (see slurm.ts), under its lock.
-  const lock = acquireRunLock(dir, { command: `start on ${kind} target ${target.name}` });
+}
+
+/**
+ * Marks a queued run as held by an executor before its worker can start elsewhere (after, the worker may
+ * already have written `running`); under the run's lock, so a live writer is never overwritten. A stopped
+ * run stays as it is: `train --resume` continues it from its checkpoint.
+ */
+export async function markHeld(dir: string, kind: 'ssh' | 'slurm', command: string): Promise<void> {
+  const lock = acquireRunLock(dir, { command });
   try {
     const status = await readStatus(dir);
     if (status?.status === 'queued') await writeStatus(dir, { ...status, executor: kind, updated: new Date().toISOString() });
   } finally {
     lock.release();
   }
-  // Only what the run needs: its dataset and its own folder (--relative keeps the paths under data).
-  const shipped = await rsync(['--relative', '-e', remote.rsyncShell, `./${dataset}/`, `./${where.rel}/`, `${remote.destination}:${target.data}/`], where.root);
-  if (shipped.code !== 0) {
-    const message = `target ${target.name}: shipping the run to ${remote.destination}:${target.data} failed: ${rsyncMessage(shipped)}`;
-    await markEnded(dir, 'failed', message, { code: 'TARGET_UNREACHABLE', message });
-    throw new ExpmanError('TARGET_UNREACHABLE', message);
+}
+
+/**
+ * Copies a run folder and its dataset to the same places under the target's data folder (rsync: only
+ * what changed); a run already there (stopped, finished) gets what this machine has that it lacks.
+ */
+export async function shipFiles(target: SshReach & { data: string }, remote: Remote, dir: string): Promise<{ root: string; rel: string; dir: string }> {
+  const where = remotePaths(target, dir);
+  const { config } = await readRunConfig(dir);
+  const datasetDir = paths.datasetDir(workspace(where.root), config.values['data.dataset']);
+  const dataset = relative(where.root, datasetDir);
+  if (!(await fs.stat(datasetDir).catch(() => null))?.isDirectory()) {
+    throw new ExpmanError('DATASET_MISSING', `dataset ${config.values['data.dataset']} is not in ${dirname(datasetDir)}: the run needs it on target ${target.name}`, { key: 'data.dataset' });
   }
+  // Only what the run needs: its dataset and its own folder (--relative keeps the paths under data).
+  // executor.json is this machine's record of the run's place (the worker's pid, the job): never theirs.
+  const shipped = await rsync(['--relative', `--exclude=/${where.rel}/${EXECUTOR_RECORD}`, '-e', remote.rsyncShell, `./${dataset}/`, `./${where.rel}/`, `${remote.destination}:${target.data}/`], where.root);
+  if (shipped.code !== 0) throw new ExpmanError('TARGET_UNREACHABLE', `target ${target.name}: shipping the run to ${remote.destination}:${target.data} failed: ${rsyncMessage(shipped)}`);
   return where;
 }
 
@@ -313,8 +335,26 @@ export function remoteMirror(target: SshReach, remote: Remote, dir: string, remo
 /** Copies the run folder back from the target once its worker has exited (its mirrored lock says nothing any more). */
 export async function bringHome(target: SshReach, remote: Remote, dir: string, rdir: string, request: Pick<LaunchRequest, 'onLog'>): Promise<void> {
   await fs.rm(join(dir, 'lock.json'), { force: true });
-  const back = await rsync(['-e', remote.rsyncShell, `${remote.destination}:${rdir}/`, `${dir}/`]);
+  // A copy of executor.json there (shipped by an older expman) is stale: this machine's is the record.
+  const back = await rsync([`--exclude=/${EXECUTOR_RECORD}`, ...(await checkpointFilter(dir, rdir)), '-e', remote.rsyncShell, `${remote.destination}:${rdir}/`, `${dir}/`]);
   if (back.code !== 0) request.onLog?.(`target ${target.name}: bringing the run folder back failed: ${rsyncMessage(back)}`);
+}
+
+/**
+ * rsync filter rules that leave on the target the checkpoints the run's `runtime.fetch_checkpoints` does
+ * not want home ("last": all but the newest, which the last checkpoint_saved event of the local — fully
+ * mirrored — metrics.jsonl names; a command run may name it by its absolute path there). The best model
+ * is not a checkpoint (best-model/): it always comes.
+ */
+export async function checkpointFilter(dir: string, rdir: string): Promise<string[]> {
+  const fetch = (await readRunConfig(dir).catch(() => null))?.config.values['runtime.fetch_checkpoints'] ?? 'all';
+  if (fetch === 'all') return [];
+  if (fetch === 'none') return ['--exclude=/checkpoints/'];
+  const events = await readEvents(dir).catch(() => [] as RunEvent[]);
+  const saved = events.findLast((e) => e.event === 'checkpoint_saved' && typeof (e as { path?: unknown }).path === 'string') as { path: string } | undefined;
+  const path = saved ? (posix.isAbsolute(saved.path) ? posix.relative(rdir, saved.path) : saved.path) : '';
+  const keep = path && !path.startsWith('..') ? [`--include=/${path.replace(/\/+$/, '')}`] : [];
+  return [...keep, '--exclude=/checkpoints/*'];
 }
 
 /** Brings the run folder home and records an end the worker could not (killed, crashed, never started). */

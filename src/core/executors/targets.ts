@@ -244,6 +244,7 @@ export function describeTarget(target: Target): string {
   if (target.executor === 'ssh') return `ssh ${target.ssh.user ? `${target.ssh.user}@` : ''}${target.ssh.host}${target.ssh.port ? `:${target.ssh.port}` : ''} data ${target.data}`;
   const parts = [
     target.ssh ? `submit on ${target.ssh.host}` : 'submit here',
+    target.ssh && (target.data ? `data ${target.data}` : 'shared file system'),
     target.partition && `partition ${target.partition}`,
     target.account && `account ${target.account}`,
     target.time && `time ${target.time}`,

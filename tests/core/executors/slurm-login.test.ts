@@ -1,15 +1,18 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readExecutorRecord, type ExecState } from '../../../src/core/executors/executor.js';
 import { checkTarget } from '../../../src/core/executors/check.js';
 import { JOB_SCRIPT, slurmExecutor, type SlurmOptions } from '../../../src/core/executors/slurm.js';
 import { parseTargets, type SlurmTarget } from '../../../src/core/executors/targets.js';
-import { readStatus } from '../../../src/core/training/run-store.js';
+import { epochHistory, readEvents, readStatus } from '../../../src/core/training/run-store.js';
+import { RunManager } from '../../../src/core/jobs/run-manager.js';
 import { resolveWorkerRuntime } from '../../../src/core/training/worker-runtime.js';
+import { workspace } from '../../../src/core/workspace.js';
 import type { RunEvent } from '../../../src/shared/run-events.js';
 import { ExpmanError } from '../../../src/core/errors.js';
-import { cliBundle, listTree, tempDataDir, testLogDir } from '../../helpers/data-dir.js';
+import { cliBundle, expman, listTree, tempDataDir, testLogDir } from '../../helpers/data-dir.js';
 import { startSlurm, slurmUnavailable, type TestSlurm } from '../../helpers/slurm.js';
 import { sshdUnavailable, startSshd, type TestSshd } from '../../helpers/sshd.js';
 import { preparedData, queuedRun } from './contract.js';
@@ -32,16 +35,24 @@ afterAll(async () => {
 const runtime = resolveWorkerRuntime('');
 const LONG = ['training.epochs=100000', 'training.early_stopping.enabled=false', 'training.backend=cpu', 'logging.batch_interval_ms=0'];
 
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${slurm.logs()}`);
+    await sleep(100);
+  }
+}
+
 /** The login node is this machine's sshd; the cluster's data folder a second folder, which this side never reads. */
-function cluster(partition = slurm.partition): { executor: ReturnType<typeof slurmExecutor>; target: SlurmTarget; options: SlurmOptions; remote: string } {
+function cluster(partition = slurm.partition, extra = ''): { executor: ReturnType<typeof slurmExecutor>; target: SlurmTarget; options: SlurmOptions; remote: string; toml: string } {
   const remote = tempDataDir(false);
-  const target = parseTargets(
-    `[cluster]\nexecutor = "slurm"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\npartition = "${partition}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n`,
-    'targets.toml',
-  ).get('cluster') as SlurmTarget;
+  const toml = `[cluster]\nexecutor = "slurm"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\npartition = "${partition}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n${extra}`;
+  const target = parseTargets(toml, 'targets.toml').get('cluster') as SlurmTarget;
   // The sshd passes the test cluster's config on to sbatch/scontrol/scancel there (a real login node has its own).
   const options: SlurmOptions = { pollMs: 250, ssh: { sshCommand: `${sshd.sshCommand()} -o SetEnv=SLURM_CONF=${slurm.env['SLURM_CONF']}` } };
-  return { executor: slurmExecutor(target, options), target, options, remote };
+  return { executor: slurmExecutor(target, options), target, options, remote, toml };
 }
 
 describe.skipIf(unavailable)('Slurm through a login node over SSH, without a shared file system', () => {
@@ -61,8 +72,10 @@ describe.skipIf(unavailable)('Slurm through a login node over SSH, without a sha
     const remoteDir = join(remote, 'experiments/default/models/far');
     expect((await readStatus(dir))?.status).toBe('finished');
     expect(readFileSync(join(dir, 'logs/metrics.jsonl'), 'utf8')).toBe(readFileSync(join(remoteDir, 'logs/metrics.jsonl'), 'utf8'));
-    // Everything the job wrote there is here: best model, checkpoints, the job's output.
-    expect(listTree(dir)).toEqual(expect.arrayContaining(listTree(remoteDir)));
+    // Everything the job wrote there is here: best model, the job's output, of the checkpoints the newest
+    // (runtime.fetch_checkpoints = "last", the default).
+    expect(listTree(dir)).toEqual(expect.arrayContaining(listTree(remoteDir).filter((p) => !/^checkpoints\/model-checkpoint-epoch-[12](\/|$)/.test(p))));
+    expect(listTree(dir).filter((p) => /^checkpoints\/[^/]+$/.test(p))).toEqual(['checkpoints/model-checkpoint-epoch-3']);
     expect(listTree(dir)).toEqual(expect.arrayContaining([JOB_SCRIPT, `logs/slurm-${handle.jobId}.out`]));
     expect(readFileSync(join(dir, `logs/slurm-${handle.jobId}.out`), 'utf8')).toMatch(new RegExp(`Slurm job ${handle.jobId} on `));
     expect(await readExecutorRecord(dir)).toMatchObject({ executor: 'slurm', target: 'cluster', host: '127.0.0.1', job_id: handle.jobId, state: 'COMPLETED', expman_version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
@@ -109,4 +122,115 @@ describe.skipIf(unavailable)('Slurm through a login node over SSH, without a sha
     expect((error as ExpmanError).message).toMatch(/^target cluster: sbatch refused the job: .*partition/i);
     expect(listTree(ws.root)).toEqual(before);
   }, 60_000);
+
+  test('requeue near the time limit, then the controller restarting: the job resumes from its checkpoint there, the mirror goes on', async () => {
+    const ws = preparedData();
+    const { executor, remote } = cluster(slurm.partition, 'requeue = true\nsignal_before = 60\n');
+    const dir = await queuedRun(ws, 'requeued', LONG);
+    const events: RunEvent[] = [];
+    const handle = await executor.launch({ dir, runtime, onEvent: (e) => events.push(e) });
+    await until('two checkpoints', () => events.filter((e) => e.event === 'checkpoint_saved').length >= 2 || undefined);
+    // What Slurm sends signal_before seconds before the time limit: SIGUSR1 to the batch shell.
+    slurm.run('scancel', ['--batch', '--signal=USR1', handle.jobId!]);
+    await until('the stop', () => events.some((e) => e.event === 'run_stopped') || undefined);
+    // As in slurm.test.ts: once the node is idle again, the requeued job may start at once.
+    await until('the requeue', async () => {
+      const record = await readExecutorRecord(dir);
+      return ((record?.restarts ?? 0) >= 1 && record?.state === 'PENDING' && slurm.run('sinfo', ['-h', '-o', '%T']).trim() === 'idle') || undefined;
+    });
+    await sleep(1500);
+    slurm.run('scontrol', ['update', `JobId=${handle.jobId}`, 'StartTime=now']);
+    const resumed = await until('the resume', () => events.find((e) => e.event === 'run_resumed') as { from_epoch: number } | undefined);
+    expect(resumed.from_epoch).toBeGreaterThanOrEqual(2);
+    // The run is live again here (status mirrored from there), while the job is RUNNING again.
+    await until('running again', async () => (await readStatus(dir))?.status === 'running' || undefined);
+    await slurm.restartController();
+    const after = events.length;
+    await until('more epochs after the restart', () => events.slice(after).some((e) => e.event === 'epoch_end') || undefined);
+    expect((await readExecutorRecord(dir))?.state).toBe('RUNNING');
+    handle.stop();
+    const end = await handle.ended;
+    expect(end.state, `${JSON.stringify(end)}\n${slurm.logs()}`).toBe('stopped');
+    expect((await readStatus(dir))?.status).toBe('stopped');
+    const remoteDir = join(remote, 'experiments/default/models/requeued');
+    // Every event once, in order: the local copy is the file there.
+    expect(readFileSync(join(dir, 'logs/metrics.jsonl'), 'utf8')).toBe(readFileSync(join(remoteDir, 'logs/metrics.jsonl'), 'utf8'));
+    expect((await readEvents(dir)).filter((e) => e.event === 'run_resumed')).toHaveLength(1);
+    expect(readFileSync(join(dir, 'logs', `slurm-${handle.jobId}.out`), 'utf8')).toMatch(/start 1[\s\S]*requeued[\s\S]*start 2/);
+  }, 120_000);
+
+  test('Stop and Resume from the run queue: resubmitted there, resumed from its checkpoint, to the metrics of an uninterrupted run', async () => {
+    const ws = preparedData();
+    const { options, remote, toml } = cluster();
+    writeFileSync(join(ws.root, 'targets.toml'), toml);
+    const manager = new RunManager({ emit: () => undefined, flushIntervalMs: 20, placement: { slurm: options } });
+    const sets = ['training.epochs=60', 'training.batch_size=1', 'training.early_stopping.enabled=false', 'training.backend=cpu'];
+    const first = await manager.start(ws, { experiment: 'default', model: 'job', overrides: ['runtime.executor=slurm', 'runtime.target=cluster', ...sets] });
+    expect(first).toMatchObject({ executor: 'slurm', target: 'cluster' });
+    const dir = join(ws.root, 'experiments/default/models/job');
+    await until('two epochs', async () => ((await readEvents(dir)).filter((e) => e.event === 'epoch_end').length >= 2) || undefined);
+    await manager.stopRun(ws, { experiment: 'default', model: 'job' });
+    expect((await readStatus(dir))?.status).toBe('stopped');
+    const firstJob = (await readExecutorRecord(dir))?.job_id;
+    const again = await manager.resume(ws, { experiment: 'default', model: 'job' });
+    expect(again).toMatchObject({ kind: 'resume', executor: 'slurm', target: 'cluster' });
+    await until('the end', () => (['finished', 'failed', 'stopped'].includes(manager.state().jobs.find((j) => j.id === again.id)?.state ?? '') ? true : undefined), 120_000);
+    expect(manager.state().jobs.find((j) => j.id === again.id)?.state, slurm.logs()).toBe('finished');
+    const record = await readExecutorRecord(dir);
+    expect(record).toMatchObject({ executor: 'slurm', target: 'cluster', state: 'COMPLETED' });
+    expect(record?.job_id).not.toBe(firstJob);
+    expect((await readEvents(dir)).find((e) => e.event === 'run_resumed')).toBeDefined();
+    expect(readFileSync(join(dir, 'logs/metrics.jsonl'), 'utf8')).toBe(readFileSync(join(remote, 'experiments/default/models/job/logs/metrics.jsonl'), 'utf8'));
+    const straight = await queuedRun(ws, 'straight', sets);
+    expect(expman(['train', '--resume', straight]).code).toBe(0);
+    const metrics = async (d: string) => epochHistory(await readEvents(d)).map(({ epoch, loss, accuracy, val_loss, val_accuracy }) => ({ epoch, loss, accuracy, val_loss, val_accuracy }));
+    expect(await metrics(dir)).toHaveLength(60);
+    expect(await metrics(dir)).toEqual(await metrics(straight));
+    await manager.stopAll();
+  }, 180_000);
+
+  test('a login node on this file system (host, no data): submitted and cancelled there, nothing shipped, the run folder read here', async () => {
+    const ws = preparedData();
+    const toml = `[cluster]\nexecutor = "slurm"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\npartition = "${slurm.partition}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n`;
+    writeFileSync(join(ws.root, 'targets.toml'), toml);
+    const target = parseTargets(toml, 'targets.toml').get('cluster') as SlurmTarget;
+    const options: SlurmOptions = { pollMs: 250, ssh: { sshCommand: `${sshd.sshCommand()} -o SetEnv=SLURM_CONF=${slurm.env['SLURM_CONF']}` } };
+    const passed = await checkTarget(ws, target, { slurm: options });
+    expect(passed.map((p) => `${p.what}: ${p.detail}`)).toEqual([
+      `ssh: ${sshd.user}@127.0.0.1 reachable; ${ws.root} shared and writable there`,
+      expect.stringMatching(/^expman: \d+\.\d+\.\d+/),
+      `slurm: sbatch, squeue, scontrol, scancel on ${sshd.user}@127.0.0.1`,
+      `sbatch --test-only: the job would be accepted on partition ${slurm.partition}`,
+    ]);
+    // A folder that is not there on the login node: refused in one line.
+    const gone = join(ws.root, 'not-there');
+    await expect(checkTarget(workspace(gone), target, { slurm: options })).rejects.toMatchObject({
+      code: 'TARGET_UNSUITABLE',
+      message: `target cluster: ${gone} is not on ${sshd.user}@127.0.0.1 (a login node without data must share this file system at the same path; else set data, the cluster's data folder)`,
+    });
+
+    const executor = slurmExecutor(target, options);
+    await executor.validate(runtime);
+    const dir = await queuedRun(ws, 'shared', ['training.epochs=3', 'training.backend=cpu']);
+    const events: RunEvent[] = [];
+    const handle = await executor.launch({ dir, runtime, onEvent: (e) => events.push(e) });
+    const end = await handle.ended;
+    expect(end.state, `${JSON.stringify(end)}\n${slurm.logs()}`).toBe('finished');
+    expect(events.filter((e) => e.event === 'epoch_end').map((e) => (e as { epoch: number }).epoch)).toEqual([1, 2, 3]);
+    expect(await readExecutorRecord(dir)).toMatchObject({ executor: 'slurm', target: 'cluster', host: '127.0.0.1', job_id: handle.jobId, state: 'COMPLETED', expman_version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
+    // The job wrote this folder itself (its output too); nobody mirrored it.
+    expect(readFileSync(join(dir, `logs/slurm-${handle.jobId}.out`), 'utf8')).toMatch(new RegExp(`Slurm job ${handle.jobId} on `));
+    expect(listTree(dir)).not.toContain('follow.json');
+
+    const long = await queuedRun(ws, 'long', LONG);
+    let epochs = 0;
+    let reached!: () => void;
+    const twoEpochs = new Promise<void>((r) => (reached = r));
+    const running = await executor.launch({ dir: long, runtime, onEvent: (e) => e.event === 'epoch_end' && ++epochs === 2 && reached() });
+    await twoEpochs;
+    running.stop();
+    expect((await running.ended).state).toBe('stopped');
+    expect((await readStatus(long))?.status).toBe('stopped');
+    expect(await readExecutorRecord(long)).toMatchObject({ state: 'CANCELLED' });
+  }, 90_000);
 });

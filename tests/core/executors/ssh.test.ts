@@ -102,6 +102,34 @@ describe.skipIf(unavailable)('SSH executor against an sshd on 127.0.0.1, a secon
     expect((await readStatus(dir))?.status).toBe('stopped');
   }, 90_000);
 
+  test('runtime.fetch_checkpoints: the last checkpoint comes home by default, all or none when asked; the best model always', async () => {
+    const ws = preparedData();
+    const remoteData = tempDataDir(false);
+    const box = target('', remoteData);
+    const checkpoints = (root: string, model: string): string[] =>
+      listTree(join(root, 'experiments/default/models', model)).filter((p) => /^checkpoints\/[^/]+$/.test(p));
+    const runs = await Promise.all(
+      (['last', 'all', 'none'] as const).map(async (fetch) => {
+        const overrides = ['training.epochs=4', 'training.backend=cpu', 'training.early_stopping.enabled=false', 'checkpoints.keep_last=0'];
+        // "last" is the default: not set.
+        const dir = await queuedRun(ws, fetch, fetch === 'last' ? overrides : [...overrides, `runtime.fetch_checkpoints=${fetch}`]);
+        const handle = await sshExecutor(box, options()).launch({ dir, runtime });
+        expect((await handle.ended).state).toBe('finished');
+        return { fetch, dir };
+      }),
+    );
+    const every = [1, 2, 3, 4].map((e) => `checkpoints/model-checkpoint-epoch-${e}`);
+    for (const { fetch, dir } of runs) {
+      // All of them stay there (a resume there uses them).
+      expect(checkpoints(remoteData, fetch)).toEqual(every);
+      expect(existsSync(join(dir, 'best-model', 'model.json'))).toBe(true);
+      expect((await readStatus(dir))?.status).toBe('finished');
+    }
+    expect(checkpoints(ws.root, 'last')).toEqual(['checkpoints/model-checkpoint-epoch-4']);
+    expect(checkpoints(ws.root, 'all')).toEqual(every);
+    expect(checkpoints(ws.root, 'none')).toEqual([]);
+  }, 90_000);
+
   test('SIGKILL of the remote worker: the run comes home failed, with its output', async () => {
     const ws = preparedData();
     const dir = await queuedRun(ws, 'killed', LONG);

@@ -129,6 +129,8 @@ describe('the Slurm job script', () => {
     expect(script).toContain('module load cuda/12 || exit 1');
     expect(script).toContain(`/usr/bin/node /opt/expman/cli.mjs train --resume '/data/it'\\''s here' &`);
     expect(script).toContain("trap ':' TERM");
+    // Its worker trains the folder in place (`train --resume` of a Slurm run elsewhere would submit it again).
+    expect(script).toContain(`export EXPMAN_IN_PLACE=1\n/usr/bin/node /opt/expman/cli.mjs train`);
     expect(script).toContain('scontrol requeue "$SLURM_JOB_ID"');
     const plain = slurmJobScript(parseTargets('[c]\nexecutor = "slurm"\n', FILE).get('c') as SlurmTarget, { name: 'n', command: ['expman'] });
     expect(plain).toContain('#SBATCH --no-requeue');

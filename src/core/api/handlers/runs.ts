@@ -1,5 +1,7 @@
 import type { ExperimentSummary } from '../../../shared/runs.js';
 import { RunTableReader } from '../../runs/run-table.js';
+import { IN_PLACE_ENV } from '../../executors/executor.js';
+import { testOnTarget } from '../../executors/remote-test.js';
 import { runCliTask } from '../../jobs/cli-task.js';
 import { readRunConfig } from '../../training/run-folder.js';
 import { listExperiments, listRuns } from '../../training/run-store.js';
@@ -42,9 +44,14 @@ export function runsHandlers(ctx: HandlerContext): DomainHandlers<'experiments' 
     'runs:rerun': async (run) => runs.rerun(ctx.ws(), run),
     'runs:test': async ({ experiment, model }) => {
       const ws = ctx.ws();
+      // A run that executed on a target is tested there when it can be reached (remote-test.ts): from this
+      // process, which has the app's SSH settings; it loads no training code.
+      if (await testOnTarget(ws, experiment, model)) return runDetail(ws, experiment, model);
       // The same Node.js the run trained with (its saved runtime.node), so a native backend can load the model.
       const { config } = await readRunConfig(paths.modelDir(ws, experiment, model));
-      await runCliTask(['test', '--data', ws.root, '--experiment', experiment, '--model', model], resolveWorkerRuntime(config.values['runtime.node']));
+      const runtime = resolveWorkerRuntime(config.values['runtime.node']);
+      // Here, as decided above (the child must not try the target again).
+      await runCliTask(['test', '--data', ws.root, '--experiment', experiment, '--model', model], { ...runtime, env: { ...runtime.env, [IN_PLACE_ENV]: '1' } });
       return runDetail(ws, experiment, model);
     },
     'runs:stop': async ({ jobId }) => runs.stop(jobId),
