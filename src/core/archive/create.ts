@@ -263,9 +263,9 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
             continue;
           }
         }
-        await writer.write(encodeHeader({ path: entry.path, type: 'Directory', mode: entry.stat.mode, uid: entry.stat.uid, gid: entry.stat.gid, size: 0, mtime: entry.stat.mtime }));
+        await writer.write(encodeHeader({ path: entry.path, type: 'Directory', mode: entry.stat.mode, uid: entry.stat.uid, gid: entry.stat.gid, size: 0, mtime: new Date(entry.stat.mtimeMs) }));
       } else if (entry.type === 'SymbolicLink') {
-        await writer.write(encodeHeader({ path: entry.path, type: 'SymbolicLink', mode: entry.stat.mode, uid: entry.stat.uid, gid: entry.stat.gid, size: 0, mtime: entry.stat.mtime, linkpath: entry.target! }));
+        await writer.write(encodeHeader({ path: entry.path, type: 'SymbolicLink', mode: entry.stat.mode, uid: entry.stat.uid, gid: entry.stat.gid, size: 0, mtime: new Date(entry.stat.mtimeMs), linkpath: entry.target! }));
         links.push({ path: entry.path, target: entry.target! });
       } else {
         let file = preopened.get(entry.path);

@@ -97,7 +97,7 @@ export async function scanArchive(file: string, options: ScanOptions = {}): Prom
     },
     { phase: 'verifying', ...options },
   );
-  return { manifest: manifestText === undefined ? null : parseManifest(manifestText, file), entries, files };
+  return { manifest: manifestText === undefined ? null : await parseManifest(manifestText, file), entries, files };
 }
 
 /**
