@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import type { Writable } from 'node:stream';
 import type { ReadEntry } from 'tar';
 import { ExpmanError } from '../errors.js';
 import { archiveEntryProblems, FILE_TYPES } from './entry-safety.js';
@@ -31,41 +29,44 @@ export interface VerifyReport {
   problems: ArchiveProblem[];
 }
 
+/**
+ * Where restore keeps one file's content. Synchronous on purpose: a restore writes thousands of small files,
+ * and a stream (or a promise) per write costs more than the write itself; each call returns when the
+ * kernel has the bytes.
+ */
+export interface ContentSink {
+  write(chunk: Buffer): void;
+  /** All content written: completes the file. */
+  end(): void;
+  /** The read failed: release the file (the caller removes it). */
+  destroy(): void;
+}
+
 export interface ScanOptions extends ReadArchiveOptions {
   /**
    * Where restore keeps each regular file's content, so that the archive is read exactly once: called
    * with the entry's index in `entries`; the bytes written are the bytes hashed.
    */
-  store?: (entry: ArchiveEntry, index: number) => Promise<Writable>;
+  store?: (entry: ArchiveEntry, index: number) => ContentSink;
 }
 
 /** A MANIFEST larger than this is not one expman wrote (it lists paths and hashes, ~150 bytes a file). */
 const MANIFEST_MAX_BYTES = 256 * 1024 * 1024;
 
-/** Hashes an entry's content, copying it to `sink` when given (with backpressure); resolves when the sink has it all. */
-async function hashContent(content: ReadEntry, sink: Writable | undefined): Promise<{ size: number; sha256: string }> {
+/** Hashes an entry's content, writing it to `sink` when given. */
+async function hashContent(content: ReadEntry, sink: ContentSink | undefined): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let size = 0;
-  let sinkError: Error | undefined;
-  sink?.on('error', (error: Error) => (sinkError ??= error));
   try {
     for await (const chunk of content as AsyncIterable<Buffer>) {
       hash.update(chunk);
       size += chunk.length;
-      if (!sink) continue;
-      if (!sink.write(chunk)) await once(sink, 'drain');
-      if (sinkError) throw sinkError;
+      sink?.write(chunk);
     }
+    sink?.end();
   } catch (error) {
     sink?.destroy(); // closes the staged file now, not when collected
     throw error;
-  }
-  if (sink) {
-    await new Promise<void>((resolveEnd, rejectEnd) => {
-      if (sinkError) return rejectEnd(sinkError);
-      sink.once('error', rejectEnd);
-      sink.end(() => resolveEnd());
-    });
   }
   return { size, sha256: hash.digest('hex') };
 }
@@ -91,7 +92,7 @@ export async function scanArchive(file: string, options: ScanOptions = {}): Prom
         return;
       }
       // Unsafe entries are read (and hashed) like the rest; the rules refuse them before anything is placed.
-      const sink = options.store ? await options.store(entry, index) : undefined;
+      const sink = options.store?.(entry, index);
       const result = await hashContent(content, sink);
       if (!entry.pathProblem) files.set(entry.path, result);
     },
