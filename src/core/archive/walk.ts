@@ -1,4 +1,4 @@
-import { lstatSync, promises as fs, type Stats } from 'node:fs';
+import { lstatSync, promises as fs, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isTempName } from '../fs/atomic.js';
 import { FOLLOW_LOCK_NAME } from '../runs/lock.js';
@@ -70,7 +70,8 @@ function isRunFolder(rel: string): boolean {
 }
 
 /**
- * Lists what goes into an archive, depth first in sorted order: temporaries (`.tmp-*`, a checkpoint
+ * Lists what goes into an archive, depth first in sorted order (with synchronous calls: one lstat per
+ * entry, where a promise each cost several times the call; see create.ts): temporaries (`.tmp-*`, a checkpoint
  * being written) and run locks are skipped, links are never followed, and links leaving the folder are recorded as skipped
  * (a restore would have to refuse them).
  */
@@ -84,7 +85,7 @@ export async function walkDataFolder(root: string, options: WalkOptions = {}): P
     const absolute = join(root, rel);
     if (excluded.has(absolute)) return;
     if (stat.isSymbolicLink()) {
-      const target = await fs.readlink(absolute);
+      const target = readlinkSync(absolute);
       // The rule restore applies, so expman never writes an archive that its own restore refuses.
       const reason = unsafeLinkReason(rel, target, (path) => lstatSync(join(root, path), { throwIfNoEntry: false })?.isSymbolicLink() ?? false);
       if (!reason) entries.push({ path: rel, type: 'SymbolicLink', stat: entryStat(stat), target });
@@ -102,7 +103,7 @@ export async function walkDataFolder(root: string, options: WalkOptions = {}): P
 
   const visitChildren = async (rel: string): Promise<void> => {
     const dir = rel ? join(root, rel) : root;
-    const names = (await fs.readdir(dir)).sort();
+    const names = readdirSync(dir).sort();
     for (const name of names) {
       if (isTempName(name)) continue;
       if (!rel && name === MANIFEST_NAME) continue; // a previous archive's manifest, extracted by GNU tar
@@ -112,7 +113,7 @@ export async function walkDataFolder(root: string, options: WalkOptions = {}): P
       const childRel = rel ? `${rel}/${name}` : name;
       let stat: Stats;
       try {
-        stat = await fs.lstat(join(root, childRel));
+        stat = lstatSync(join(root, childRel));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed since readdir (a replaced checkpoint)
         throw error;
