@@ -53,22 +53,43 @@ export interface ScanOptions extends ReadArchiveOptions {
 /** A MANIFEST larger than this is not one expman wrote (it lists paths and hashes, ~150 bytes a file). */
 const MANIFEST_MAX_BYTES = 256 * 1024 * 1024;
 
-/** Hashes an entry's content, writing it to `sink` when given. */
-async function hashContent(content: ReadEntry, sink: ContentSink | undefined): Promise<{ size: number; sha256: string }> {
+/**
+ * Hashes an entry's content, writing it to `sink` when given. Consumed through 'data' events, not an async
+ * iterator: a promise per chunk was a large part of a restore's time in the garbage collector.
+ */
+function hashContent(content: ReadEntry, sink: ContentSink | undefined): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let size = 0;
-  try {
-    for await (const chunk of content as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
-      sink?.write(chunk);
-    }
-    sink?.end();
-  } catch (error) {
-    sink?.destroy(); // closes the staged file now, not when collected
-    throw error;
-  }
-  return { size, sha256: hash.digest('hex') };
+  return new Promise((resolveHash, rejectHash) => {
+    let failed = false;
+    const fail = (error: unknown) => {
+      if (failed) return;
+      failed = true;
+      sink?.destroy(); // closes the staged file now, not when collected
+      content.resume();
+      rejectHash(error);
+    };
+    content.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      try {
+        hash.update(chunk);
+        size += chunk.length;
+        sink?.write(chunk);
+      } catch (error) {
+        fail(error);
+      }
+    });
+    content.once('error', fail);
+    content.once('end', () => {
+      if (failed) return;
+      try {
+        sink?.end();
+      } catch (error) {
+        return fail(error);
+      }
+      resolveHash({ size, sha256: hash.digest('hex') });
+    });
+  });
 }
 
 /** Reads the whole archive once: every entry, the sha256 of every file, and the MANIFEST. */
