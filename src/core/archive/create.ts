@@ -97,7 +97,10 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
   }
 
   const walk = await walkDataFolder(root, { excludeCheckpoints: options.excludeCheckpoints, only: options.only, exclude: [out] });
-  const liveRuns = await findLiveRuns(root);
+  // Which runs are live is asked while the files are archived, not before: it reads every run's status
+  // (0.6 s for the 2,048 runs of the 1 GiB bench folder), which would otherwise hold back the first byte.
+  const liveRunsFound = findLiveRuns(root);
+  liveRunsFound.catch(() => undefined); // awaited below; this only stops an early rejection counting as unhandled
   const skipped = [...walk.skipped];
   const files: ManifestFile[] = [];
   const links: Manifest['links'] = [];
@@ -201,6 +204,7 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
       }
     }
 
+    const liveRuns = await liveRunsFound;
     const manifest: Manifest = {
       format: MANIFEST_FORMAT,
       provenance: { ...baseProvenance(), data_dir: root },
@@ -233,7 +237,7 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
       bytes: files.reduce((sum, f) => sum + f.size, 0),
       archiveBytes: writer.bytesOut,
       format,
-      liveRuns,
+      liveRuns: manifest.live_runs,
       skipped,
       seconds: (Date.now() - started) / 1000,
     };

@@ -334,7 +334,7 @@ export async function restoreArchive(file: string, intoDir: string, options: Res
     }
     const stagingDev = lstatSync(staging).dev;
     // Entries come folder by folder: each folder (and every folder above it) is checked once per run of
-    // entries in it, right before the first of them is placed.
+    // entries in it, right before the first of them is placed (and again at the commit below).
     let checkedFolder: string | undefined;
     let folderDev = stagingDev;
     for (const { entry, blob, placement } of items) {
@@ -368,8 +368,16 @@ export async function restoreArchive(file: string, intoDir: string, options: Res
     throwIfCancelled(options.signal, what);
 
     // Commit: set replaced files aside, rename each temporary over its final name.
-    // Synchronous: one rename each, where a promise per call cost more than the call.
+    // Synchronous: one rename each, where a promise per call cost more than the call. Staged files are
+    // renamed from the staging folder straight into their folders here, so each folder is checked again
+    // (once per run of entries in it) right before its entries arrive.
+    checkedFolder = undefined;
     for (const { entry, placement } of items) {
+      const folder = dirname(entry.path) === '.' ? '' : dirname(entry.path);
+      if (folder !== checkedFolder) {
+        assertRealFolder(into, folder);
+        checkedFolder = folder;
+      }
       stepSync(entry.path, () => {
         if (placement.backup) renameSync(placement.final, placement.backup);
         renameSync(placement.temp, placement.final);
