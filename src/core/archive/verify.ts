@@ -67,7 +67,7 @@ function hashContent(content: ReadEntry, sink: ContentSink | undefined): Promise
       failed = true;
       sink?.destroy(); // closes the staged file now, not when collected
       content.resume();
-      rejectHash(error);
+      rejectHash(error instanceof Error ? error : new Error(String(error)));
     };
     content.on('data', (chunk: Buffer) => {
       if (failed) return;
