@@ -1,43 +1,12 @@
-import { z } from 'zod';
-import { ExpmanError } from '../errors.js';
+import type { z } from 'zod';
+import type { manifestSchema, fileSchema, liveRunSchema, skippedSchema } from './manifest-schema.js';
 
 /** The manifest's name inside every archive. It is the last entry, so it can be computed while streaming. */
 export const MANIFEST_NAME = 'MANIFEST';
 export const MANIFEST_FORMAT = 'expman-archive/1';
 
-const fileSchema = z.object({ path: z.string(), size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
-const linkSchema = z.object({ path: z.string(), target: z.string() });
-const liveRunSchema = z.object({
-  experiment: z.string(),
-  model: z.string(),
-  path: z.string(),
-  pid: z.number(),
-  host: z.string(),
-  updated: z.string(),
-});
-const skippedSchema = z.object({ path: z.string(), reason: z.string() });
-
-export const manifestSchema = z.object({
-  format: z.literal(MANIFEST_FORMAT),
-  provenance: z.object({
-    created: z.string(),
-    tool_version: z.string(),
-    node_version: z.string(),
-    host: z.string(),
-    platform: z.string(),
-    git_commit: z.string().optional(),
-    git_dirty: z.boolean().optional(),
-    data_dir: z.string(),
-  }),
-  options: z.object({ exclude_checkpoints: z.boolean(), only: z.array(z.string()) }),
-  /** Runs that were training while the archive was made: their newest checkpoint may be missing. */
-  live_runs: z.array(liveRunSchema),
-  /** What was left out on purpose, and why (a file that vanished mid-archive, a link leaving the folder). */
-  skipped: z.array(skippedSchema),
-  files: z.array(fileSchema),
-  links: z.array(linkSchema),
-});
-
+// The schema (zod) lives in manifest-schema.ts and is loaded only to read a MANIFEST (verify, restore):
+// zod is ~12 MiB of the process's memory, which `expman archive` (it only writes one) does not need.
 export type Manifest = z.infer<typeof manifestSchema>;
 export type ManifestFile = z.infer<typeof fileSchema>;
 export type LiveRun = z.infer<typeof liveRunSchema>;
@@ -47,17 +16,8 @@ export function serializeManifest(manifest: Manifest): Buffer {
   return Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
 }
 
-export function parseManifest(text: string, archive: string): Manifest {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ExpmanError('ARCHIVE_INVALID', `${archive}: ${MANIFEST_NAME} is not valid JSON (${(error as Error).message})`, { file: archive });
-  }
-  const parsed = manifestSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ExpmanError('ARCHIVE_INVALID', `${archive}: ${MANIFEST_NAME}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, { file: archive, key: issue.path.join('.') });
-  }
-  return parsed.data;
+/** Parses and checks a MANIFEST's text; loads the schema (and zod) on first use. */
+export async function parseManifest(text: string, archive: string): Promise<Manifest> {
+  const { parseManifestText } = await import('./manifest-schema.js');
+  return parseManifestText(text, archive);
 }

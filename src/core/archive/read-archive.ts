@@ -8,7 +8,8 @@ import type { ProgressListener } from '../../shared/progress.js';
 import { cancelledError } from '../cancel.js';
 import { formatOfBytes, MAGIC_BYTES } from './archive-format.js';
 import { normalizeEntryPath } from './entry-safety.js';
-import { findZstd, zstdDecoder } from './zstd.js';
+import { findOnPath } from '../find-on-path.js';
+import { childDecoder, findZstd, zstdDecoder } from './zstd.js';
 
 export interface ArchiveEntry {
   /** The normalised path (see normalizeEntryPath; '' is the root folder), or the stored path when it is refused. */
@@ -30,6 +31,19 @@ export interface ReadArchiveOptions {
   /** Compressed bytes read so far, of the archive's size. */
   onProgress?: ProgressListener;
   phase?: string;
+}
+
+/**
+ * The gzip decompressor: the system's pigz or gzip in a child process where there is one (it decompresses
+ * on another core while this process parses and writes, as `tar xzf` runs gzip beside tar), else Node's
+ * gunzip. All three read concatenated members (what `expman archive` writes) as one stream.
+ */
+function gunzipDecoder(): Duplex {
+  for (const name of ['pigz', 'gzip']) {
+    const command = findOnPath(name);
+    if (command) return childDecoder(command, ['-d', '-c'], name);
+  }
+  return createGunzip();
 }
 
 /**
@@ -170,7 +184,7 @@ export async function readArchive(
         if (head.length < MAGIC_BYTES) return;
         chunk = head;
         try {
-          decoder = formatOfBytes(head) === 'zst' ? zstdDecoder(findZstd()) : createGunzip();
+          decoder = formatOfBytes(head) === 'zst' ? zstdDecoder(findZstd()) : gunzipDecoder();
         } catch (error) {
           return fail(error);
         }

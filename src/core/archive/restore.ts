@@ -1,7 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { constants, createReadStream, createWriteStream, lstatSync, promises as fs, realpathSync, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, futimesSync, lstatSync, openSync, promises as fs, realpathSync, renameSync, utimesSync, writeSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
 import { ExpmanError, isExpmanError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import type { ProgressListener } from '../../shared/progress.js';
@@ -58,6 +57,24 @@ function writeError(path: string, error: unknown): ExpmanError {
   return new ExpmanError('NOT_WRITABLE', `${path}: cannot restore (${errnoOf(error)}); nothing was changed`, { file: path, errno: (error as NodeJS.ErrnoException).code });
 }
 
+/** Runs a step whose failure changes nothing that matters (a folder's mtime). */
+function attemptSync(work: () => void): void {
+  try {
+    work();
+  } catch {
+    // ignored on purpose
+  }
+}
+
+/** step's synchronous twin. */
+function stepSync<T>(path: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    throw writeError(path, error);
+  }
+}
+
 /** Runs one file-system step of the restore; its failure becomes a one-line error naming the path (ENOSPC, EROFS, …). */
 async function step<T>(path: string, work: () => Promise<T>): Promise<T> {
   try {
@@ -67,19 +84,11 @@ async function step<T>(path: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
-async function sha256OfFile(path: string): Promise<{ size: number; sha256: string }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { size, sha256: hash.digest('hex') };
-}
-
 /**
- * One placed entry. `temp` sits in the entry's own folder (so the final rename never crosses file systems);
- * `backup` receives the file that `--force` replaces until the restore has succeeded.
+ * One placed entry. `temp` is what the commit renames to `final`: the staged file itself when its folder is
+ * on the staging folder's file system, else a copy (or a link) made beside `final` (so the final rename
+ * never crosses file systems); `backup` receives the file that `--force` replaces until the restore has
+ * succeeded.
  */
 interface Placement {
   final: string;
@@ -137,9 +146,10 @@ async function cleanStaleRestores(into: string): Promise<void> {
  * passes through a link on disk, and existing files (refused without `force`). Returns unsafe entries,
  * conflicts, and how many files `force` replaces.
  */
-function targetProblems(entries: ArchiveEntry[], into: string, force: boolean): { unsafe: string[]; conflicts: string[]; overwritten: number } {
+function targetProblems(entries: ArchiveEntry[], into: string, force: boolean): { unsafe: string[]; conflicts: string[]; overwritten: number; existing: Set<string> } {
   const unsafe: string[] = [];
   const conflicts: string[] = [];
+  const existingPaths = new Set<string>();
   let overwritten = 0;
   const archived = new Map(entries.map((e) => [e.path, e]));
   // Thousands of entries share a few folders: each is looked up once.
@@ -153,9 +163,13 @@ function targetProblems(entries: ArchiveEntry[], into: string, force: boolean): 
   for (const entry of entries) {
     if (entry.path === '' || entry.path === MANIFEST_NAME) continue;
     let blocked = false;
+    let parentMissing = false;
     for (const parent of parentsOf(entry.path)) {
       const existing = cachedLstat(join(into, parent));
-      if (!existing) break;
+      if (!existing) {
+        parentMissing = true; // nothing below it exists either: no lstat per entry in a new folder
+        break;
+      }
       if (existing.isSymbolicLink()) unsafe.push(`${entry.path}: inside ${parent}, which is a link`);
       else if (!existing.isDirectory()) conflicts.push(`${parent} exists and is not a folder`);
       else continue;
@@ -167,8 +181,9 @@ function targetProblems(entries: ArchiveEntry[], into: string, force: boolean): 
       const reason = unsafeLinkReason(entry.path, entry.linkpath ?? '', isLink);
       if (reason) unsafe.push(`${entry.path}: ${reason}`);
     }
-    const existing = lstatOrNull(join(into, entry.path));
+    const existing = parentMissing ? null : lstatOrNull(join(into, entry.path));
     if (!existing) continue;
+    existingPaths.add(entry.path);
     if (entry.type === 'Directory') {
       if (!existing.isDirectory()) conflicts.push(`${entry.path} exists and is not a folder`);
     } else if (existing.isDirectory()) {
@@ -179,7 +194,7 @@ function targetProblems(entries: ArchiveEntry[], into: string, force: boolean): 
       overwritten++;
     }
   }
-  return { unsafe: [...new Set(unsafe)], conflicts: [...new Set(conflicts)], overwritten };
+  return { unsafe: [...new Set(unsafe)], conflicts: [...new Set(conflicts)], overwritten, existing: existingPaths };
 }
 
 /** The folder exists and every folder from DIR down to it is a real folder, not a link (checked right before writing into it). */
@@ -221,30 +236,49 @@ export async function restoreArchive(file: string, intoDir: string, options: Res
   let committed = false;
   try {
     await step(into, () => fs.mkdir(staging));
-    const blobs = new Map<number, string>();
+    const blobs = new Map<number, { path: string; dev: number; ino: number }>();
+    const keep = (mode: number) => mode & (options.preservePermissions ? 0o7777 : 0o1777);
     const scan = await scanArchive(file, {
       signal: options.signal,
       onProgress: options.onProgress,
       phase: 'reading',
-      store: async (entry, index) => {
+      // Each file's content goes to its staged copy through plain synchronous calls on one descriptor,
+      // which also gives it its final mode and mtime (a rename keeps both): no stream per file, and no
+      // chmod or utimes by path later.
+      store: (entry, index) => {
         const blob = join(staging, String(index));
-        blobs.set(index, blob);
         const where = entry.pathProblem === undefined ? entry.path : entry.rawPath;
-        const handle = await step(where, () => fs.open(blob, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
-        const out = createWriteStream('', { fd: handle });
-        out.on('error', () => undefined); // reported through the pipeline, with the entry's path
-        return new Writable({
-          write(chunk: Buffer, _encoding, done) {
-            out.write(chunk, (error) => done(error ? writeError(where, error) : undefined));
+        let fd: number | undefined;
+        const attempt = <T>(work: () => T): T => {
+          try {
+            return work();
+          } catch (error) {
+            if (fd !== undefined) closeSync(fd);
+            fd = undefined;
+            throw writeError(where, error);
+          }
+        };
+        fd = attempt(() => openSync(blob, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
+        return {
+          write(chunk) {
+            let offset = 0;
+            while (offset < chunk.length) offset += attempt(() => writeSync(fd!, chunk, offset, chunk.length - offset));
           },
-          final(done) {
-            out.end((error?: Error | null) => done(error ? writeError(where, error) : undefined));
+          end() {
+            attempt(() => {
+              fchmodSync(fd!, keep(entry.mode));
+              if (entry.mtime) futimesSync(fd!, entry.mtime, entry.mtime);
+              const { dev, ino } = fstatSync(fd!);
+              blobs.set(index, { path: blob, dev, ino });
+            });
+            attempt(() => closeSync(fd!));
+            fd = undefined;
           },
-          destroy(error, done) {
-            out.destroy();
-            done(error);
+          destroy() {
+            if (fd !== undefined) closeSync(fd);
+            fd = undefined;
           },
-        });
+        };
       },
     });
 
@@ -268,25 +302,14 @@ export async function restoreArchive(file: string, intoDir: string, options: Res
       throw new ExpmanError('ARCHIVE_CONFLICT', `${requested}: ${listed(target.conflicts)}${hint}; nothing was written`, { file: requested, conflicts: target.conflicts });
     }
 
-    // What was staged is what was hashed: re-read it, so a disk that lost a write is caught before placing.
+    // The staged copies hold exactly the bytes that were hashed (each write returned only once the kernel
+    // had them). They are not read back: a re-read would come from the page cache, which proves nothing
+    // about the disk, and it doubled the restore's reads and hashing.
     const entries = scan.entries.map((entry, index) => ({ entry, blob: blobs.get(index) })).filter(({ entry }) => entry.path !== '' && entry.path !== MANIFEST_NAME);
     const total = manifest.files.reduce((sum, f) => sum + f.size, 0);
-    let done = 0;
-    for (const { entry, blob } of entries) {
-      if (!blob) continue;
-      throwIfCancelled(options.signal, what);
-      const expected = scan.files.get(entry.path)!;
-      const actual = await step(entry.path, () => sha256OfFile(blob));
-      if (actual.size !== expected.size || actual.sha256 !== expected.sha256) {
-        throw new ExpmanError('ARCHIVE_INVALID', `${entry.path}: the staged copy does not match what was read (disk error?); nothing was changed`, { file: entry.path });
-      }
-      done += expected.size;
-      options.onProgress?.({ phase: 'verifying', done, total, unit: 'bytes' });
-    }
     throwIfCancelled(options.signal, what);
 
     // Plan: folders to create, a temporary beside each final file, a backup name for each file replaced.
-    const keep = (mode: number) => mode & (options.preservePermissions ? 0o7777 : 0o1777);
     const dirs = entries.filter(({ entry }) => entry.type === 'Directory').map(({ entry }) => entry);
     const needed = new Set<string>();
     for (const { entry } of entries) for (const folder of [...parentsOf(entry.path), ...(entry.type === 'Directory' ? [entry.path] : [])]) needed.add(folder);
@@ -296,8 +319,9 @@ export async function restoreArchive(file: string, intoDir: string, options: Res
       .filter(({ entry }) => entry.type !== 'Directory')
       .map(({ entry, blob }) => {
         const final = join(into, entry.path);
-        const placement: Placement = { final, temp: join(dirname(final), `.tmp-${RESTORE_TEMP}-${process.pid}-${randomBytes(6).toString('hex')}`) };
-        if (lstatOrNull(final)) placement.backup = `${placement.temp}-old`;
+        const beside = join(dirname(final), `.tmp-${RESTORE_TEMP}-${process.pid}-${randomBytes(6).toString('hex')}`);
+        const placement: Placement = { final, temp: beside };
+        if (target.existing.has(entry.path)) placement.backup = `${beside}-old`;
         return { entry, blob, placement };
       });
     journal.placements = items.map((i) => i.placement);
@@ -309,17 +333,30 @@ export async function restoreArchive(file: string, intoDir: string, options: Res
       await step(folder, () => fs.mkdir(join(into, folder)));
     }
     const stagingDev = lstatSync(staging).dev;
+    // Entries come folder by folder: each folder (and every folder above it) is checked once per run of
+    // entries in it, right before the first of them is placed (and again at the commit below).
+    let checkedFolder: string | undefined;
+    let folderDev = stagingDev;
     for (const { entry, blob, placement } of items) {
       throwIfCancelled(options.signal, what);
       const folder = dirname(entry.path) === '.' ? '' : dirname(entry.path);
-      assertRealFolder(into, folder);
+      if (folder !== checkedFolder) {
+        assertRealFolder(into, folder);
+        folderDev = lstatSync(join(into, folder)).dev;
+        checkedFolder = folder;
+      }
       if (entry.type === 'SymbolicLink') {
         await step(entry.path, () => fs.symlink(entry.linkpath!, placement.temp));
       } else if (FILE_TYPES.has(entry.type) && blob) {
-        const sameDevice = lstatSync(join(into, folder)).dev === stagingDev;
+        if (folderDev === blob.dev) {
+          // Same file system: the commit renames the staged file itself into place.
+          placement.temp = blob.path;
+          placement.dev = blob.dev;
+          placement.ino = blob.ino;
+          continue;
+        }
         // A folder that is a mount point of another file system gets a copy: a rename would fail with EXDEV.
-        if (sameDevice) await step(entry.path, () => fs.rename(blob, placement.temp));
-        else await step(entry.path, () => fs.copyFile(blob, placement.temp, constants.COPYFILE_EXCL));
+        await step(entry.path, () => fs.copyFile(blob.path, placement.temp, constants.COPYFILE_EXCL));
         await step(entry.path, () => fs.chmod(placement.temp, keep(entry.mode)));
         if (entry.mtime) await step(entry.path, () => fs.utimes(placement.temp, entry.mtime!, entry.mtime!));
       }
@@ -331,17 +368,29 @@ export async function restoreArchive(file: string, intoDir: string, options: Res
     throwIfCancelled(options.signal, what);
 
     // Commit: set replaced files aside, rename each temporary over its final name.
+    // Synchronous: one rename each, where a promise per call cost more than the call. Staged files are
+    // renamed from the staging folder straight into their folders here, so each folder is checked again
+    // (once per run of entries in it) right before its entries arrive.
+    checkedFolder = undefined;
     for (const { entry, placement } of items) {
-      if (placement.backup) await step(entry.path, () => fs.rename(placement.final, placement.backup!));
-      await step(entry.path, () => fs.rename(placement.temp, placement.final));
+      const folder = dirname(entry.path) === '.' ? '' : dirname(entry.path);
+      if (folder !== checkedFolder) {
+        assertRealFolder(into, folder);
+        checkedFolder = folder;
+      }
+      stepSync(entry.path, () => {
+        if (placement.backup) renameSync(placement.final, placement.backup);
+        renameSync(placement.temp, placement.final);
+      });
     }
     committed = true;
     for (const { placement } of items) if (placement.backup) await fs.rm(placement.backup, { force: true }).catch(() => undefined);
     // Folder modes and mtimes last: writing into a folder changes its mtime, and a read-only folder could not be filled.
     for (const dir of [...dirs].reverse()) {
       const path = join(into, dir.path);
-      await fs.chmod(path, keep(dir.mode)).catch(() => undefined);
-      if (dir.mtime) await fs.utimes(path, dir.mtime, dir.mtime).catch(() => undefined);
+      // Best effort, as GNU tar: the files are in place.
+      attemptSync(() => chmodSync(path, keep(dir.mode)));
+      if (dir.mtime) attemptSync(() => utimesSync(path, dir.mtime!, dir.mtime!));
     }
     await fs.rm(staging, { recursive: true, force: true });
     releaseTempName(staging);

@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import type { Writable } from 'node:stream';
 import type { ReadEntry } from 'tar';
 import { ExpmanError } from '../errors.js';
 import { archiveEntryProblems, FILE_TYPES } from './entry-safety.js';
@@ -31,43 +29,67 @@ export interface VerifyReport {
   problems: ArchiveProblem[];
 }
 
+/**
+ * Where restore keeps one file's content. Synchronous on purpose: a restore writes thousands of small files,
+ * and a stream (or a promise) per write costs more than the write itself; each call returns when the
+ * kernel has the bytes.
+ */
+export interface ContentSink {
+  write(chunk: Buffer): void;
+  /** All content written: completes the file. */
+  end(): void;
+  /** The read failed: release the file (the caller removes it). */
+  destroy(): void;
+}
+
 export interface ScanOptions extends ReadArchiveOptions {
   /**
    * Where restore keeps each regular file's content, so that the archive is read exactly once: called
    * with the entry's index in `entries`; the bytes written are the bytes hashed.
    */
-  store?: (entry: ArchiveEntry, index: number) => Promise<Writable>;
+  store?: (entry: ArchiveEntry, index: number) => ContentSink;
 }
 
 /** A MANIFEST larger than this is not one expman wrote (it lists paths and hashes, ~150 bytes a file). */
 const MANIFEST_MAX_BYTES = 256 * 1024 * 1024;
 
-/** Hashes an entry's content, copying it to `sink` when given (with backpressure); resolves when the sink has it all. */
-async function hashContent(content: ReadEntry, sink: Writable | undefined): Promise<{ size: number; sha256: string }> {
+/**
+ * Hashes an entry's content, writing it to `sink` when given. Consumed through 'data' events, not an async
+ * iterator: a promise per chunk was a large part of a restore's time in the garbage collector.
+ */
+function hashContent(content: ReadEntry, sink: ContentSink | undefined): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let size = 0;
-  let sinkError: Error | undefined;
-  sink?.on('error', (error: Error) => (sinkError ??= error));
-  try {
-    for await (const chunk of content as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
-      if (!sink) continue;
-      if (!sink.write(chunk)) await once(sink, 'drain');
-      if (sinkError) throw sinkError;
-    }
-  } catch (error) {
-    sink?.destroy(); // closes the staged file now, not when collected
-    throw error;
-  }
-  if (sink) {
-    await new Promise<void>((resolveEnd, rejectEnd) => {
-      if (sinkError) return rejectEnd(sinkError);
-      sink.once('error', rejectEnd);
-      sink.end(() => resolveEnd());
+  return new Promise((resolveHash, rejectHash) => {
+    let failed = false;
+    const fail = (error: unknown) => {
+      if (failed) return;
+      failed = true;
+      sink?.destroy(); // closes the staged file now, not when collected
+      content.resume();
+      rejectHash(error instanceof Error ? error : new Error(String(error)));
+    };
+    content.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      try {
+        hash.update(chunk);
+        size += chunk.length;
+        sink?.write(chunk);
+      } catch (error) {
+        fail(error);
+      }
     });
-  }
-  return { size, sha256: hash.digest('hex') };
+    content.once('error', fail);
+    content.once('end', () => {
+      if (failed) return;
+      try {
+        sink?.end();
+      } catch (error) {
+        return fail(error);
+      }
+      resolveHash({ size, sha256: hash.digest('hex') });
+    });
+  });
 }
 
 /** Reads the whole archive once: every entry, the sha256 of every file, and the MANIFEST. */
@@ -91,13 +113,13 @@ export async function scanArchive(file: string, options: ScanOptions = {}): Prom
         return;
       }
       // Unsafe entries are read (and hashed) like the rest; the rules refuse them before anything is placed.
-      const sink = options.store ? await options.store(entry, index) : undefined;
+      const sink = options.store?.(entry, index);
       const result = await hashContent(content, sink);
       if (!entry.pathProblem) files.set(entry.path, result);
     },
     { phase: 'verifying', ...options },
   );
-  return { manifest: manifestText === undefined ? null : parseManifest(manifestText, file), entries, files };
+  return { manifest: manifestText === undefined ? null : await parseManifest(manifestText, file), entries, files };
 }
 
 /**

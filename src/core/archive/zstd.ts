@@ -22,15 +22,10 @@ export interface ZstdOptions {
   blockSize?: number;
 }
 
-/** The last line zstd printed on stderr (its error), without its "zstd: " prefix. */
-function lastLine(stderr: string): string {
-  return (
-    stderr
-      .trim()
-      .split('\n')
-      .pop()
-      ?.replace(/^zstd: (\/\*stdin\*\\: )?/, '') ?? ''
-  );
+/** The last line a tool printed on stderr (its error), without its "zstd: " (or "gzip: stdin: ") prefix. */
+function lastLine(stderr: string, name = 'zstd'): string {
+  const prefix = name === 'zstd' ? /^zstd: (\/\*stdin\*\\: )?/ : new RegExp(`^${name}: (stdin: )?`);
+  return stderr.trim().split('\n').pop()?.replace(prefix, '') ?? '';
 }
 
 /** Keeps the end of a child's stderr (its error), at most 4 KiB. */
@@ -124,16 +119,25 @@ export class ZstdWriter extends BlockWriter {
 }
 
 /**
- * A duplex stream that decompresses through `zstd -d`: what is written goes to its stdin, its stdout is
- * read. The readable side ends only after zstd exited cleanly; a damaged or truncated archive (zstd's
- * non-zero exit) is an error with zstd's message. Destroying the stream ends zstd.
+ * A duplex stream that decompresses through `zstd -d` (see childDecoder): a damaged or truncated archive is
+ * an error with zstd's message.
  */
 export function zstdDecoder(zstd: string): Duplex {
-  const child = spawn(zstd, ['-d', '-q', '-c'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  return childDecoder(zstd, ['-d', '-q', '-c'], 'zstd');
+}
+
+/**
+ * A duplex stream that decompresses through a child process (`zstd -d`, `pigz -d`, `gzip -d`): what is
+ * written goes to its stdin, its stdout is read. The child decompresses on its own core while this process
+ * parses and writes, as `tar xzf` does with gzip. The readable side ends only after the child exited
+ * cleanly; a non-zero exit is an error "<name>: <its last stderr line>". Destroying the stream ends it.
+ */
+export function childDecoder(command: string, args: string[], name: string): Duplex {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr = collectStderr(child);
   const stdin = child.stdin;
   const stdout = child.stdout;
-  stdin.on('error', () => undefined); // zstd's exit status says what went wrong
+  stdin.on('error', () => undefined); // the child's exit status says what went wrong
   const duplex = new Duplex({
     write(chunk: Buffer, _encoding, done) {
       if (stdin.write(chunk)) done();
@@ -154,11 +158,11 @@ export function zstdDecoder(zstd: string): Duplex {
   stdout.on('data', (chunk: Buffer) => {
     if (!duplex.push(chunk)) stdout.pause();
   });
-  child.on('error', (error) => duplex.destroy(new ExpmanError('ZSTD_MISSING', `could not start ${zstd}: ${error.message}`, { file: zstd })));
+  child.on('error', (error) => duplex.destroy(new ExpmanError(name === 'zstd' ? 'ZSTD_MISSING' : 'ARCHIVE_INVALID', `could not start ${command}: ${error.message}`, { file: command })));
   child.on('close', (code, signal) => {
     if (duplex.destroyed) return;
     if (code === 0) duplex.push(null);
-    else duplex.destroy(new Error(`zstd: ${lastLine(stderr()) || (signal ?? `exit ${code}`)}`));
+    else duplex.destroy(new Error(`${name}: ${lastLine(stderr(), name) || (signal ?? `exit ${code}`)}`));
   });
   return duplex;
 }

@@ -41,7 +41,7 @@ describe('archive round trip with GNU tar', () => {
     execFileSync('tar', ['xzf', out, '-C', extracted]);
     expect(describeTree(extracted, (rel) => rel === MANIFEST_NAME)).toEqual(describeTree(data, isTemp));
 
-    const manifest = parseManifest(readFileSync(join(extracted, MANIFEST_NAME), 'utf8'), out);
+    const manifest = await parseManifest(readFileSync(join(extracted, MANIFEST_NAME), 'utf8'), out);
     const sha = (rel: string) => execFileSync('sha256sum', [join(data, rel)], { encoding: 'utf8' }).split(' ')[0];
     expect(manifest.files.length).toBe(result.files);
     for (const file of manifest.files) expect(file.sha256).toBe(sha(file.path));
