@@ -180,7 +180,7 @@ async function gemmCheck(tf: typeof TF, size: number): Promise<Record<string, un
       }
       const tflops = flops / (median(times) / 1000) / 1e12;
       out[`gemm_${form}_${name}_tflops`] = tflops;
-      cells.push(`${name} ${tflops.toFixed(1)}`);
+      cells.push(`${name} ${tflops.toPrecision(3)}`);
     }
     lines.push(`GEMM ${size}³ ${form} TFLOP/s: ${cells.join('  ')}`);
   }
