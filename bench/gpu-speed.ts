@@ -196,9 +196,9 @@ async function main(): Promise<void> {
   const gemm = backendName === 'webgpu' ? await gemmCheck(tf, Number(values['gemm-size'])) : {};
   const gemms = values.gemms.split(',').filter(Boolean) as GemmChoice[];
   for (const g of gemms) gemmChoiceFromEnv({ EXPMAN_WEBGPU_GEMM: g }); // refuses an unknown name before any training
-  const variants = [
+  const variants: Array<{ key: string; flags: string; gemm: GemmChoice }> = [
     ...gemms.map((g) => ({ key: g === 'auto' ? 'fused' : `fused[gemm=${g}]`, flags: '', gemm: g })),
-    ...values['fused-flags'].split(';').filter(Boolean).map((flags) => ({ key: `fused[${flags}]`, flags, gemm: 'auto' as GemmChoice })),
+    ...values['fused-flags'].split(';').filter(Boolean).map((flags) => ({ key: `fused[${flags}]`, flags, gemm: 'auto' as const })),
   ];
   for (const key of values.models.split(',')) {
     const m = MODELS[key];
