@@ -109,7 +109,9 @@ export const LOADERS: Record<ConcreteBackend, BackendLoader> = {
     const g = globalThis as unknown as { navigator?: { gpu?: GPU } };
     if (!g.navigator?.gpu) {
       Object.assign(globalThis, dawn.globals);
-      const gpu = dawn.create([]);
+      // EXPMAN_DAWN_FLAGS: Dawn options for speed checks, `;` between them (e.g.
+      // enable-dawn-features=disable_robustness, which drops the bounds clamps Dawn adds to every buffer access).
+      const gpu = dawn.create((process.env['EXPMAN_DAWN_FLAGS'] ?? '').split(';').filter(Boolean));
       if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
       else g.navigator = { gpu };
     }
