@@ -21,4 +21,4 @@ N=.gpu/node
 timeout -k 10 "${LIMIT:-200}" $N .gpu/gpu-speed.mjs --backend "${BACKEND:-webgpu}" --models "${MODELS:-small,large}" --epochs "${EPOCHS:-4}" \
   --rows-scale "${ROWS_SCALE:-1}" --gemms "${GEMMS:-auto,off,128x128,128x128s,64x64}" --gemm-size "${GEMM_SIZE:-4096}" \
   --fused-flags "${FUSED_FLAGS:-}" --python "${PYTHON:-python3}" --out "$OUT/gpu-speed.json" 2>&1 | tee "$OUT/gpu-speed.txt"
-echo "gpu-speed exit ${PIPESTATUS[0]} (124: timed out after ${LIMIT:-200} s)" | tee -a "$OUT/gpu-speed.txt"
+echo "gpu-speed exit status ${PIPESTATUS[0]} (124 = stopped by its ${LIMIT:-200} s limit)" | tee -a "$OUT/gpu-speed.txt"
