@@ -6,7 +6,12 @@
  * training step's, not the data pipeline's; each epoch is timed to the last weight update being read.
  *
  *   node gpu-speed.mjs [--backend webgpu] [--models small,large] [--epochs 4] [--rows-scale 1]
+ *        [--gemms auto,off,128x128,128x128s,64x64] [--gemm-size 4096]
  *        [--fused-flags 'NAME=V,NAME=V;NAME=V'] [--python python3] [--out FILE.json]
+ *
+ * On webgpu, first the step's own GEMM (webgpu-gemm.ts) against tfjs's matMul: each tile and form on
+ * ragged shapes for correctness (max |difference|), then an S×S×S product of each for TFLOP/s. Then the
+ * fused step once per --gemms choice: 'fused' is auto (the app's default), fused[gemm=off] tfjs's matMul.
  *
  * --fused-flags: further fused variants, each with tfjs environment flags set (`;` between variants),
  * e.g. WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64 (commands per GPU submit) or WEBGPU_MATMUL_PROGRAM_TYPE=3.
@@ -22,6 +27,7 @@ import { parseOverrides, resolveConfig } from '../src/core/config/resolve.js';
 import { selectBackend, type ConcreteBackend } from '../src/core/training/backend.js';
 import { FusedTrainer } from '../src/core/training/fused-trainer.js';
 import { buildModel } from '../src/core/training/model.js';
+import { GEMM_TILES, gemmChoiceFromEnv, registerWebGpuGemm, webGpuGemm, type GemmChoice, type GemmTileName } from '../src/core/training/webgpu-gemm.js';
 
 interface GpuModel {
   name: string;
@@ -45,6 +51,8 @@ const { values } = parseArgs({
     epochs: { type: 'string', default: '4' },
     'rows-scale': { type: 'string', default: '1' },
     'fused-flags': { type: 'string', default: '' },
+    gemms: { type: 'string', default: 'auto,off' },
+    'gemm-size': { type: 'string', default: '4096' },
     python: { type: 'string', default: 'python3' },
     out: { type: 'string' },
   },
@@ -101,7 +109,7 @@ times = sorted(times[1:]); med = times[len(times)//2]
 name = torch.cuda.get_device_name(0) if dev == "cuda" else "cpu (%d threads)" % torch.get_num_threads()
 print(json.dumps({"samplesPerS": rows / med, "device": "PyTorch %s on %s" % (torch.__version__, name)}))
 `;
-  const result = spawnSync(values.python, ['-c', script], { encoding: 'utf8', timeout: 300_000 });
+  const result = spawnSync(values.python, ['-c', script], { encoding: 'utf8', timeout: 120_000 });
   if (result.error || result.status !== 0) return { error: `python: ${result.error?.message ?? result.stderr.trim().split('\n').pop()}` };
   return JSON.parse(result.stdout.trim().split('\n').pop()!) as { samplesPerS: number; device: string } | { error: string };
 }
@@ -111,10 +119,87 @@ async function kernelsPerStep(tf: typeof TF, run: () => Promise<void>): Promise<
   return (await tf.profile(run)).kernels.length;
 }
 
+/**
+ * The WebGPU GEMM against tfjs's matMul: every tile and product form on ragged shapes (max |difference|,
+ * which must stay at fp32 rounding), then the time of an S×S×S product of each form (median of 5 runs of
+ * 4 products, each run ended by reading one value back).
+ */
+async function gemmCheck(tf: typeof TF, size: number): Promise<Record<string, unknown>> {
+  registerWebGpuGemm(tf);
+  const out: Record<string, unknown> = {};
+  const forms = [
+    ['A·B', false, false],
+    ['Aᵀ·B', true, false],
+    ['A·Bᵀ', false, true],
+  ] as const;
+  let worst = 0;
+  for (const [m, n, k] of [
+    [1000, 1030, 521],
+    [67, 45, 4099],
+  ] as const) {
+    for (const name of Object.keys(GEMM_TILES) as GemmTileName[]) {
+      for (const [form, ta, tb] of forms) {
+        const diff = tf.tidy(() => {
+          const a = tf.randomNormal<TF.Rank.R2>(ta ? [k, m] : [m, k], 0, 1, 'float32', 3);
+          const b = tf.randomNormal<TF.Rank.R2>(tb ? [n, k] : [k, n], 0, 1, 'float32', 4);
+          const bias = tf.randomNormal<TF.Rank.R1>([n], 0, 1, 'float32', 5);
+          const mine = webGpuGemm(tf, a, b, ta, tb, GEMM_TILES[name], { bias, relu: true });
+          const theirs = tf.relu(tf.add(tf.matMul(a, b, ta, tb), bias));
+          // Relative to √k, the size of a sum of k products of unit normals.
+          return tf.div(tf.max(tf.abs(tf.sub(mine, theirs))), Math.sqrt(k));
+        });
+        const d = (await diff.data())[0]!;
+        diff.dispose();
+        worst = Math.max(worst, Number.isNaN(d) ? Infinity : d);
+        if (!(d < 1e-4)) console.log(`GEMM ${name} ${form} ${m}×${n}×${k}: WRONG (max |difference|/√k ${d})`);
+      }
+    }
+  }
+  out['gemm_max_error_over_sqrt_k'] = worst;
+  console.log(`GEMM correctness against tfjs matMul (3 tiles × 3 forms × 2 ragged shapes, + bias, relu): max |difference|/√k ${worst.toExponential(2)} ${worst < 1e-4 ? 'OK' : 'WRONG'}`);
+  const a = tf.randomNormal<TF.Rank.R2>([size, size], 0, 1, 'float32', 6);
+  const b = tf.randomNormal<TF.Rank.R2>([size, size], 0, 1, 'float32', 7);
+  const flops = 2 * size ** 3;
+  const lines: string[] = [];
+  for (const [form, ta, tb] of forms) {
+    const cells: string[] = [];
+    for (const name of ['tfjs', ...Object.keys(GEMM_TILES)] as Array<'tfjs' | GemmTileName>) {
+      const product = (): TF.Tensor2D => (name === 'tfjs' ? tf.matMul(a, b, ta, tb) : webGpuGemm(tf, a, b, ta, tb, GEMM_TILES[name]));
+      const times: number[] = [];
+      for (let run = 0; run < 6; run++) {
+        const t = performance.now();
+        let last: TF.Tensor2D | null = null;
+        for (let i = 0; i < 4; i++) {
+          last?.dispose();
+          last = product();
+        }
+        const one = last!.slice([0, 0], [1, 1]);
+        await one.data();
+        tf.dispose([one, last!]);
+        if (run > 0) times.push((performance.now() - t) / 4);
+      }
+      const tflops = flops / (median(times) / 1000) / 1e12;
+      out[`gemm_${form}_${name}_tflops`] = tflops;
+      cells.push(`${name} ${tflops.toPrecision(3)}`);
+    }
+    lines.push(`GEMM ${size}³ ${form} TFLOP/s: ${cells.join('  ')}`);
+  }
+  tf.dispose([a, b]);
+  for (const line of lines) console.log(line);
+  return out;
+}
+
 async function main(): Promise<void> {
   const { tf, device, version } = await selectBackend(backendName);
   console.log(`backend ${backendName}: ${device}; ${version}`);
   const results: Array<Record<string, unknown>> = [];
+  const gemm = backendName === 'webgpu' ? await gemmCheck(tf, Number(values['gemm-size'])) : {};
+  const gemms = values.gemms.split(',').filter(Boolean) as GemmChoice[];
+  for (const g of gemms) gemmChoiceFromEnv({ EXPMAN_WEBGPU_GEMM: g }); // refuses an unknown name before any training
+  const variants: Array<{ key: string; flags: string; gemm: GemmChoice }> = [
+    ...gemms.map((g) => ({ key: g === 'auto' ? 'fused' : `fused[gemm=${g}]`, flags: '', gemm: g })),
+    ...values['fused-flags'].split(';').filter(Boolean).map((flags) => ({ key: `fused[${flags}]`, flags, gemm: 'auto' as const })),
+  ];
   for (const key of values.models.split(',')) {
     const m = MODELS[key];
     if (!m) throw new Error(`unknown model ${key}`);
@@ -138,8 +223,7 @@ async function main(): Promise<void> {
       row['fit_error'] = (error as Error).message;
       console.log(`${m.name}: model.fit failed: ${(error as Error).message}`);
     }
-    for (const flags of ['', ...values['fused-flags'].split(';').filter(Boolean)]) {
-      const key = flags ? `fused[${flags}]` : 'fused';
+    for (const { key, flags, gemm: gemmChoice } of variants) {
       const saved = new Map<string, unknown>();
       try {
         for (const flag of flags.split(',').filter(Boolean)) {
@@ -148,13 +232,13 @@ async function main(): Promise<void> {
           tf.env().set(name, value === 'true' ? true : value === 'false' ? false : Number(value));
         }
         const model = buildModel(tf, config, { inputs: m.inputs, classes: m.classes });
-        const trainer = new FusedTrainer(tf, model, config, 'classification', backendName);
+        const trainer = new FusedTrainer(tf, model, config, 'classification', backendName, { gemm: gemmChoice });
         const batch = (start: number, size: number): [TF.Tensor2D, TF.Tensor2D] => [x.slice([start, 0], [size, m.inputs]), y.slice([start, 0], [size, m.classes])];
         let last = NaN;
         const fused = await timeEpochs(rows, async () => {
           last = (await trainer.epoch(batch, rows, m.batch)).loss;
         });
-        if (!flags) {
+        if (key === 'fused') {
           const [xb, yb] = batch(0, m.batch);
           row['fused_kernels_per_step'] = await kernelsPerStep(tf, async () => {
             const { loss, correct } = trainer.step(xb, yb);
@@ -211,7 +295,7 @@ async function main(): Promise<void> {
   }
   const torchDevice = results.find((r) => typeof r['torch_device'] === 'string')?.['torch_device'] as string | undefined;
   console.log(`devices: ${device}; ${torchDevice ?? 'PyTorch: none'}; epochs ${epochs}, median of 2..${epochs}`);
-  if (values.out) writeFileSync(values.out, JSON.stringify({ date: new Date().toISOString(), epochs, results }, null, 2));
+  if (values.out) writeFileSync(values.out, JSON.stringify({ date: new Date().toISOString(), epochs, gemm, results }, null, 2));
 }
 
 await main();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs on the GPU machine from the repository root, with .gpu/ prepared by prepare.sh, writing to $OUT:
-# which backends load, a training run with backend=auto (must pick WebGPU on an NVIDIA GPU), and the
+# Runs on the GPU machine from the repository root, with .gpu/ prepared by `PREPARE_ALL=1 prepare.sh`,
+# writing to $OUT: which backends load, a training run with backend=auto (must pick WebGPU on an NVIDIA GPU), and the
 # MLP benchmark on WebGPU beside PyTorch.
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu-check-out}; mkdir -p "$OUT"

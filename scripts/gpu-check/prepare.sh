@@ -6,7 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 rm -rf .gpu && mkdir -p .gpu
 banner="import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; import { dirname as __dn } from 'node:path'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);"
-for entry in src/cli/expman.ts:expman.mjs bench/mlp-backends.ts:mlp-backends.mjs bench/webgpu-dispatch.ts:webgpu-dispatch.mjs bench/profile-step.ts:profile-step.mjs bench/gpu-speed.ts:gpu-speed.mjs; do
+# device.sh (speed.sh + the app path) needs the CLI and gpu-speed only; PREPARE_ALL=1 adds check.sh's
+# benches (the folder must stay under the device tool's 64 MiB carry limit: about 44 MiB without, 59 with).
+entries="src/cli/expman.ts:expman.mjs bench/gpu-speed.ts:gpu-speed.mjs"
+[ -n "${PREPARE_ALL:-}" ] && entries="$entries bench/mlp-backends.ts:mlp-backends.mjs bench/webgpu-dispatch.ts:webgpu-dispatch.mjs bench/profile-step.ts:profile-step.mjs"
+for entry in $entries; do
   npx esbuild "${entry%%:*}" --bundle --platform=node --format=esm --target=node20 \
     --external:webgpu --external:danfojs-node --banner:js="$banner" --log-level=warning --outfile=".gpu/${entry##*:}"
 done
@@ -19,4 +23,5 @@ mkdir -p /tmp/amd64/partial
 o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
 apt-get $o update -qq
 (cd .gpu && apt-get $o download -qq libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
+cp scripts/gpu-check/device.sh .gpu/device.sh
 du -sh .gpu

@@ -109,7 +109,9 @@ export const LOADERS: Record<ConcreteBackend, BackendLoader> = {
     const g = globalThis as unknown as { navigator?: { gpu?: GPU } };
     if (!g.navigator?.gpu) {
       Object.assign(globalThis, dawn.globals);
-      const gpu = dawn.create([]);
+      // EXPMAN_DAWN_FLAGS: Dawn options for speed checks, `;` between them (e.g.
+      // enable-dawn-features=disable_robustness, which drops the bounds clamps Dawn adds to every buffer access).
+      const gpu = dawn.create((process.env['EXPMAN_DAWN_FLAGS'] ?? '').split(';').filter(Boolean));
       if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
       else g.navigator = { gpu };
     }
@@ -171,6 +173,9 @@ export async function tryBackend(
   }
 }
 
+/** Adapters that emulate a GPU on the CPU, as describeAdapter names them. */
+const SOFTWARE_ADAPTER = /\bsoftware\b|llvmpipe|lavapipe|swiftshader/i;
+
 /**
  * Selects a backend. `auto` tries each in AUTO_ORDER and records why each failed; an explicit backend
  * that cannot load is an error carrying its reason, never a silent fallback. `loaders` is injectable so
@@ -182,6 +187,12 @@ export async function selectBackend(requested: BackendName, loaders: Partial<Rec
   const attempts: BackendChoice['attempts'] = [];
   for (const backend of order) {
     const outcome = await tryBackend(tf, backend, loaders);
+    // A CPU-emulated adapter (Mesa's lavapipe, SwiftShader) loads, but trains far slower than wasm on the
+    // same cores: auto passes over it (an explicit "webgpu" still takes it, as the GEMM tests do).
+    if (outcome.ok && requested === 'auto' && backend === 'webgpu' && SOFTWARE_ADAPTER.test(outcome.device)) {
+      attempts.push({ backend, ok: false, reason: `a software (CPU-emulated) adapter, slower than wasm: ${outcome.device}` });
+      continue;
+    }
     if (outcome.ok) {
       attempts.push({ backend, ok: true });
       return { tf, backend, version: `tfjs ${tf.version.tfjs}; ${outcome.version}`, device: outcome.device, attempts };

@@ -5,6 +5,7 @@ import type { Tf } from './backend.js';
 import { fusedAdam, registerFusedAdam, type FusedAdamAttrs } from './fused-adam.js';
 import { resolveLoss } from './model.js';
 import { HostStep, hostAdam } from './host-step.js';
+import { gemmChoiceFromEnv, gemmTileFor, registerWebGpuGemm, webGpuGemm, type GemmChoice, type GemmEpilogue } from './webgpu-gemm.js';
 
 /**
  * The training step of the built-in network with as few kernels as tfjs allows. For a small network a
@@ -100,6 +101,8 @@ export class FusedTrainer {
   private adam: { state: TF.Tensor1D | null; host: { m: Float32Array; v: Float32Array } | null; attrs: Omit<FusedAdamAttrs, 'c1' | 'c2' | 'sizes'>; acc1: number; acc2: number; steps: number } | null = null;
   /** The whole step as one engine call on wasm and cpu (host-step.ts); null on a GPU. */
   readonly host: HostStep | null;
+  /** On WebGPU, which matrix product the step runs (webgpu-gemm.ts); 'off' elsewhere: tfjs's matMul. */
+  readonly gemm: GemmChoice;
 
   constructor(
     private readonly tf: Tf,
@@ -107,8 +110,8 @@ export class FusedTrainer {
     config: FlatConfig,
     private readonly task: Task,
     backendName: string,
-    /** Take the tensor-op step even on wasm and cpu (tests compare the two). */
-    options: { hostStep?: boolean } = {},
+    /** Take the tensor-op step even on wasm and cpu (tests compare the two); the WebGPU GEMM choice (default: EXPMAN_WEBGPU_GEMM). */
+    options: { hostStep?: boolean; gemm?: GemmChoice } = {},
   ) {
     this.layers = model.layers.map((layer) => {
       const [kernel, bias] = layer.trainableWeights.map((w) => w.read() as TF.Variable);
@@ -121,6 +124,23 @@ export class FusedTrainer {
     const optimizer = model.optimizer as AdamInternals;
     this.host = (backendName === 'wasm' || backendName === 'cpu') && options.hostStep !== false ? new HostStep(tf, backendName, this.activation, this.loss) : null;
     if (optimizer.getClassName() === 'Adam' && (this.host || registerFusedAdam(tf, backendName))) this.adam = this.loadAdam(optimizer);
+    this.gemm = backendName === 'webgpu' ? (options.gemm ?? gemmChoiceFromEnv()) : 'off';
+    if (this.gemm !== 'off') registerWebGpuGemm(tf);
+  }
+
+  /**
+   * op(a)·op(b) with an epilogue: on WebGPU the step's own GEMM where it takes the shape, else tfjs's
+   * matMul (fused with bias and relu where tfjs fuses them) and the mask as a multiply by step(mask).
+   */
+  private product(a: TF.Tensor2D, b: TF.Tensor2D, transposeA: boolean, transposeB: boolean, epilogue: GemmEpilogue = {}): TF.Tensor2D {
+    const { tf } = this;
+    const m = transposeA ? a.shape[1] : a.shape[0];
+    const n = transposeB ? b.shape[0] : b.shape[1];
+    const tile = gemmTileFor(this.gemm, m, n);
+    if (tile) return webGpuGemm(tf, a, b, transposeA, transposeB, tile, epilogue);
+    const activation = epilogue.relu ? 'relu' : 'linear';
+    const out = epilogue.bias || epilogue.relu ? tf.fused.matMul({ a, b, transposeA, transposeB, bias: epilogue.bias, activation }) : tf.matMul(a, b, transposeA, transposeB);
+    return epilogue.mask ? tf.mul(out, tf.step(epilogue.mask)) : (out as TF.Tensor2D);
   }
 
   /** The flat Adam state from the optimizer (zero moments for a fresh one, a checkpoint's when resumed). */
@@ -162,7 +182,7 @@ export class FusedTrainer {
     const last = this.layers.length - 1;
     this.layers.forEach((layer, i) => {
       const fused = i < last && this.activation === 'relu' ? 'relu' : 'linear';
-      h = tf.fused.matMul({ a: h, b: layer.kernel, bias: layer.bias, activation: fused }) as TF.Tensor2D;
+      h = this.product(h, layer.kernel as TF.Tensor as TF.Tensor2D, false, false, { bias: layer.bias as TF.Tensor as TF.Tensor1D, relu: fused === 'relu' });
       if (i < last && fused === 'linear') h = activate(tf, this.activation, h);
       outputs.push(h);
     });
@@ -231,9 +251,13 @@ export class FusedTrainer {
       let dz = dOut;
       for (let i = this.layers.length - 1; i >= 0; i--) {
         const input = i === 0 ? x : outputs[i - 1]!;
-        grads[2 * i] = tf.matMul(input, dz, true, false);
+        grads[2 * i] = this.product(input, dz, true, false);
         grads[2 * i + 1] = tf.sum(dz, 0);
-        if (i > 0) dz = this.activationGradient(tf.matMul(dz, this.layers[i]!.kernel, false, true), outputs[i - 1]!);
+        if (i === 0) continue;
+        const kernel = this.layers[i]!.kernel as TF.Tensor as TF.Tensor2D;
+        // relu's gradient is a mask by the layer's output: in the product's epilogue.
+        if (this.activation === 'relu') dz = this.product(dz, kernel, false, true, { mask: outputs[i - 1]! });
+        else dz = this.activationGradient(this.product(dz, kernel, false, true), outputs[i - 1]!);
       }
       if (this.adam) this.adamStep(grads);
       else this.model.optimizer.applyGradients(this.variables.map((v, i) => ({ name: v.name, tensor: grads[i]! })));

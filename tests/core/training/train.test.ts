@@ -211,6 +211,14 @@ describe('selectBackend', () => {
     expect(choice.attempts.map((a) => a.backend)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm']);
   });
 
+  it('auto passes over a software WebGPU adapter (lavapipe), an explicit webgpu takes it', async () => {
+    const software = async () => ({ version: 'simulated', device: 'Mesa llvmpipe-llvm-15 software (WebGPU; llvmpipe: Mesa 25.0.7)' });
+    const choice = await selectBackend('auto', { 'tensorflow-gpu': failing, webgpu: software, tensorflow: failing });
+    expect(choice.backend).toBe('wasm');
+    expect(choice.attempts[1]).toEqual({ backend: 'webgpu', ok: false, reason: 'a software (CPU-emulated) adapter, slower than wasm: Mesa llvmpipe-llvm-15 software (WebGPU; llvmpipe: Mesa 25.0.7)' });
+    expect((await selectBackend('webgpu', { webgpu: software })).device).toMatch(/llvmpipe/);
+  });
+
   it('native backends that are not really installed say so (danfojs installs a pure-JS stand-in as tfjs-node)', async () => {
     const error = (await selectBackend('tensorflow').catch((e: unknown) => e)) as ExpmanError;
     expect(error.code).toBe('BACKEND_UNAVAILABLE');
