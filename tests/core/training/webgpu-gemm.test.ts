@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import type * as TF from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { parseOverrides, resolveConfig } from '../../../src/core/config/resolve.js';
@@ -25,6 +26,13 @@ import {
  */
 let gpu: BackendChoice | null = null;
 let noGpu = '';
+// CI names Mesa's software Vulkan driver in EXPMAN_TEST_VULKAN_ICD (.ci/run) instead of installing it where
+// every process finds it: only this file's process sees the adapter.
+const testIcd = process.env['EXPMAN_TEST_VULKAN_ICD'];
+if (testIcd && !process.env['VK_DRIVER_FILES']) {
+  process.env['VK_DRIVER_FILES'] = testIcd;
+  process.env['XDG_RUNTIME_DIR'] ??= tmpdir();
+}
 try {
   gpu = await selectBackend('webgpu');
 } catch (error) {
