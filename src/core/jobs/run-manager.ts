@@ -119,6 +119,68 @@ export class RunManager {
    * it is saved in the new run folder: that snapshot is what trains.
    */
   async start(ws: Workspace, request: StartRequest): Promise<JobInfo> {
+    const run = await this.prepare(ws, request);
+    return this.enqueue(ws, { experiment: request.experiment, model: run.model }, run.dir, 'train', run.runtime, run.placement, run.graceMs);
+  }
+
+  /**
+   * Creates a run folder (`queued`, with its config snapshot) as `start` does, without queuing it:
+   * `startArray` starts many such runs at once. Until then the run waits for nobody (readers show a
+   * created run whose creator has gone as `stopped`, and `resume` trains it).
+   */
+  async create(ws: Workspace, request: StartRequest): Promise<{ experiment: string; model: string; dir: string }> {
+    const run = await this.prepare(ws, request);
+    return { experiment: request.experiment, model: run.model, dir: run.dir };
+  }
+
+  /** Whether runs of this request would go to an executor that starts many runs as one submission (a Slurm job array). */
+  async arrayable(ws: Workspace, request: Pick<StartRequest, 'experiment' | 'overrides'>): Promise<boolean> {
+    const config = await loadConfig(ws, { experiment: request.experiment, overrides: request.overrides });
+    return (await placeRun(ws, config.values, this.placement)).executor.launchArray !== undefined;
+  }
+
+  /**
+   * Starts created (`queued`) or interrupted (stopped, crashed) runs together: runs whose executor has
+   * arrays, on the same target with the same worker runtime, go as one submission that runs at most
+   * `limit` at once (one Slurm job array, `--array=0-(N-1)%limit`); any others are queued one by one as
+   * `resume` does. Each run is a job of its own here (stop, state, events), as if started alone.
+   */
+  async startArray(ws: Workspace, runs: ReadonlyArray<{ experiment: string; model: string }>, limit: number): Promise<JobInfo[]> {
+    // Every run is checked before any job exists: a refusal starts none of them.
+    const planned: Array<{ run: { experiment: string; model: string }; dir: string; kind: JobInfo['kind']; runtime: WorkerRuntime; placement: Placement; graceMs: number; key: string }> = [];
+    const checked = new Set<string>();
+    for (const run of runs) {
+      const dir = paths.modelDir(ws, run.experiment, run.model);
+      const status = await readStatus(dir);
+      if (!status) throw new ExpmanError('RUN_MISSING', `no run ${run.experiment}/${run.model} in ${ws.root}`, { file: dir });
+      this.refuseIfBusy(ws, run, 'cannot start');
+      if (status.status === 'finished') throw new ExpmanError('RUN_FINISHED', `run ${run.experiment}/${run.model} has finished; clone it to train again`, { file: dir });
+      const { config } = await readRunConfig(dir);
+      const runtime = this.runtimeFor(config.values['runtime.node']);
+      const placement = await placeRun(ws, config.values, this.placement);
+      const key = `${placement.executor.kind}\0${placement.target?.name ?? ''}\0${JSON.stringify(runtime)}`;
+      // The scheduler is asked once per kind of submission (sbatch --test-only), not once per run.
+      if (!checked.has(key)) {
+        await placement.validate(runtime);
+        checked.add(key);
+      }
+      planned.push({ run: { ...run }, dir, kind: status.status === 'queued' ? 'train' : 'resume', runtime, placement, graceMs: workerStopGraceMs(config.values, this.stopGraceMs), key });
+    }
+    const groups = new Map<string, Job[]>();
+    const jobs = planned.map((p) => {
+      const job = this.newJob(ws, p.run, p.dir, p.kind, p.runtime, p.placement, p.graceMs);
+      // The others stay queued: pump() launches them one by one, as `resume` would.
+      if (p.placement.executor.launchArray) groups.set(p.key, [...(groups.get(p.key) ?? []), job]);
+      return job;
+    });
+    for (const group of groups.values()) this.followArray(group, limit);
+    this.pump();
+    this.changed();
+    return jobs.map((j) => ({ ...j.info }));
+  }
+
+  /** Prepares a new run's folder (`queued`) and what launching it needs; nothing is queued. */
+  private async prepare(ws: Workspace, request: StartRequest): Promise<{ model: string; dir: string; runtime: WorkerRuntime; placement: Placement; graceMs: number }> {
     checkName('experiment', request.experiment);
     const config = await loadConfig(ws, { experiment: request.experiment, overrides: request.overrides });
     let model = request.model;
@@ -137,7 +199,7 @@ export class RunManager {
     const run = await prepareRun(ws, { experiment: request.experiment, model, config, commandLine, ...(request.sweep ? { sweep: request.sweep } : {}) }, 'queued');
     // Queued runs hold no lock: the worker takes it when it starts.
     run.lock.release();
-    return this.enqueue(ws, { experiment: request.experiment, model }, run.dir, 'train', runtime, placement, workerStopGraceMs(config.values, this.stopGraceMs));
+    return { model, dir: run.dir, runtime, placement, graceMs: workerStopGraceMs(config.values, this.stopGraceMs) };
   }
 
   /** Queues the continuation of a stopped or crashed run from its last complete checkpoint. */
@@ -359,6 +421,25 @@ export class RunManager {
     // Every kind trains a run folder — a queued one from its snapshot, a stopped one from its checkpoint —
     // with the worker `expman train --resume <dir>`; the executor decides where it starts.
     this.follow(job, (request) => job.placement.executor.launch({ dir: job.dir, runtime: job.runtime, ...request }));
+  }
+
+  /**
+   * Launches jobs (queued, one executor, target and runtime) as one submission of their executor's
+   * launchArray; each job then follows its own handle as a launched job does.
+   */
+  private followArray(jobs: Job[], limit: number): void {
+    const executor = jobs[0]!.placement.executor;
+    const requests: LaunchRequest[] = [];
+    let settle!: { resolve: (handles: ExecHandle[]) => void; reject: (error: unknown) => void };
+    const handles = new Promise<ExecHandle[]>((resolve, reject) => (settle = { resolve, reject }));
+    // follow() builds each job's request (its event and log batchers) at once, before the one submission.
+    for (const [i, job] of jobs.entries()) {
+      this.follow(job, (request) => {
+        requests[i] = { dir: job.dir, runtime: job.runtime, ...request };
+        return handles.then((all) => all[i]!);
+      });
+    }
+    executor.launchArray!(requests, limit).then(settle.resolve, settle.reject);
   }
 
   /** Runs a job from its executor's handle (a launch, or an attach to a run already executing) to its end. */

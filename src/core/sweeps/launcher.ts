@@ -15,12 +15,27 @@ export interface TrialRequest {
 }
 
 /**
+ * Trials started together (a Slurm target: one job array, `--array=0-(N-1)%K`): the controller creates
+ * every remaining trial's run folder, then hands them over in one call; the scheduler runs K at a time.
+ */
+export interface ArrayLauncher {
+  /** Whether trials like this one go to an executor with arrays (their config's runtime.executor/target). */
+  arrayable(ws: Workspace, request: TrialRequest): Promise<boolean>;
+  /** Creates the trial's run folder (queued, with its config snapshot) without starting it. */
+  create(ws: Workspace, request: TrialRequest): Promise<void>;
+  /** Starts created (or interrupted) trials' runs as one submission running at most `limit` at once. */
+  startArray(ws: Workspace, runs: readonly RunRef[], limit: number): Promise<void>;
+}
+
+/**
  * Where a sweep's trials run. The controller never starts a process itself: it creates runs and stops them
  * through this, and reads everything else from the run folders (status.json, metrics.jsonl), which is what
- * every executor produces. The local one is the app's run queue (RunManager); an SSH or Slurm executor
- * implements the same three calls (a Slurm one can collect `start`s into one job array, `-a 0-N%K`).
+ * every executor produces. The local one is the app's run queue (RunManager), which also hands runs to
+ * SSH and Slurm executors; `arrays` lets it submit a sweep's trials to Slurm as one job array.
  */
 export interface TrialLauncher {
+  /** Present when trials can be started together (see ArrayLauncher); the controller asks per sweep. */
+  arrays?: ArrayLauncher;
   /** Creates the run folder (queued, with its config snapshot) and hands it to the executor. */
   start(ws: Workspace, request: TrialRequest): Promise<void>;
   /** Continues an interrupted trial's run (stopped, crashed or never started) in the same folder. */
@@ -55,6 +70,15 @@ export function runManagerLauncher(manager: RunManager): TrialLauncher {
     },
     // A job's state turns terminal only after its end is recorded in the run folder (RunManager.launch).
     holds: (_ws, run) => manager.active().some((j) => j.run.experiment === run.experiment && j.run.model === run.model),
+    arrays: {
+      arrayable: (ws, request) => manager.arrayable(ws, request),
+      create: async (ws, request) => {
+        await manager.create(ws, request);
+      },
+      startArray: async (ws, runs, limit) => {
+        await manager.startArray(ws, runs, limit);
+      },
+    },
   };
 }
 
