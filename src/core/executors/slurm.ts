@@ -176,8 +176,9 @@ export function parseScontrolJob(text: string): SlurmJob | null {
 export async function querySlurmJob(jobId: string, env: NodeJS.ProcessEnv): Promise<SlurmJob | null> {
   const result = await runCommand('scontrol', ['show', 'job', '-o', jobId], { env, timeoutMs: 15_000 });
   if (result.code !== 0) {
-    // A purged job: "Invalid job id specified"; an array task cancelled before it started: "Job 7_3 not found".
-    if (UNKNOWN_JOB.test(result.stderr)) return null;
+    // A purged job: "Invalid job id specified"; an array task cancelled before it started: "Job 7_3 not found"
+    // (on stdout, exit 1).
+    if (UNKNOWN_JOB.test(`${result.stderr}\n${result.stdout}`)) return null;
     throw new ExpmanError('TARGET_UNREACHABLE', `scontrol show job ${jobId} failed: ${lastMessage(result)}`);
   }
   return parseScontrolJob(result.stdout);
@@ -435,6 +436,11 @@ export function watchSlurmJob(
       seen = await observe();
     }
     await readEvents();
+    if (!seen && stopRequested && record.state !== 'CANCELLED') {
+      // Cancelled before it started and forgotten at once (a pending array task): its last word was PENDING.
+      record = { ...record, state: 'CANCELLED', reason: 'None' };
+      await writeExecutorRecord(dir, record).catch(() => undefined);
+    }
     try {
       if (login) {
         // The job's files (checkpoints, best model, its output) come home before the end is settled here.

@@ -278,7 +278,8 @@ class Controller {
         continue;
       }
       if (run.status === 'running' || run.status === 'queued' || this.launcher.holds(this.ws, this.ref(t))) {
-        t.status = run.status === 'running' ? 'running' : 'queued';
+        // Ended but still held (its executor settles it, e.g. until Slurm says COMPLETED): as it was.
+        if (run.status === 'running' || run.status === 'queued') t.status = run.status;
         if (run.status === 'running') t.started ??= new Date().toISOString();
         await this.maybePrune(t, w);
         continue;

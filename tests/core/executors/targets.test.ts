@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { placeRun } from '../../../src/core/executors/select.js';
-import { shellQuote, slurmJobScript } from '../../../src/core/executors/slurm.js';
+import { parseScontrolJob, shellQuote, slurmJobScript } from '../../../src/core/executors/slurm.js';
 import { loadTarget, parseTargets, splitCommand, type SlurmTarget } from '../../../src/core/executors/targets.js';
 import { effectiveStatus, runLiveState } from '../../../src/core/training/run-store.js';
 import { workspace } from '../../../src/core/workspace.js';
@@ -134,6 +134,30 @@ describe('the Slurm job script', () => {
     expect(plain).toContain('#SBATCH --no-requeue');
     expect(plain).not.toMatch(/--signal|USR1/);
     expect(shellQuote('a b')).toBe("'a b'");
+  });
+});
+
+describe('a Slurm job array', () => {
+  test('one script for every task: task i trains run folder i and writes its output into that run', () => {
+    const target = parseTargets('[c]\nexecutor = "slurm"\nmodules = ["py"]\n', FILE).get('c') as SlurmTarget;
+    const script = slurmJobScript(target, { name: 'expman:default/s-t0000+2', command: ['/usr/bin/node', '/opt/cli.mjs', 'train', '--resume', '/d/s-t0000'], dirs: ['/d/s-t0000', "/d/it's", '/d/s-t0002'] });
+    expect(script).toContain("run_dirs=(\n  /d/s-t0000\n  '/d/it'\\''s'\n  /d/s-t0002\n)\n");
+    expect(script).toContain('run_dir=${run_dirs[${SLURM_ARRAY_TASK_ID:-none}]}');
+    // The task's own output file, before anything (module loads) can fail.
+    expect(script.indexOf('exec >>"$run_dir/logs/slurm-${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}.out" 2>&1')).toBeLessThan(script.indexOf('module load py'));
+    expect(script).toContain('/usr/bin/node /opt/cli.mjs train --resume "$run_dir" &');
+    expect(script).toContain('echo "expman: Slurm job ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} on');
+    expect(script).not.toContain('/d/s-t0000 &');
+  });
+
+  test('scontrol names a task <array>_<task>, pending (the array\'s record, throttled) or started (a JobId of its own)', () => {
+    const pending = 'JobId=7 ArrayJobId=7 ArrayTaskId=2 ArrayTaskThrottle=2 JobName=x JobState=PENDING Reason=JobArrayTaskLimit Dependency=(null) Restarts=0 ExitCode=0:0 NodeList= ';
+    expect(parseScontrolJob(pending)).toEqual({ id: '7_2', state: 'PENDING', reason: 'JobArrayTaskLimit', exitCode: '0:0', restarts: 0 });
+    const started = 'JobId=9 ArrayJobId=7 ArrayTaskId=0 ArrayTaskThrottle=2 JobName=x JobState=RUNNING Reason=None Restarts=0 ExitCode=0:0 NodeList=vm BatchHost=vm';
+    expect(parseScontrolJob(started)).toMatchObject({ id: '7_0', state: 'RUNNING', node: 'vm' });
+    // The array's own record (several tasks) and a plain job keep their JobId.
+    expect(parseScontrolJob('JobId=7 ArrayJobId=7 ArrayTaskId=2-5%2 JobState=PENDING Reason=None')?.id).toBe('7');
+    expect(parseScontrolJob('JobId=12 JobName=x JobState=RUNNING Reason=None')?.id).toBe('12');
   });
 });
 
