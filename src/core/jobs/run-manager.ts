@@ -297,38 +297,59 @@ export class RunManager {
     const adopted: JobInfo[] = [];
     const skipped: Array<{ experiment: string; model: string; message: string }> = [];
     for (const run of await listRunFolders(ws)) {
-      // One existsSync per run folder without a record: cheap over thousands of local runs.
-      if (!readExecutorRecordSync(run.dir)?.job_id || this.claimed(ws, run.experiment, run.model)) continue;
-      // Another process follows it (an `expman train` in a terminal, another app): its follower keeps it.
-      const other = liveLock(run.dir, FOLLOW_LOCK_NAME);
-      if (other) {
-        skipped.push({ experiment: run.experiment, model: run.model, message: lockedError(run.dir, other, 'not followed here').message });
-        continue;
-      }
-      const status = await readStatus(run.dir);
-      if (status?.status !== 'queued' && status?.status !== 'running') continue;
-      let placement: Placement;
-      let runtime: WorkerRuntime;
-      let graceMs: number;
-      try {
-        const { config } = await readRunConfig(run.dir);
-        placement = await placeRun(ws, config.values, this.placement);
-        runtime = this.runtimeFor(config.values['runtime.node']);
-        graceMs = workerStopGraceMs(config.values, this.stopGraceMs);
-      } catch (error) {
-        skipped.push({ experiment: run.experiment, model: run.model, message: error instanceof Error ? error.message : String(error) });
-        continue;
-      }
-      // Checked again with no await before the job is listed: an adopt running at the same time (startup
-      // and a folder switch) or a launch may have claimed the run meanwhile.
-      if (this.claimed(ws, run.experiment, run.model)) continue;
-      const job = this.newJob(ws, { experiment: run.experiment, model: run.model }, run.dir, 'attach', runtime, placement, graceMs);
-      this.follow(job, (request) => attachRun(ws, run.dir, request, this.placement));
-      adopted.push({ ...job.info });
+      const result = await this.adoptRun(ws, run);
+      if (result && 'skipped' in result) skipped.push({ experiment: run.experiment, model: run.model, message: result.skipped });
+      else if (result) adopted.push(result);
     }
     if (adopted.length > 0) this.changed();
     return { adopted, skipped };
   }
+
+  /**
+   * Follows again one run that executes on a target, as `adopt` does (a sweep resumed after its
+   * controller died: its trials' Slurm jobs still wait or run). Whether it is followed now: by this
+   * manager (already, or from now on) or by another process; false when it holds no open job.
+   */
+  async attach(ws: Workspace, run: { experiment: string; model: string }): Promise<boolean> {
+    if (this.claimed(ws, run.experiment, run.model)) return true;
+    const result = await this.adoptRun(ws, { ...run, dir: paths.modelDir(ws, run.experiment, run.model) });
+    if (result && 'skipped' in result) {
+      // Followed by another process, or its target is gone from targets.toml (that is the user's to fix).
+      if (liveLock(paths.modelDir(ws, run.experiment, run.model), FOLLOW_LOCK_NAME)) return true;
+      throw new ExpmanError('CONFIG_INVALID', `run ${run.experiment}/${run.model} cannot be followed again: ${result.skipped}`, { file: paths.modelDir(ws, run.experiment, run.model) });
+    }
+    if (result) this.changed();
+    return result !== null;
+  }
+
+  /** adopt() for one run folder: its new job, why it is left alone, or null when there is nothing to follow. */
+  private async adoptRun(ws: Workspace, run: { experiment: string; model: string; dir: string }): Promise<JobInfo | { skipped: string } | null> {
+    // One existsSync per run folder without a record: cheap over thousands of local runs.
+    if (!readExecutorRecordSync(run.dir)?.job_id || this.claimed(ws, run.experiment, run.model)) return null;
+    // Another process follows it (an `expman train` in a terminal, another app): its follower keeps it.
+    const other = liveLock(run.dir, FOLLOW_LOCK_NAME);
+    if (other) return { skipped: lockedError(run.dir, other, 'not followed here').message };
+    const status = await readStatus(run.dir);
+    if (status?.status !== 'queued' && status?.status !== 'running') return null;
+    let placement: Placement;
+    let runtime: WorkerRuntime;
+    let graceMs: number;
+    try {
+      const { config } = await readRunConfig(run.dir);
+      placement = await placeRun(ws, config.values, this.placement);
+      runtime = this.runtimeFor(config.values['runtime.node']);
+      graceMs = workerStopGraceMs(config.values, this.stopGraceMs);
+    } catch (error) {
+      return { skipped: error instanceof Error ? error.message : String(error) };
+    }
+    // Checked again with no await before the job is listed: an adopt running at the same time (startup
+    // and a folder switch) or a launch may have claimed the run meanwhile.
+    if (this.claimed(ws, run.experiment, run.model)) return null;
+    const job = this.newJob(ws, { experiment: run.experiment, model: run.model }, run.dir, 'attach', runtime, placement, graceMs);
+    this.follow(job, (request) => attachRun(ws, run.dir, request, this.placement));
+    return { ...job.info };
+  }
+
 
   /** Stops every job (queued ones at once, running ones with SIGTERM → SIGKILL); bounded, never hangs. */
   async stopAll(options: StopOptions = {}): Promise<void> {

@@ -213,6 +213,12 @@ class Controller {
       // Epochs judged before the interruption are not judged again (a trial that passed a rung stays).
       const w = await this.readCurve(t);
       w.checkedUpTo = Math.max(0, ...w.curve.keys());
+      // Still held by its executor (a Slurm task pending or running, its follower gone with the last
+      // controller): followed again, never submitted a second time.
+      if ((run.file.status === 'queued' || run.file.status === 'running') && (await this.launcher.reattach?.(this.ws, this.ref(t)))) {
+        t.status = run.file.status;
+        continue;
+      }
       if (run.live) {
         t.status = run.status === 'queued' ? 'queued' : 'running';
         continue;

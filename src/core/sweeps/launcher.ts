@@ -48,6 +48,12 @@ export interface TrialLauncher {
    * controller not to take that for the end.
    */
   holds(ws: Workspace, run: RunRef): boolean;
+  /**
+   * Follows again a trial's run that its executor still holds (a Slurm job pending or running) after the
+   * process that launched it died; true when it is followed now (here or by another process), false when
+   * it holds no open job (then it is resumed like any interrupted run).
+   */
+  reattach?(ws: Workspace, run: RunRef): Promise<boolean>;
 }
 
 /** Trials as jobs of a RunManager: the same path as `runs:start` / `runs:resume` / `runs:stop-run`. */
@@ -70,6 +76,7 @@ export function runManagerLauncher(manager: RunManager): TrialLauncher {
     },
     // A job's state turns terminal only after its end is recorded in the run folder (RunManager.launch).
     holds: (_ws, run) => manager.active().some((j) => j.run.experiment === run.experiment && j.run.model === run.model),
+    reattach: (ws, run) => manager.attach(ws, run),
     arrays: {
       arrayable: (ws, request) => manager.arrayable(ws, request),
       create: async (ws, request) => {

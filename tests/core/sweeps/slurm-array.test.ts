@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +12,7 @@ import { readTrials } from '../../../src/core/sweeps/sweep-store.js';
 import { createSweep } from '../../../src/core/sweeps/sweeps.js';
 import { readEvents, readStatus } from '../../../src/core/training/run-store.js';
 import { paths, type Workspace } from '../../../src/core/workspace.js';
+import { cliBundle, testLogDir } from '../../helpers/data-dir.js';
 import { startSlurm, slurmUnavailable, type TestSlurm } from '../../helpers/slurm.js';
 import { preparedData } from '../executors/contract.js';
 
@@ -156,4 +158,35 @@ describe.skipIf(unavailable)('a sweep on a Slurm target is one job array', () =>
     }
     expect(existsSync(join(runDir(ws, 'halt-t0000'), 'logs', `slurm-${arrayId}_0.out`))).toBe(true);
   }, 180_000);
+
+  test('a controller that dies (SIGKILL) leaves its array to Slurm; resuming follows the same tasks again, submitting nothing twice', async () => {
+    const ws = clusterData();
+    const file = join(ws.root, 'crash.toml');
+    // One at a time: when the controller dies, one task runs and two wait in the array.
+    writeFileSync(file, `name = "crash"\nmethod = "grid"\nmetric = "val_loss"\ngoal = "minimize"\nparallel = 1\n[set]\n${ON_SLURM}"training.epochs" = 100\n[parameters]\n"training.learning_rate" = [0.3, 0.1, 0.03]\n`);
+    const child = spawn(process.execPath, [cliBundle, 'sweep', 'start', file, '--data', ws.root, '--json'], { env: { ...slurm.env, DATA: '', EXPMAN_LOG_DIR: testLogDir }, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const dir = join(ws.root, 'experiments', 'default', 'sweeps', 'crash');
+    for (let i = 0; i < 300; i++) {
+      const events = existsSync(join(runDir(ws, 'crash-t0000'), 'logs', 'metrics.jsonl')) ? readFileSync(join(runDir(ws, 'crash-t0000'), 'logs', 'metrics.jsonl'), 'utf8') : '';
+      if (events.includes('"epoch_end"') && existsSync(join(runDir(ws, 'crash-t0002'), 'executor.json'))) break;
+      await sleep(100);
+    }
+    child.kill('SIGKILL');
+    await exited;
+    const arrayId = (await arrayOf(ws, 'crash-t0000'))!;
+    expect(tasks(arrayId).length).toBeGreaterThan(0);
+
+    const state = await driveSweep(ws, dir, { launcher: runManagerLauncher(manager()), pollMs: 100 });
+    expect(state).toMatchObject({ status: 'finished', reason: 'every grid point tried (3)' });
+    const trials = await readTrials(dir);
+    expect(trials.map((t) => [t.status, t.epoch])).toEqual(trials.map(() => ['finished', 100]));
+    for (const t of trials) {
+      // The first array's tasks, each trained once: none was submitted again or resumed.
+      expect((await readExecutorRecord(runDir(ws, t.run)))?.job_id).toBe(`${arrayId}_${t.trial}`);
+      const events = await readEvents(runDir(ws, t.run));
+      expect(events.filter((e) => e.event === 'run_started')).toHaveLength(1);
+      expect(events.filter((e) => e.event === 'run_resumed')).toHaveLength(0);
+    }
+  }, 120_000);
 });
