@@ -9,7 +9,7 @@ import { RunManager } from '../../../src/core/jobs/run-manager.js';
 import { driveSweep } from '../../../src/core/sweeps/controller.js';
 import { runManagerLauncher } from '../../../src/core/sweeps/launcher.js';
 import { readTrials } from '../../../src/core/sweeps/sweep-store.js';
-import { createSweep } from '../../../src/core/sweeps/sweeps.js';
+import { createSweep, stopSweep } from '../../../src/core/sweeps/sweeps.js';
 import { readEvents, readStatus } from '../../../src/core/training/run-store.js';
 import { paths, type Workspace } from '../../../src/core/workspace.js';
 import { cliBundle, testLogDir } from '../../helpers/data-dir.js';
@@ -159,23 +159,42 @@ describe.skipIf(unavailable)('a sweep on a Slurm target is one job array', () =>
     expect(existsSync(join(runDir(ws, 'halt-t0000'), 'logs', `slurm-${arrayId}_0.out`))).toBe(true);
   }, 180_000);
 
-  test('a controller that dies (SIGKILL) leaves its array to Slurm; resuming follows the same tasks again, submitting nothing twice', async () => {
-    const ws = clusterData();
-    const file = join(ws.root, 'crash.toml');
-    // One at a time: when the controller dies, one task runs and two wait in the array.
-    writeFileSync(file, `name = "crash"\nmethod = "grid"\nmetric = "val_loss"\ngoal = "minimize"\nparallel = 1\n[set]\n${ON_SLURM}"training.epochs" = 100\n[parameters]\n"training.learning_rate" = [0.3, 0.1, 0.03]\n`);
+  /**
+   * Starts `expman sweep start` of a 3-point grid, one task at a time, and SIGKILLs it once the first
+   * task trains and the array is submitted: one task runs and two wait in Slurm, with no controller.
+   */
+  async function orphanedArray(ws: Workspace, name: string, epochs: number): Promise<{ dir: string; arrayId: string }> {
+    const file = join(ws.root, `${name}.toml`);
+    writeFileSync(file, `name = "${name}"\nmethod = "grid"\nmetric = "val_loss"\ngoal = "minimize"\nparallel = 1\n[set]\n${ON_SLURM}"training.epochs" = ${epochs}\n[parameters]\n"training.learning_rate" = [0.3, 0.1, 0.03]\n`);
     const child = spawn(process.execPath, [cliBundle, 'sweep', 'start', file, '--data', ws.root, '--json'], { env: { ...slurm.env, DATA: '', EXPMAN_LOG_DIR: testLogDir }, stdio: 'ignore' });
     const exited = new Promise((resolve) => child.on('exit', resolve));
-    const dir = join(ws.root, 'experiments', 'default', 'sweeps', 'crash');
+    const first = runDir(ws, `${name}-t0000`);
     for (let i = 0; i < 300; i++) {
-      const events = existsSync(join(runDir(ws, 'crash-t0000'), 'logs', 'metrics.jsonl')) ? readFileSync(join(runDir(ws, 'crash-t0000'), 'logs', 'metrics.jsonl'), 'utf8') : '';
-      if (events.includes('"epoch_end"') && existsSync(join(runDir(ws, 'crash-t0002'), 'executor.json'))) break;
+      const events = existsSync(join(first, 'logs', 'metrics.jsonl')) ? readFileSync(join(first, 'logs', 'metrics.jsonl'), 'utf8') : '';
+      if (events.includes('"epoch_end"') && existsSync(join(runDir(ws, `${name}-t0002`), 'executor.json'))) break;
       await sleep(100);
     }
     child.kill('SIGKILL');
     await exited;
-    const arrayId = (await arrayOf(ws, 'crash-t0000'))!;
+    const arrayId = (await arrayOf(ws, `${name}-t0000`))!;
     expect(tasks(arrayId).length).toBeGreaterThan(0);
+    return { dir: join(ws.root, 'experiments', 'default', 'sweeps', name), arrayId };
+  }
+
+  test('sweep stop of a sweep whose controller died cancels its array\'s tasks, running and pending', async () => {
+    const ws = clusterData();
+    const { dir, arrayId } = await orphanedArray(ws, 'orphan', 100000);
+    const m = manager();
+    const summary = await stopSweep(ws, 'default', 'orphan', { stopRun: (w, run) => m.stopRun(w, run) });
+    expect(summary.status).toBe('stopped');
+    expect(tasks(arrayId)).toEqual([]);
+    expect((await readTrials(dir)).map((t) => t.status)).toEqual(['stopped', 'stopped', 'stopped']);
+    for (const run of ['orphan-t0000', 'orphan-t0001', 'orphan-t0002']) expect((await readStatus(runDir(ws, run)))?.status).toBe('stopped');
+  }, 120_000);
+
+  test('a controller that dies (SIGKILL) leaves its array to Slurm; resuming follows the same tasks again, submitting nothing twice', async () => {
+    const ws = clusterData();
+    const { dir, arrayId } = await orphanedArray(ws, 'crash', 100);
 
     const state = await driveSweep(ws, dir, { launcher: runManagerLauncher(manager()), pollMs: 100 });
     expect(state).toMatchObject({ status: 'finished', reason: 'every grid point tried (3)' });
