@@ -172,6 +172,62 @@ export function parseScontrolJob(text: string): SlurmJob | null {
   };
 }
 
+/** Whether an `ArrayTaskId` of scontrol ("3", "2-5%2", "1,4-9:2%3") includes task `task`. */
+export function arrayTaskSpecHas(spec: string, task: number): boolean {
+  return spec
+    .replace(/%\d+$/, '')
+    .split(',')
+    .some((part) => {
+      const m = /^(\d+)(?:-(\d+)(?::(\d+))?)?$/.exec(part);
+      if (!m) return false;
+      const [low, high, step] = [Number(m[1]), m[2] === undefined ? Number(m[1]) : Number(m[2]), Number(m[3] ?? 1)];
+      return task >= low && task <= high && (task - low) % step === 0;
+    });
+}
+
+/**
+ * Task `task` of array `arrayId` in `scontrol show job -o <array>` output (one line per record): its own
+ * record once it has started, else the array's record of the tasks still pending, named as the task.
+ */
+export function arrayTaskOf(text: string, arrayId: string, task: number): SlurmJob | null {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const id = `${arrayId}_${task}`;
+  for (const line of lines) {
+    const job = parseScontrolJob(line);
+    if (job?.id === id) return job;
+  }
+  for (const line of lines) {
+    const spec = /(?:^|\s)ArrayTaskId=(\S+)/.exec(line)?.[1];
+    const job = spec && !/^\d+$/.test(spec) && arrayTaskSpecHas(spec, task) ? parseScontrolJob(line) : null;
+    if (job) return { ...job, id };
+  }
+  return null;
+}
+
+/**
+ * The tasks of one array, looked at with one `scontrol show job -o <array>` per poll interval for all of
+ * them: a sweep of 200 trials asks the controller once a second, not 200 times.
+ */
+function arrayTasks(arrayId: string, env: NodeJS.ProcessEnv, pollMs: number): (task: number) => Promise<SlurmJob | null> {
+  let last: { at: number; text: Promise<string | null> } | undefined;
+  const read = (): Promise<string | null> => {
+    if (!last || Date.now() - last.at >= pollMs / 2) {
+      const text = runCommand('scontrol', ['show', 'job', '-o', arrayId], { env, timeoutMs: 15_000 }).then((result) => {
+        if (result.code === 0) return result.stdout;
+        // Every task purged: the array is unknown.
+        if (UNKNOWN_JOB.test(`${result.stderr}\n${result.stdout}`)) return null;
+        throw new ExpmanError('TARGET_UNREACHABLE', `scontrol show job ${arrayId} failed: ${lastMessage(result)}`);
+      });
+      last = { at: Date.now(), text };
+    }
+    return last.text;
+  };
+  return async (task) => {
+    const text = await read();
+    return text === null ? null : arrayTaskOf(text, arrayId, task);
+  };
+}
+
 /** A job as Slurm sees it now; null once it no longer knows it (purged after MinJobAge). */
 export async function querySlurmJob(jobId: string, env: NodeJS.ProcessEnv): Promise<SlurmJob | null> {
   const result = await runCommand('scontrol', ['show', 'job', '-o', jobId], { env, timeoutMs: 15_000 });
@@ -287,13 +343,14 @@ export function slurmExecutor(target: SlurmTarget, options: SlurmOptions = {}): 
     // Each task writes its own output into its run folder (the script's exec); the array's own goes nowhere.
     const arrayId = await submit(['--parsable', `--array=0-${dirs.length - 1}%${limit}`, '--output=/dev/null', `--chdir=${cwd}`, scriptFile], cwd, dirs, scriptFile);
     const submitted = new Date().toISOString();
+    const tasks = arrayTasks(arrayId, env, pollMs);
     const handles: ExecHandle[] = [];
     for (const [i, request] of requests.entries()) {
       const jobId = `${arrayId}_${i}`;
       const record: ExecutorInfo = { executor: 'slurm', target: target.name, host: hostname(), job_id: jobId, submitted, state: 'PENDING', expman_version: toolVersion() };
       await writeExecutorRecord(request.dir, record);
       request.onLog?.(`submitted Slurm job array ${arrayId} (task ${i} of ${dirs.length}, at most ${limit} at once; target ${target.name})`);
-      handles.push(watchSlurmJob(target, { dir: request.dir, jobId, record, env, pollMs, request }));
+      handles.push(watchSlurmJob(target, { dir: request.dir, jobId, record, env, pollMs, request, query: () => tasks(i) }));
     }
     return handles;
   }
@@ -355,7 +412,17 @@ async function launchOnLoginNode(target: SlurmTarget, login: LoginNode, request:
  */
 export function watchSlurmJob(
   target: SlurmTarget,
-  job: { dir: string; jobId: string; record: ExecutorInfo; env: NodeJS.ProcessEnv; pollMs: number; request: Pick<LaunchRequest, 'onEvent' | 'onLog' | 'onState'>; login?: LoginNode },
+  job: {
+    dir: string;
+    jobId: string;
+    record: ExecutorInfo;
+    env: NodeJS.ProcessEnv;
+    pollMs: number;
+    request: Pick<LaunchRequest, 'onEvent' | 'onLog' | 'onState'>;
+    login?: LoginNode;
+    /** How the job is looked at, when not with its own `scontrol show job` (the tasks of one array share one). */
+    query?: () => Promise<SlurmJob | null>;
+  },
 ): ExecHandle {
   const { dir, jobId, env, request, login } = job;
   // Through a login node, one SSH trip per poll mirrors the run folder and asks scontrol about the job.
@@ -364,6 +431,7 @@ export function watchSlurmJob(
   // The mirror writes this folder: one follower per run on this machine (see FOLLOW_LOCK_NAME).
   const follower = login ? acquireRunLock(dir, { name: FOLLOW_LOCK_NAME, command: `following Slurm job ${jobId} on ${login.remote.destination}`, refusal: 'cannot follow' }) : undefined;
   const query = async (): Promise<SlurmJob | null> => {
+    if (job.query) return job.query();
     if (!mirror) return querySlurmJob(jobId, env);
     const out = await mirror.poll(`scontrol show job -o ${shellQuote(jobId)} 2>&1`);
     if (UNKNOWN_JOB.test(out)) return null;

@@ -1,4 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -29,6 +31,7 @@ function target(extra = ''): SlurmTarget {
 }
 const options = (): SlurmOptions => ({ pollMs: 250, env: slurm.env });
 const runtime = resolveWorkerRuntime('');
+const which = (tool: string): string => execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
 const LONG = ['training.epochs=100000', 'training.early_stopping.enabled=false', 'training.backend=cpu', 'logging.batch_interval_ms=0'];
 
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
@@ -173,7 +176,10 @@ describe.skipIf(unavailable)('Slurm executor on a real single-node cluster', () 
     ];
     const states = dirs.map(() => [] as ExecState[]);
     const events = dirs.map(() => [] as RunEvent[]);
-    const executor = slurmExecutor(target(), options());
+    // scontrol through a shim that logs each call: the tasks are looked at together, one call per poll.
+    const shim = mkdtempSync(join(tmpdir(), 'expman-scontrol-'));
+    writeFileSync(join(shim, 'scontrol'), `#!/bin/sh\necho "$*" >> ${join(shim, 'calls')}\nexec ${which('scontrol')} "$@"\n`, { mode: 0o755 });
+    const executor = slurmExecutor(target(), { ...options(), env: { ...slurm.env, PATH: `${shim}:${slurm.env['PATH']}` } });
     const handles = await executor.launchArray!(dirs.map((dir, i) => ({ dir, runtime, onState: (s: ExecState) => states[i]!.push(s), onEvent: (e: RunEvent) => events[i]!.push(e) })), 2);
     const arrayId = handles[0]!.jobId!.split('_')[0]!;
     expect(handles.map((h) => h.jobId)).toEqual([0, 1, 2, 3].map((i) => `${arrayId}_${i}`));
@@ -203,6 +209,9 @@ describe.skipIf(unavailable)('Slurm executor on a real single-node cluster', () 
       expect(readFileSync(join(dir, 'logs', `slurm-${arrayId}_${i}.out`), 'utf8')).toContain(`Slurm job ${arrayId}_${i} on`);
     }
     expect(events[0]!.filter((e) => e.event === 'epoch_end')).toHaveLength(40);
+    const calls = readFileSync(join(shim, 'calls'), 'utf8').trim().split('\n');
+    expect(calls.filter((c) => c.startsWith('show job'))).toEqual(calls.filter((c) => c.startsWith('show job')).map(() => `show job -o ${arrayId}`));
+    rmSync(shim, { recursive: true, force: true });
   }, 90_000);
 
   test('the run queue hands a Slurm run over at once (no local slot), shows where it stands, and streams its events', async () => {

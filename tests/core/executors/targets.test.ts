@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { placeRun } from '../../../src/core/executors/select.js';
-import { parseScontrolJob, shellQuote, slurmJobScript } from '../../../src/core/executors/slurm.js';
+import { arrayTaskOf, arrayTaskSpecHas, parseScontrolJob, shellQuote, slurmJobScript } from '../../../src/core/executors/slurm.js';
 import { loadTarget, parseTargets, splitCommand, type SlurmTarget } from '../../../src/core/executors/targets.js';
 import { effectiveStatus, runLiveState } from '../../../src/core/training/run-store.js';
 import { workspace } from '../../../src/core/workspace.js';
@@ -158,6 +158,22 @@ describe('a Slurm job array', () => {
     // The array's own record (several tasks) and a plain job keep their JobId.
     expect(parseScontrolJob('JobId=7 ArrayJobId=7 ArrayTaskId=2-5%2 JobState=PENDING Reason=None')?.id).toBe('7');
     expect(parseScontrolJob('JobId=12 JobName=x JobState=RUNNING Reason=None')?.id).toBe('12');
+  });
+
+  test('one scontrol answer for the whole array: each task finds its own record, or the pending record that holds it', () => {
+    const text = [
+      'JobId=9 ArrayJobId=7 ArrayTaskId=0 ArrayTaskThrottle=2 JobState=COMPLETED Reason=None ExitCode=0:0 BatchHost=vm',
+      'JobId=10 ArrayJobId=7 ArrayTaskId=1 ArrayTaskThrottle=2 JobState=RUNNING Reason=None ExitCode=0:0 BatchHost=vm',
+      'JobId=7 ArrayJobId=7 ArrayTaskId=2,4-8:2%2 ArrayTaskThrottle=2 JobState=PENDING Reason=JobArrayTaskLimit ExitCode=0:0 NodeList=',
+      '',
+    ].join('\n');
+    expect(arrayTaskOf(text, '7', 0)).toMatchObject({ id: '7_0', state: 'COMPLETED', node: 'vm' });
+    expect(arrayTaskOf(text, '7', 1)).toMatchObject({ id: '7_1', state: 'RUNNING' });
+    expect(arrayTaskOf(text, '7', 6)).toMatchObject({ id: '7_6', state: 'PENDING', reason: 'JobArrayTaskLimit' });
+    // Task 3 was cancelled while pending (no record any more); 5 is not in the 4-8:2 steps.
+    expect(arrayTaskOf(text, '7', 3)).toBeNull();
+    expect(arrayTaskOf(text, '7', 5)).toBeNull();
+    expect([arrayTaskSpecHas('3', 3), arrayTaskSpecHas('0-3%2', 3), arrayTaskSpecHas('0-3%2', 4), arrayTaskSpecHas('1,5', 5), arrayTaskSpecHas('x', 1)]).toEqual([true, true, false, true, false]);
   });
 });
 
