@@ -159,6 +159,25 @@ describe.skipIf(unavailable)('a sweep on a Slurm target is one job array', () =>
     expect(existsSync(join(runDir(ws, 'halt-t0000'), 'logs', `slurm-${arrayId}_0.out`))).toBe(true);
   }, 180_000);
 
+  test('scancel of the whole array (by hand) stops the sweep: every trial stopped and resumable, nothing left queued', async () => {
+    const ws = clusterData();
+    const text = `name = "byhand"\nmethod = "grid"\nmetric = "val_loss"\ngoal = "minimize"\nparallel = 2\n[set]\n${ON_SLURM}"training.epochs" = 100000\n[parameters]\n"training.learning_rate" = [0.3, 0.1, 0.03]\n`;
+    const { dir } = await createSweep(ws, { text, file: join(ws.root, 'byhand.toml') });
+    let cancelled = false;
+    const state = await driveSweep(ws, dir, {
+      launcher: runManagerLauncher(manager()),
+      pollMs: 100,
+      onProgress: ({ trials }) => {
+        if (cancelled || trials.filter((t) => t.status === 'running' && (t.epoch ?? 0) >= 1).length < 2) return;
+        cancelled = true;
+        void arrayOf(ws, 'byhand-t0000').then((id) => slurm.run('scancel', [id!]));
+      },
+    });
+    expect(state).toMatchObject({ status: 'stopped', reason: expect.stringMatching(/^trial \d \(run byhand-t000\d\) was stopped outside the sweep$/) });
+    expect(tasks((await arrayOf(ws, 'byhand-t0000'))!)).toEqual([]);
+    expect((await readTrials(dir)).map((t) => t.status)).toEqual(['stopped', 'stopped', 'stopped']);
+  }, 120_000);
+
   /**
    * Starts `expman sweep start` of a 3-point grid, one task at a time, and SIGKILLs it once the first
    * task trains and the array is submitted: one task runs and two wait in Slurm, with no controller.
