@@ -126,17 +126,25 @@ export class RunManager {
   /**
    * Creates a run folder (`queued`, with its config snapshot) as `start` does, without queuing it:
    * `startArray` starts many such runs at once. Until then the run waits for nobody (readers show a
-   * created run whose creator has gone as `stopped`, and `resume` trains it).
+   * created run whose creator has gone as `stopped`, and `resume` trains it). `checked`: the caller has
+   * asked the scheduler already (`arrayable`), so a sweep of 200 trials runs sbatch --test-only once.
    */
-  async create(ws: Workspace, request: StartRequest): Promise<{ experiment: string; model: string; dir: string }> {
-    const run = await this.prepare(ws, request);
+  async create(ws: Workspace, request: StartRequest, options: { checked?: boolean } = {}): Promise<{ experiment: string; model: string; dir: string }> {
+    const run = await this.prepare(ws, request, !options.checked);
     return { experiment: request.experiment, model: run.model, dir: run.dir };
   }
 
-  /** Whether runs of this request would go to an executor that starts many runs as one submission (a Slurm job array). */
+  /**
+   * Whether runs of this request would go to an executor that starts many runs as one submission (a Slurm
+   * job array); for one that does, whether it would take them is checked now (sbatch --test-only), before
+   * any run folder exists.
+   */
   async arrayable(ws: Workspace, request: Pick<StartRequest, 'experiment' | 'overrides'>): Promise<boolean> {
     const config = await loadConfig(ws, { experiment: request.experiment, overrides: request.overrides });
-    return (await placeRun(ws, config.values, this.placement)).executor.launchArray !== undefined;
+    const placement = await placeRun(ws, config.values, this.placement);
+    if (!placement.executor.launchArray) return false;
+    await placement.validate(this.runtimeFor(config.values['runtime.node']));
+    return true;
   }
 
   /**
@@ -180,7 +188,7 @@ export class RunManager {
   }
 
   /** Prepares a new run's folder (`queued`) and what launching it needs; nothing is queued. */
-  private async prepare(ws: Workspace, request: StartRequest): Promise<{ model: string; dir: string; runtime: WorkerRuntime; placement: Placement; graceMs: number }> {
+  private async prepare(ws: Workspace, request: StartRequest, validate = true): Promise<{ model: string; dir: string; runtime: WorkerRuntime; placement: Placement; graceMs: number }> {
     checkName('experiment', request.experiment);
     const config = await loadConfig(ws, { experiment: request.experiment, overrides: request.overrides });
     let model = request.model;
@@ -194,7 +202,7 @@ export class RunManager {
       for (let i = 2; this.claimed(ws, request.experiment, model); i++) model = `${await freshModelName(ws, request.experiment)}-q${i}`;
     }
     const runtime = this.runtimeFor(config.values['runtime.node']);
-    const placement = await this.place(ws, config, runtime);
+    const placement = validate ? await this.place(ws, config, runtime) : await placeRun(ws, config.values, this.placement);
     const commandLine = ['expman', 'train', '--data', ws.root, '--experiment', request.experiment, '--model', model, ...request.overrides.flatMap((o) => ['--set', o])];
     const run = await prepareRun(ws, { experiment: request.experiment, model, config, commandLine, ...(request.sweep ? { sweep: request.sweep } : {}) }, 'queued');
     // Queued runs hold no lock: the worker takes it when it starts.

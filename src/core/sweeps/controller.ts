@@ -176,7 +176,10 @@ class Controller {
         await this.launch(toResume);
         const active = this.trials.filter((t) => ACTIVE.has(t.status) || t.status === 'pending');
         if (active.length === 0 && toResume.length === 0 && !this.canPropose()) {
-          this.state = { ...this.state, status: 'finished', reason: this.finishReason() };
+          // The last trials may have failed in this very launch (every point of a grid refused).
+          const last = this.failure();
+          if (last) await this.stopAll('failed', last.message, last);
+          else this.state = { ...this.state, status: 'finished', reason: this.finishReason() };
           break;
         }
         await this.save();

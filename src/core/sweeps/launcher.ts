@@ -19,7 +19,10 @@ export interface TrialRequest {
  * every remaining trial's run folder, then hands them over in one call; the scheduler runs K at a time.
  */
 export interface ArrayLauncher {
-  /** Whether trials like this one go to an executor with arrays (their config's runtime.executor/target). */
+  /**
+   * Whether trials like this one go to an executor with arrays (their config's runtime.executor/target),
+   * and, when they do, whether it would take them (sbatch --test-only), before any trial's folder exists.
+   */
   arrayable(ws: Workspace, request: TrialRequest): Promise<boolean>;
   /** Creates the trial's run folder (queued, with its config snapshot) without starting it. */
   create(ws: Workspace, request: TrialRequest): Promise<void>;
@@ -80,7 +83,8 @@ export function runManagerLauncher(manager: RunManager): TrialLauncher {
     arrays: {
       arrayable: (ws, request) => manager.arrayable(ws, request),
       create: async (ws, request) => {
-        await manager.create(ws, request);
+        // arrayable() asked the scheduler; startArray asks again once before submitting.
+        await manager.create(ws, request, { checked: true });
       },
       startArray: async (ws, runs, limit) => {
         await manager.startArray(ws, runs, limit);

@@ -101,6 +101,16 @@ describe.skipIf(unavailable)('a sweep on a Slurm target is one job array', () =>
     }
   }, 120_000);
 
+  test('a target whose partition Slurm refuses: sbatch\'s message, and no trial\'s run folder is created', async () => {
+    const ws = clusterData();
+    writeFileSync(join(ws.root, 'targets.toml'), '[cluster]\nexecutor = "slurm"\npartition = "nope"\n');
+    const text = `name = "refused"\nmethod = "grid"\nmetric = "val_loss"\ngoal = "minimize"\n[set]\n${ON_SLURM}"training.epochs" = 3\n[parameters]\n"training.learning_rate" = [0.3, 0.1, 0.03]\n`;
+    const { dir } = await createSweep(ws, { text, file: join(ws.root, 'refused.toml') });
+    const state = await driveSweep(ws, dir, { launcher: runManagerLauncher(manager()), pollMs: 50 });
+    expect(state).toMatchObject({ status: 'failed', error: { message: expect.stringMatching(/^the first 3 trials failed; trial 0 \(run refused-t0000\): target cluster: sbatch refused the job: .*Invalid partition name specified$/) } });
+    expect(existsSync(paths.modelsDir(ws, 'default')) ? readdirSync(paths.modelsDir(ws, 'default')) : []).toEqual([]);
+  }, 60_000);
+
   test('ASHA prunes a trial: its array task is cancelled and its run ends pruned, with its logs', async () => {
     const ws = clusterData();
     // One at a time (%1): the good rate's curve is there when the bad one reaches the rung.
