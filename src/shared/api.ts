@@ -273,6 +273,11 @@ export interface EventPayloads {
   /** The dataset list after a change under datasets/. */
   'datasets:changed': { datasets: DatasetSummary[] };
   /**
+   * Sweeps whose folder changed (its controller wrote progress or trials, started or ended): each as
+   * `sweeps:get` answers it now. Its trials' runs come with `runs:changed` / `runs:appended`.
+   */
+  'sweeps:changed': { sweeps: SweepDetail[] };
+  /**
    * Sent by the browser transport itself (never by the backend) when its connection came back after a
    * drop: pushes sent meanwhile are lost, so views read again what they follow (lists, metrics from their
    * offsets, logs). Log watches are already replayed by the transport. The desktop app never sends it.
@@ -297,6 +302,7 @@ const EVENT_TABLE: { readonly [E in EventChannel]: true } = {
   'experiments:removed': true,
   'config:changed': true,
   'datasets:changed': true,
+  'sweeps:changed': true,
   'connection:restored': true,
 };
 export const EVENT_CHANNELS = Object.keys(EVENT_TABLE) as EventChannel[];

@@ -159,9 +159,11 @@ async function drive(ws: Workspace, dir: string, json: boolean, commandLine: str
     }
     const total = (budget ?? Math.max(state.sampler.next_point, 1)) * def.repeats;
     const ended = trials.filter((t) => t.status === 'finished' || t.status === 'pruned' || t.status === 'failed').length;
-    const running = trials.filter((t) => t.status === 'running' || t.status === 'queued').length;
+    const running = trials.filter((t) => t.status === 'running').length;
+    // On Slurm every trial of the array is queued at once; the scheduler runs `parallel` of them.
+    const queued = trials.filter((t) => t.status === 'queued').length;
     const best = trials.filter((t) => t.status === 'finished' && t.value !== undefined).map((t) => t.value!);
-    bar.setSuffix(`${running} running${best.length ? `  best ${def.metric} ${fmt(def.goal === 'minimize' ? Math.min(...best) : Math.max(...best))}` : ''}`);
+    bar.setSuffix(`${running} running${queued ? `, ${queued} queued` : ''}${best.length ? `  best ${def.metric} ${fmt(def.goal === 'minimize' ? Math.min(...best) : Math.max(...best))}` : ''}`);
     if (!json) bar.update({ phase: `sweep ${def.name}`, done: ended, total, unit: 'items' });
   };
   let state: SweepState;

@@ -60,6 +60,13 @@ export interface ExecHandle {
 export interface Executor {
   readonly kind: ExecutorKind;
   launch(request: LaunchRequest): Promise<ExecHandle>;
+  /**
+   * Launches many runs as one submission that the scheduler runs at most `limit` at a time (a Slurm job
+   * array, `--array=0-(N-1)%limit`): one entry in the cluster's queue instead of N, and the scheduler,
+   * not this process, keeps the limit. Resolves to one handle per request, in order; each stops, kills
+   * and follows its own run as `launch`'s does. Only executors whose scheduler has arrays offer it.
+   */
+  launchArray?(requests: readonly LaunchRequest[], limit: number): Promise<ExecHandle[]>;
 }
 
 /**

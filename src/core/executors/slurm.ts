@@ -33,6 +33,8 @@ export const JOB_SCRIPT = 'slurm-job.sh';
 
 /** Job states after which nothing of the job runs any more (REQUEUED, PREEMPTED-with-requeue come back). */
 const ENDED = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'BOOT_FAIL', 'DEADLINE', 'SPECIAL_EXIT']);
+/** What scontrol says of a job it no longer knows. */
+const UNKNOWN_JOB = /invalid job id|job \S+ not found/i;
 const PENDING = new Set(['PENDING', 'CONFIGURING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESV_DEL_HOLD', 'SUSPENDED', 'STOPPED']);
 
 export interface SlurmOptions {
@@ -101,8 +103,12 @@ export function workerCommand(target: SlurmTarget, runtime: WorkerRuntime, dir: 
  * needs no quoting in `#SBATCH` lines. `trap ':' TERM` keeps the shell waiting for the worker, which gets
  * Slurm's SIGTERM itself and needs the moment to record its stop; a shell that forwarded it as well would
  * make it a second signal ("exit at once").
+ *
+ * With `dirs`, the script of a job array: task i trains `dirs[i]` (the last word of `command`, the run
+ * folder, becomes the task's), moves there and appends its output to that run's
+ * `logs/slurm-<array>_<task>.out` — one `--output` pattern cannot name a different folder per task.
  */
-export function slurmJobScript(target: SlurmTarget, job: { name: string; command: string[] }): string {
+export function slurmJobScript(target: SlurmTarget, job: { name: string; command: string[]; dirs?: readonly string[] }): string {
   const options: string[] = [`--job-name=${job.name}`];
   if (target.partition) options.push(`--partition=${target.partition}`);
   if (target.account) options.push(`--account=${target.account}`);
@@ -118,14 +124,26 @@ export function slurmJobScript(target: SlurmTarget, job: { name: string; command
     ...options.map((o) => `#SBATCH ${o}`),
     `# Written by expman ${toolVersion()} for target ${target.name}. The worker owns the run folder: it takes`,
     '# its lock, writes status.json and logs/metrics.jsonl, and resumes from the last checkpoint when requeued.',
+    ...(job.dirs
+      ? [
+          '# One job array: task i trains the i-th run folder.',
+          'run_dirs=(',
+          ...job.dirs.map((d) => `  ${shellQuote(d)}`),
+          ')',
+          'run_dir=${run_dirs[${SLURM_ARRAY_TASK_ID:-none}]}',
+          'if [ -z "$run_dir" ]; then echo "expman: no run folder for array task ${SLURM_ARRAY_TASK_ID:-(none)}" >&2; exit 2; fi',
+          'cd "$run_dir" || exit 1',
+          'exec >>"$run_dir/logs/slurm-${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}.out" 2>&1',
+        ]
+      : []),
     ...target.modules.map((m) => `module load ${shellQuote(m)} || exit 1`),
-    'echo "expman: Slurm job ${SLURM_JOB_ID} on $(hostname), start $(( ${SLURM_RESTART_COUNT:-0} + 1 ))"',
+    `echo "expman: Slurm job ${job.dirs ? '${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}' : '${SLURM_JOB_ID}'} on $(hostname), start $(( \${SLURM_RESTART_COUNT:-0} + 1 ))"`,
     'requeue=0',
     ...(target.requeue ? [`trap 'requeue=1; kill -TERM "$worker" 2>/dev/null' USR1`] : []),
     "trap ':' TERM",
     '# The worker trains the run folder where it is (it must not submit the run again).',
     `export ${IN_PLACE_ENV}=1`,
-    `${job.command.map(shellQuote).join(' ')} &`,
+    `${(job.dirs ? [...job.command.slice(0, -1).map(shellQuote), '"$run_dir"'] : job.command.map(shellQuote)).join(' ')} &`,
     'worker=$!',
     'while kill -0 "$worker" 2>/dev/null; do wait "$worker"; done',
     'wait "$worker"; rc=$?',
@@ -149,8 +167,11 @@ export interface SlurmJob {
 export function parseScontrolJob(text: string): SlurmJob | null {
   const fields = new Map<string, string>();
   for (const match of text.matchAll(/(?:^|\s)([A-Za-z][A-Za-z:/_]*)=(\S*)/g)) if (!fields.has(match[1]!)) fields.set(match[1]!, match[2]!);
-  const id = fields.get('JobId');
   const state = fields.get('JobState');
+  // A task of a job array is named as sbatch and scancel name it, `<array>_<task>`: a task still pending
+  // is shown as the array's own record (JobId=<array>), one that started gets a JobId of its own.
+  const task = fields.get('ArrayTaskId');
+  const id = fields.get('ArrayJobId') && task && /^\d+$/.test(task) ? `${fields.get('ArrayJobId')}_${task}` : fields.get('JobId');
   if (!id || !state) return null;
   const node = fields.get('BatchHost') || fields.get('NodeList');
   return {
@@ -163,11 +184,69 @@ export function parseScontrolJob(text: string): SlurmJob | null {
   };
 }
 
+/** Whether an `ArrayTaskId` of scontrol ("3", "2-5%2", "1,4-9:2%3") includes task `task`. */
+export function arrayTaskSpecHas(spec: string, task: number): boolean {
+  return spec
+    .replace(/%\d+$/, '')
+    .split(',')
+    .some((part) => {
+      const m = /^(\d+)(?:-(\d+)(?::(\d+))?)?$/.exec(part);
+      if (!m) return false;
+      const [low, high, step] = [Number(m[1]), m[2] === undefined ? Number(m[1]) : Number(m[2]), Number(m[3] ?? 1)];
+      return task >= low && task <= high && (task - low) % step === 0;
+    });
+}
+
+/**
+ * Task `task` of array `arrayId` in `scontrol show job -o <array>` output (one line per record): its own
+ * record once it has started, else the array's record of the tasks still pending, named as the task.
+ */
+export function arrayTaskOf(text: string, arrayId: string, task: number): SlurmJob | null {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const id = `${arrayId}_${task}`;
+  for (const line of lines) {
+    const job = parseScontrolJob(line);
+    if (job?.id === id) return job;
+  }
+  for (const line of lines) {
+    const spec = /(?:^|\s)ArrayTaskId=(\S+)/.exec(line)?.[1];
+    const job = spec && !/^\d+$/.test(spec) && arrayTaskSpecHas(spec, task) ? parseScontrolJob(line) : null;
+    if (job) return { ...job, id };
+  }
+  return null;
+}
+
+/**
+ * The tasks of one array, looked at with one `scontrol show job -o <array>` per poll interval for all of
+ * them: a sweep of 200 trials asks the controller once a second, not 200 times.
+ */
+function arrayTasks(arrayId: string, env: NodeJS.ProcessEnv, pollMs: number): (task: number) => Promise<SlurmJob | null> {
+  let last: { at: number; text: Promise<string | null> } | undefined;
+  const read = (): Promise<string | null> => {
+    if (!last || Date.now() - last.at >= pollMs / 2) {
+      const text = runCommand('scontrol', ['show', 'job', '-o', arrayId], { env, timeoutMs: 15_000 }).then((result) => {
+        if (result.code === 0) return result.stdout;
+        // Every task purged: the array is unknown.
+        if (UNKNOWN_JOB.test(`${result.stderr}\n${result.stdout}`)) return null;
+        throw new ExpmanError('TARGET_UNREACHABLE', `scontrol show job ${arrayId} failed: ${lastMessage(result)}`);
+      });
+      last = { at: Date.now(), text };
+    }
+    return last.text;
+  };
+  return async (task) => {
+    const text = await read();
+    return text === null ? null : arrayTaskOf(text, arrayId, task);
+  };
+}
+
 /** A job as Slurm sees it now; null once it no longer knows it (purged after MinJobAge). */
 export async function querySlurmJob(jobId: string, env: NodeJS.ProcessEnv): Promise<SlurmJob | null> {
   const result = await runCommand('scontrol', ['show', 'job', '-o', jobId], { env, timeoutMs: 15_000 });
   if (result.code !== 0) {
-    if (/invalid job id/i.test(result.stderr)) return null;
+    // A purged job: "Invalid job id specified"; an array task cancelled before it started: "Job 7_3 not found"
+    // (on stdout, exit 1).
+    if (UNKNOWN_JOB.test(`${result.stderr}\n${result.stdout}`)) return null;
     throw new ExpmanError('TARGET_UNREACHABLE', `scontrol show job ${jobId} failed: ${lastMessage(result)}`);
   }
   return parseScontrolJob(result.stdout);
@@ -196,8 +275,8 @@ export function slurmExecutor(target: SlurmTarget, options: SlurmOptions = {}): 
   };
   const login = loginNodeOf(target, options);
 
-  return {
-    kind: 'slurm',
+  const executor = {
+    kind: 'slurm' as const,
 
     /**
      * Asks sbatch whether it would take the job (`--test-only`: partition, account, limits), before a run
@@ -221,29 +300,86 @@ export function slurmExecutor(target: SlurmTarget, options: SlurmOptions = {}): 
       await fs.mkdir(runFiles.logs(dir), { recursive: true });
       const scriptFile = join(dir, JOB_SCRIPT);
       await writeFileAtomic(scriptFile, slurmJobScript(target, { name, command: workerCommand(target, request.runtime, dir) }));
-      // Mark the run as held by the scheduler before the job can start (after, its worker may already have
-      // written `running`); under the run's lock, so a live writer is never overwritten.
-      const lock = acquireRunLock(dir, { command: `submit to Slurm target ${target.name}` });
-      try {
-        const status = await readStatus(dir);
-        // Only a queued run: `train --resume` starts a queued run from its snapshot, and a stopped one from its checkpoint.
-        if (status?.status === 'queued') await writeStatus(dir, { ...status, executor: 'slurm', updated: new Date().toISOString() });
-      } finally {
-        lock.release();
-      }
-      const submitted = await runCommand('sbatch', ['--parsable', ...sbatchOutputArgs(dir), scriptFile], { env, cwd: dir, timeoutMs: 60_000 });
-      const jobId = submitted.stdout.trim().split(';')[0] ?? '';
-      if (submitted.code !== 0 || !/^\d+(_\d+)?$/.test(jobId)) {
-        const message = submitted.spawnError ? `target ${target.name}: sbatch not found on PATH` : `target ${target.name}: sbatch refused the job: ${lastMessage(submitted).replace(/^sbatch: error: /, '')}`;
-        await markEnded(dir, 'failed', message, { code: 'SUBMIT_REJECTED', message });
-        throw new ExpmanError(submitted.spawnError ? 'TARGET_UNSUITABLE' : 'SUBMIT_REJECTED', message, { file: scriptFile });
-      }
+      await holdForScheduler(dir, target);
+      const jobId = await submit(['--parsable', ...sbatchOutputArgs(dir), scriptFile], dir, [dir], scriptFile);
       const record: ExecutorInfo = { executor: 'slurm', target: target.name, host: hostname(), job_id: jobId, submitted: new Date().toISOString(), state: 'PENDING', expman_version: toolVersion() };
       await writeExecutorRecord(dir, record);
       request.onLog?.(`submitted Slurm job ${jobId} (target ${target.name})`);
       return watchSlurmJob(target, { dir, jobId, record, env, pollMs, request });
     },
   };
+
+  /** sbatch with these arguments; the job id, or every run of the submission recorded failed with sbatch's refusal. */
+  async function submit(args: string[], cwd: string, dirs: readonly string[], scriptFile: string): Promise<string> {
+    const submitted = await runCommand('sbatch', args, { env, cwd, timeoutMs: 60_000 });
+    const jobId = submitted.stdout.trim().split(';')[0] ?? '';
+    if (submitted.code !== 0 || !/^\d+(_\d+)?$/.test(jobId)) {
+      const message = submitted.spawnError ? `target ${target.name}: sbatch not found on PATH` : `target ${target.name}: sbatch refused the job: ${lastMessage(submitted).replace(/^sbatch: error: /, '')}`;
+      for (const dir of dirs) await markEnded(dir, 'failed', message, { code: 'SUBMIT_REJECTED', message });
+      throw new ExpmanError(submitted.spawnError ? 'TARGET_UNSUITABLE' : 'SUBMIT_REJECTED', message, { file: scriptFile });
+    }
+    return jobId;
+  }
+
+  /**
+   * One job array for many runs (a sweep's trials): the same script, kept in every run folder, trains run
+   * folder i in task i; `%limit` makes Slurm run at most `limit` tasks at once (a throttled task waits
+   * with Reason JobArrayTaskLimit). Task i is job `<array>_i` for scontrol and scancel, so each run is
+   * followed, stopped and re-attached exactly as a job of its own. Not over a login node: there each run
+   * is shipped and submitted on its own (launch).
+   */
+  async function launchArray(requests: readonly LaunchRequest[], limit: number): Promise<ExecHandle[]> {
+    refuseUnsupported();
+    if (requests.length === 0) return [];
+    const first = requests[0]!;
+    // One script runs every task: one Node.js and environment for all (RunManager groups runs so).
+    const command = workerCommand(target, first.runtime, first.dir);
+    if (requests.some((r) => JSON.stringify(workerCommand(target, r.runtime, first.dir)) !== JSON.stringify(command))) {
+      throw new Error(`target ${target.name}: the runs of one job array must share one worker runtime (runtime.node)`);
+    }
+    if (!Number.isInteger(limit) || limit < 1) throw new Error(`job array limit ${limit}: expected an integer ≥ 1`);
+    const dirs = requests.map((r) => r.dir);
+    const experiment = basename(dirname(dirname(first.dir)));
+    const name = `expman:${experiment}/${basename(first.dir)}${dirs.length > 1 ? `+${dirs.length - 1}` : ''}`;
+    const script = slurmJobScript(target, { name, command, dirs });
+    for (const dir of dirs) {
+      await fs.mkdir(runFiles.logs(dir), { recursive: true });
+      await writeFileAtomic(join(dir, JOB_SCRIPT), script);
+    }
+    for (const dir of dirs) await holdForScheduler(dir, target);
+    const scriptFile = join(first.dir, JOB_SCRIPT);
+    const cwd = dirname(first.dir);
+    // Each task writes its own output into its run folder (the script's exec); the array's own goes nowhere.
+    const arrayId = await submit(['--parsable', `--array=0-${dirs.length - 1}%${limit}`, '--output=/dev/null', `--chdir=${cwd}`, scriptFile], cwd, dirs, scriptFile);
+    const submitted = new Date().toISOString();
+    const tasks = arrayTasks(arrayId, env, pollMs);
+    const handles: ExecHandle[] = [];
+    for (const [i, request] of requests.entries()) {
+      const jobId = `${arrayId}_${i}`;
+      const record: ExecutorInfo = { executor: 'slurm', target: target.name, host: hostname(), job_id: jobId, submitted, state: 'PENDING', expman_version: toolVersion() };
+      await writeExecutorRecord(request.dir, record);
+      request.onLog?.(`submitted Slurm job array ${arrayId} (task ${i} of ${dirs.length}, at most ${limit} at once; target ${target.name})`);
+      handles.push(watchSlurmJob(target, { dir: request.dir, jobId, record, env, pollMs, request, query: () => tasks(i) }));
+    }
+    return handles;
+  }
+
+  return login ? executor : { ...executor, launchArray };
+}
+
+/**
+ * Marks a run as held by the scheduler before its job can start (after, its worker may already have
+ * written `running`); under the run's lock, so a live writer is never overwritten.
+ */
+async function holdForScheduler(dir: string, target: SlurmTarget): Promise<void> {
+  const lock = acquireRunLock(dir, { command: `submit to Slurm target ${target.name}` });
+  try {
+    const status = await readStatus(dir);
+    // Only a queued run: `train --resume` starts a queued run from its snapshot, and a stopped one from its checkpoint.
+    if (status?.status === 'queued') await writeStatus(dir, { ...status, executor: 'slurm', updated: new Date().toISOString() });
+  } finally {
+    lock.release();
+  }
 }
 
 /**
@@ -289,7 +425,17 @@ async function launchOnLoginNode(target: SlurmTarget, login: LoginNode, request:
  */
 export function watchSlurmJob(
   target: SlurmTarget,
-  job: { dir: string; jobId: string; record: ExecutorInfo; env: NodeJS.ProcessEnv; pollMs: number; request: Pick<LaunchRequest, 'onEvent' | 'onLog' | 'onState'>; login?: LoginNode },
+  job: {
+    dir: string;
+    jobId: string;
+    record: ExecutorInfo;
+    env: NodeJS.ProcessEnv;
+    pollMs: number;
+    request: Pick<LaunchRequest, 'onEvent' | 'onLog' | 'onState'>;
+    login?: LoginNode;
+    /** How the job is looked at, when not with its own `scontrol show job` (the tasks of one array share one). */
+    query?: () => Promise<SlurmJob | null>;
+  },
 ): ExecHandle {
   const { dir, jobId, env, request, login } = job;
   // Through a login node without this file system, one SSH trip per poll mirrors the run folder and asks
@@ -300,9 +446,10 @@ export function watchSlurmJob(
   // The mirror writes this folder: one follower per run on this machine (see FOLLOW_LOCK_NAME).
   const follower = cluster ? acquireRunLock(dir, { name: FOLLOW_LOCK_NAME, command: `following Slurm job ${jobId} on ${cluster.remote.destination}`, refusal: 'cannot follow' }) : undefined;
   const query = async (): Promise<SlurmJob | null> => {
+    if (job.query) return job.query();
     if (!login) return querySlurmJob(jobId, env);
     const out = mirror ? await mirror.poll(`scontrol show job -o ${shellQuote(jobId)} 2>&1`) : await onLoginNode(login, ['scontrol', 'show', 'job', '-o', jobId]).then((r) => `${r.stdout}${r.stderr}`.trim());
-    if (/invalid job id/i.test(out)) return null;
+    if (UNKNOWN_JOB.test(out)) return null;
     const parsed = parseScontrolJob(out);
     if (!parsed) throw new ExpmanError('TARGET_UNREACHABLE', `scontrol show job ${jobId} on ${login.remote.destination} failed: ${out.split('\n').at(-1) ?? ''}`);
     return parsed;
@@ -361,6 +508,8 @@ export function watchSlurmJob(
       tell();
       if (seen && ENDED.has(seen.state)) break;
       if (!seen) {
+        // Cancelled as asked: a pending array task is forgotten at once ("Job 7_3 not found").
+        if (stopRequested && lastDetail !== '') break;
         // Unknown at once after sbatch (a controller that has not answered yet) is not an end; unknown
         // for a while is a job purged after it ended.
         unknownSince ??= Date.now();
@@ -370,6 +519,11 @@ export function watchSlurmJob(
       seen = await observe();
     }
     await readEvents();
+    if (!seen && stopRequested && record.state !== 'CANCELLED') {
+      // Cancelled before it started and forgotten at once (a pending array task): its last word was PENDING.
+      record = { ...record, state: 'CANCELLED', reason: 'None' };
+      await writeExecutorRecord(dir, record).catch(() => undefined);
+    }
     try {
       if (cluster && mirror) {
         // The job's files (checkpoints, best model, its output) come home before the end is settled here.

@@ -119,6 +119,76 @@ export class RunManager {
    * it is saved in the new run folder: that snapshot is what trains.
    */
   async start(ws: Workspace, request: StartRequest): Promise<JobInfo> {
+    const run = await this.prepare(ws, request);
+    return this.enqueue(ws, { experiment: request.experiment, model: run.model }, run.dir, 'train', run.runtime, run.placement, run.graceMs);
+  }
+
+  /**
+   * Creates a run folder (`queued`, with its config snapshot) as `start` does, without queuing it:
+   * `startArray` starts many such runs at once. Until then the run waits for nobody (readers show a
+   * created run whose creator has gone as `stopped`, and `resume` trains it). `checked`: the caller has
+   * asked the scheduler already (`arrayable`), so a sweep of 200 trials runs sbatch --test-only once.
+   */
+  async create(ws: Workspace, request: StartRequest, options: { checked?: boolean } = {}): Promise<{ experiment: string; model: string; dir: string }> {
+    const run = await this.prepare(ws, request, !options.checked);
+    return { experiment: request.experiment, model: run.model, dir: run.dir };
+  }
+
+  /**
+   * Whether runs of this request would go to an executor that starts many runs as one submission (a Slurm
+   * job array); for one that does, whether it would take them is checked now (sbatch --test-only), before
+   * any run folder exists.
+   */
+  async arrayable(ws: Workspace, request: Pick<StartRequest, 'experiment' | 'overrides'>): Promise<boolean> {
+    const config = await loadConfig(ws, { experiment: request.experiment, overrides: request.overrides });
+    const placement = await placeRun(ws, config.values, this.placement);
+    if (!placement.executor.launchArray) return false;
+    await placement.validate(this.runtimeFor(config.values['runtime.node']));
+    return true;
+  }
+
+  /**
+   * Starts created (`queued`) or interrupted (stopped, crashed) runs together: runs whose executor has
+   * arrays, on the same target with the same worker runtime, go as one submission that runs at most
+   * `limit` at once (one Slurm job array, `--array=0-(N-1)%limit`); any others are queued one by one as
+   * `resume` does. Each run is a job of its own here (stop, state, events), as if started alone.
+   */
+  async startArray(ws: Workspace, runs: ReadonlyArray<{ experiment: string; model: string }>, limit: number): Promise<JobInfo[]> {
+    // Every run is checked before any job exists: a refusal starts none of them.
+    const planned: Array<{ run: { experiment: string; model: string }; dir: string; kind: JobInfo['kind']; runtime: WorkerRuntime; placement: Placement; graceMs: number; key: string }> = [];
+    const checked = new Set<string>();
+    for (const run of runs) {
+      const dir = paths.modelDir(ws, run.experiment, run.model);
+      const status = await readStatus(dir);
+      if (!status) throw new ExpmanError('RUN_MISSING', `no run ${run.experiment}/${run.model} in ${ws.root}`, { file: dir });
+      this.refuseIfBusy(ws, run, 'cannot start');
+      if (status.status === 'finished') throw new ExpmanError('RUN_FINISHED', `run ${run.experiment}/${run.model} has finished; clone it to train again`, { file: dir });
+      const { config } = await readRunConfig(dir);
+      const runtime = this.runtimeFor(config.values['runtime.node']);
+      const placement = await placeRun(ws, config.values, this.placement);
+      const key = `${placement.executor.kind}\0${placement.target?.name ?? ''}\0${JSON.stringify(runtime)}`;
+      // The scheduler is asked once per kind of submission (sbatch --test-only), not once per run.
+      if (!checked.has(key)) {
+        await placement.validate(runtime);
+        checked.add(key);
+      }
+      planned.push({ run: { ...run }, dir, kind: status.status === 'queued' ? 'train' : 'resume', runtime, placement, graceMs: workerStopGraceMs(config.values, this.stopGraceMs), key });
+    }
+    const groups = new Map<string, Job[]>();
+    const jobs = planned.map((p) => {
+      const job = this.newJob(ws, p.run, p.dir, p.kind, p.runtime, p.placement, p.graceMs);
+      // The others stay queued: pump() launches them one by one, as `resume` would.
+      if (p.placement.executor.launchArray) groups.set(p.key, [...(groups.get(p.key) ?? []), job]);
+      return job;
+    });
+    for (const group of groups.values()) this.followArray(group, limit);
+    this.pump();
+    this.changed();
+    return jobs.map((j) => ({ ...j.info }));
+  }
+
+  /** Prepares a new run's folder (`queued`) and what launching it needs; nothing is queued. */
+  private async prepare(ws: Workspace, request: StartRequest, validate = true): Promise<{ model: string; dir: string; runtime: WorkerRuntime; placement: Placement; graceMs: number }> {
     checkName('experiment', request.experiment);
     const config = await loadConfig(ws, { experiment: request.experiment, overrides: request.overrides });
     let model = request.model;
@@ -132,12 +202,12 @@ export class RunManager {
       for (let i = 2; this.claimed(ws, request.experiment, model); i++) model = `${await freshModelName(ws, request.experiment)}-q${i}`;
     }
     const runtime = this.runtimeFor(config.values['runtime.node']);
-    const placement = await this.place(ws, config, runtime);
+    const placement = validate ? await this.place(ws, config, runtime) : await placeRun(ws, config.values, this.placement);
     const commandLine = ['expman', 'train', '--data', ws.root, '--experiment', request.experiment, '--model', model, ...request.overrides.flatMap((o) => ['--set', o])];
     const run = await prepareRun(ws, { experiment: request.experiment, model, config, commandLine, ...(request.sweep ? { sweep: request.sweep } : {}) }, 'queued');
     // Queued runs hold no lock: the worker takes it when it starts.
     run.lock.release();
-    return this.enqueue(ws, { experiment: request.experiment, model }, run.dir, 'train', runtime, placement, workerStopGraceMs(config.values, this.stopGraceMs));
+    return { model, dir: run.dir, runtime, placement, graceMs: workerStopGraceMs(config.values, this.stopGraceMs) };
   }
 
   /** Queues the continuation of a stopped or crashed run from its last complete checkpoint. */
@@ -235,38 +305,59 @@ export class RunManager {
     const adopted: JobInfo[] = [];
     const skipped: Array<{ experiment: string; model: string; message: string }> = [];
     for (const run of await listRunFolders(ws)) {
-      // One existsSync per run folder without a record: cheap over thousands of local runs.
-      if (!readExecutorRecordSync(run.dir)?.job_id || this.claimed(ws, run.experiment, run.model)) continue;
-      // Another process follows it (an `expman train` in a terminal, another app): its follower keeps it.
-      const other = liveLock(run.dir, FOLLOW_LOCK_NAME);
-      if (other) {
-        skipped.push({ experiment: run.experiment, model: run.model, message: lockedError(run.dir, other, 'not followed here').message });
-        continue;
-      }
-      const status = await readStatus(run.dir);
-      if (status?.status !== 'queued' && status?.status !== 'running') continue;
-      let placement: Placement;
-      let runtime: WorkerRuntime;
-      let graceMs: number;
-      try {
-        const { config } = await readRunConfig(run.dir);
-        placement = await placeRun(ws, config.values, this.placement);
-        runtime = this.runtimeFor(config.values['runtime.node']);
-        graceMs = workerStopGraceMs(config.values, this.stopGraceMs);
-      } catch (error) {
-        skipped.push({ experiment: run.experiment, model: run.model, message: error instanceof Error ? error.message : String(error) });
-        continue;
-      }
-      // Checked again with no await before the job is listed: an adopt running at the same time (startup
-      // and a folder switch) or a launch may have claimed the run meanwhile.
-      if (this.claimed(ws, run.experiment, run.model)) continue;
-      const job = this.newJob(ws, { experiment: run.experiment, model: run.model }, run.dir, 'attach', runtime, placement, graceMs);
-      this.follow(job, (request) => attachRun(ws, run.dir, request, this.placement));
-      adopted.push({ ...job.info });
+      const result = await this.adoptRun(ws, run);
+      if (result && 'skipped' in result) skipped.push({ experiment: run.experiment, model: run.model, message: result.skipped });
+      else if (result) adopted.push(result);
     }
     if (adopted.length > 0) this.changed();
     return { adopted, skipped };
   }
+
+  /**
+   * Follows again one run that executes on a target, as `adopt` does (a sweep resumed after its
+   * controller died: its trials' Slurm jobs still wait or run). Whether it is followed now: by this
+   * manager (already, or from now on) or by another process; false when it holds no open job.
+   */
+  async attach(ws: Workspace, run: { experiment: string; model: string }): Promise<boolean> {
+    if (this.claimed(ws, run.experiment, run.model)) return true;
+    const result = await this.adoptRun(ws, { ...run, dir: paths.modelDir(ws, run.experiment, run.model) });
+    if (result && 'skipped' in result) {
+      // Followed by another process, or its target is gone from targets.toml (that is the user's to fix).
+      if (liveLock(paths.modelDir(ws, run.experiment, run.model), FOLLOW_LOCK_NAME)) return true;
+      throw new ExpmanError('CONFIG_INVALID', `run ${run.experiment}/${run.model} cannot be followed again: ${result.skipped}`, { file: paths.modelDir(ws, run.experiment, run.model) });
+    }
+    if (result) this.changed();
+    return result !== null;
+  }
+
+  /** adopt() for one run folder: its new job, why it is left alone, or null when there is nothing to follow. */
+  private async adoptRun(ws: Workspace, run: { experiment: string; model: string; dir: string }): Promise<JobInfo | { skipped: string } | null> {
+    // One existsSync per run folder without a record: cheap over thousands of local runs.
+    if (!readExecutorRecordSync(run.dir)?.job_id || this.claimed(ws, run.experiment, run.model)) return null;
+    // Another process follows it (an `expman train` in a terminal, another app): its follower keeps it.
+    const other = liveLock(run.dir, FOLLOW_LOCK_NAME);
+    if (other) return { skipped: lockedError(run.dir, other, 'not followed here').message };
+    const status = await readStatus(run.dir);
+    if (status?.status !== 'queued' && status?.status !== 'running') return null;
+    let placement: Placement;
+    let runtime: WorkerRuntime;
+    let graceMs: number;
+    try {
+      const { config } = await readRunConfig(run.dir);
+      placement = await placeRun(ws, config.values, this.placement);
+      runtime = this.runtimeFor(config.values['runtime.node']);
+      graceMs = workerStopGraceMs(config.values, this.stopGraceMs);
+    } catch (error) {
+      return { skipped: error instanceof Error ? error.message : String(error) };
+    }
+    // Checked again with no await before the job is listed: an adopt running at the same time (startup
+    // and a folder switch) or a launch may have claimed the run meanwhile.
+    if (this.claimed(ws, run.experiment, run.model)) return null;
+    const job = this.newJob(ws, { experiment: run.experiment, model: run.model }, run.dir, 'attach', runtime, placement, graceMs);
+    this.follow(job, (request) => attachRun(ws, run.dir, request, this.placement));
+    return { ...job.info };
+  }
+
 
   /** Stops every job (queued ones at once, running ones with SIGTERM → SIGKILL); bounded, never hangs. */
   async stopAll(options: StopOptions = {}): Promise<void> {
@@ -359,6 +450,25 @@ export class RunManager {
     // Every kind trains a run folder — a queued one from its snapshot, a stopped one from its checkpoint —
     // with the worker `expman train --resume <dir>`; the executor decides where it starts.
     this.follow(job, (request) => job.placement.executor.launch({ dir: job.dir, runtime: job.runtime, ...request }));
+  }
+
+  /**
+   * Launches jobs (queued, one executor, target and runtime) as one submission of their executor's
+   * launchArray; each job then follows its own handle as a launched job does.
+   */
+  private followArray(jobs: Job[], limit: number): void {
+    const executor = jobs[0]!.placement.executor;
+    const requests: LaunchRequest[] = [];
+    let settle!: { resolve: (handles: ExecHandle[]) => void; reject: (error: unknown) => void };
+    const handles = new Promise<ExecHandle[]>((resolve, reject) => (settle = { resolve, reject }));
+    // follow() builds each job's request (its event and log batchers) at once, before the one submission.
+    for (const [i, job] of jobs.entries()) {
+      this.follow(job, (request) => {
+        requests[i] = { dir: job.dir, runtime: job.runtime, ...request };
+        return handles.then((all) => all[i]!);
+      });
+    }
+    executor.launchArray!(requests, limit).then(settle.resolve, settle.reject);
   }
 
   /** Runs a job from its executor's handle (a launch, or an attach to a run already executing) to its end. */

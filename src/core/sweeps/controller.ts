@@ -6,7 +6,7 @@ import { readRunState } from '../training/run-store.js';
 import { paths, runFiles, type Workspace } from '../workspace.js';
 import type { SweepState, TrialRecord, TrialStatus } from '../../shared/sweeps.js';
 import type { SweepDefinition } from './definition.js';
-import { markPruned, type TrialLauncher } from './launcher.js';
+import { markPruned, type ArrayLauncher, type TrialLauncher, type TrialRequest } from './launcher.js';
 import { bestUpTo, pruneDecision, type PrunerSpec } from './pruners.js';
 import { proposePoint } from './samplers.js';
 import { paramOverrides, type Params } from './space.js';
@@ -112,6 +112,8 @@ class Controller {
   private readonly pruning = new Map<number, Promise<void>>();
   private pruneError: Error | undefined;
   private readonly launcher: TrialLauncher;
+  /** Whether this session starts its trials together (one job array); decided at its first launch. */
+  private together: ArrayLauncher | null | undefined;
 
   constructor(
     private readonly ws: Workspace,
@@ -174,7 +176,10 @@ class Controller {
         await this.launch(toResume);
         const active = this.trials.filter((t) => ACTIVE.has(t.status) || t.status === 'pending');
         if (active.length === 0 && toResume.length === 0 && !this.canPropose()) {
-          this.state = { ...this.state, status: 'finished', reason: this.finishReason() };
+          // The last trials may have failed in this very launch (every point of a grid refused).
+          const last = this.failure();
+          if (last) await this.stopAll('failed', last.message, last);
+          else this.state = { ...this.state, status: 'finished', reason: this.finishReason() };
           break;
         }
         await this.save();
@@ -211,6 +216,12 @@ class Controller {
       // Epochs judged before the interruption are not judged again (a trial that passed a rung stays).
       const w = await this.readCurve(t);
       w.checkedUpTo = Math.max(0, ...w.curve.keys());
+      // Still held by its executor (a Slurm task pending or running, its follower gone with the last
+      // controller): followed again, never submitted a second time.
+      if ((run.file.status === 'queued' || run.file.status === 'running') && (await this.launcher.reattach?.(this.ws, this.ref(t)))) {
+        t.status = run.file.status;
+        continue;
+      }
       if (run.live) {
         t.status = run.status === 'queued' ? 'queued' : 'running';
         continue;
@@ -276,7 +287,8 @@ class Controller {
         continue;
       }
       if (run.status === 'running' || run.status === 'queued' || this.launcher.holds(this.ws, this.ref(t))) {
-        t.status = run.status === 'running' ? 'running' : 'queued';
+        // Ended but still held (its executor settles it, e.g. until Slurm says COMPLETED): as it was.
+        if (run.status === 'running' || run.status === 'queued') t.status = run.status;
         if (run.status === 'running') t.started ??= new Date().toISOString();
         await this.maybePrune(t, w);
         continue;
@@ -354,8 +366,77 @@ class Controller {
     return `budget of ${this.proposedPoints()} trials spent`;
   }
 
+  /** The run request of a trial: the sweep's fixed values, the trial's point and its repeat's seed. */
+  private trialRequest(t: Pick<TrialRecord, 'run' | 'trial' | 'params' | 'repeat'>): TrialRequest {
+    return {
+      experiment: this.def.experiment,
+      model: t.run,
+      overrides: [...this.def.fixed, ...paramOverrides(t.params), ...(this.def.repeats > 1 ? [`${this.def.seedKey}=${this.def.seed + t.repeat}`] : [])],
+      sweep: { name: this.def.name, trial: t.trial },
+    };
+  }
+
+  /**
+   * The launcher's arrays when this sweep's trials go to a scheduler with arrays (a Slurm target) and
+   * its points are known up front: grid, and random with a trial budget. TPE proposes each point from
+   * the results of earlier trials, and a time budget decides trial by trial whether another starts: both
+   * start one trial at a time, `parallel` at once, through the run queue.
+   */
+  private async arrays(): Promise<ArrayLauncher | null> {
+    if (this.together !== undefined) return this.together;
+    this.together = null;
+    const arrays = this.launcher.arrays;
+    const upFront = this.def.method === 'grid' || (this.def.method === 'random' && this.def.budget.trials !== undefined);
+    if (!arrays || !upFront || this.def.budget.seconds !== undefined) return null;
+    const params = this.trials[0]?.params ?? proposePoint(this.def.method, this.def.parameters, 0, this.def.seed, []);
+    if (!params) return null;
+    try {
+      if (await arrays.arrayable(this.ws, this.trialRequest({ run: trialRunName(this.def.name, 0), trial: 0, params, repeat: 0 }))) this.together = arrays;
+    } catch {
+      // A config or target that cannot be placed: the one-by-one path reports it, trial by trial.
+    }
+    return this.together;
+  }
+
+  /**
+   * Starts every remaining trial at once: interrupted ones, recorded ones and all points the budget
+   * allows, as one submission the scheduler runs `parallel` at a time (`--array=0-(N-1)%parallel`).
+   */
+  private async launchTogether(arrays: ArrayLauncher, toResume: TrialRecord[]): Promise<void> {
+    let proposed = false;
+    while (this.canPropose() && this.propose()) proposed = true;
+    // Recorded before any run exists: a crash from here on resumes these trials, never proposes others.
+    if (proposed) await this.save();
+    const together = toResume.splice(0);
+    for (const t of this.trials.filter((x) => x.status === 'pending')) {
+      // A folder a previous controller created before it died is started as it is.
+      if (await fs.access(this.runDir(t)).then(() => true, () => false)) {
+        together.push(t);
+        continue;
+      }
+      try {
+        await arrays.create(this.ws, this.trialRequest(t));
+        together.push(t);
+      } catch (error) {
+        // As one by one: a refused point fails its trial; the data folder's own problems stop the sweep.
+        if (!isExpmanError(error) || FOLDER_ERRORS.has(error.code)) throw error;
+        this.ended(t, 'failed', error.message);
+      }
+    }
+    if (together.length > 0) {
+      await arrays.startArray(this.ws, together.map((t) => this.ref(t)), this.def.parallel);
+      for (const t of together) t.status = 'queued';
+    }
+    await this.save();
+  }
+
   /** Fills free slots: interrupted trials first, then recorded ones, then new points. */
   private async launch(toResume: TrialRecord[]): Promise<void> {
+    const arrays = await this.arrays();
+    if (arrays) {
+      if (toResume.length > 0 || this.trials.some((t) => t.status === 'pending') || this.canPropose()) await this.launchTogether(arrays, toResume);
+      return;
+    }
     const busy = (): number => this.trials.filter((t) => ACTIVE.has(t.status)).length;
     while (busy() < this.def.parallel) {
       const resumable = toResume.shift();
@@ -380,12 +461,7 @@ class Controller {
         await this.launcher.resume(this.ws, this.ref(next));
       } else {
         try {
-          await this.launcher.start(this.ws, {
-            experiment: this.def.experiment,
-            model: next.run,
-            overrides: [...this.def.fixed, ...paramOverrides(next.params), ...(this.def.repeats > 1 ? [`${this.def.seedKey}=${this.def.seed + next.repeat}`] : [])],
-            sweep: { name: this.def.name, trial: next.trial },
-          });
+          await this.launcher.start(this.ws, this.trialRequest(next));
         } catch (error) {
           // This point's run was refused (e.g. a model too large for memory): the trial failed, the sweep
           // goes on (and stops by itself if its first trials all fail). The data folder's own problems stop it.

@@ -15,12 +15,30 @@ export interface TrialRequest {
 }
 
 /**
+ * Trials started together (a Slurm target: one job array, `--array=0-(N-1)%K`): the controller creates
+ * every remaining trial's run folder, then hands them over in one call; the scheduler runs K at a time.
+ */
+export interface ArrayLauncher {
+  /**
+   * Whether trials like this one go to an executor with arrays (their config's runtime.executor/target),
+   * and, when they do, whether it would take them (sbatch --test-only), before any trial's folder exists.
+   */
+  arrayable(ws: Workspace, request: TrialRequest): Promise<boolean>;
+  /** Creates the trial's run folder (queued, with its config snapshot) without starting it. */
+  create(ws: Workspace, request: TrialRequest): Promise<void>;
+  /** Starts created (or interrupted) trials' runs as one submission running at most `limit` at once. */
+  startArray(ws: Workspace, runs: readonly RunRef[], limit: number): Promise<void>;
+}
+
+/**
  * Where a sweep's trials run. The controller never starts a process itself: it creates runs and stops them
  * through this, and reads everything else from the run folders (status.json, metrics.jsonl), which is what
- * every executor produces. The local one is the app's run queue (RunManager); an SSH or Slurm executor
- * implements the same three calls (a Slurm one can collect `start`s into one job array, `-a 0-N%K`).
+ * every executor produces. The local one is the app's run queue (RunManager), which also hands runs to
+ * SSH and Slurm executors; `arrays` lets it submit a sweep's trials to Slurm as one job array.
  */
 export interface TrialLauncher {
+  /** Present when trials can be started together (see ArrayLauncher); the controller asks per sweep. */
+  arrays?: ArrayLauncher;
   /** Creates the run folder (queued, with its config snapshot) and hands it to the executor. */
   start(ws: Workspace, request: TrialRequest): Promise<void>;
   /** Continues an interrupted trial's run (stopped, crashed or never started) in the same folder. */
@@ -33,6 +51,12 @@ export interface TrialLauncher {
    * controller not to take that for the end.
    */
   holds(ws: Workspace, run: RunRef): boolean;
+  /**
+   * Follows again a trial's run that its executor still holds (a Slurm job pending or running) after the
+   * process that launched it died; true when it is followed now (here or by another process), false when
+   * it holds no open job (then it is resumed like any interrupted run).
+   */
+  reattach?(ws: Workspace, run: RunRef): Promise<boolean>;
 }
 
 /** Trials as jobs of a RunManager: the same path as `runs:start` / `runs:resume` / `runs:stop-run`. */
@@ -55,6 +79,17 @@ export function runManagerLauncher(manager: RunManager): TrialLauncher {
     },
     // A job's state turns terminal only after its end is recorded in the run folder (RunManager.launch).
     holds: (_ws, run) => manager.active().some((j) => j.run.experiment === run.experiment && j.run.model === run.model),
+    reattach: (ws, run) => manager.attach(ws, run),
+    arrays: {
+      arrayable: (ws, request) => manager.arrayable(ws, request),
+      create: async (ws, request) => {
+        // arrayable() asked the scheduler; startArray asks again once before submitting.
+        await manager.create(ws, request, { checked: true });
+      },
+      startArray: async (ws, runs, limit) => {
+        await manager.startArray(ws, runs, limit);
+      },
+    },
   };
 }
 

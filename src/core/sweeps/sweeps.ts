@@ -10,7 +10,7 @@ import { inspectModule } from '../models/inspect.js';
 import { BUILTIN_MODEL } from '../models/module-run.js';
 import { checkParam, checkParams } from '../models/params-schema.js';
 import { liveLock } from '../runs/lock.js';
-import { stopLiveRun } from '../runs/stop.js';
+import { RunManager } from '../jobs/run-manager.js';
 import { readRunState } from '../training/run-store.js';
 import { checkName, exists, paths, type Workspace } from '../workspace.js';
 import type { SweepDetail, SweepState, SweepSummary, TrialRecord, TrialStatus } from '../../shared/sweeps.js';
@@ -156,13 +156,23 @@ export async function checkResumable(dir: string): Promise<void> {
   if (state.status === 'finished') throw new ExpmanError('RUN_FINISHED', `sweep ${state.experiment}/${state.name} has finished (${state.reason ?? 'budget spent'}); start a new sweep to search further`, { file: dir });
 }
 
+export interface StopSweepOptions {
+  timeoutMs?: number;
+  /**
+   * Stops one trial's run where it executes when the controller is gone: RunManager.stopRun (a process
+   * here through its lock; a Slurm task with scancel). Default: a RunManager of its own.
+   */
+  stopRun?: (ws: Workspace, run: { experiment: string; model: string }) => Promise<unknown>;
+}
+
 /**
  * Stops a sweep. A controller that drives it (here or in another process on this host) is asked to stop
  * and waited for (bounded): it stops its running trials (SIGTERM, then SIGKILL after the grace period),
  * which stay resumable. A sweep whose controller is gone (crashed) is stopped here: its live trial runs
- * are stopped through their locks and the table records them.
+ * are stopped where they execute (through their locks, or their Slurm tasks cancelled, pending ones too)
+ * and the table records them.
  */
-export async function stopSweep(ws: Workspace, experiment: string, name: string, options: { timeoutMs?: number } = {}): Promise<SweepSummary> {
+export async function stopSweep(ws: Workspace, experiment: string, name: string, options: StopSweepOptions = {}): Promise<SweepSummary> {
   const dir = await sweepDir(ws, experiment, name);
   if (liveLock(dir)) {
     await requestStop(dir);
@@ -173,11 +183,12 @@ export async function stopSweep(ws: Workspace, experiment: string, name: string,
   }
   const state = await readState(dir);
   const trials = await readTrials(dir);
+  const stopRun = options.stopRun ?? ((w: Workspace, run: { experiment: string; model: string }) => new RunManager({ emit: () => undefined }).stopRun(w, run));
   for (const t of trials) {
     if (t.status !== 'queued' && t.status !== 'running') continue;
     const runDir = paths.modelDir(ws, experiment, t.run);
     try {
-      await stopLiveRun(runDir);
+      await stopRun(ws, { experiment, model: t.run });
     } catch (error) {
       if (!isExpmanError(error) || error.code !== 'RUN_NOT_LIVE') throw error;
     }

@@ -4,12 +4,13 @@ import type { RunRef, RunSummary } from '../../shared/runs.js';
 import { readExperimentConfig } from '../config/experiment-config.js';
 import { listDatasets } from '../datasets/browse.js';
 import { readEventTail } from '../runs/event-tail.js';
+import { sweepDetail } from '../sweeps/sweeps.js';
 import { listRuns, readRunSummary } from '../training/run-store.js';
 import { exists, paths, runFiles, workspace, type Workspace } from '../workspace.js';
 import { DataFolderWatcher, type DataFolderChange, type DataFolderWatcherOptions } from './data-folder-watcher.js';
 
 /** The pushes the feed sends: the data itself, so clients fold it into what they show (no pulls). */
-export type FeedChannel = 'runs:changed' | 'runs:removed' | 'runs:appended' | 'experiments:changed' | 'experiments:removed' | 'config:changed' | 'datasets:changed';
+export type FeedChannel = 'runs:changed' | 'runs:removed' | 'runs:appended' | 'experiments:changed' | 'experiments:removed' | 'config:changed' | 'datasets:changed' | 'sweeps:changed';
 export type FeedEmit = <E extends FeedChannel>(channel: E, payload: EventPayloads[E]) => void;
 
 export interface DataFolderFeedOptions {
@@ -47,6 +48,8 @@ export class DataFolderFeed {
   private readonly pendingMetrics = new Set<string>();
   private readonly pendingExperiments = new Set<string>();
   private readonly pendingConfigs = new Set<string>();
+  /** Sweeps (`experiment/name`) whose folder changed. */
+  private readonly pendingSweeps = new Set<string>();
   private pendingDatasets = false;
   private timer: NodeJS.Timeout | undefined;
   private due = 0;
@@ -123,6 +126,9 @@ export class DataFolderFeed {
         case 'datasets':
           this.pendingDatasets = true;
           break;
+        case 'sweep':
+          this.pendingSweeps.add(keyOf(change.experiment, change.name));
+          break;
       }
     }
     this.schedule(urgent ? URGENT_FLUSH_MS : this.flushMs);
@@ -150,7 +156,7 @@ export class DataFolderFeed {
   }
 
   private hasPending(): boolean {
-    return this.pendingRuns.size + this.pendingMetrics.size + this.pendingExperiments.size + this.pendingConfigs.size > 0 || this.pendingDatasets;
+    return this.pendingRuns.size + this.pendingMetrics.size + this.pendingExperiments.size + this.pendingConfigs.size + this.pendingSweeps.size > 0 || this.pendingDatasets;
   }
 
   private emit: FeedEmit = (channel, payload) => {
@@ -164,6 +170,8 @@ export class DataFolderFeed {
     const runKeys = [...this.pendingRuns];
     const metricKeys = [...this.pendingMetrics];
     const datasets = this.pendingDatasets;
+    const sweepKeys = [...this.pendingSweeps];
+    this.pendingSweeps.clear();
     this.pendingExperiments.clear();
     this.pendingConfigs.clear();
     this.pendingRuns.clear();
@@ -225,6 +233,12 @@ export class DataFolderFeed {
       }
     }
     if (datasets) this.emit('datasets:changed', { datasets: await listDatasets(this.ws) });
+
+    // After the runs: a view that shows a sweep's trials has their summaries by the time the table names them.
+    // A sweep folder being created (no state.json yet) or removed has nothing to show.
+    const sweeps = await Promise.all(sweepKeys.map((key) => sweepDetail(this.ws, refOf(key).experiment, refOf(key).model).catch(() => null)));
+    const present = sweeps.filter((d) => d !== null);
+    if (present.length) this.emit('sweeps:changed', { sweeps: present });
   }
 }
 

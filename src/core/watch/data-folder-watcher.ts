@@ -16,7 +16,9 @@ export type DataFolderChange =
   /** A run's logs/metrics.jsonl grew, was replaced or removed. */
   | { kind: 'metrics'; experiment: string; model: string }
   /** Something under datasets/ (a prepared dataset or an external CSV) was added, replaced or removed. */
-  | { kind: 'datasets' };
+  | { kind: 'datasets' }
+  /** A sweep folder appeared or disappeared, or its state.json, trials.json or lock.json (its controller) changed. */
+  | { kind: 'sweep'; experiment: string; name: string };
 
 export type WatchMode = 'watch' | 'poll';
 
@@ -51,13 +53,14 @@ export interface DataFolderWatcherOptions {
  * (about two folders per run), not checkpoints or best-model trees: fewer watches, no events from writes
  * nobody shows. Node's recursive fs.watch on Linux would watch every folder of every checkpoint.
  */
-type Role = 'root' | 'experiments' | 'experiment' | 'models' | 'run' | 'logs' | 'datasets' | 'external';
+type Role = 'root' | 'experiments' | 'experiment' | 'models' | 'run' | 'logs' | 'datasets' | 'external' | 'sweeps' | 'sweep';
 
 interface Node {
   dir: string;
   role: Role;
   experiment?: string;
   model?: string;
+  sweep?: string;
   /** Entry name → signature ('d' for a folder of interest; inode:size:mtime for a file of interest). */
   entries: Map<string, string>;
   children: Map<string, Node>;
@@ -86,7 +89,12 @@ function interest(role: Role, name: string): { dir?: Role; file?: true } | undef
     case 'experiments':
       return { dir: 'experiment' };
     case 'experiment':
-      return name === 'models' ? { dir: 'models' } : name === 'config.toml' ? { file: true } : undefined;
+      return name === 'models' ? { dir: 'models' } : name === 'sweeps' ? { dir: 'sweeps' } : name === 'config.toml' ? { file: true } : undefined;
+    case 'sweeps':
+      return { dir: 'sweep' };
+    case 'sweep':
+      // What a sweep view shows: its progress and trials, and whether a controller drives it (its lock).
+      return name === 'state.json' || name === 'trials.json' || name === 'lock.json' ? { file: true } : undefined;
     case 'models':
       return { dir: 'run' };
     case 'run':
@@ -384,9 +392,10 @@ export class DataFolderWatcher {
     }
   }
 
-  private names(parent: Node, role: Role, name: string): { experiment?: string; model?: string } {
+  private names(parent: Node, role: Role, name: string): { experiment?: string; model?: string; sweep?: string } {
     if (role === 'experiment') return { experiment: name };
     if (role === 'run') return { experiment: parent.experiment!, model: name };
+    if (role === 'sweep') return { experiment: parent.experiment!, sweep: name };
     return { ...(parent.experiment !== undefined ? { experiment: parent.experiment } : {}), ...(parent.model !== undefined ? { model: parent.model } : {}) };
   }
 
@@ -394,6 +403,7 @@ export class DataFolderWatcher {
   private membership(node: Node, exists: boolean, changes: DataFolderChange[]): void {
     if (node.role === 'experiment') changes.push({ kind: 'experiment', experiment: node.experiment!, exists });
     else if (node.role === 'run') changes.push({ kind: 'run', experiment: node.experiment!, model: node.model! });
+    else if (node.role === 'sweep') changes.push({ kind: 'sweep', experiment: node.experiment!, name: node.sweep! });
     else if (node.role === 'datasets' || node.role === 'external') changes.push({ kind: 'datasets' });
   }
 
@@ -408,6 +418,9 @@ export class DataFolderWatcher {
         break;
       case 'logs':
         changes.push({ kind: 'metrics', experiment: node.experiment!, model: node.model! });
+        break;
+      case 'sweep':
+        changes.push({ kind: 'sweep', experiment: node.experiment!, name: node.sweep! });
         break;
       case 'datasets':
       case 'external':

@@ -1,4 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -29,6 +31,7 @@ function target(extra = ''): SlurmTarget {
 }
 const options = (): SlurmOptions => ({ pollMs: 250, env: slurm.env });
 const runtime = resolveWorkerRuntime('');
+const which = (tool: string): string => execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
 const LONG = ['training.epochs=100000', 'training.early_stopping.enabled=false', 'training.backend=cpu', 'logging.batch_interval_ms=0'];
 
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
@@ -161,6 +164,54 @@ describe.skipIf(unavailable)('Slurm executor on a real single-node cluster', () 
     expect((await handle.ended).state).toBe('stopped');
     expect((await readEvents(dir)).filter((e) => e.event === 'run_resumed')).toHaveLength(1);
     expect(readFileSync(join(dir, 'logs', `slurm-${handle.jobId}.out`), 'utf8')).toMatch(/start 1[\s\S]*requeued[\s\S]*start 2/);
+  }, 90_000);
+
+  test('launchArray: N runs are one job array that Slurm runs at most K at a time; each task is followed, stopped and recorded as a job of its own', async () => {
+    const ws = preparedData();
+    const dirs = [
+      await queuedRun(ws, 'a0', ['training.epochs=40', 'training.early_stopping.enabled=false', 'training.backend=cpu']),
+      await queuedRun(ws, 'a1', LONG),
+      await queuedRun(ws, 'a2', ['training.epochs=40', 'training.early_stopping.enabled=false', 'training.backend=cpu']),
+      await queuedRun(ws, 'a3', ['training.epochs=40', 'training.early_stopping.enabled=false', 'training.backend=cpu']),
+    ];
+    const states = dirs.map(() => [] as ExecState[]);
+    const events = dirs.map(() => [] as RunEvent[]);
+    // scontrol through a shim that logs each call: the tasks are looked at together, one call per poll.
+    const shim = mkdtempSync(join(tmpdir(), 'expman-scontrol-'));
+    writeFileSync(join(shim, 'scontrol'), `#!/bin/sh\necho "$*" >> ${join(shim, 'calls')}\nexec ${which('scontrol')} "$@"\n`, { mode: 0o755 });
+    const executor = slurmExecutor(target(), { ...options(), env: { ...slurm.env, PATH: `${shim}:${slurm.env['PATH']}` } });
+    const handles = await executor.launchArray!(dirs.map((dir, i) => ({ dir, runtime, onState: (s: ExecState) => states[i]!.push(s), onEvent: (e: RunEvent) => events[i]!.push(e) })), 2);
+    const arrayId = handles[0]!.jobId!.split('_')[0]!;
+    expect(handles.map((h) => h.jobId)).toEqual([0, 1, 2, 3].map((i) => `${arrayId}_${i}`));
+    // Never more than two tasks at once; the others wait with Reason JobArrayTaskLimit, shown per run.
+    let most = 0;
+    const watching = (async () => {
+      while (!handles.every((h, i) => i === 1 || events[i]!.some((e) => e.event === 'run_finished'))) {
+        const tasks = slurm.run('squeue', ['-r', '-h', '-o', '%i %T %r']).trim().split('\n').filter((l) => l.startsWith(`${arrayId}_`));
+        most = Math.max(most, tasks.filter((l) => / RUNNING /.test(l)).length);
+        await sleep(100);
+      }
+    })();
+    await until('a throttled task', () => states.flat().find((s) => s.reason === 'JobArrayTaskLimit'));
+    expect(states.flat().find((s) => s.reason === 'JobArrayTaskLimit')?.detail).toMatch(new RegExp(`^Slurm job ${arrayId}_[0-3] PENDING \\(JobArrayTaskLimit\\)$`));
+    // scancel of one task stops that run only (what pruning a trial does).
+    await until('task 1 running', () => events[1]!.some((e) => e.event === 'epoch_end') || undefined);
+    handles[1]!.stop();
+    expect((await handles[1]!.ended).state).toBe('stopped');
+    for (const i of [0, 2, 3]) expect((await handles[i]!.ended).state).toBe('finished');
+    await watching;
+    expect(most).toBe(2);
+    for (const [i, dir] of dirs.entries()) {
+      expect(await readExecutorRecord(dir)).toMatchObject({ executor: 'slurm', target: 'cluster', job_id: `${arrayId}_${i}`, state: i === 1 ? 'CANCELLED' : 'COMPLETED', node: slurm.node });
+      expect((await readStatus(dir))?.status).toBe(i === 1 ? 'stopped' : 'finished');
+      // One script, kept in every run folder; each task's output lands in its own run's logs.
+      expect(readFileSync(join(dir, JOB_SCRIPT), 'utf8')).toBe(readFileSync(join(dirs[0]!, JOB_SCRIPT), 'utf8'));
+      expect(readFileSync(join(dir, 'logs', `slurm-${arrayId}_${i}.out`), 'utf8')).toContain(`Slurm job ${arrayId}_${i} on`);
+    }
+    expect(events[0]!.filter((e) => e.event === 'epoch_end')).toHaveLength(40);
+    const calls = readFileSync(join(shim, 'calls'), 'utf8').trim().split('\n');
+    expect(calls.filter((c) => c.startsWith('show job'))).toEqual(calls.filter((c) => c.startsWith('show job')).map(() => `show job -o ${arrayId}`));
+    rmSync(shim, { recursive: true, force: true });
   }, 90_000);
 
   test('the run queue hands a Slurm run over at once (no local slot), shows where it stands, and streams its events', async () => {

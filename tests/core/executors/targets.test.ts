@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { placeRun } from '../../../src/core/executors/select.js';
-import { shellQuote, slurmJobScript } from '../../../src/core/executors/slurm.js';
+import { arrayTaskOf, arrayTaskSpecHas, parseScontrolJob, shellQuote, slurmJobScript } from '../../../src/core/executors/slurm.js';
 import { loadTarget, parseTargets, splitCommand, type SlurmTarget } from '../../../src/core/executors/targets.js';
 import { effectiveStatus, runLiveState } from '../../../src/core/training/run-store.js';
 import { workspace } from '../../../src/core/workspace.js';
@@ -136,6 +136,46 @@ describe('the Slurm job script', () => {
     expect(plain).toContain('#SBATCH --no-requeue');
     expect(plain).not.toMatch(/--signal|USR1/);
     expect(shellQuote('a b')).toBe("'a b'");
+  });
+});
+
+describe('a Slurm job array', () => {
+  test('one script for every task: task i trains run folder i and writes its output into that run', () => {
+    const target = parseTargets('[c]\nexecutor = "slurm"\nmodules = ["py"]\n', FILE).get('c') as SlurmTarget;
+    const script = slurmJobScript(target, { name: 'expman:default/s-t0000+2', command: ['/usr/bin/node', '/opt/cli.mjs', 'train', '--resume', '/d/s-t0000'], dirs: ['/d/s-t0000', "/d/it's", '/d/s-t0002'] });
+    expect(script).toContain("run_dirs=(\n  /d/s-t0000\n  '/d/it'\\''s'\n  /d/s-t0002\n)\n");
+    expect(script).toContain('run_dir=${run_dirs[${SLURM_ARRAY_TASK_ID:-none}]}');
+    // The task's own output file, before anything (module loads) can fail.
+    expect(script.indexOf('exec >>"$run_dir/logs/slurm-${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}.out" 2>&1')).toBeLessThan(script.indexOf('module load py'));
+    expect(script).toContain('/usr/bin/node /opt/cli.mjs train --resume "$run_dir" &');
+    expect(script).toContain('echo "expman: Slurm job ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} on');
+    expect(script).not.toContain('/d/s-t0000 &');
+  });
+
+  test('scontrol names a task <array>_<task>, pending (the array\'s record, throttled) or started (a JobId of its own)', () => {
+    const pending = 'JobId=7 ArrayJobId=7 ArrayTaskId=2 ArrayTaskThrottle=2 JobName=x JobState=PENDING Reason=JobArrayTaskLimit Dependency=(null) Restarts=0 ExitCode=0:0 NodeList= ';
+    expect(parseScontrolJob(pending)).toEqual({ id: '7_2', state: 'PENDING', reason: 'JobArrayTaskLimit', exitCode: '0:0', restarts: 0 });
+    const started = 'JobId=9 ArrayJobId=7 ArrayTaskId=0 ArrayTaskThrottle=2 JobName=x JobState=RUNNING Reason=None Restarts=0 ExitCode=0:0 NodeList=vm BatchHost=vm';
+    expect(parseScontrolJob(started)).toMatchObject({ id: '7_0', state: 'RUNNING', node: 'vm' });
+    // The array's own record (several tasks) and a plain job keep their JobId.
+    expect(parseScontrolJob('JobId=7 ArrayJobId=7 ArrayTaskId=2-5%2 JobState=PENDING Reason=None')?.id).toBe('7');
+    expect(parseScontrolJob('JobId=12 JobName=x JobState=RUNNING Reason=None')?.id).toBe('12');
+  });
+
+  test('one scontrol answer for the whole array: each task finds its own record, or the pending record that holds it', () => {
+    const text = [
+      'JobId=9 ArrayJobId=7 ArrayTaskId=0 ArrayTaskThrottle=2 JobState=COMPLETED Reason=None ExitCode=0:0 BatchHost=vm',
+      'JobId=10 ArrayJobId=7 ArrayTaskId=1 ArrayTaskThrottle=2 JobState=RUNNING Reason=None ExitCode=0:0 BatchHost=vm',
+      'JobId=7 ArrayJobId=7 ArrayTaskId=2,4-8:2%2 ArrayTaskThrottle=2 JobState=PENDING Reason=JobArrayTaskLimit ExitCode=0:0 NodeList=',
+      '',
+    ].join('\n');
+    expect(arrayTaskOf(text, '7', 0)).toMatchObject({ id: '7_0', state: 'COMPLETED', node: 'vm' });
+    expect(arrayTaskOf(text, '7', 1)).toMatchObject({ id: '7_1', state: 'RUNNING' });
+    expect(arrayTaskOf(text, '7', 6)).toMatchObject({ id: '7_6', state: 'PENDING', reason: 'JobArrayTaskLimit' });
+    // Task 3 was cancelled while pending (no record any more); 5 is not in the 4-8:2 steps.
+    expect(arrayTaskOf(text, '7', 3)).toBeNull();
+    expect(arrayTaskOf(text, '7', 5)).toBeNull();
+    expect([arrayTaskSpecHas('3', 3), arrayTaskSpecHas('0-3%2', 3), arrayTaskSpecHas('0-3%2', 4), arrayTaskSpecHas('1,5', 5), arrayTaskSpecHas('x', 1)]).toEqual([true, true, false, true, false]);
   });
 });
 

@@ -102,6 +102,31 @@ for (const mode of ['watch', 'poll'] as const) {
       expect(JSON.stringify(pushes)).not.toContain('.tmp-');
     });
 
+    test('a sweep folder created after start, its trials table and its controller\'s lock are pushed as sweeps:changed', async () => {
+      const root = tempDataDir(false);
+      mkdirSync(join(root, 'experiments', 'e', 'models'), { recursive: true });
+      const { pushes } = await startFeed(root, mode);
+      const dir = join(root, 'experiments', 'e', 'sweeps', 'sw');
+      const definition = { name: 'sw', experiment: 'e', method: 'grid', metric: 'val_loss', goal: 'minimize', seed: 0, parallel: 1, repeats: 1, seedKey: 'training.seed', budget: { trials: 2 }, parameters: [{ key: 'training.learning_rate', dist: { kind: 'values', values: [0.1, 0.01] } }], fixed: [], pruner: { type: 'none' }, tpe: {} };
+      const state = { name: 'sw', experiment: 'e', status: 'running', created: '2026-12-04T10:00:00.000Z', updated: '2026-12-04T10:00:00.000Z', elapsed_s: 0, sampler: { method: 'grid', seed: 0, next_point: 1 } };
+      const trial = (status: string, value?: number): Record<string, unknown> => ({ trial: 0, point: 0, repeat: 0, params: { 'training.learning_rate': 0.1 }, run: 'sw-t0000', status, ...(value !== undefined ? { value } : {}) });
+      await writer(
+        { op: 'mkdir', path: dir },
+        { op: 'atomic', path: join(dir, 'definition.json'), text: JSON.stringify(definition) },
+        { op: 'atomic', path: join(dir, 'trials.json'), text: JSON.stringify([trial('running')]) },
+        { op: 'atomic', path: join(dir, 'lock.json'), text: lock },
+        { op: 'atomic', path: join(dir, 'state.json'), text: JSON.stringify(state) },
+      );
+      const sweeps = (): Array<EventPayloads['sweeps:changed']['sweeps'][number]> => pushes.flatMap((p) => (p.channel === 'sweeps:changed' ? p.payload.sweeps : []));
+      const first = await until('the sweep', () => sweeps().find((d) => d.trials[0]?.status === 'running'));
+      expect(first.summary).toMatchObject({ experiment: 'e', name: 'sw', status: 'running', live: true, trials: 1 });
+      // The controller records a trial's end, then ends (its lock goes): each is pushed, with the data.
+      await writer({ op: 'atomic', path: join(dir, 'trials.json'), text: JSON.stringify([trial('finished', 0.25)]) });
+      await until('the trial finished', () => sweeps().find((d) => d.trials[0]?.status === 'finished' && d.summary.best?.value === 0.25));
+      await writer({ op: 'atomic', path: join(dir, 'state.json'), text: JSON.stringify({ ...state, status: 'stopped' }) }, { op: 'rm', path: join(dir, 'lock.json') });
+      await until('the controller gone', () => sweeps().find((d) => !d.summary.live && d.summary.status === 'stopped'));
+    });
+
     test('a torn last line is held back until its writer completes it', async () => {
       const root = tempDataDir(false);
       const run = join(root, 'experiments', 'e', 'models', 'torn');

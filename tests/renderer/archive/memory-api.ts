@@ -64,6 +64,7 @@ export class MemoryApi {
     'config:changed': new Set(),
     'connection:restored': new Set(),
     'datasets:changed': new Set(),
+    'sweeps:changed': new Set(),
   };
 
   constructor(options: MemoryApiOptions = {}) {

@@ -32,6 +32,7 @@ export function sweepsHandlers(ctx: HandlerContext): DomainHandlers<'sweeps'> {
       drive(ws, dir);
       return sweepSummary(ws, experiment, name);
     },
-    'sweeps:stop': ({ experiment, name }) => stopSweep(ctx.ws(), experiment, name),
+    // A sweep whose controller is gone: its trials are stopped through this server's queue (its placement options).
+    'sweeps:stop': ({ experiment, name }) => stopSweep(ctx.ws(), experiment, name, { stopRun: (ws, run) => ctx.runs.stopRun(ws, run) }),
   };
 }

@@ -8,20 +8,30 @@ import { ParallelCoordinates } from './ParallelCoordinates';
 import { ParamScatter } from './ParamScatter';
 import { importance, inBrushes, label, metricAxis, parameterAxis, type Brushes } from './sweep-analysis';
 
-/** How often a sweep that a controller drives is read again (the data-folder watcher does not cover sweeps). */
-const LIVE_REFRESH_MS = 1500;
-
 /** One sweep: progress, parallel coordinates (brushable), a parameter-vs-metric scatter, importance, trials. */
 export function SweepView({ experiment, name }: { experiment: string; name: string }): JSX.Element {
   const api = useApi();
-  const detail = useAsync(() => api.sweepsGet({ experiment, name }), [experiment, name]);
+  const loaded = useAsync(() => api.sweepsGet({ experiment, name }), [experiment, name]);
   const [error, setError] = useState<string>();
-  const live = detail.data?.summary.live ?? false;
+  // A live sweep follows the data folder's pushes: its controller's writes to the sweep folder arrive as
+  // `sweeps:changed` carrying the sweep as `sweeps:get` would answer (no polling). The newest of the
+  // last read and the last push is shown; a read again (after Stop/Resume, a reconnect) replaces the push.
+  const [pushed, setPushed] = useState<SweepDetail>();
+  useEffect(() => setPushed(undefined), [loaded.data]);
   useEffect(() => {
-    if (!live) return;
-    const timer = setInterval(detail.reload, LIVE_REFRESH_MS);
-    return () => clearInterval(timer);
-  }, [live, detail.reload]);
+    setPushed(undefined);
+    const offs = [
+      api.onSweepsChanged(({ sweeps }) => {
+        const mine = sweeps.find((d) => d.summary.experiment === experiment && d.summary.name === name);
+        if (mine) setPushed(mine);
+      }),
+      api.onConnectionRestored(loaded.reload),
+    ];
+    return () => {
+      for (const off of offs) off();
+    };
+  }, [api, experiment, name, loaded.reload]);
+  const detail = { ...loaded, data: pushed ?? loaded.data };
   const act = (call: () => Promise<unknown>): void => {
     setError(undefined);
     call().then(detail.reload, (e: unknown) => setError(e instanceof Error ? e.message : String(e)));
