@@ -126,7 +126,8 @@ describe('command runs: the PyTorch example', () => {
     const { data } = pytorchExample(TORCH_CONFIG.replace('lr = 0.02', 'lr = 0.02\nepoch_delay = 0.5').replace('epochs = 6', 'epochs = 8'));
     const dir = join(data, 'experiments/torch/models/k');
     const worker = startWorker(['train', '--data', data, '--experiment', 'torch', '--model', 'k', '--json']);
-    await waitFor('epoch 3', () => existsSync(join(dir, 'logs/metrics.jsonl')) && epochMetrics(dir).length >= 3);
+    // The script logs an epoch's metrics before it saves that epoch's checkpoint (atomically): wait for both.
+    await waitFor('epoch 3 and its checkpoint', () => existsSync(join(dir, 'checkpoints/model-checkpoint-epoch-3.pth')) && epochMetrics(dir).length >= 3);
     const lock = JSON.parse(readFileSync(join(dir, 'lock.json'), 'utf8')) as { pid: number };
     expect(lock.pid).toBe(worker.pid);
     worker.kill('SIGKILL');

@@ -1,7 +1,8 @@
 import type * as TF from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ExpmanError } from '../errors.js';
 import type { BackendName } from '../config/schema.js';
@@ -69,6 +70,33 @@ function hasVulkanLoader(): boolean {
   }
 }
 
+/**
+ * The Vulkan driver manifests (ICD files) the Vulkan loader would find, as it searches on Linux: the files
+ * or folders named by VK_DRIVER_FILES / VK_ICD_FILENAMES (which replace the search) and VK_ADD_DRIVER_FILES,
+ * else `vulkan/icd.d` under the XDG config and data folders and /etc. Without one, Dawn would print the
+ * loader's "Found no drivers!" on every start: looking first keeps `auto` quiet on machines without a GPU.
+ */
+export function vulkanIcdFiles(env: NodeJS.ProcessEnv = process.env, home = homedir(), systemDirs: readonly string[] = ['/etc/vulkan/icd.d']): string[] {
+  const list = (value: string | undefined): string[] => (value ?? '').split(':').filter(Boolean);
+  const manifests = (path: string): string[] => {
+    try {
+      if (statSync(path).isFile()) return [path];
+      return readdirSync(path)
+        .filter((name) => name.endsWith('.json'))
+        .map((name) => join(path, name));
+    } catch {
+      return [];
+    }
+  };
+  const added = list(env['VK_ADD_DRIVER_FILES']).flatMap(manifests);
+  const replaced = list(env['VK_DRIVER_FILES'] ?? env['VK_ICD_FILENAMES']);
+  if (replaced.length) return [...replaced.flatMap(manifests), ...added];
+  const configDirs = [env['XDG_CONFIG_HOME'] ?? join(home, '.config'), ...list(env['XDG_CONFIG_DIRS'] ?? '/etc/xdg')];
+  const dataDirs = [env['XDG_DATA_HOME'] ?? join(home, '.local', 'share'), ...list(env['XDG_DATA_DIRS'] ?? '/usr/local/share:/usr/share')];
+  const dirs = [...configDirs.map((d) => join(d, 'vulkan', 'icd.d')), ...systemDirs, ...dataDirs.map((d) => join(d, 'vulkan', 'icd.d'))];
+  return [...dirs.flatMap(manifests), ...added];
+}
+
 function packageVersion(name: string): string | undefined {
   try {
     return (require(`${name}/package.json`) as { version: string }).version;
@@ -99,6 +127,9 @@ export const LOADERS: Record<ConcreteBackend, BackendLoader> = {
     if (process.versions['electron']) throw new Error('the Dawn addon cannot load inside Electron (V8 memory cage); training runs in a plain Node.js worker');
     if (process.platform === 'linux' && !hasVulkanLoader()) {
       throw new Error('the Vulkan loader (libvulkan.so.1) is not installed: install libvulkan1 and your GPU driver\'s Vulkan ICD');
+    }
+    if (process.platform === 'linux' && vulkanIcdFiles().length === 0) {
+      throw new Error('no Vulkan driver is installed (no ICD file in /usr/share/vulkan/icd.d, /etc/vulkan/icd.d or VK_DRIVER_FILES): install your GPU driver\'s Vulkan support');
     }
     let dawn: { create: (options: string[]) => GPU; globals: Record<string, unknown> };
     try {
