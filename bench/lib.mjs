@@ -10,6 +10,12 @@ export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(BENCH_DIR, '..');
 export const OUTPUT_DIR = join(BENCH_DIR, 'output');
 export const EXPMAN = join(ROOT, 'bin', 'expman.mjs');
+/**
+ * A second checkout to measure against in the same run (`EXPMAN_BENCH_BASELINE=/path`, e.g. main's tree from
+ * `git archive` with node_modules linked and `npm run build` done): the UI benches that support it drive
+ * both, interleaved, in one browser. Undefined when not set.
+ */
+export const BASELINE_ROOT = process.env.EXPMAN_BENCH_BASELINE || undefined;
 
 const GNU_TIME = '/usr/bin/time';
 const hasGnuTime = existsSync(GNU_TIME) && spawnSync(GNU_TIME, ['-v', 'true']).status === 0;
@@ -232,17 +238,20 @@ export async function writeResult(name, result) {
   return file;
 }
 
-/** Builds a bench page (bench/ui/<html> and its TSX entry) with vite into `outDir`; returns `outDir`. */
-export async function buildBenchPage(html, outDir) {
+/**
+ * Builds a bench page (bench/ui/<html> and its TSX entry) with vite into `outDir`; returns `outDir`.
+ * `root`: the checkout whose bench/ui and src/ are built (default this one; a baseline tree for a before/after).
+ */
+export async function buildBenchPage(html, outDir, root = ROOT) {
   const { build } = await import('vite');
   const { default: react } = await import('@vitejs/plugin-react');
   await build({
     configFile: false,
-    root: join(BENCH_DIR, 'ui'),
+    root: join(root, 'bench', 'ui'),
     base: './',
     logLevel: 'warn',
     plugins: [react()],
-    build: { outDir, emptyOutDir: true, rolldownOptions: { input: join(BENCH_DIR, 'ui', html) } },
+    build: { outDir, emptyOutDir: true, rolldownOptions: { input: join(root, 'bench', 'ui', html) } },
   });
   return outDir;
 }

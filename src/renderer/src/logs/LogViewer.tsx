@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type JSX, type KeyboardEvent, type MouseEvent } from 'react';
+import { flushSync } from 'react-dom';
 import { LOG_LEVELS, type LogLevel, type LogLine, type LogSource } from '../../../shared/logs';
 import { BLOCK_ROWS } from './block-cache';
 import { LogRow } from './LogRow';
@@ -11,6 +12,17 @@ import './logs.css';
 export const ROW_HEIGHT = 18;
 /** Rows rendered above and below the viewport so fast scrolling does not show gaps. */
 const OVERSCAN = 12;
+/**
+ * The drawn rows move in steps of this many rows (the overscan below the viewport shrinks by up to a step
+ * in between): a slow scroll re-renders every few rows, not on every pixel.
+ */
+const STEP = 4;
+/**
+ * The row window's rows sit below a pad inside it, so rows that stay in view keep their place in it when
+ * rows come and go at its ends (the browser repaints only the new rows); the pad is measured from a base
+ * row that moves in steps of this many rows (a pad of at most ~18,000 px).
+ */
+const BASE_ROWS = 1024;
 /** Rows read ahead of the rendered ones in both directions. */
 const PREFETCH_ROWS = BLOCK_ROWS / 2;
 /** Most lines one copy puts on the clipboard. */
@@ -37,12 +49,16 @@ export function LogViewer({ source, follow = true, label = 'Log' }: LogViewerPro
   const [enabled, setEnabled] = useState<ReadonlySet<LogLevel>>(() => new Set(LOG_LEVELS));
   const levels = useMemo(() => (enabled.size === LOG_LEVELS.length ? undefined : LOG_LEVELS.filter((level) => enabled.has(level))), [enabled]);
   const [following, setFollowing] = useState(follow);
+  const followingRef = useRef(following);
+  followingRef.current = following;
   const rows = useLogRows(source, levels, following);
   const viewport = useRef<HTMLDivElement>(null);
   const searchInput = useRef<HTMLInputElement>(null);
+  /** The scroll position the rows were last rendered for (within a STEP of the live one). */
   const [scrollTop, setScrollTop] = useState(0);
+  /** The live scroll position, as last read or set (reading it again could force a layout). */
+  const liveTop = useRef(0);
   const [viewportHeight, setViewportHeight] = useState(0);
-  const [wrap, setWrap] = useState(false);
   const [query, setQuery] = useState<LogQuery>({ pattern: '', regex: false, caseSensitive: false });
   const [selection, setSelection] = useState<{ anchor: number; focus: number }>();
   const [notice, setNotice] = useState<string>();
@@ -68,13 +84,46 @@ export function LogViewer({ source, follow = true, label = 'Log' }: LogViewerPro
     if (!following) return;
     const element = viewport.current!;
     if (element.scrollTop !== bottom) element.scrollTop = bottom;
+    liveTop.current = bottom;
     setScrollTop(bottom);
   }, [following, bottom]);
 
+  const [wrap, setWrap] = useState(false);
+  const wrapRef = useRef(wrap);
+  wrapRef.current = wrap;
+  /** What the rendered rows depend on in a scroll position; the same key, the same rows. */
+  const windowKey = (top: number, g: Geometry): string => {
+    const row = firstRowAt(top, g);
+    return wrapRef.current ? `${Math.floor(row)}:${isAtBottom(top, g)}` : String(Math.floor(row / STEP));
+  };
+  const renderedKey = useRef('');
+
+  // The row window is placed by a transform written here, on every scroll event and after every render,
+  // not by React: between steps a scroll frame changes one style (no re-render, no layout); below the
+  // scrollbar cap (MAX_CONTENT_PX) the transform does not even change, the rows scroll with the content.
+  const rowWindow = useRef<HTMLDivElement>(null);
+  const windowBase = useRef(0);
+  const placeWindow = useCallback((): void => {
+    const element = rowWindow.current;
+    if (!element) return;
+    const top = liveTop.current;
+    const y = wrapRef.current ? top : top - (firstRowAt(top, geometryRef.current) - windowBase.current) * ROW_HEIGHT;
+    element.style.transform = `translateY(${Math.round(y)}px)`;
+  }, []);
+
   const onScroll = (): void => {
-    const element = viewport.current!;
-    setScrollTop(element.scrollTop);
-    setFollowing(isAtBottom(element.scrollTop, geometryRef.current));
+    const top = viewport.current!.scrollTop;
+    liveTop.current = top;
+    const g = geometryRef.current;
+    const atBottom = isAtBottom(top, g);
+    // Render the rows in this frame (not in a task after it), and only when they change.
+    if (windowKey(top, g) !== renderedKey.current || atBottom !== followingRef.current) {
+      flushSync(() => {
+        setScrollTop(top);
+        setFollowing(atBottom);
+      });
+    }
+    placeWindow();
   };
 
   const reveal = useCallback((row: number) => {
@@ -84,6 +133,7 @@ export function LogViewer({ source, follow = true, label = 'Log' }: LogViewerPro
     // Put the row a third of the way down, so the lines before it give context.
     const top = scrollTopFor(row - Math.floor(g.viewportHeight / ROW_HEIGHT / 3), g);
     element.scrollTop = top;
+    liveTop.current = top;
     setScrollTop(top);
     setFollowing(isAtBottom(top, g) && row >= g.totalRows - 1);
   }, []);
@@ -96,16 +146,21 @@ export function LogViewer({ source, follow = true, label = 'Log' }: LogViewerPro
   const atEnd = isAtBottom(scrollTop, geometry);
   let start: number;
   let end: number;
-  let windowTop: number;
+  let base: number;
   if (wrap) {
     end = atEnd ? rows.totalRows : Math.min(rows.totalRows, Math.floor(first) + visibleCount);
     start = atEnd ? Math.max(0, end - visibleCount) : Math.floor(first);
-    windowTop = scrollTop;
+    base = start;
   } else {
-    start = Math.max(0, Math.floor(first) - OVERSCAN);
-    end = Math.min(rows.totalRows, Math.ceil(first) + visibleCount + OVERSCAN);
-    windowTop = scrollTop - (first - start) * ROW_HEIGHT;
+    const step = Math.floor(first / STEP) * STEP;
+    start = Math.max(0, step - OVERSCAN);
+    end = Math.min(rows.totalRows, step + visibleCount + OVERSCAN);
+    base = Math.floor(start / BASE_ROWS) * BASE_ROWS;
   }
+  renderedKey.current = windowKey(scrollTop, geometry);
+  windowBase.current = base;
+  // Every render (the rows, the geometry or the mode may have changed): place the window for them.
+  useLayoutEffect(placeWindow);
   // Read ahead half a block each way, so scrolling reaches rows that are already here.
   const { ensure } = rows;
   useEffect(() => ensure(Math.max(0, start - PREFETCH_ROWS), end + PREFETCH_ROWS), [ensure, start, end]);
@@ -269,7 +324,8 @@ export function LogViewer({ source, follow = true, label = 'Log' }: LogViewerPro
         onScroll={onScroll}
       >
         <div className="logv-spacer" style={{ height: contentHeight(geometry) }} />
-        <div className={`logv-window${wrap && atEnd ? ' logv-window-end' : ''}`} style={{ top: windowTop, ...(wrap ? { height: viewportHeight } : {}) }} data-first-row={start}>
+        <div ref={rowWindow} className={`logv-window${wrap && atEnd ? ' logv-window-end' : ''}`} style={wrap ? { height: viewportHeight } : undefined} data-first-row={start}>
+          {start > base && <div className="logv-pad" style={{ height: (start - base) * ROW_HEIGHT }} />}
           {rendered}
         </div>
         {rows.loaded && rows.totalRows === 0 && !rows.error && <div className="logv-empty">{levels ? 'No lines at the selected levels' : 'The log is empty'}</div>}

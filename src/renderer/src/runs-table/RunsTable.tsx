@@ -116,8 +116,9 @@ export function RunsTable({ experiment, runs, queued, active, table }: Props): J
     downloadText(`${experiment}-runs${groups ? '-grouped' : ''}.csv`, text, 'text/csv');
   };
 
-  return (
-    <div className="runs-table-wrap">
+  // The tools do not depend on the scroll position: a scroll step re-renders the rows only.
+  const tools = useMemo(
+    () => (
       <div className="runs-table-tools">
         <ColumnPicker columns={columns} shown={shownIds} onChange={(ids) => update({ columns: ids })} onReset={() => update({ columns: null })} />
         <label className="runs-table-group">
@@ -152,6 +153,14 @@ export function RunsTable({ experiment, runs, queued, active, table }: Props): J
           Export CSV
         </button>
       </div>
+    ),
+    // exportCsv reads only values listed here (groups, displayed, groupBy, sortedRows, experiment).
+    [columns, shownIds, settings.groupBy, settings.filters, groupBy, groups, filtered.length, rows.length, count, displayed, sortedRows, experiment, update],
+  );
+
+  return (
+    <div className="runs-table-wrap">
+      {tools}
       <div
         className="runs-table-scroll"
         ref={scroller}
