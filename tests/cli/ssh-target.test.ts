@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { epochHistory } from '../../src/core/training/run-store.js';
 import type { RunEvent } from '../../src/shared/run-events.js';
 import { cliBundle, expman, expmanAsync, jsonLines, tempDataDir, testLogDir } from '../helpers/data-dir.js';
-import { sshdUnavailable, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { sshdUnavailable, sshTargetToml, startSshd, type TestSshd } from '../helpers/sshd.js';
 
 const unavailable = sshdUnavailable();
 if (unavailable) console.warn(`skipping the SSH target CLI tests: ${unavailable}`);
@@ -27,7 +27,7 @@ function setUp(): { data: string; remote: string } {
   const data = tempDataDir();
   const remote = tempDataDir(false);
   execFileSync(process.execPath, [cliBundle, 'preprocess', '--data', data, '--split=0.8', '--separate-sets'], { env: { ...process.env, EXPMAN_LOG_DIR: testLogDir } });
-  writeFileSync(join(data, 'targets.toml'), `[box]\nexecutor = "ssh"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n`);
+  writeFileSync(join(data, 'targets.toml'), sshTargetToml(sshd, remote));
   return { data, remote };
 }
 

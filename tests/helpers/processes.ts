@@ -32,3 +32,17 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * The first value `probe` gives that is neither undefined nor false, asked every 100 ms; after `ms`, fails
+ * with what was awaited (and `context()`, e.g. the daemons' logs).
+ */
+export async function waitUntil<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 30_000, context?: () => string): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${context ? `\n${context()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

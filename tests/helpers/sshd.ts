@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { cliBundle, testLogDir } from './data-dir.js';
 import { freePort } from './processes.js';
 
 export const SSHD = '/usr/sbin/sshd';
@@ -97,4 +98,12 @@ export async function startSshd(): Promise<TestSshd> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The expman a test target runs: this checkout's CLI bundle, logging to the tests' log folder. */
+export const targetExpman = `env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}`;
+
+/** targets.toml text for an SSH target `name` on the test sshd whose data folder is `remote` (plus `extra` lines). */
+export function sshTargetToml(sshd: Pick<TestSshd, 'user'>, remote: string, name = 'box', extra = ''): string {
+  return `[${name}]\nexecutor = "ssh"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\nexpman = "${targetExpman}"\n${extra}`;
 }

@@ -27,7 +27,8 @@ export async function queuedRun(ws: Workspace, model: string, overrides: string[
 }
 
 const runtime = resolveWorkerRuntime('');
-const LONG = ['training.epochs=100000', 'training.early_stopping.enabled=false', 'training.backend=cpu', 'logging.batch_interval_ms=0'];
+/** Overrides of a run that trains until it is stopped. */
+export const LONG = ['training.epochs=100000', 'training.early_stopping.enabled=false', 'training.backend=cpu', 'logging.batch_interval_ms=0'];
 
 /**
  * What every executor does, whatever the place: the worker trains the run folder and its events arrive

@@ -12,10 +12,11 @@ import { resolveWorkerRuntime } from '../../../src/core/training/worker-runtime.
 import { workspace } from '../../../src/core/workspace.js';
 import type { RunEvent } from '../../../src/shared/run-events.js';
 import { ExpmanError } from '../../../src/core/errors.js';
-import { cliBundle, expman, listTree, tempDataDir, testLogDir } from '../../helpers/data-dir.js';
+import { expman, listTree, tempDataDir } from '../../helpers/data-dir.js';
 import { startSlurm, slurmUnavailable, type TestSlurm } from '../../helpers/slurm.js';
-import { sshdUnavailable, startSshd, type TestSshd } from '../../helpers/sshd.js';
-import { preparedData, queuedRun } from './contract.js';
+import { sshdUnavailable, startSshd, targetExpman, type TestSshd } from '../../helpers/sshd.js';
+import { LONG, preparedData, queuedRun } from './contract.js';
+import { waitUntil } from '../../helpers/processes.js';
 
 const unavailable = slurmUnavailable() ?? sshdUnavailable();
 if (unavailable) console.warn(`skipping the Slurm-over-SSH tests: ${unavailable}`);
@@ -33,22 +34,13 @@ afterAll(async () => {
 }, 30_000);
 
 const runtime = resolveWorkerRuntime('');
-const LONG = ['training.epochs=100000', 'training.early_stopping.enabled=false', 'training.backend=cpu', 'logging.batch_interval_ms=0'];
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${slurm.logs()}`);
-    await sleep(100);
-  }
-}
+const until = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms?: number): Promise<T> => waitUntil(what, probe, ms, () => slurm.logs());
 
 /** The login node is this machine's sshd; the cluster's data folder a second folder, which this side never reads. */
 function cluster(partition = slurm.partition, extra = ''): { executor: ReturnType<typeof slurmExecutor>; target: SlurmTarget; options: SlurmOptions; remote: string; toml: string } {
   const remote = tempDataDir(false);
-  const toml = `[cluster]\nexecutor = "slurm"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\npartition = "${partition}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n${extra}`;
+  const toml = `[cluster]\nexecutor = "slurm"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\npartition = "${partition}"\nexpman = "${targetExpman}"\n${extra}`;
   const target = parseTargets(toml, 'targets.toml').get('cluster') as SlurmTarget;
   // The sshd passes the test cluster's config on to sbatch/scontrol/scancel there (a real login node has its own).
   const options: SlurmOptions = { pollMs: 250, ssh: { sshCommand: `${sshd.sshCommand()} -o SetEnv=SLURM_CONF=${slurm.env['SLURM_CONF']}` } };
@@ -191,7 +183,7 @@ describe.skipIf(unavailable)('Slurm through a login node over SSH, without a sha
 
   test('a login node on this file system (host, no data): submitted and cancelled there, nothing shipped, the run folder read here', async () => {
     const ws = preparedData();
-    const toml = `[cluster]\nexecutor = "slurm"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\npartition = "${slurm.partition}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n`;
+    const toml = `[cluster]\nexecutor = "slurm"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\npartition = "${slurm.partition}"\nexpman = "${targetExpman}"\n`;
     writeFileSync(join(ws.root, 'targets.toml'), toml);
     const target = parseTargets(toml, 'targets.toml').get('cluster') as SlurmTarget;
     const options: SlurmOptions = { pollMs: 250, ssh: { sshCommand: `${sshd.sshCommand()} -o SetEnv=SLURM_CONF=${slurm.env['SLURM_CONF']}` } };

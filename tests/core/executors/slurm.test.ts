@@ -13,7 +13,8 @@ import { RunManager } from '../../../src/core/jobs/run-manager.js';
 import type { EventChannel, EventPayloads, JobExit } from '../../../src/shared/api.js';
 import type { RunEvent } from '../../../src/shared/run-events.js';
 import { startSlurm, slurmUnavailable, type TestSlurm } from '../../helpers/slurm.js';
-import { executorContract, preparedData, queuedRun } from './contract.js';
+import { executorContract, LONG, preparedData, queuedRun } from './contract.js';
+import { waitUntil } from '../../helpers/processes.js';
 
 const unavailable = slurmUnavailable();
 if (unavailable) console.warn(`skipping the Slurm executor tests: ${unavailable}`);
@@ -32,17 +33,8 @@ function target(extra = ''): SlurmTarget {
 const options = (): SlurmOptions => ({ pollMs: 250, env: slurm.env });
 const runtime = resolveWorkerRuntime('');
 const which = (tool: string): string => execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
-const LONG = ['training.epochs=100000', 'training.early_stopping.enabled=false', 'training.backend=cpu', 'logging.batch_interval_ms=0'];
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${slurm.logs()}`);
-    await sleep(100);
-  }
-}
+const until = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms?: number): Promise<T> => waitUntil(what, probe, ms, () => slurm.logs());
 
 describe.skipIf(unavailable)('Slurm executor on a real single-node cluster', () => {
   describe('the executor contract', () => {

@@ -10,8 +10,9 @@ import { readEvents, readStatus } from '../../../src/core/training/run-store.js'
 import { resolveWorkerRuntime } from '../../../src/core/training/worker-runtime.js';
 import type { RunEvent } from '../../../src/shared/run-events.js';
 import { cliBundle, listTree, tempDataDir, testLogDir } from '../../helpers/data-dir.js';
-import { sshdUnavailable, startSshd, type TestSshd } from '../../helpers/sshd.js';
-import { executorContract, preparedData, queuedRun } from './contract.js';
+import { sshdUnavailable, sshTargetToml, startSshd, type TestSshd } from '../../helpers/sshd.js';
+import { executorContract, LONG, preparedData, queuedRun } from './contract.js';
+import { waitUntil } from '../../helpers/processes.js';
 
 const unavailable = sshdUnavailable();
 if (unavailable) console.warn(`skipping the SSH executor tests: ${unavailable}`);
@@ -24,22 +25,12 @@ afterAll(() => sshd?.stop());
 
 /** A second data folder on the "remote" host (this machine, through the test sshd). */
 function target(extra = '', data = tempDataDir(false)): SshTarget {
-  const expman = `env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}`;
-  return parseTargets(`[box]\nexecutor = "ssh"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${data}"\nexpman = "${expman}"\n${extra}`, 'targets.toml').get('box') as SshTarget;
+  return parseTargets(sshTargetToml(sshd, data, 'box', extra), 'targets.toml').get('box') as SshTarget;
 }
 const options = (sshCommand = sshd.sshCommand()): SshOptions => ({ pollMs: 200, sshCommand });
 const runtime = resolveWorkerRuntime('');
-const LONG = ['training.epochs=100000', 'training.early_stopping.enabled=false', 'training.backend=cpu', 'logging.batch_interval_ms=0'];
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+const until = waitUntil;
 
 describe.skipIf(unavailable)('SSH executor against an sshd on 127.0.0.1, a second data folder as the remote', () => {
   describe('the executor contract', () => {

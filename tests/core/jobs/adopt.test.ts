@@ -9,9 +9,9 @@ import { createBackend } from '../../../src/core/api/backend.js';
 import { RunManager } from '../../../src/core/jobs/run-manager.js';
 import { processMatches } from '../../../src/core/runs/lock.js';
 import { workspace } from '../../../src/core/workspace.js';
-import { cliBundle, expman, listTree, repoRoot, tempDataDir, testLogDir } from '../../helpers/data-dir.js';
+import { expman, listTree, repoRoot, tempDataDir, testLogDir } from '../../helpers/data-dir.js';
 import { startSlurm, slurmUnavailable, type TestSlurm } from '../../helpers/slurm.js';
-import { sshdUnavailable, startSshd, type TestSshd } from '../../helpers/sshd.js';
+import { sshdUnavailable, sshTargetToml, startSshd, targetExpman, type TestSshd } from '../../helpers/sshd.js';
 
 // Bundled into out/ so that its packages resolve from the repository's node_modules.
 const hostBundle = join(repoRoot, 'out', 'test', 'backend-host.mjs');
@@ -100,7 +100,7 @@ describe.skipIf(sshUnavailable)('runs on an SSH target are followed again by the
     const data = tempDataDir();
     const remote = tempDataDir(false);
     expect(expman(['preprocess', '--separate-sets', '--data', data]).code).toBe(0);
-    writeFileSync(join(data, 'targets.toml'), `[box]\nexecutor = "ssh"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n`);
+    writeFileSync(join(data, 'targets.toml'), sshTargetToml(sshd, remote));
     const dir = join(data, 'experiments/default/models/far');
     const remoteDir = join(remote, 'experiments/default/models/far');
     const EPOCHS = 500;
@@ -155,7 +155,7 @@ describe.skipIf(sshUnavailable)('runs on an SSH target are followed again by the
     const data = tempDataDir();
     const remote = tempDataDir(false);
     expect(expman(['preprocess', '--separate-sets', '--data', data]).code).toBe(0);
-    writeFileSync(join(data, 'targets.toml'), `[box]\nexecutor = "ssh"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n`);
+    writeFileSync(join(data, 'targets.toml'), sshTargetToml(sshd, remote));
     const dir = join(data, 'experiments/default/models/endless');
     const remoteDir = join(remote, 'experiments/default/models/endless');
     const first = await server(data);
@@ -200,7 +200,7 @@ describe.skipIf(slurmMissing)('a Slurm job submitted through a login node is fol
     expect(expman(['preprocess', '--separate-sets', '--data', data]).code).toBe(0);
     writeFileSync(
       join(data, 'targets.toml'),
-      `[hpc]\nexecutor = "slurm"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\npartition = "${slurm.partition}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n`,
+      `[hpc]\nexecutor = "slurm"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\npartition = "${slurm.partition}"\nexpman = "${targetExpman}"\n`,
     );
     const dir = join(data, 'experiments/default/models/job');
     const remoteDir = join(remote, 'experiments/default/models/job');

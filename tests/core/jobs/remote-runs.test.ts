@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createBackend } from '../../../src/core/api/backend.js';
 import { epochHistory } from '../../../src/core/training/run-store.js';
 import type { RunEvent } from '../../../src/shared/run-events.js';
-import { cliBundle, expman, jsonLines, tempDataDir, testLogDir } from '../../helpers/data-dir.js';
-import { sshdUnavailable, startSshd, type TestSshd } from '../../helpers/sshd.js';
+import { expman, jsonLines, tempDataDir } from '../../helpers/data-dir.js';
+import { sshdUnavailable, sshTargetToml, startSshd, type TestSshd } from '../../helpers/sshd.js';
 
 const unavailable = sshdUnavailable();
 if (unavailable) console.warn(`skipping the remote Stop/Resume/Re-run/Test tests: ${unavailable}`);
@@ -30,7 +30,7 @@ describe.skipIf(unavailable)('Stop, Resume, Re-run and Test of a run on an SSH t
     const data = tempDataDir();
     const remote = tempDataDir(false);
     expect(expman(['preprocess', '--separate-sets', '--data', data]).code).toBe(0);
-    writeFileSync(join(data, 'targets.toml'), `[box]\nexecutor = "ssh"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\nexpman = "env EXPMAN_LOG_DIR=${testLogDir} ${process.execPath} ${cliBundle}"\n`);
+    writeFileSync(join(data, 'targets.toml'), sshTargetToml(sshd, remote));
     const models = join(data, 'experiments/default/models');
     const remoteModels = join(remote, 'experiments/default/models');
     const backend = createBackend({ focus: { dataDir: data }, transport: 'browser', emit: () => undefined });
