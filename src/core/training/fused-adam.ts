@@ -86,7 +86,8 @@ function hostKernel(backendName: 'cpu' | 'wasm'): TF.KernelConfig {
   };
 }
 
-interface WebGpuBackend extends TF.KernelBackend {
+/** The one method of tfjs-webgpu's backend the fused kernels call (typed here: the backend package is loaded only at run time, on WebGPU). */
+export interface WebGpuBackend extends TF.KernelBackend {
   runWebGPUProgram(program: object, inputs: TF.TensorInfo[], dtype: 'float32', uniforms?: Array<{ type: 'float32' | 'int32'; data: number[] }>): TF.TensorInfo;
 }
 

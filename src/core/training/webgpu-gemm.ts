@@ -1,6 +1,7 @@
 import type * as TF from '@tensorflow/tfjs';
 import { ExpmanError } from '../errors.js';
 import type { Tf } from './backend.js';
+import type { WebGpuBackend } from './fused-adam.js';
 
 /**
  * An fp32 matrix product for WebGPU with larger tiles than tfjs-webgpu's matMul (32×32 outputs per
@@ -299,10 +300,6 @@ export function gemmShader(v: GemmVariant): string {
   }
   emit('  }');
   return lines.join('\n');
-}
-
-interface WebGpuBackend extends TF.KernelBackend {
-  runWebGPUProgram(program: object, inputs: TF.TensorInfo[], dtype: 'float32', uniforms?: Array<{ type: 'float32' | 'int32'; data: number[] }>): TF.TensorInfo;
 }
 
 function gemmKernel(): TF.KernelConfig {
