@@ -3,11 +3,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cliBundle, expman, expmanAsync, jsonLines, listTree, repoRoot, tempDataDir, testLogDir } from '../helpers/data-dir.js';
 import { describeTree, fakeWeights, writeDataTree } from '../helpers/data-tree.js';
 import { processesOf, until } from '../helpers/processes.js';
-import { sshdUnavailable, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { describeIfAvailable } from '../helpers/needs.js';
+import { sshdUnavailable, useSshd } from '../helpers/sshd.js';
 
 const isTemp = (rel: string) => rel.split('/').some((part) => part.startsWith('.tmp-'));
 
@@ -151,13 +152,8 @@ describe('expman sync', () => {
     expect(noRsync.stderr).toContain('rsync is not installed');
   });
 
-  const noSshd = sshdUnavailable();
-  describe.skipIf(noSshd !== undefined)(`over SSH${noSshd ? ` (skipped: ${noSshd})` : ''}`, () => {
-    let sshd: TestSshd;
-    beforeAll(async () => {
-      sshd = await startSshd();
-    });
-    afterAll(() => sshd?.stop());
+  describeIfAvailable(sshdUnavailable(), 'over SSH', () => {
+    const sshd = useSshd();
 
     it('dry-run lists, a sync killed mid-way resumes, and a second run transfers nothing', async () => {
       const data = preparedData();

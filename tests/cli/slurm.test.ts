@@ -1,24 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { cliBundle, expman, expmanAsync, listTree, tempDataDir, testLogDir } from '../helpers/data-dir.js';
-import { startSlurm, slurmUnavailable, type TestSlurm } from '../helpers/slurm.js';
+import { describeIfAvailable } from '../helpers/needs.js';
+import { slurmUnavailable, useSlurm } from '../helpers/slurm.js';
 
-const unavailable = slurmUnavailable();
-if (unavailable) console.warn(`skipping the Slurm CLI tests: ${unavailable}`);
-
-let slurm: TestSlurm;
-beforeAll(async () => {
-  if (unavailable) return;
-  slurm = await startSlurm();
-  // expmanAsync passes this process's environment: sbatch and friends find the test cluster.
-  process.env['SLURM_CONF'] = slurm.env['SLURM_CONF'];
-}, 30_000);
-afterAll(async () => {
-  delete process.env['SLURM_CONF'];
-  await slurm?.stop();
-}, 30_000);
+// expmanAsync passes this process's environment: with SLURM_CONF, sbatch and friends find the test cluster.
+const slurm = useSlurm({ confEnv: true });
 
 function dataWithTargets(): string {
   const data = tempDataDir();
@@ -29,7 +18,7 @@ function dataWithTargets(): string {
 const env = (): Record<string, string> => ({ SLURM_CONF: slurm.env['SLURM_CONF']! });
 const onCluster = ['--set', 'runtime.executor=slurm', '--set', 'runtime.target=cluster', '--set', 'training.backend=cpu'];
 
-describe.skipIf(unavailable)('expman on a Slurm target (a real single-node cluster)', () => {
+describeIfAvailable(slurmUnavailable(), 'expman on a Slurm target (a real single-node cluster)', () => {
   test('targets list and check; train submits the run, follows it live, and list shows where it ran', () => {
     const data = dataWithTargets();
     const list = expman(['targets', 'list', '--data', data], { env: env() });

@@ -1,27 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { epochHistory } from '../../src/core/training/run-store.js';
 import type { RunEvent } from '../../src/shared/run-events.js';
 import { cliBundle, expman, expmanAsync, jsonLines, tempDataDir, testLogDir } from '../helpers/data-dir.js';
-import { sshdUnavailable, sshTargetToml, startSshd, type TestSshd } from '../helpers/sshd.js';
+import { describeIfAvailable } from '../helpers/needs.js';
+import { sshdUnavailable, sshTargetToml, useSshd } from '../helpers/sshd.js';
 
-const unavailable = sshdUnavailable();
-if (unavailable) console.warn(`skipping the SSH target CLI tests: ${unavailable}`);
-
-let sshd: TestSshd;
-beforeAll(async () => {
-  if (unavailable) return;
-  sshd = await startSshd();
-  // expmanAsync passes this process's environment on.
-  process.env['EXPMAN_SSH_COMMAND'] = sshd.sshCommand();
-}, 30_000);
-afterAll(() => {
-  delete process.env['EXPMAN_SSH_COMMAND'];
-  sshd?.stop();
-});
+// expmanAsync passes this process's environment on: EXPMAN_SSH_COMMAND reaches the test sshd.
+const sshd = useSshd({ sshCommandEnv: true });
 
 function setUp(): { data: string; remote: string } {
   const data = tempDataDir();
@@ -41,7 +30,7 @@ function untilLine(child: ReturnType<typeof expmanAsync>, pattern: RegExp): Prom
   );
 }
 
-describe.skipIf(unavailable)('expman train on an SSH target (an sshd on 127.0.0.1, a second data folder as the remote)', () => {
+describeIfAvailable(sshdUnavailable(), 'expman train on an SSH target (an sshd on 127.0.0.1, a second data folder as the remote)', () => {
   test('targets check; train ships the run, follows it, brings it home; list shows where it ran', () => {
     const { data, remote } = setUp();
     const env = { EXPMAN_SSH_COMMAND: sshd.sshCommand() };

@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { expman } from '../helpers/data-dir.js';
-import { startSlurm, slurmUnavailable, type TestSlurm } from '../helpers/slurm.js';
+import { describeIfAvailable } from '../helpers/needs.js';
+import { slurmUnavailable, useSlurm } from '../helpers/slurm.js';
 import { shotsDir, uiSuite } from '../helpers/ui-session.js';
 
 /**
@@ -10,26 +11,17 @@ import { shotsDir, uiSuite } from '../helpers/ui-session.js';
  * page shows it live from the run folder the job writes, and the sidebar says where it runs.
  * Screenshot: test-output/e2e/slurm-run-live.png.
  */
-const unavailable = slurmUnavailable();
-if (unavailable) console.warn(`skipping the Slurm launcher e2e test: ${unavailable}`);
-
-describe.skipIf(unavailable)('the launcher on a Slurm target', () => {
-  let slurm: TestSlurm | undefined;
-  beforeAll(async () => {
-    slurm = await startSlurm();
-  }, 60_000);
+describeIfAvailable(slurmUnavailable(), 'the launcher on a Slurm target', () => {
+  const slurm = useSlurm();
   // Registered after Slurm's hooks: the UI starts after the cluster and stops before it.
   const ui = uiSuite({
     name: 'slurm',
-    env: () => ({ SLURM_CONF: slurm!.env['SLURM_CONF'] }),
+    env: () => ({ SLURM_CONF: slurm.env['SLURM_CONF'] }),
     prepare: (data) => {
       expect(expman(['preprocess', '--data', data, '--split=0.8', '--separate-sets']).code).toBe(0);
-      writeFileSync(join(data, 'targets.toml'), `[cluster]\nexecutor = "slurm"\npartition = "${slurm!.partition}"\ntime = "10"\n`);
+      writeFileSync(join(data, 'targets.toml'), `[cluster]\nexecutor = "slurm"\npartition = "${slurm.partition}"\ntime = "10"\n`);
     },
   });
-  afterAll(async () => {
-    await slurm?.stop();
-  }, 60_000);
 
   test('Where: cluster starts a Slurm job; the run page shows it live; the sidebar says cluster', async () => {
     const page = await ui.browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -52,7 +44,7 @@ describe.skipIf(unavailable)('the launcher on a Slurm target', () => {
     await page.screenshot({ path: join(shotsDir, 'slurm-run-live.png') });
     await expect.poll(() => page.locator('.view-head .badge').getAttribute('data-status'), { timeout: 60_000 }).toBe('finished');
     const record = JSON.parse(readFileSync(join(ui.data, 'experiments', 'default', 'models', 'on-cluster', 'executor.json'), 'utf8')) as { executor: string; job_id: string; node: string };
-    expect(record).toMatchObject({ executor: 'slurm', job_id: expect.stringMatching(/^\d+$/), node: slurm!.node });
+    expect(record).toMatchObject({ executor: 'slurm', job_id: expect.stringMatching(/^\d+$/), node: slurm.node });
     expect(readFileSync(join(ui.data, 'experiments', 'default', 'models', 'on-cluster', 'config.toml'), 'utf8')).toMatch(/executor = "slurm"\ntarget = "cluster"/);
   }, 120_000);
 });

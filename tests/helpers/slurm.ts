@@ -3,7 +3,10 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { cpus, hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from './processes.js';
+import { afterAll, beforeAll } from 'vitest';
+import { whileRunning } from './needs.js';
+import { freePort, waitUntil } from './processes.js';
+import type { TestSshd } from './sshd.js';
 
 /**
  * A real single-node Slurm for tests (Debian's slurmctld, slurmd, munge, slurm-client): no systemd, no
@@ -37,6 +40,8 @@ export interface TestSlurm {
   restartController(): Promise<void>;
   /** The daemons' logs, for a failing test's message. */
   logs(): string;
+  /** waitUntil, with the daemons' logs in its message when it times out. */
+  until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms?: number): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -185,6 +190,7 @@ export async function startSlurm(): Promise<TestSlurm> {
     env,
     run,
     logs,
+    until: (what, probe, ms) => waitUntil(what, probe, ms, logs),
     stop,
     async restartController(): Promise<void> {
       await stopPid(pids['slurmctld']);
@@ -192,4 +198,35 @@ export async function startSlurm(): Promise<TestSlurm> {
       await waitIdle('slurmctld did not come back');
     },
   };
+}
+
+/**
+ * One test cluster for the tests of the suite this is called in (a describe body, or the file's top
+ * level): started before them, stopped after them; returns the running one (read it inside a test).
+ * Where Slurm cannot run here (slurmUnavailable()), nothing is started: the suite is skipped then
+ * (describeIfAvailable). `confEnv` also sets this process's SLURM_CONF to the cluster's while the suite
+ * runs, for the expman processes a test starts (they inherit it: sbatch and friends find the cluster);
+ * unset after.
+ */
+export function useSlurm(options: { confEnv?: boolean } = {}): TestSlurm {
+  let slurm: TestSlurm | undefined;
+  beforeAll(async () => {
+    if (slurmUnavailable()) return;
+    slurm = await startSlurm();
+    if (options.confEnv) process.env['SLURM_CONF'] = slurm.env['SLURM_CONF'];
+  }, 60_000);
+  afterAll(async () => {
+    if (options.confEnv) delete process.env['SLURM_CONF'];
+    await slurm?.stop();
+    slurm = undefined;
+  }, 60_000);
+  return whileRunning('the test cluster', () => slurm, () => slurmUnavailable() ?? 'read it inside a test, after beforeAll');
+}
+
+/**
+ * The ssh command line to a login node that is the test sshd: it passes the test cluster's config on to
+ * sbatch/scontrol/scancel there (a real login node has its own; the test sshd accepts SLURM_CONF).
+ */
+export function loginSshCommand(sshd: Pick<TestSshd, 'sshCommand'>, slurm: Pick<TestSlurm, 'env'>): string {
+  return `${sshd.sshCommand()} -o SetEnv=SLURM_CONF=${slurm.env['SLURM_CONF']}`;
 }

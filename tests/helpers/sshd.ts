@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { whileRunning } from './needs.js';
 import { cliBundle, testLogDir } from './data-dir.js';
 import { freePort } from './processes.js';
 
@@ -98,6 +100,30 @@ export async function startSshd(): Promise<TestSshd> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One test sshd for the tests of the suite this is called in (a describe body, or the file's top level):
+ * started before them, stopped after them; returns the running one (read it inside a test).
+ * Where sshd cannot run here (sshdUnavailable()), nothing is started: the suite is skipped then
+ * (describeIfAvailable). `sshCommandEnv` also sets this process's EXPMAN_SSH_COMMAND while the suite
+ * runs — to sshd.sshCommand(), or to what the function makes of the running sshd — for the expman
+ * processes a test starts (they inherit it) and an in-process backend (it reads it); unset after.
+ */
+export function useSshd(options: { sshCommandEnv?: true | ((sshd: TestSshd) => string) } = {}): TestSshd {
+  let sshd: TestSshd | undefined;
+  beforeAll(async () => {
+    if (sshdUnavailable()) return;
+    sshd = await startSshd();
+    const { sshCommandEnv } = options;
+    if (sshCommandEnv) process.env['EXPMAN_SSH_COMMAND'] = sshCommandEnv === true ? sshd.sshCommand() : sshCommandEnv(sshd);
+  }, 30_000);
+  afterAll(() => {
+    if (options.sshCommandEnv) delete process.env['EXPMAN_SSH_COMMAND'];
+    sshd?.stop();
+    sshd = undefined;
+  });
+  return whileRunning('the test sshd', () => sshd, () => sshdUnavailable() ?? 'read it inside a test, after beforeAll');
 }
 
 /** The expman a test target runs: this checkout's CLI bundle, logging to the tests' log folder. */

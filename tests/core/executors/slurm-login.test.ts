@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { readExecutorRecord, type ExecState } from '../../../src/core/executors/executor.js';
 import { checkTarget } from '../../../src/core/executors/check.js';
 import { JOB_SCRIPT, slurmExecutor, type SlurmOptions } from '../../../src/core/executors/slurm.js';
@@ -13,41 +12,27 @@ import { workspace } from '../../../src/core/workspace.js';
 import type { RunEvent } from '../../../src/shared/run-events.js';
 import { ExpmanError } from '../../../src/core/errors.js';
 import { expman, listTree, tempDataDir } from '../../helpers/data-dir.js';
-import { startSlurm, slurmUnavailable, type TestSlurm } from '../../helpers/slurm.js';
-import { sshdUnavailable, startSshd, targetExpman, type TestSshd } from '../../helpers/sshd.js';
+import { describeIfAvailable } from '../../helpers/needs.js';
+import { loginSshCommand, slurmUnavailable, useSlurm } from '../../helpers/slurm.js';
+import { sshdUnavailable, targetExpman, useSshd } from '../../helpers/sshd.js';
 import { LONG, preparedData, queuedRun } from './contract.js';
-import { waitUntil } from '../../helpers/processes.js';
+import { REQUEUE, requeueThenControllerRestart } from './slurm-requeue.js';
 
-const unavailable = slurmUnavailable() ?? sshdUnavailable();
-if (unavailable) console.warn(`skipping the Slurm-over-SSH tests: ${unavailable}`);
-
-let slurm: TestSlurm;
-let sshd: TestSshd;
-beforeAll(async () => {
-  if (unavailable) return;
-  slurm = await startSlurm();
-  sshd = await startSshd();
-}, 30_000);
-afterAll(async () => {
-  sshd?.stop();
-  await slurm?.stop();
-}, 30_000);
+const slurm = useSlurm();
+const sshd = useSshd();
 
 const runtime = resolveWorkerRuntime('');
-
-const until = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms?: number): Promise<T> => waitUntil(what, probe, ms, () => slurm.logs());
 
 /** The login node is this machine's sshd; the cluster's data folder a second folder, which this side never reads. */
 function cluster(partition = slurm.partition, extra = ''): { executor: ReturnType<typeof slurmExecutor>; target: SlurmTarget; options: SlurmOptions; remote: string; toml: string } {
   const remote = tempDataDir(false);
   const toml = `[cluster]\nexecutor = "slurm"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\ndata = "${remote}"\npartition = "${partition}"\nexpman = "${targetExpman}"\n${extra}`;
   const target = parseTargets(toml, 'targets.toml').get('cluster') as SlurmTarget;
-  // The sshd passes the test cluster's config on to sbatch/scontrol/scancel there (a real login node has its own).
-  const options: SlurmOptions = { pollMs: 250, ssh: { sshCommand: `${sshd.sshCommand()} -o SetEnv=SLURM_CONF=${slurm.env['SLURM_CONF']}` } };
+  const options: SlurmOptions = { pollMs: 250, ssh: { sshCommand: loginSshCommand(sshd, slurm) } };
   return { executor: slurmExecutor(target, options), target, options, remote, toml };
 }
 
-describe.skipIf(unavailable)('Slurm through a login node over SSH, without a shared file system', () => {
+describeIfAvailable(slurmUnavailable() ?? sshdUnavailable(), 'Slurm through a login node over SSH, without a shared file system', () => {
   test('submit → RUNNING with metrics mirrored live → COMPLETED; the run folder comes home', async () => {
     const ws = preparedData();
     const { executor, remote } = cluster();
@@ -116,39 +101,10 @@ describe.skipIf(unavailable)('Slurm through a login node over SSH, without a sha
   }, 60_000);
 
   test('requeue near the time limit, then the controller restarting: the job resumes from its checkpoint there, the mirror goes on', async () => {
-    const ws = preparedData();
-    const { executor, remote } = cluster(slurm.partition, 'requeue = true\nsignal_before = 60\n');
-    const dir = await queuedRun(ws, 'requeued', LONG);
-    const events: RunEvent[] = [];
-    const handle = await executor.launch({ dir, runtime, onEvent: (e) => events.push(e) });
-    await until('two checkpoints', () => events.filter((e) => e.event === 'checkpoint_saved').length >= 2 || undefined);
-    // What Slurm sends signal_before seconds before the time limit: SIGUSR1 to the batch shell.
-    slurm.run('scancel', ['--batch', '--signal=USR1', handle.jobId!]);
-    await until('the stop', () => events.some((e) => e.event === 'run_stopped') || undefined);
-    // As in slurm.test.ts: once the node is idle again, the requeued job may start at once.
-    await until('the requeue', async () => {
-      const record = await readExecutorRecord(dir);
-      return ((record?.restarts ?? 0) >= 1 && record?.state === 'PENDING' && slurm.run('sinfo', ['-h', '-o', '%T']).trim() === 'idle') || undefined;
-    });
-    await sleep(1500);
-    slurm.run('scontrol', ['update', `JobId=${handle.jobId}`, 'StartTime=now']);
-    const resumed = await until('the resume', () => events.find((e) => e.event === 'run_resumed') as { from_epoch: number } | undefined);
-    expect(resumed.from_epoch).toBeGreaterThanOrEqual(2);
-    // The run is live again here (status mirrored from there), while the job is RUNNING again.
-    await until('running again', async () => (await readStatus(dir))?.status === 'running' || undefined);
-    await slurm.restartController();
-    const after = events.length;
-    await until('more epochs after the restart', () => events.slice(after).some((e) => e.event === 'epoch_end') || undefined);
-    expect((await readExecutorRecord(dir))?.state).toBe('RUNNING');
-    handle.stop();
-    const end = await handle.ended;
-    expect(end.state, `${JSON.stringify(end)}\n${slurm.logs()}`).toBe('stopped');
-    expect((await readStatus(dir))?.status).toBe('stopped');
-    const remoteDir = join(remote, 'experiments/default/models/requeued');
+    const { executor, remote } = cluster(slurm.partition, REQUEUE);
+    const dir = await requeueThenControllerRestart(slurm, executor);
     // Every event once, in order: the local copy is the file there.
-    expect(readFileSync(join(dir, 'logs/metrics.jsonl'), 'utf8')).toBe(readFileSync(join(remoteDir, 'logs/metrics.jsonl'), 'utf8'));
-    expect((await readEvents(dir)).filter((e) => e.event === 'run_resumed')).toHaveLength(1);
-    expect(readFileSync(join(dir, 'logs', `slurm-${handle.jobId}.out`), 'utf8')).toMatch(/start 1[\s\S]*requeued[\s\S]*start 2/);
+    expect(readFileSync(join(dir, 'logs/metrics.jsonl'), 'utf8')).toBe(readFileSync(join(remote, 'experiments/default/models/requeued', 'logs/metrics.jsonl'), 'utf8'));
   }, 120_000);
 
   test('Stop and Resume from the run queue: resubmitted there, resumed from its checkpoint, to the metrics of an uninterrupted run', async () => {
@@ -160,13 +116,13 @@ describe.skipIf(unavailable)('Slurm through a login node over SSH, without a sha
     const first = await manager.start(ws, { experiment: 'default', model: 'job', overrides: ['runtime.executor=slurm', 'runtime.target=cluster', ...sets] });
     expect(first).toMatchObject({ executor: 'slurm', target: 'cluster' });
     const dir = join(ws.root, 'experiments/default/models/job');
-    await until('two epochs', async () => ((await readEvents(dir)).filter((e) => e.event === 'epoch_end').length >= 2) || undefined);
+    await slurm.until('two epochs', async () => ((await readEvents(dir)).filter((e) => e.event === 'epoch_end').length >= 2) || undefined);
     await manager.stopRun(ws, { experiment: 'default', model: 'job' });
     expect((await readStatus(dir))?.status).toBe('stopped');
     const firstJob = (await readExecutorRecord(dir))?.job_id;
     const again = await manager.resume(ws, { experiment: 'default', model: 'job' });
     expect(again).toMatchObject({ kind: 'resume', executor: 'slurm', target: 'cluster' });
-    await until('the end', () => (['finished', 'failed', 'stopped'].includes(manager.state().jobs.find((j) => j.id === again.id)?.state ?? '') ? true : undefined), 120_000);
+    await slurm.until('the end', () => (['finished', 'failed', 'stopped'].includes(manager.state().jobs.find((j) => j.id === again.id)?.state ?? '') ? true : undefined), 120_000);
     expect(manager.state().jobs.find((j) => j.id === again.id)?.state, slurm.logs()).toBe('finished');
     const record = await readExecutorRecord(dir);
     expect(record).toMatchObject({ executor: 'slurm', target: 'cluster', state: 'COMPLETED' });
@@ -186,7 +142,7 @@ describe.skipIf(unavailable)('Slurm through a login node over SSH, without a sha
     const toml = `[cluster]\nexecutor = "slurm"\nhost = "127.0.0.1"\nuser = "${sshd.user}"\npartition = "${slurm.partition}"\nexpman = "${targetExpman}"\n`;
     writeFileSync(join(ws.root, 'targets.toml'), toml);
     const target = parseTargets(toml, 'targets.toml').get('cluster') as SlurmTarget;
-    const options: SlurmOptions = { pollMs: 250, ssh: { sshCommand: `${sshd.sshCommand()} -o SetEnv=SLURM_CONF=${slurm.env['SLURM_CONF']}` } };
+    const options: SlurmOptions = { pollMs: 250, ssh: { sshCommand: loginSshCommand(sshd, slurm) } };
     const passed = await checkTarget(ws, target, { slurm: options });
     expect(passed.map((p) => `${p.what}: ${p.detail}`)).toEqual([
       `ssh: ${sshd.user}@127.0.0.1 reachable; ${ws.root} shared and writable there`,

@@ -3,29 +3,21 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readExecutorRecord, type ExecState } from '../../../src/core/executors/executor.js';
 import { JOB_SCRIPT, slurmExecutor, type SlurmOptions } from '../../../src/core/executors/slurm.js';
 import { parseTargets, type SlurmTarget } from '../../../src/core/executors/targets.js';
-import { readEvents, readRunSummary, readStatus } from '../../../src/core/training/run-store.js';
+import { readRunSummary, readStatus } from '../../../src/core/training/run-store.js';
 import { resolveWorkerRuntime } from '../../../src/core/training/worker-runtime.js';
 import { RunManager } from '../../../src/core/jobs/run-manager.js';
 import type { EventChannel, EventPayloads, JobExit } from '../../../src/shared/api.js';
 import type { RunEvent } from '../../../src/shared/run-events.js';
-import { startSlurm, slurmUnavailable, type TestSlurm } from '../../helpers/slurm.js';
+import { describeIfAvailable } from '../../helpers/needs.js';
+import { slurmUnavailable, useSlurm } from '../../helpers/slurm.js';
 import { executorContract, LONG, preparedData, queuedRun } from './contract.js';
-import { waitUntil } from '../../helpers/processes.js';
+import { REQUEUE, requeueThenControllerRestart } from './slurm-requeue.js';
 
-const unavailable = slurmUnavailable();
-if (unavailable) console.warn(`skipping the Slurm executor tests: ${unavailable}`);
-
-let slurm: TestSlurm;
-beforeAll(async () => {
-  if (!unavailable) slurm = await startSlurm();
-}, 30_000);
-afterAll(async () => {
-  await slurm?.stop();
-}, 30_000);
+const slurm = useSlurm();
 
 function target(extra = ''): SlurmTarget {
   return parseTargets(`[cluster]\nexecutor = "slurm"\npartition = "${slurm.partition}"\n${extra}`, 'targets.toml').get('cluster') as SlurmTarget;
@@ -34,9 +26,7 @@ const options = (): SlurmOptions => ({ pollMs: 250, env: slurm.env });
 const runtime = resolveWorkerRuntime('');
 const which = (tool: string): string => execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
 
-const until = <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms?: number): Promise<T> => waitUntil(what, probe, ms, () => slurm.logs());
-
-describe.skipIf(unavailable)('Slurm executor on a real single-node cluster', () => {
+describeIfAvailable(slurmUnavailable(), 'Slurm executor on a real single-node cluster', () => {
   describe('the executor contract', () => {
     executorContract(() => slurmExecutor(target(), options()), { timeoutMs: 60_000 });
   });
@@ -49,15 +39,15 @@ describe.skipIf(unavailable)('Slurm executor on a real single-node cluster', () 
     // Submitted held: it waits (Reason JobHeldUser) until released, as a job waits for resources.
     const handle = await slurmExecutor(target('sbatch = ["--hold"]'), options()).launch({ dir, runtime, onState: (s) => states.push(s), onEvent: (e) => events.push(e) });
     expect(handle.jobId).toMatch(/^\d+$/);
-    const pending = await until('PENDING', async () => ((await handle.state()).phase === 'pending' ? handle.state() : undefined));
+    const pending = await slurm.until('PENDING', async () => ((await handle.state()).phase === 'pending' ? handle.state() : undefined));
     expect(pending.detail).toMatch(new RegExp(`Slurm job ${handle.jobId} PENDING \\(JobHeldUser\\)`));
     // A queued run held by the scheduler stays queued for every reader, with the job's state and reason.
-    const summary = await until('the record', async () => ((await readRunSummary(ws, 'default', 'held'))?.executor?.reason === 'JobHeldUser' ? readRunSummary(ws, 'default', 'held') : undefined));
+    const summary = await slurm.until('the record', async () => ((await readRunSummary(ws, 'default', 'held'))?.executor?.reason === 'JobHeldUser' ? readRunSummary(ws, 'default', 'held') : undefined));
     expect(summary).toMatchObject({ status: 'queued', executor: { executor: 'slurm', target: 'cluster', job_id: handle.jobId, state: 'PENDING' } });
     expect(events).toEqual([]);
     slurm.run('scontrol', ['release', handle.jobId!]);
     // Live: an epoch's metrics arrive while the job is still RUNNING.
-    await until('a live epoch', () => events.some((e) => e.event === 'epoch_end') || undefined);
+    await slurm.until('a live epoch', () => events.some((e) => e.event === 'epoch_end') || undefined);
     expect((await handle.ended).state).toBe('finished');
     expect(states.map((s) => s.state)).toEqual(expect.arrayContaining(['PENDING', 'COMPLETED']));
     expect(states.find((s) => s.phase === 'running')?.node).toBe(slurm.node);
@@ -72,7 +62,7 @@ describe.skipIf(unavailable)('Slurm executor on a real single-node cluster', () 
     const ws = preparedData();
     const dir = await queuedRun(ws, 'never', ['training.epochs=3']);
     const handle = await slurmExecutor(target('sbatch = ["--hold"]'), options()).launch({ dir, runtime });
-    await until('PENDING', async () => (await handle.state()).phase === 'pending' || undefined);
+    await slurm.until('PENDING', async () => (await handle.state()).phase === 'pending' || undefined);
     handle.stop();
     expect((await handle.ended).state).toBe('stopped');
     expect((await readStatus(dir))?.status).toBe('stopped');
@@ -83,7 +73,7 @@ describe.skipIf(unavailable)('Slurm executor on a real single-node cluster', () 
     const ws = preparedData();
     const dir = await queuedRun(ws, 'orphan', ['training.epochs=3']);
     const handle = await slurmExecutor(target('sbatch = ["--hold"]'), options()).launch({ dir, runtime });
-    await until('PENDING', async () => (await handle.state()).phase === 'pending' || undefined);
+    await slurm.until('PENDING', async () => (await handle.state()).phase === 'pending' || undefined);
     const manager = new RunManager({ emit: () => undefined, placement: { slurm: options() } });
     writeFileSync(join(ws.root, 'targets.toml'), `[cluster]\nexecutor = "slurm"\npartition = "${slurm.partition}"\n`);
     await manager.stopRun(ws, { experiment: 'default', model: 'orphan' });
@@ -129,33 +119,7 @@ describe.skipIf(unavailable)('Slurm executor on a real single-node cluster', () 
   }, 30_000);
 
   test('requeue near the time limit: the worker stops, the job is requeued and resumes from its checkpoint', async () => {
-    const ws = preparedData();
-    const dir = await queuedRun(ws, 'requeued', LONG);
-    const events: RunEvent[] = [];
-    const handle = await slurmExecutor(target('requeue = true\nsignal_before = 60'), options()).launch({ dir, runtime, onEvent: (e) => events.push(e) });
-    await until('two checkpoints', () => events.filter((e) => e.event === 'checkpoint_saved').length >= 2 || undefined);
-    // What Slurm sends signal_before seconds before the time limit: SIGUSR1 to the batch shell.
-    slurm.run('scancel', ['--batch', '--signal=USR1', handle.jobId!]);
-    await until('the stop', () => events.some((e) => e.event === 'run_stopped') || undefined);
-    // A requeued job waits for a begin time (about 2 minutes): Slurm's way of letting the node forget the
-    // old instance (a start too soon is killed, "Job credential revoked"). Once the node is idle again,
-    // let it start now.
-    await until('the requeue', async () => {
-      const record = await readExecutorRecord(dir);
-      return ((record?.restarts ?? 0) >= 1 && record?.state === 'PENDING' && slurm.run('sinfo', ['-h', '-o', '%T']).trim() === 'idle') || undefined;
-    });
-    await sleep(1500);
-    slurm.run('scontrol', ['update', `JobId=${handle.jobId}`, 'StartTime=now']);
-    const resumed = await until('the resume', () => events.find((e) => e.event === 'run_resumed') as { from_epoch: number } | undefined);
-    expect(resumed.from_epoch).toBeGreaterThanOrEqual(2);
-    // The controller restarting while the job runs: the job goes on, the watch goes on.
-    await slurm.restartController();
-    const after = events.length;
-    await until('more epochs after the restart', () => events.slice(after).some((e) => e.event === 'epoch_end') || undefined);
-    handle.stop();
-    expect((await handle.ended).state).toBe('stopped');
-    expect((await readEvents(dir)).filter((e) => e.event === 'run_resumed')).toHaveLength(1);
-    expect(readFileSync(join(dir, 'logs', `slurm-${handle.jobId}.out`), 'utf8')).toMatch(/start 1[\s\S]*requeued[\s\S]*start 2/);
+    await requeueThenControllerRestart(slurm, slurmExecutor(target(REQUEUE), options()));
   }, 90_000);
 
   test('launchArray: N runs are one job array that Slurm runs at most K at a time; each task is followed, stopped and recorded as a job of its own', async () => {
@@ -184,10 +148,10 @@ describe.skipIf(unavailable)('Slurm executor on a real single-node cluster', () 
         await sleep(100);
       }
     })();
-    await until('a throttled task', () => states.flat().find((s) => s.reason === 'JobArrayTaskLimit'));
+    await slurm.until('a throttled task', () => states.flat().find((s) => s.reason === 'JobArrayTaskLimit'));
     expect(states.flat().find((s) => s.reason === 'JobArrayTaskLimit')?.detail).toMatch(new RegExp(`^Slurm job ${arrayId}_[0-3] PENDING \\(JobArrayTaskLimit\\)$`));
     // scancel of one task stops that run only (what pruning a trial does).
-    await until('task 1 running', () => events[1]!.some((e) => e.event === 'epoch_end') || undefined);
+    await slurm.until('task 1 running', () => events[1]!.some((e) => e.event === 'epoch_end') || undefined);
     handles[1]!.stop();
     expect((await handles[1]!.ended).state).toBe('stopped');
     for (const i of [0, 2, 3]) expect((await handles[i]!.ended).state).toBe('finished');
@@ -215,9 +179,9 @@ describe.skipIf(unavailable)('Slurm executor on a real single-node cluster', () 
     const local = await manager.start(ws, { experiment: 'default', model: 'local', overrides: LONG });
     const job = await manager.start(ws, { experiment: 'default', model: 'remote', overrides: ['runtime.executor=slurm', 'runtime.target=cluster', 'training.epochs=3', 'training.backend=cpu'] });
     expect(job).toMatchObject({ executor: 'slurm', target: 'cluster', state: 'running' });
-    const where = await until('PENDING', () => manager.state().jobs.find((j) => j.id === job.id)?.where?.match(/^Slurm job (\d+) PENDING \(JobHeldUser\)$/)?.[1]);
+    const where = await slurm.until('PENDING', () => manager.state().jobs.find((j) => j.id === job.id)?.where?.match(/^Slurm job (\d+) PENDING \(JobHeldUser\)$/)?.[1]);
     slurm.run('scontrol', ['release', where]);
-    const exit = await until('the end', () => pushed.find((p) => p.channel === 'runs:exited' && (p.payload as JobExit).jobId === job.id)?.payload as JobExit | undefined);
+    const exit = await slurm.until('the end', () => pushed.find((p) => p.channel === 'runs:exited' && (p.payload as JobExit).jobId === job.id)?.payload as JobExit | undefined);
     expect(exit).toMatchObject({ state: 'finished' });
     const streamed = pushed.filter((p) => p.channel === 'runs:event' && (p.payload as { jobId: string }).jobId === job.id).flatMap((p) => (p.payload as { events: RunEvent[] }).events);
     expect(streamed.filter((e) => e.event === 'epoch_end')).toHaveLength(3);

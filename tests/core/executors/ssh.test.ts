@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { readExecutorRecord } from '../../../src/core/executors/executor.js';
 import { placeRun } from '../../../src/core/executors/select.js';
 import { sshExecutor, watchSshRun, type SshOptions } from '../../../src/core/executors/ssh.js';
@@ -10,18 +10,12 @@ import { readEvents, readStatus } from '../../../src/core/training/run-store.js'
 import { resolveWorkerRuntime } from '../../../src/core/training/worker-runtime.js';
 import type { RunEvent } from '../../../src/shared/run-events.js';
 import { cliBundle, listTree, tempDataDir, testLogDir } from '../../helpers/data-dir.js';
-import { sshdUnavailable, sshTargetToml, startSshd, type TestSshd } from '../../helpers/sshd.js';
+import { describeIfAvailable } from '../../helpers/needs.js';
+import { sshdUnavailable, sshTargetToml, useSshd } from '../../helpers/sshd.js';
 import { executorContract, LONG, preparedData, queuedRun } from './contract.js';
 import { waitUntil } from '../../helpers/processes.js';
 
-const unavailable = sshdUnavailable();
-if (unavailable) console.warn(`skipping the SSH executor tests: ${unavailable}`);
-
-let sshd: TestSshd;
-beforeAll(async () => {
-  if (!unavailable) sshd = await startSshd();
-}, 30_000);
-afterAll(() => sshd?.stop());
+const sshd = useSshd();
 
 /** A second data folder on the "remote" host (this machine, through the test sshd). */
 function target(extra = '', data = tempDataDir(false)): SshTarget {
@@ -32,7 +26,7 @@ const runtime = resolveWorkerRuntime('');
 
 const until = waitUntil;
 
-describe.skipIf(unavailable)('SSH executor against an sshd on 127.0.0.1, a second data folder as the remote', () => {
+describeIfAvailable(sshdUnavailable(), 'SSH executor against an sshd on 127.0.0.1, a second data folder as the remote', () => {
   describe('the executor contract', () => {
     executorContract(() => sshExecutor(target(), options()), { timeoutMs: 60_000 });
   });

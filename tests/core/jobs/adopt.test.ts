@@ -4,14 +4,15 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
-import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createBackend } from '../../../src/core/api/backend.js';
 import { RunManager } from '../../../src/core/jobs/run-manager.js';
 import { processMatches } from '../../../src/core/runs/lock.js';
 import { workspace } from '../../../src/core/workspace.js';
 import { expman, listTree, repoRoot, tempDataDir, testLogDir } from '../../helpers/data-dir.js';
-import { startSlurm, slurmUnavailable, type TestSlurm } from '../../helpers/slurm.js';
-import { sshdUnavailable, sshTargetToml, startSshd, targetExpman, type TestSshd } from '../../helpers/sshd.js';
+import { describeIfAvailable } from '../../helpers/needs.js';
+import { loginSshCommand, slurmUnavailable, useSlurm } from '../../helpers/slurm.js';
+import { sshdUnavailable, sshTargetToml, targetExpman, useSshd } from '../../helpers/sshd.js';
 
 // Bundled into out/ so that its packages resolve from the repository's node_modules.
 const hostBundle = join(repoRoot, 'out', 'test', 'backend-host.mjs');
@@ -83,18 +84,9 @@ describe('trainings do not share the server’s fate', () => {
   });
 });
 
-const sshUnavailable = sshdUnavailable();
-describe.skipIf(sshUnavailable)('runs on an SSH target are followed again by the next server (an sshd on 127.0.0.1)', () => {
-  let sshd: TestSshd;
-  beforeAll(async () => {
-    sshd = await startSshd();
-    // The server processes and the in-process backend both reach the target with this command.
-    process.env['EXPMAN_SSH_COMMAND'] = sshd.sshCommand();
-  }, 30_000);
-  afterAll(() => {
-    delete process.env['EXPMAN_SSH_COMMAND'];
-    sshd?.stop();
-  });
+describeIfAvailable(sshdUnavailable(), 'runs on an SSH target are followed again by the next server (an sshd on 127.0.0.1)', () => {
+  // The server processes and the in-process backend both reach the target with EXPMAN_SSH_COMMAND.
+  const sshd = useSshd({ sshCommandEnv: true });
 
   test('a server dies mid-run; a new backend on the folder adopts the run once: epochs stream home, it ends finished with its files', async () => {
     const data = tempDataDir();
@@ -178,21 +170,10 @@ describe.skipIf(sshUnavailable)('runs on an SSH target are followed again by the
   }, 120_000);
 });
 
-const slurmMissing = sshUnavailable ?? slurmUnavailable();
-describe.skipIf(slurmMissing)('a Slurm job submitted through a login node is followed again by the next server (real Slurm + sshd)', () => {
-  let sshd: TestSshd;
-  let slurm: TestSlurm;
-  beforeAll(async () => {
-    slurm = await startSlurm();
-    sshd = await startSshd();
-    // The sshd passes the test cluster's config on to sbatch/scontrol/scancel there (a real login node has its own).
-    process.env['EXPMAN_SSH_COMMAND'] = `${sshd.sshCommand()} -o SetEnv=SLURM_CONF=${slurm.env['SLURM_CONF']}`;
-  }, 30_000);
-  afterAll(async () => {
-    delete process.env['EXPMAN_SSH_COMMAND'];
-    sshd?.stop();
-    await slurm?.stop();
-  }, 30_000);
+describeIfAvailable(sshdUnavailable() ?? slurmUnavailable(), 'a Slurm job submitted through a login node is followed again by the next server (real Slurm + sshd)', () => {
+  // Started in this order, stopped in the reverse (afterAll hooks run last-registered first).
+  const slurm = useSlurm();
+  const sshd = useSshd({ sshCommandEnv: (started) => loginSshCommand(started, slurm) });
 
   test('the server that submitted it dies; a new backend adopts the job, mirrors its epochs and scancels it from the UI', async () => {
     const data = tempDataDir();

@@ -1,30 +1,20 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { expect, test, vi } from 'vitest';
 import { createBackend } from '../../../src/core/api/backend.js';
 import { epochHistory } from '../../../src/core/training/run-store.js';
 import type { RunEvent } from '../../../src/shared/run-events.js';
 import { expman, jsonLines, tempDataDir } from '../../helpers/data-dir.js';
-import { sshdUnavailable, sshTargetToml, startSshd, type TestSshd } from '../../helpers/sshd.js';
-
-const unavailable = sshdUnavailable();
-if (unavailable) console.warn(`skipping the remote Stop/Resume/Re-run/Test tests: ${unavailable}`);
+import { describeIfAvailable } from '../../helpers/needs.js';
+import { sshdUnavailable, sshTargetToml, useSshd } from '../../helpers/sshd.js';
 
 const epochsIn = (dir: string): number => (existsSync(join(dir, 'logs/metrics.jsonl')) ? readFileSync(join(dir, 'logs/metrics.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"epoch_end"')).length : 0);
 const metrics = (dir: string) =>
   epochHistory(jsonLines<RunEvent>(readFileSync(join(dir, 'logs/metrics.jsonl'), 'utf8'))).map(({ epoch, loss, accuracy, val_loss, val_accuracy }) => ({ epoch, loss, accuracy, val_loss, val_accuracy }));
 
-describe.skipIf(unavailable)('Stop, Resume, Re-run and Test of a run on an SSH target, through the API the UI uses (an sshd on 127.0.0.1)', () => {
-  let sshd: TestSshd;
-  beforeAll(async () => {
-    sshd = await startSshd();
-    // The in-process backend reaches the target with this command.
-    process.env['EXPMAN_SSH_COMMAND'] = sshd.sshCommand();
-  }, 30_000);
-  afterAll(() => {
-    delete process.env['EXPMAN_SSH_COMMAND'];
-    sshd?.stop();
-  });
+describeIfAvailable(sshdUnavailable(), 'Stop, Resume, Re-run and Test of a run on an SSH target, through the API the UI uses (an sshd on 127.0.0.1)', () => {
+  // The in-process backend reaches the target with EXPMAN_SSH_COMMAND.
+  const sshd = useSshd({ sshCommandEnv: true });
 
   test('stopped there, resumed there (shipped again, with the checkpoint that came home) to the metrics of an uninterrupted run (its re-run, there too); tested there', async () => {
     const data = tempDataDir();

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { readExecutorRecord } from '../../../src/core/executors/executor.js';
 import { JOB_SCRIPT } from '../../../src/core/executors/slurm.js';
 import { RunManager } from '../../../src/core/jobs/run-manager.js';
@@ -13,19 +13,11 @@ import { createSweep, stopSweep } from '../../../src/core/sweeps/sweeps.js';
 import { readEvents, readStatus } from '../../../src/core/training/run-store.js';
 import { paths, type Workspace } from '../../../src/core/workspace.js';
 import { cliBundle, testLogDir } from '../../helpers/data-dir.js';
-import { startSlurm, slurmUnavailable, type TestSlurm } from '../../helpers/slurm.js';
+import { describeIfAvailable } from '../../helpers/needs.js';
+import { slurmUnavailable, useSlurm } from '../../helpers/slurm.js';
 import { preparedData } from '../executors/contract.js';
 
-const unavailable = slurmUnavailable();
-if (unavailable) console.warn(`skipping the sweep-on-Slurm tests: ${unavailable}`);
-
-let slurm: TestSlurm;
-beforeAll(async () => {
-  if (!unavailable) slurm = await startSlurm();
-}, 30_000);
-afterAll(async () => {
-  await slurm?.stop();
-}, 30_000);
+const slurm = useSlurm();
 
 /** A data folder with Iris prepared and a Slurm target `cluster` on the test cluster. */
 function clusterData(): Workspace {
@@ -69,7 +61,7 @@ async function arrayOf(ws: Workspace, run: string): Promise<string | undefined> 
   return (await readExecutorRecord(runDir(ws, run)))?.job_id?.split('_')[0];
 }
 
-describe.skipIf(unavailable)('a sweep on a Slurm target is one job array', () => {
+describeIfAvailable(slurmUnavailable(), 'a sweep on a Slurm target is one job array', () => {
   test('a grid of 5 points with parallel = 2: one array (%2), at most 2 tasks at once, every trial finished with its metrics', async () => {
     const ws = clusterData();
     const text = `name = "grid"\nmethod = "grid"\nmetric = "val_loss"\ngoal = "minimize"\nparallel = 2\n[set]\n${ON_SLURM}"training.epochs" = 30\n[parameters]\n"training.learning_rate" = [0.3, 0.1, 0.03, 0.01, 0.003]\n`;

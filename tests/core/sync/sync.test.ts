@@ -2,12 +2,13 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Progress } from '../../../src/shared/progress.js';
 import { syncData } from '../../../src/core/sync/sync.js';
 import { tempDataDir } from '../../helpers/data-dir.js';
 import { describeTree, fakeWeights, writeDataTree } from '../../helpers/data-tree.js';
-import { sshdUnavailable, startSshd, type TestSshd } from '../../helpers/sshd.js';
+import { describeIfAvailable } from '../../helpers/needs.js';
+import { sshdUnavailable, useSshd } from '../../helpers/sshd.js';
 
 const isTemp = (rel: string) => rel.split('/').some((part) => part.startsWith('.tmp-'));
 
@@ -233,13 +234,8 @@ describe('sync to a local folder', () => {
   });
 });
 
-const noSshd = sshdUnavailable();
-describe.skipIf(noSshd !== undefined)(`sync over SSH${noSshd ? ` (skipped: ${noSshd})` : ''}`, () => {
-  let sshd: TestSshd;
-  beforeAll(async () => {
-    sshd = await startSshd();
-  });
-  afterAll(() => sshd?.stop());
+describeIfAvailable(sshdUnavailable(), 'sync over SSH', () => {
+  const sshd = useSshd();
 
   it('pushes and pulls through an sshd on 127.0.0.1 with a temporary key', async () => {
     const data = dataFolder();
