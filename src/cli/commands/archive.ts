@@ -1,12 +1,11 @@
 import { resolve } from 'node:path';
 import { ARCHIVE_FORMATS, formatFromName, type ArchiveFormat } from '../../core/archive/archive-format.js';
 import { createArchive, defaultArchiveName, type ArchiveResult } from '../../core/archive/create.js';
-import { restoreArchive } from '../../core/archive/restore.js';
-import { verifyArchive } from '../../core/archive/verify.js';
 import { ExpmanError } from '../../core/errors.js';
 import { resolveDataDir } from '../../core/workspace.js';
 import { cancellable, signalExitCode } from '../cancellation.js';
 import { emitJson, parse, type CommandContext } from '../context.js';
+import { tuneForStreaming } from '../memory.js';
 import { formatBytes, formatSeconds, ProgressBar } from '../progress-bar.js';
 
 export const archiveHelp = `expman archive [--data DIR] [--out FILE] [--format gz|zst] [--exclude-checkpoints] [--only experiments/<exp>]... [--json]
@@ -65,6 +64,7 @@ async function create(argv: string[]): Promise<number> {
   if (named && named !== format) throw new ExpmanError('USAGE', `--out ${values.out} names a ${named} archive but --format is ${format}`, { key: 'format' });
   const out = resolve(values.out ?? defaultArchiveName(new Date(), format));
   const bar = new ProgressBar();
+  tuneForStreaming();
   const outcome = await cancellable((signal) =>
     createArchive({ dataDir: data, out, format, excludeCheckpoints: values['exclude-checkpoints'], only: values.only, signal, onProgress: (p) => bar.update(p) }),
   );
@@ -86,6 +86,8 @@ async function verify(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new ExpmanError('USAGE', 'expected one archive: expman archive verify FILE');
   const file = resolve(positionals[0]!);
   const bar = new ProgressBar();
+  // Loaded only by the subcommand that uses it: `expman archive` keeps its footprint to what writing needs.
+  const { verifyArchive } = await import('../../core/archive/verify.js');
   const outcome = await cancellable((signal) => verifyArchive(file, { signal, onProgress: (p) => bar.update(p) }));
   bar.clear();
   if (!outcome.ok) return signalExitCode(outcome.signal);
@@ -118,6 +120,7 @@ async function restore(argv: string[]): Promise<number> {
   if (!values.into) throw new ExpmanError('USAGE', 'restore needs --into DIR (the folder to restore into)', { key: 'into' });
   const file = resolve(positionals[0]!);
   const bar = new ProgressBar();
+  const { restoreArchive } = await import('../../core/archive/restore.js');
   const outcome = await cancellable((signal) => restoreArchive(file, values.into!, { force: values.force, preservePermissions: values['preserve-permissions'], signal, onProgress: (p) => bar.update(p) }));
   bar.clear();
   if (!outcome.ok) {

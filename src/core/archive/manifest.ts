@@ -16,6 +16,28 @@ export function serializeManifest(manifest: Manifest): Buffer {
   return Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
 }
 
+/**
+ * The MANIFEST's text in pieces, the same text serializeManifest writes, without holding all of it at once:
+ * `files` (one record per archived file, tens of thousands) is read from where the caller keeps it compactly.
+ */
+export function* manifestPieces(manifest: Omit<Manifest, 'files'>, files: () => Iterable<ManifestFile>): Generator<string> {
+  // Pretty-printed, the top-level key sits alone on a line: "files": [] marks where the records go (no
+  // string value can hold it: JSON escapes a newline inside a string).
+  const { links, ...head } = manifest;
+  const text = `${JSON.stringify({ ...head, files: [] as ManifestFile[], links }, null, 2)}\n`;
+  const marker = '\n  "files": []';
+  const at = text.indexOf(marker);
+  yield text.slice(0, at + marker.length - 1);
+  let first = true;
+  for (const file of files()) {
+    // JSON.stringify(file, null, 2) at this depth, written out: one string per record, not three.
+    yield `${first ? '' : ','}\n    {\n      "path": ${JSON.stringify(file.path)},\n      "size": ${file.size},\n      "sha256": ${JSON.stringify(file.sha256)}\n    }`;
+    first = false;
+  }
+  yield first ? ']' : '\n  ]';
+  yield text.slice(at + marker.length);
+}
+
 /** Parses and checks a MANIFEST's text; loads the schema (and zod) on first use. */
 export async function parseManifest(text: string, archive: string): Promise<Manifest> {
   const { parseManifestText } = await import('./manifest-schema.js');

@@ -56,7 +56,9 @@ describe('archiving while a run trains', () => {
       },
     });
     expect(result.liveRuns.map((r) => r.path)).toEqual([run]);
-    expect(result.skipped).toEqual([{ path: `${run}/checkpoints/model-checkpoint-epoch-1`, reason: 'removed while archiving (a replaced checkpoint)' }]);
+    // The folder is listed as it is archived: a checkpoint gone before the walk reaches it is simply not
+    // there; one gone between its listing and its files' opening is named as skipped. Never half of one.
+    for (const s of result.skipped) expect(s).toEqual({ path: `${run}/checkpoints/model-checkpoint-epoch-1`, reason: 'removed while archiving (a replaced checkpoint)' });
     const listing = execFileSync('tar', ['tzf', out], { encoding: 'utf8' });
     expect(listing).not.toContain('.tmp-');
     expect(listing).not.toContain(`${run}/checkpoints/model-checkpoint-epoch-1`);
