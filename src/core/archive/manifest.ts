@@ -16,8 +16,20 @@ export function serializeManifest(manifest: Manifest): Buffer {
   return Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
 }
 
-/** Parses and checks a MANIFEST's text; loads the schema (and zod) on first use. */
+/**
+ * Parses and checks a MANIFEST's text. A valid one is checked by hand (manifest-check.ts); the schema (and
+ * zod) is loaded only for one that is not, to name its problem.
+ */
 export async function parseManifest(text: string, archive: string): Promise<Manifest> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined; // parseManifestText names the JSON error
+  }
+  const { checkManifest } = await import('./manifest-check.js');
+  const manifest = json === undefined ? undefined : checkManifest(json);
+  if (manifest) return manifest;
   const { parseManifestText } = await import('./manifest-schema.js');
   return parseManifestText(text, archive);
 }

@@ -155,11 +155,14 @@ export async function readArchive(file: string, onEntry: (entry: ArchiveEntry) =
   const phase = options.phase ?? 'reading';
   let current: string | undefined;
   const reader = new TarReader((raw) => {
-    const normal = normalizeEntryPath(raw.path);
-    current = raw.path;
+    // A copy: the header's path is a slice of its 100-byte field's string (or of a PAX header's text), which
+    // the slice would keep alive for as long as the entry is kept.
+    const rawPath = Buffer.from(raw.path).toString();
+    const normal = normalizeEntryPath(rawPath);
+    current = rawPath;
     return onEntry({
-      path: 'path' in normal ? normal.path : raw.path,
-      rawPath: raw.path,
+      path: 'path' in normal ? normal.path : rawPath,
+      rawPath,
       pathProblem: 'reason' in normal ? normal.reason : undefined,
       type: raw.type,
       size: raw.size,

@@ -195,27 +195,32 @@ function targetProblems(entries: ArchiveEntry[], into: string, force: boolean): 
   const conflicts: string[] = [];
   const existingPaths = new Set<string>();
   let overwritten = 0;
-  const archived = new Map(entries.map((e) => [e.path, e]));
-  // Thousands of entries share a few folders: each is looked up once.
-  const seen = new Map<string, Stats | null>();
-  const cachedLstat = (path: string) => {
-    if (!seen.has(path)) seen.set(path, lstatOrNull(path));
-    return seen.get(path)!;
+  // Only the archive's links matter here (a Map of every entry was 18,000 entries for nothing).
+  const archivedLinks = new Set(entries.filter((e) => e.type === 'SymbolicLink').map((e) => e.path));
+  // Thousands of entries share a few folders: each is looked up once, and only what it is is kept.
+  const seen = new Map<string, 'missing' | 'link' | 'folder' | 'other'>();
+  const cachedLstat = (rel: string) => {
+    let kind = seen.get(rel);
+    if (kind === undefined) {
+      const stat = lstatOrNull(join(into, rel));
+      kind = !stat ? 'missing' : stat.isSymbolicLink() ? 'link' : stat.isDirectory() ? 'folder' : 'other';
+      seen.set(rel, kind);
+    }
+    return kind;
   };
-  const onDiskLink = (path: string) => Boolean(cachedLstat(join(into, path))?.isSymbolicLink());
-  const isLink = (path: string) => archived.get(path)?.type === 'SymbolicLink' || onDiskLink(path);
+  const isLink = (path: string) => archivedLinks.has(path) || cachedLstat(path) === 'link';
   for (const entry of entries) {
     if (entry.path === '' || entry.path === MANIFEST_NAME) continue;
     let blocked = false;
     let parentMissing = false;
     for (const parent of parentsOf(entry.path)) {
-      const existing = cachedLstat(join(into, parent));
-      if (!existing) {
+      const existing = cachedLstat(parent);
+      if (existing === 'missing') {
         parentMissing = true; // nothing below it exists either: no lstat per entry in a new folder
         break;
       }
-      if (existing.isSymbolicLink()) unsafe.push(`${entry.path}: inside ${parent}, which is a link`);
-      else if (!existing.isDirectory()) conflicts.push(`${parent} exists and is not a folder`);
+      if (existing === 'link') unsafe.push(`${entry.path}: inside ${parent}, which is a link`);
+      else if (existing !== 'folder') conflicts.push(`${parent} exists and is not a folder`);
       else continue;
       blocked = true;
       break;

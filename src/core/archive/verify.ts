@@ -142,27 +142,46 @@ export function compareWithManifest(scan: ArchiveScan): ArchiveProblem[] {
   const { manifest } = scan;
   if (!manifest) return [{ kind: 'no-manifest', path: MANIFEST_NAME, detail: 'the archive has no MANIFEST (not made by expman archive?)' }];
   const problems: ArchiveProblem[] = [];
-  const listed = new Set<string>();
+  // What the manifest lists, marked by entry index (a Set of 12,000 paths before).
+  const listed = new Uint8Array(scan.entries.length);
   for (const expected of manifest.files) {
-    listed.add(expected.path);
     const index = scan.files.get(expected.path);
     // A file's content is exactly its size: the reader fails on a truncated entry.
     const size = index === undefined ? 0 : scan.entries[index]!.size;
     if (index === undefined) problems.push({ kind: 'missing', path: expected.path, detail: 'listed in the manifest, not in the archive' });
     else if (size !== expected.size) problems.push({ kind: 'corrupt', path: expected.path, detail: `size ${size}, manifest says ${expected.size}` });
     else if (scan.digests.toString('hex', DIGEST * index, DIGEST * (index + 1)) !== expected.sha256) problems.push({ kind: 'corrupt', path: expected.path, detail: 'sha256 differs from the manifest' });
+    if (index !== undefined) {
+      listed[index] = 1;
+      expected.path = scan.entries[index]!.path; // the same text: one string kept, not two
+    }
   }
-  const links = new Map(scan.entries.filter((e) => e.type === 'SymbolicLink' && e.pathProblem === undefined).map((e) => [e.path, e.linkpath ?? '']));
+  const links = new Map<string, number>();
+  scan.entries.forEach((e, index) => {
+    if (e.type === 'SymbolicLink' && e.pathProblem === undefined) links.set(e.path, index);
+  });
+  const listedElse = new Set<string>(); // listed paths that are not the archive's files or links (a folder, say)
   for (const expected of manifest.links) {
-    listed.add(expected.path);
-    const target = links.get(expected.path);
-    if (target === undefined) problems.push({ kind: 'missing', path: expected.path, detail: 'link listed in the manifest, not in the archive' });
-    else if (target !== expected.target) problems.push({ kind: 'corrupt', path: expected.path, detail: `link points to ${target}, manifest says ${expected.target}` });
+    const index = links.get(expected.path);
+    if (index === undefined) {
+      listedElse.add(expected.path);
+      problems.push({ kind: 'missing', path: expected.path, detail: 'link listed in the manifest, not in the archive' });
+      continue;
+    }
+    listed[index] = 1;
+    const target = scan.entries[index]!.linkpath ?? '';
+    if (target !== expected.target) problems.push({ kind: 'corrupt', path: expected.path, detail: `link points to ${target}, manifest says ${expected.target}` });
   }
-  for (const entry of scan.entries) {
-    if (entry.path === MANIFEST_NAME || entry.path === '' || entry.pathProblem !== undefined) continue;
-    if (entry.type !== 'Directory' && !listed.has(entry.path)) problems.push({ kind: 'extra', path: entry.path, detail: `${entry.type} not listed in the manifest` });
-  }
+  for (const expected of manifest.files) if (!scan.files.has(expected.path)) listedElse.add(expected.path);
+  scan.entries.forEach((entry, index) => {
+    if (entry.path === MANIFEST_NAME || entry.path === '' || entry.pathProblem !== undefined) return;
+    if (entry.type === 'Directory' || listed[index]) return;
+    // Another entry with the same path (a duplicate, refused as unsafe) may be the one that was marked.
+    const file = scan.files.get(entry.path);
+    const link = links.get(entry.path);
+    if ((file !== undefined && listed[file]) || (link !== undefined && listed[link]) || listedElse.has(entry.path)) return;
+    problems.push({ kind: 'extra', path: entry.path, detail: `${entry.type} not listed in the manifest` });
+  });
   return problems;
 }
 
