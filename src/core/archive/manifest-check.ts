@@ -80,7 +80,7 @@ export function checkManifest(json: unknown): Manifest | undefined {
       ...(git_dirty !== undefined ? { git_dirty } : {}),
       data_dir: data_dir as string,
     },
-    options: { exclude_checkpoints, only: only as string[] },
+    options: { exclude_checkpoints, only },
     live_runs,
     skipped: skippedList,
     files,

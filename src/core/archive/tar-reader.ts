@@ -115,7 +115,7 @@ export class TarReader {
   private header(buf: Buffer, off: number): void {
     let header: Header;
     try {
-      header = new Header(buf, off, this.ex as never, this.gex as never);
+      header = new Header(buf, off, this.ex, this.gex);
     } catch (error) {
       throw tarError('TAR_ENTRY_INVALID', (error as Error).message);
     }
@@ -185,8 +185,8 @@ export class TarReader {
     } else if (state === 'meta') {
       const text = Buffer.concat(this.metaChunks).toString('utf8');
       this.metaChunks = [];
-      if (this.metaType === 'ExtendedHeader' || this.metaType === 'OldExtendedHeader') this.ex = Pax.parse(text, this.ex as never, false) as unknown as Extended;
-      else if (this.metaType === 'GlobalExtendedHeader') this.gex = Pax.parse(text, this.gex as never, true) as unknown as Extended;
+      if (this.metaType === 'ExtendedHeader' || this.metaType === 'OldExtendedHeader') this.ex = Pax.parse(text, this.ex, false) as unknown as Extended;
+      else if (this.metaType === 'GlobalExtendedHeader') this.gex = Pax.parse(text, this.gex, true) as unknown as Extended;
       else {
         const ex = this.ex ?? (Object.create(null) as Extended);
         this.ex = ex;
