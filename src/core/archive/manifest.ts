@@ -38,8 +38,20 @@ export function* manifestPieces(manifest: Omit<Manifest, 'files'>, files: () => 
   yield text.slice(at + marker.length);
 }
 
-/** Parses and checks a MANIFEST's text; loads the schema (and zod) on first use. */
+/**
+ * Parses and checks a MANIFEST's text. A valid one is checked by hand (manifest-check.ts); the schema (and
+ * zod) is loaded only for one that is not, to name its problem.
+ */
 export async function parseManifest(text: string, archive: string): Promise<Manifest> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined; // parseManifestText names the JSON error
+  }
+  const { checkManifest } = await import('./manifest-check.js');
+  const manifest = json === undefined ? undefined : checkManifest(json);
+  if (manifest) return manifest;
   const { parseManifestText } = await import('./manifest-schema.js');
   return parseManifestText(text, archive);
 }

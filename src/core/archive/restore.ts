@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, constants, fchmodSync, fstatSync, futimesSync, lstatSync, openSync, promises as fs, realpathSync, renameSync, utimesSync, writeSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, constants, fchmodSync, fstatSync, fsyncSync, futimesSync, lstatSync, openSync, promises as fs, realpathSync, renameSync, utimesSync, writeSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ExpmanError, isExpmanError } from '../errors.js';
-import { writeFileAtomic } from '../fs/atomic.js';
+import { TEMP_PREFIX } from '../fs/atomic.js';
 import type { ProgressListener } from '../../shared/progress.js';
 import { cancelledError, throwIfCancelled } from '../cancel.js';
 import { FILE_TYPES, parentsOf, unsafeLinkReason } from './entry-safety.js';
@@ -99,19 +99,62 @@ interface Placement {
   ino?: number;
 }
 
-/** What a restore has done to DIR, on disk in its staging folder: enough to undo it after a SIGKILL too. */
+/**
+ * What a restore has done to DIR, on disk in its staging folder: enough to undo it after a SIGKILL too.
+ * On disk: `{"createdDirs": [...], "placements": [...]}`. In memory the placements are computed from the
+ * entry's index when needed (see RestorePlan), not kept as one object and three path strings per file.
+ */
 interface Journal {
   createdDirs: string[];
   placements: Placement[];
 }
 
-async function writeJournal(staging: string, journal: Journal): Promise<void> {
-  await writeFileAtomic(join(staging, JOURNAL), JSON.stringify(journal));
+/** The journal as a restore in progress holds it: placement `k` of `count`, made on demand. */
+interface JournalView {
+  createdDirs: () => Iterable<string>;
+  count: number;
+  placement: (k: number) => Placement;
+}
+
+/**
+ * Writes the journal atomically (temporary, fsync, rename), in pieces: one JSON.stringify of 12,000
+ * placements was a 3 MiB string, made twice per restore.
+ */
+function writeJournal(staging: string, journal: JournalView): void {
+  const target = join(staging, JOURNAL);
+  const temp = `${target}.tmp`;
+  const fd = openSync(temp, 'w', 0o600);
+  try {
+    let text = '{"createdDirs":[';
+    const flush = (force: boolean) => {
+      if (!force && text.length < 1 << 16) return;
+      writeSync(fd, text);
+      text = '';
+    };
+    let first = true;
+    for (const dir of journal.createdDirs()) {
+      text += (first ? '' : ',') + JSON.stringify(dir);
+      first = false;
+      flush(false);
+    }
+    text += '],"placements":[';
+    for (let k = 0; k < journal.count; k++) {
+      text += (k ? ',' : '') + JSON.stringify(journal.placement(k));
+      flush(false);
+    }
+    text += ']}';
+    flush(true);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, target);
 }
 
 /** Undoes a restore: puts replaced files back, removes placed files and temporaries, then the folders it created. */
-async function rollBack(journal: Journal): Promise<void> {
-  for (const p of [...journal.placements].reverse()) {
+async function rollBack(journal: JournalView): Promise<void> {
+  for (let k = journal.count - 1; k >= 0; k--) {
+    const p = journal.placement(k);
     const final = lstatOrNull(p.final);
     const placed = final !== null && p.ino !== undefined && final.ino === p.ino && final.dev === p.dev;
     if (p.backup && lstatOrNull(p.backup)) {
@@ -121,7 +164,7 @@ async function rollBack(journal: Journal): Promise<void> {
     }
     await fs.rm(p.temp, { force: true }).catch(() => undefined);
   }
-  for (const dir of [...journal.createdDirs].reverse()) await fs.rmdir(dir).catch(() => undefined);
+  for (const dir of [...journal.createdDirs()].reverse()) await fs.rmdir(dir).catch(() => undefined);
 }
 
 /** Rolls back and removes what restores killed mid-way (their pid is gone) left in DIR. */
@@ -136,7 +179,8 @@ async function cleanStaleRestores(into: string): Promise<void> {
     } catch {
       journal = undefined; // written atomically, so unreadable only if damaged: nothing to undo with it
     }
-    if (journal) await rollBack(journal).catch(() => undefined);
+    const placements = Array.isArray(journal?.placements) ? journal.placements : [];
+    if (journal) await rollBack({ createdDirs: () => (Array.isArray(journal.createdDirs) ? journal.createdDirs : []), count: placements.length, placement: (k) => placements[k]! }).catch(() => undefined);
   }
   for (const path of stale) await fs.rm(path, { recursive: true, force: true });
 }
@@ -151,27 +195,32 @@ function targetProblems(entries: ArchiveEntry[], into: string, force: boolean): 
   const conflicts: string[] = [];
   const existingPaths = new Set<string>();
   let overwritten = 0;
-  const archived = new Map(entries.map((e) => [e.path, e]));
-  // Thousands of entries share a few folders: each is looked up once.
-  const seen = new Map<string, Stats | null>();
-  const cachedLstat = (path: string) => {
-    if (!seen.has(path)) seen.set(path, lstatOrNull(path));
-    return seen.get(path)!;
+  // Only the archive's links matter here (a Map of every entry was 18,000 entries for nothing).
+  const archivedLinks = new Set(entries.filter((e) => e.type === 'SymbolicLink').map((e) => e.path));
+  // Thousands of entries share a few folders: each is looked up once, and only what it is is kept.
+  const seen = new Map<string, 'missing' | 'link' | 'folder' | 'other'>();
+  const cachedLstat = (rel: string) => {
+    let kind = seen.get(rel);
+    if (kind === undefined) {
+      const stat = lstatOrNull(join(into, rel));
+      kind = !stat ? 'missing' : stat.isSymbolicLink() ? 'link' : stat.isDirectory() ? 'folder' : 'other';
+      seen.set(rel, kind);
+    }
+    return kind;
   };
-  const onDiskLink = (path: string) => Boolean(cachedLstat(join(into, path))?.isSymbolicLink());
-  const isLink = (path: string) => archived.get(path)?.type === 'SymbolicLink' || onDiskLink(path);
+  const isLink = (path: string) => archivedLinks.has(path) || cachedLstat(path) === 'link';
   for (const entry of entries) {
     if (entry.path === '' || entry.path === MANIFEST_NAME) continue;
     let blocked = false;
     let parentMissing = false;
     for (const parent of parentsOf(entry.path)) {
-      const existing = cachedLstat(join(into, parent));
-      if (!existing) {
+      const existing = cachedLstat(parent);
+      if (existing === 'missing') {
         parentMissing = true; // nothing below it exists either: no lstat per entry in a new folder
         break;
       }
-      if (existing.isSymbolicLink()) unsafe.push(`${entry.path}: inside ${parent}, which is a link`);
-      else if (!existing.isDirectory()) conflicts.push(`${parent} exists and is not a folder`);
+      if (existing === 'link') unsafe.push(`${entry.path}: inside ${parent}, which is a link`);
+      else if (existing !== 'folder') conflicts.push(`${parent} exists and is not a folder`);
       else continue;
       blocked = true;
       break;
@@ -231,12 +280,50 @@ export async function restoreArchive(file: string, intoDir: string, options: Res
   throwIfCancelled(options.signal, what);
 
   const firstCreated = await step(into, () => fs.mkdir(into, { recursive: true }));
-  const staging = ownedTempName(into, RESTORE_TEMP, randomBytes(4).toString('hex'));
-  const journal: Journal = { createdDirs: [], placements: [] };
+  const suffix = randomBytes(4).toString('hex');
+  const staging = ownedTempName(into, RESTORE_TEMP, suffix);
+  // Per entry (by its index in the archive): the identity (dev, ino) of its staged file, then of what is
+  // placed for it; and what is placed: nothing yet, the staged file itself, or a temporary beside its final
+  // name. Numbers in typed arrays, not an object and path strings per file: a restore of 12,000 files
+  // otherwise kept megabytes of small objects alive, which V8's young generation grew to hold.
+  const NOT_PLACED = 0;
+  const STAGED = 1;
+  const BESIDE = 2;
+  let dev = new Float64Array(1024);
+  let ino = new Float64Array(1024);
+  let placedAs = new Uint8Array(1024);
+  const grow = (index: number) => {
+    if (index < dev.length) return;
+    const size = Math.max(dev.length * 2, index + 1);
+    const [d, i, p] = [new Float64Array(size), new Float64Array(size), new Uint8Array(size)];
+    d.set(dev);
+    i.set(ino);
+    p.set(placedAs);
+    [dev, ino, placedAs] = [d, i, p];
+  };
+  const blobPath = (index: number) => join(staging, String(index));
+  // Beside its final name: `.tmp-restore-<pid>-<this restore's suffix>-<index>` (unique, and recognisably ours).
+  const besidePath = (path: string, index: number) => join(into, dirname(path), `${TEMP_PREFIX}${RESTORE_TEMP}-${process.pid}-${suffix}-${index}`);
+  let entries: ArchiveEntry[] = [];
+  /** Indices of the entries to place (all but folders, the root and the MANIFEST), in archive order. */
+  let items = new Uint32Array(0);
+  let existing = new Set<string>();
+  let toCreate: string[] = [];
+  const placementOf = (index: number): Placement => {
+    const entry = entries[index]!;
+    const beside = besidePath(entry.path, index);
+    const placement: Placement = { final: join(into, entry.path), temp: placedAs[index] === STAGED ? blobPath(index) : beside };
+    if (existing.has(entry.path)) placement.backup = `${beside}-old`;
+    if (placedAs[index] !== NOT_PLACED) {
+      placement.dev = dev[index]!;
+      placement.ino = ino[index]!;
+    }
+    return placement;
+  };
+  const journal: JournalView = { createdDirs: () => toCreate.map((folder) => join(into, folder)), count: 0, placement: (k) => placementOf(items[k]!) };
   let committed = false;
   try {
     await step(into, () => fs.mkdir(staging));
-    const blobs = new Map<number, { path: string; dev: number; ino: number }>();
     const keep = (mode: number) => mode & (options.preservePermissions ? 0o7777 : 0o1777);
     const scan = await scanArchive(file, {
       signal: options.signal,
@@ -246,7 +333,6 @@ export async function restoreArchive(file: string, intoDir: string, options: Res
       // which also gives it its final mode and mtime (a rename keeps both): no stream per file, and no
       // chmod or utimes by path later.
       store: (entry, index) => {
-        const blob = join(staging, String(index));
         const where = entry.pathProblem === undefined ? entry.path : entry.rawPath;
         let fd: number | undefined;
         const attempt = <T>(work: () => T): T => {
@@ -258,7 +344,7 @@ export async function restoreArchive(file: string, intoDir: string, options: Res
             throw writeError(where, error);
           }
         };
-        fd = attempt(() => openSync(blob, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
+        fd = attempt(() => openSync(blobPath(index), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600));
         return {
           write(chunk) {
             let offset = 0;
@@ -267,9 +353,11 @@ export async function restoreArchive(file: string, intoDir: string, options: Res
           end() {
             attempt(() => {
               fchmodSync(fd!, keep(entry.mode));
-              if (entry.mtime) futimesSync(fd!, entry.mtime, entry.mtime);
-              const { dev, ino } = fstatSync(fd!);
-              blobs.set(index, { path: blob, dev, ino });
+              if (entry.mtime !== undefined) futimesSync(fd!, entry.mtime, entry.mtime);
+              const stat = fstatSync(fd!);
+              grow(index);
+              dev[index] = stat.dev;
+              ino[index] = stat.ino;
             });
             attempt(() => closeSync(fd!));
             fd = undefined;
@@ -281,11 +369,13 @@ export async function restoreArchive(file: string, intoDir: string, options: Res
         };
       },
     });
+    entries = scan.entries;
+    grow(entries.length);
 
     const problems = archiveProblems(scan);
     const unsafe = problems.filter((p) => p.kind === 'unsafe').map((p) => `${p.path}: ${p.detail}`);
     const target = targetProblems(
-      scan.entries.filter((e) => e.pathProblem === undefined),
+      entries.filter((e) => e.pathProblem === undefined),
       into,
       Boolean(options.force),
     );
@@ -301,31 +391,29 @@ export async function restoreArchive(file: string, intoDir: string, options: Res
       const hint = target.conflicts.some((c) => c.endsWith(' exists')) && !options.force ? ' (use --force to overwrite existing files)' : '';
       throw new ExpmanError('ARCHIVE_CONFLICT', `${requested}: ${listed(target.conflicts)}${hint}; nothing was written`, { file: requested, conflicts: target.conflicts });
     }
+    existing = target.existing;
 
     // The staged copies hold exactly the bytes that were hashed (each write returned only once the kernel
     // had them). They are not read back: a re-read would come from the page cache, which proves nothing
     // about the disk, and it doubled the restore's reads and hashing.
-    const entries = scan.entries.map((entry, index) => ({ entry, blob: blobs.get(index) })).filter(({ entry }) => entry.path !== '' && entry.path !== MANIFEST_NAME);
     const total = manifest.files.reduce((sum, f) => sum + f.size, 0);
     throwIfCancelled(options.signal, what);
 
     // Plan: folders to create, a temporary beside each final file, a backup name for each file replaced.
-    const dirs = entries.filter(({ entry }) => entry.type === 'Directory').map(({ entry }) => entry);
+    const restored = (entry: ArchiveEntry) => entry.path !== '' && entry.path !== MANIFEST_NAME;
     const needed = new Set<string>();
-    for (const { entry } of entries) for (const folder of [...parentsOf(entry.path), ...(entry.type === 'Directory' ? [entry.path] : [])]) needed.add(folder);
-    const toCreate = [...needed].filter((folder) => !lstatOrNull(join(into, folder))).sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1));
-    journal.createdDirs = toCreate.map((folder) => join(into, folder));
-    const items = entries
-      .filter(({ entry }) => entry.type !== 'Directory')
-      .map(({ entry, blob }) => {
-        const final = join(into, entry.path);
-        const beside = join(dirname(final), `.tmp-${RESTORE_TEMP}-${process.pid}-${randomBytes(6).toString('hex')}`);
-        const placement: Placement = { final, temp: beside };
-        if (target.existing.has(entry.path)) placement.backup = `${beside}-old`;
-        return { entry, blob, placement };
-      });
-    journal.placements = items.map((i) => i.placement);
-    await step(staging, () => writeJournal(staging, journal));
+    const chosen: number[] = [];
+    entries.forEach((entry, index) => {
+      if (!restored(entry)) return;
+      if (entry.type !== 'Directory') chosen.push(index);
+      // Each folder once, with the folders above it (walking up stops at the first one already known).
+      for (let folder = entry.type === 'Directory' ? entry.path : dirname(entry.path); folder !== '.' && !needed.has(folder); folder = dirname(folder)) needed.add(folder);
+    });
+    items = Uint32Array.from(chosen);
+    toCreate = [...needed].filter((folder) => !lstatOrNull(join(into, folder))).sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1));
+    needed.clear();
+    journal.count = items.length;
+    stepSync(staging, () => writeJournal(staging, journal));
 
     // Prepare: nothing under its final name yet.
     for (const folder of toCreate) {
@@ -337,34 +425,35 @@ export async function restoreArchive(file: string, intoDir: string, options: Res
     // entries in it, right before the first of them is placed (and again at the commit below).
     let checkedFolder: string | undefined;
     let folderDev = stagingDev;
-    for (const { entry, blob, placement } of items) {
+    for (const index of items) {
       throwIfCancelled(options.signal, what);
+      const entry = entries[index]!;
       const folder = dirname(entry.path) === '.' ? '' : dirname(entry.path);
       if (folder !== checkedFolder) {
         assertRealFolder(into, folder);
         folderDev = lstatSync(join(into, folder)).dev;
         checkedFolder = folder;
       }
+      const beside = besidePath(entry.path, index);
       if (entry.type === 'SymbolicLink') {
-        await step(entry.path, () => fs.symlink(entry.linkpath!, placement.temp));
-      } else if (FILE_TYPES.has(entry.type) && blob) {
-        if (folderDev === blob.dev) {
-          // Same file system: the commit renames the staged file itself into place.
-          placement.temp = blob.path;
-          placement.dev = blob.dev;
-          placement.ino = blob.ino;
+        await step(entry.path, () => fs.symlink(entry.linkpath!, beside));
+      } else if (FILE_TYPES.has(entry.type) && scan.files.has(entry.path)) {
+        if (folderDev === dev[index]) {
+          // Same file system: the commit renames the staged file itself into place (dev and ino are the staged file's).
+          placedAs[index] = STAGED;
           continue;
         }
         // A folder that is a mount point of another file system gets a copy: a rename would fail with EXDEV.
-        await step(entry.path, () => fs.copyFile(blob.path, placement.temp, constants.COPYFILE_EXCL));
-        await step(entry.path, () => fs.chmod(placement.temp, keep(entry.mode)));
-        if (entry.mtime) await step(entry.path, () => fs.utimes(placement.temp, entry.mtime!, entry.mtime!));
+        await step(entry.path, () => fs.copyFile(blobPath(index), beside, constants.COPYFILE_EXCL));
+        await step(entry.path, () => fs.chmod(beside, keep(entry.mode)));
+        if (entry.mtime !== undefined) await step(entry.path, () => fs.utimes(beside, entry.mtime!, entry.mtime!));
       }
-      const placed = lstatSync(placement.temp);
-      placement.dev = placed.dev;
-      placement.ino = placed.ino;
+      const placed = lstatSync(beside);
+      dev[index] = placed.dev;
+      ino[index] = placed.ino;
+      placedAs[index] = BESIDE;
     }
-    await step(staging, () => writeJournal(staging, journal));
+    stepSync(staging, () => writeJournal(staging, journal));
     throwIfCancelled(options.signal, what);
 
     // Commit: set replaced files aside, rename each temporary over its final name.
@@ -372,25 +461,32 @@ export async function restoreArchive(file: string, intoDir: string, options: Res
     // renamed from the staging folder straight into their folders here, so each folder is checked again
     // (once per run of entries in it) right before its entries arrive.
     checkedFolder = undefined;
-    for (const { entry, placement } of items) {
+    for (const index of items) {
+      const entry = entries[index]!;
       const folder = dirname(entry.path) === '.' ? '' : dirname(entry.path);
       if (folder !== checkedFolder) {
         assertRealFolder(into, folder);
         checkedFolder = folder;
       }
+      const placement = placementOf(index);
       stepSync(entry.path, () => {
         if (placement.backup) renameSync(placement.final, placement.backup);
         renameSync(placement.temp, placement.final);
       });
     }
     committed = true;
-    for (const { placement } of items) if (placement.backup) await fs.rm(placement.backup, { force: true }).catch(() => undefined);
+    if (existing.size) for (const index of items) {
+      const { backup } = placementOf(index);
+      if (backup) await fs.rm(backup, { force: true }).catch(() => undefined);
+    }
     // Folder modes and mtimes last: writing into a folder changes its mtime, and a read-only folder could not be filled.
-    for (const dir of [...dirs].reverse()) {
+    for (let index = entries.length - 1; index >= 0; index--) {
+      const dir = entries[index]!;
+      if (dir.type !== 'Directory' || !restored(dir)) continue;
       const path = join(into, dir.path);
       // Best effort, as GNU tar: the files are in place.
       attemptSync(() => chmodSync(path, keep(dir.mode)));
-      if (dir.mtime) attemptSync(() => utimesSync(path, dir.mtime!, dir.mtime!));
+      if (dir.mtime !== undefined) attemptSync(() => utimesSync(path, dir.mtime!, dir.mtime!));
     }
     await fs.rm(staging, { recursive: true, force: true });
     releaseTempName(staging);
