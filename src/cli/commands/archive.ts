@@ -88,6 +88,7 @@ async function verify(argv: string[]): Promise<number> {
   const bar = new ProgressBar();
   // Loaded only by the subcommand that uses it: `expman archive` keeps its footprint to what writing needs.
   const { verifyArchive } = await import('../../core/archive/verify.js');
+  tuneForStreaming();
   const outcome = await cancellable((signal) => verifyArchive(file, { signal, onProgress: (p) => bar.update(p) }));
   bar.clear();
   if (!outcome.ok) return signalExitCode(outcome.signal);
@@ -121,6 +122,7 @@ async function restore(argv: string[]): Promise<number> {
   const file = resolve(positionals[0]!);
   const bar = new ProgressBar();
   const { restoreArchive } = await import('../../core/archive/restore.js');
+  tuneForStreaming();
   const outcome = await cancellable((signal) => restoreArchive(file, values.into!, { force: values.force, preservePermissions: values['preserve-permissions'], signal, onProgress: (p) => bar.update(p) }));
   bar.clear();
   if (!outcome.ok) {

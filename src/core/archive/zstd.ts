@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { Duplex } from 'node:stream';
 import { ExpmanError } from '../errors.js';
 import { findOnPath } from '../find-on-path.js';
 import { BlockWriter } from './block-writer.js';
+import { collectStderr, lastLine } from './child-output.js';
 
 /** The zstd command on PATH, or one clear line saying it is needed. */
 export function findZstd(env: NodeJS.ProcessEnv = process.env): string {
@@ -20,21 +20,6 @@ export interface ZstdOptions {
   threads?: number;
   /** Uncompressed bytes handed to zstd per pipe write. */
   blockSize?: number;
-}
-
-/** The last line a tool printed on stderr (its error), without its "zstd: " (or "gzip: stdin: ") prefix. */
-function lastLine(stderr: string, name = 'zstd'): string {
-  const prefix = name === 'zstd' ? /^zstd: (\/\*stdin\*\\: )?/ : new RegExp(`^${name}: (stdin: )?`);
-  return stderr.trim().split('\n').pop()?.replace(prefix, '') ?? '';
-}
-
-/** Keeps the end of a child's stderr (its error), at most 4 KiB. */
-function collectStderr(child: ChildProcess): () => string {
-  let text = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    text = (text + chunk.toString('utf8')).slice(-4096);
-  });
-  return () => text;
 }
 
 /**
@@ -116,53 +101,4 @@ export class ZstdWriter extends BlockWriter {
     // The next block may still be in the pipe: it is reused only once zstd has taken it.
     await this.writes[this.current];
   }
-}
-
-/**
- * A duplex stream that decompresses through `zstd -d` (see childDecoder): a damaged or truncated archive is
- * an error with zstd's message.
- */
-export function zstdDecoder(zstd: string): Duplex {
-  return childDecoder(zstd, ['-d', '-q', '-c'], 'zstd');
-}
-
-/**
- * A duplex stream that decompresses through a child process (`zstd -d`, `pigz -d`, `gzip -d`): what is
- * written goes to its stdin, its stdout is read. The child decompresses on its own core while this process
- * parses and writes, as `tar xzf` does with gzip. The readable side ends only after the child exited
- * cleanly; a non-zero exit is an error "<name>: <its last stderr line>". Destroying the stream ends it.
- */
-export function childDecoder(command: string, args: string[], name: string): Duplex {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  const stderr = collectStderr(child);
-  const stdin = child.stdin;
-  const stdout = child.stdout;
-  stdin.on('error', () => undefined); // the child's exit status says what went wrong
-  const duplex = new Duplex({
-    write(chunk: Buffer, _encoding, done) {
-      if (stdin.write(chunk)) done();
-      else stdin.once('drain', () => done());
-    },
-    final(done) {
-      stdin.end();
-      done();
-    },
-    read() {
-      stdout.resume();
-    },
-    destroy(error, done) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      done(error);
-    },
-  });
-  stdout.on('data', (chunk: Buffer) => {
-    if (!duplex.push(chunk)) stdout.pause();
-  });
-  child.on('error', (error) => duplex.destroy(new ExpmanError(name === 'zstd' ? 'ZSTD_MISSING' : 'ARCHIVE_INVALID', `could not start ${command}: ${error.message}`, { file: command })));
-  child.on('close', (code, signal) => {
-    if (duplex.destroyed) return;
-    if (code === 0) duplex.push(null);
-    else duplex.destroy(new Error(`${name}: ${lastLine(stderr(), name) || (signal ?? `exit ${code}`)}`));
-  });
-  return duplex;
 }
