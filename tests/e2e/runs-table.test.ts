@@ -92,14 +92,18 @@ test('300 runs: metric column sorted, range filter, grouped by learning rate wit
     box.scrollIntoView({ block: 'end' });
     const r = box.getBoundingClientRect();
     const header = box.querySelector('[role="row"]')!.getBoundingClientRect();
-    const nameAt = (y: number): string | undefined => document.elementFromPoint(r.left + box.clientLeft + 40, y)?.closest('[role="row"]')?.querySelector('.name')?.textContent ?? undefined;
-    const rowIndexAt = (y: number): number => Number(document.elementFromPoint(r.left + box.clientLeft + 40, y)?.closest('[role="row"]')?.getAttribute('aria-rowindex'));
+    const nameAt = (y: number): string | undefined => box.ownerDocument.elementFromPoint(r.left + box.clientLeft + 40, y)?.closest('[role="row"]')?.querySelector('.name')?.textContent ?? undefined;
+    const rowIndexAt = (y: number): number => Number(box.ownerDocument.elementFromPoint(r.left + box.clientLeft + 40, y)?.closest('[role="row"]')?.getAttribute('aria-rowindex'));
     const top = header.bottom + 5;
     return { last: nameAt(r.top + box.clientTop + box.clientHeight - 15), headerTop: header.top - r.top, topIndex: rowIndexAt(top), expectedTopIndex: Math.floor((box.scrollTop + top - header.bottom) / 30) + 2 };
   });
   expect(placed.last).toBe(worst.model);
   expect(placed.headerTop).toBeLessThan(3); // sticky: at the top of the scrolled box
   expect(placed.topIndex).toBe(placed.expectedTopIndex);
+  // the box alone, scrolled half way: header over the rows, columns lined up
+  await page.getByTestId('runs-table-scroll').evaluate((box) => (box.scrollTop = box.scrollHeight / 2 + 7));
+  await page.waitForTimeout(200);
+  await page.getByTestId('runs-table-scroll').screenshot({ path: join(shotsDir, 'runs-table-box-scrolled.png') });
   await page.screenshot({ path: join(shotsDir, 'runs-table-scrolled-1440x900.png') });
   expect(errors).toEqual([]);
   await page.close();

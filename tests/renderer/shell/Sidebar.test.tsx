@@ -62,7 +62,7 @@ test('the runs table: newest first, long names cut with the full name as title, 
   const rows = within(table).getAllByRole('row').slice(1);
   expect(rows.map((row) => row.querySelector('[role="cell"]')!.textContent)).toEqual(['run-20261204-091200', 'run-20261204-085959', 'run-20261204-083015', LONG]);
   const longCell = rows[3]!.querySelector('[role="cell"]')!;
-  expect(longCell.className).toBe('name');
+  expect(longCell.classList.contains('name')).toBe(true);
   expect(longCell.getAttribute('title')).toBe(LONG);
   const testColumn = header.indexOf('Test score');
   expect(rows[0]!.querySelectorAll('[role="cell"]')[testColumn]!.textContent).toBe('0.9667');

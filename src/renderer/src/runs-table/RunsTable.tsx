@@ -205,7 +205,7 @@ export function RunsTable({ experiment, runs, queued, active, table }: Props): J
                 <div
                   key={c.id}
                   role="columnheader"
-                  className={c.numeric ? 'num' : undefined}
+                  className={c.numeric ? 'head num' : 'head'}
                   title={c.title ?? c.label}
                   aria-sort={settings.sort?.columnId === c.id ? (settings.sort.descending ? 'descending' : 'ascending') : undefined}
                 >
@@ -214,7 +214,7 @@ export function RunsTable({ experiment, runs, queued, active, table }: Props): J
                   </button>
                 </div>
               ))}
-              {!grouped && <div role="columnheader" aria-label="Actions" />}
+              {!grouped && <div role="columnheader" className="head" aria-label="Actions" />}
             </div>
           </div>
           <div className="runs-grid-body" role="rowgroup" style={{ height: count * ROW_HEIGHT }}>
@@ -254,24 +254,24 @@ const RunTableRow = memo(function RunTableRow({ experiment, row, columns, job, o
       {columns.map((c) => {
         if (c.id === 'run:model')
           return (
-            <div role="cell" key={c.id} className="name" title={row.model}>
+            <div role="cell" key={c.id} className="cell name" title={row.model}>
               {run ? <a href={routeHref({ view: 'run', experiment, model: row.model })}>{row.model}</a> : row.model}
             </div>
           );
         if (c.id === 'run:status')
           return (
-            <div role="cell" key={c.id} className="status" title={runErrorTitle(run?.error)}>
+            <div role="cell" key={c.id} className="cell status" title={runErrorTitle(run?.error)}>
               {run ? <StatusBadge status={run.status} epoch={run.epoch} epochs={run.epochs} /> : <StatusBadge status="queued" />}
             </div>
           );
         const text = c.text ? c.text(row) : formatCell(c.value(row));
         return (
-          <div role="cell" key={c.id} className={c.numeric ? 'num' : undefined} title={text}>
+          <div role="cell" key={c.id} className={c.numeric ? 'cell num' : 'cell'} title={text}>
             {text}
           </div>
         );
       })}
-      <div role="cell">
+      <div role="cell" className="cell">
         {run ? (
           job ? (
             <StopRunButton run={run} small />
@@ -294,13 +294,13 @@ const GroupTableRow = memo(function GroupTableRow({ group, columns, by, index }:
       {columns.map((c) => {
         if (c.id === 'run:model')
           return (
-            <div role="cell" key={c.id} className="name" title={group.rows.map((r) => r.model).join('\n')}>
+            <div role="cell" key={c.id} className="cell name" title={group.rows.map((r) => r.model).join('\n')}>
               {group.rows.length} {group.rows.length === 1 ? 'run' : 'runs'}
             </div>
           );
         const text = formatGroupCell(groupCell(group, c, by));
         return (
-          <div role="cell" key={c.id} className={c.numeric ? 'num' : undefined} title={text}>
+          <div role="cell" key={c.id} className={c.numeric ? 'cell num' : 'cell'} title={text}>
             {text}
           </div>
         );
