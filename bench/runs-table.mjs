@@ -178,7 +178,6 @@ async function uiFigures(data, count, rounds) {
       const perFrame = (name) => ((after[name] - before[name]) * 1000) / result.frames;
       return { ...result, taskMs: perFrame('TaskDuration'), layoutMs: perFrame('LayoutDuration'), styleMs: perFrame('RecalcStyleDuration'), scriptMs: perFrame('ScriptDuration') };
     };
-    const idle = await frames(page, false);
     // The baseline tree's page, opened once and scrolled in turn with this tree's, round by round.
     let basePage;
     if (baseUi) {
@@ -190,6 +189,11 @@ async function uiFigures(data, count, rounds) {
       await basePage.waitForSelector(columnsHeader, { timeout: 600_000 });
       await basePage.waitForTimeout(500);
     }
+    // One scroll of each page first, not counted: the first scroll of a page (JIT, first layouts) and the
+    // baseline server's first read of the experiment just before it fell on the first measured round.
+    await frames(page, true);
+    if (basePage) await frames(basePage, true);
+    const idle = await frames(page, false);
     const scrollRounds = [];
     for (let r = 0; r < rounds; r++) {
       const round = { tree: await frames(page, true) };
