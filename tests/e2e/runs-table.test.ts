@@ -34,11 +34,11 @@ test('300 runs: metric column sorted, range filter, grouped by learning rate wit
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${ui.url.split('#')[0]}#/experiments/sweep`);
   const table = page.getByTestId('experiment-runs');
-  await table.locator('tbody td.name a').first().waitFor({ timeout: 30_000 });
+  await table.locator('[role="cell"].name a').first().waitFor({ timeout: 30_000 });
   // config columns (what the sweep varies) arrive from runs:table
   await table.getByRole('columnheader', { name: 'training.learning_rate' }).waitFor({ timeout: 30_000 });
   await expect(page.getByTestId('runs-table-count').textContent()).resolves.toBe('300 of 300 runs');
-  expect(await table.locator('tbody tr:not(.spacer)').count()).toBeLessThan(100);
+  expect(await table.locator('.runs-grid-body [role="row"]').count()).toBeLessThan(100);
 
   await page.getByRole('button', { name: /^Columns/ }).click();
   await page.getByRole('searchbox', { name: 'Find a column' }).fill('val_loss');
@@ -52,7 +52,7 @@ test('300 runs: metric column sorted, range filter, grouped by learning rate wit
   await lossHeader.getByRole('button').click(); // numeric: descending first
   await lossHeader.getByRole('button').click(); // then ascending
   await expect(lossHeader.getAttribute('aria-sort')).resolves.toBe('ascending');
-  await expect(table.locator('tbody td.name').first().textContent()).resolves.toBe(best.model);
+  await expect(table.locator('[role="cell"].name').first().textContent()).resolves.toBe(best.model);
 
   await page.getByRole('combobox', { name: 'Filter column' }).selectOption({ label: 'training.learning_rate' });
   await page.getByRole('textbox', { name: 'Maximum' }).fill('0.001');
@@ -63,9 +63,9 @@ test('300 runs: metric column sorted, range filter, grouped by learning rate wit
   await page.getByRole('combobox', { name: 'Group by' }).selectOption({ label: 'model.hidden_units' });
   const groups = table.getByTestId('group-row');
   await expect(groups.count()).resolves.toBe(8); // 2 learning rates × 4 layouts, 15 runs each (3 dropouts × 5 repeats of 3 seeds)
-  await expect(groups.first().locator('td').first().textContent()).resolves.toBe('15 runs');
-  const lossColumn = (await table.locator('thead th').allTextContents()).indexOf('val_loss (best)');
-  await expect(groups.first().locator('td').nth(lossColumn).textContent()).resolves.toMatch(/^\d\.\d{4} ± \d\.\d{4}$/);
+  await expect(groups.first().locator('[role="cell"]').first().textContent()).resolves.toBe('15 runs');
+  const lossColumn = (await table.getByRole('columnheader').allTextContents()).indexOf('val_loss (best)');
+  await expect(groups.first().locator('[role="cell"]').nth(lossColumn).textContent()).resolves.toMatch(/^\d\.\d{4} ± \d\.\d{4}$/);
   // clicking the headers on the right scrolled the table sideways: back to its first column for the picture
   await page.getByTestId('runs-table-scroll').evaluate((box) => (box.scrollLeft = 0));
   await page.getByTestId('runs-table-scroll').scrollIntoViewIfNeeded();
@@ -83,9 +83,27 @@ test('300 runs: metric column sorted, range filter, grouped by learning rate wit
   await page.getByRole('button', { name: /^Ungroup model.hidden_units/ }).click();
   await page.getByRole('button', { name: /^Remove filter/ }).click();
   await page.getByTestId('runs-table-scroll').evaluate((box) => (box.scrollTop = box.scrollHeight));
-  await expect.poll(() => table.locator('tbody tr:not(.spacer)').last().locator('td.name').textContent(), { timeout: 5000 }).toBe(worst.model);
-  const rows = await table.locator('tbody tr:not(.spacer)').count();
+  await expect.poll(() => table.locator('.runs-grid-body [role="row"]').last().locator('[role="cell"].name').textContent(), { timeout: 5000 }).toBe(worst.model);
+  const rows = await table.locator('.runs-grid-body [role="row"]').count();
   expect(rows).toBeLessThan(100);
+  // Where the rows are drawn (the row block's transform and pad): the row at the bottom of the box is the
+  // last run, the one under the sticky header the run its row index puts there.
+  const placed = await page.getByTestId('runs-table-scroll').evaluate((box) => {
+    box.scrollIntoView({ block: 'end' });
+    const r = box.getBoundingClientRect();
+    const header = box.querySelector('[role="row"]')!.getBoundingClientRect();
+    const nameAt = (y: number): string | undefined => box.ownerDocument.elementFromPoint(r.left + box.clientLeft + 40, y)?.closest('[role="row"]')?.querySelector('.name')?.textContent ?? undefined;
+    const rowIndexAt = (y: number): number => Number(box.ownerDocument.elementFromPoint(r.left + box.clientLeft + 40, y)?.closest('[role="row"]')?.getAttribute('aria-rowindex'));
+    const top = header.bottom + 5;
+    return { last: nameAt(r.top + box.clientTop + box.clientHeight - 15), headerTop: header.top - r.top, topIndex: rowIndexAt(top), expectedTopIndex: Math.floor((box.scrollTop + top - header.bottom) / 30) + 2 };
+  });
+  expect(placed.last).toBe(worst.model);
+  expect(placed.headerTop).toBeLessThan(3); // sticky: at the top of the scrolled box
+  expect(placed.topIndex).toBe(placed.expectedTopIndex);
+  // the box alone, scrolled half way: header over the rows, columns lined up
+  await page.getByTestId('runs-table-scroll').evaluate((box) => (box.scrollTop = box.scrollHeight / 2 + 7));
+  await page.waitForTimeout(200);
+  await page.getByTestId('runs-table-scroll').screenshot({ path: join(shotsDir, 'runs-table-box-scrolled.png') });
   await page.screenshot({ path: join(shotsDir, 'runs-table-scrolled-1440x900.png') });
   expect(errors).toEqual([]);
   await page.close();

@@ -98,7 +98,7 @@ const bodyRows = (table: HTMLElement): string[] =>
   within(table)
     .getAllByRole('row')
     .slice(1)
-    .map((row) => row.querySelector('td')!.textContent);
+    .map((row) => row.querySelector('[role="cell"]')!.textContent);
 
 test('in the app: choose a metric column, sort by it, filter a range, group by learning rate, export CSV', async () => {
   const api = new MemoryApi({ runs: RUNS, tables: { e1: TABLE } });
@@ -123,7 +123,7 @@ test('in the app: choose a metric column, sort by it, filter a range, group by l
   await userEvent.click(within(header).getByRole('button'));
   expect(header.getAttribute('aria-sort')).toBe('ascending');
   expect(bodyRows(table)).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5']);
-  const cells = within(table).getAllByRole('row')[1]!.querySelectorAll('td');
+  const cells = within(table).getAllByRole('row')[1]!.querySelectorAll('[role="cell"]');
   expect(cells[within(table).getAllByRole('columnheader').indexOf(header)]!.textContent).toBe('0.1000');
 
   await userEvent.selectOptions(screen.getByRole('combobox', { name: 'Filter column' }), 'val_loss (best)');
@@ -139,8 +139,8 @@ test('in the app: choose a metric column, sort by it, filter a range, group by l
   expect(groups).toHaveLength(2);
   const lossIndex = within(table).getAllByRole('columnheader').findIndex((th) => th.textContent === 'val_loss (best)');
   // sorted ascending by val_loss: the lr=0.01 group first, its mean ± std across the three seeds
-  expect(groups.map((g) => g.querySelectorAll('td')[lossIndex]!.textContent)).toEqual(['0.1100 ± 0.0100', '1.0100 ± 0.0100']);
-  expect(groups[0]!.querySelector('td')!.textContent).toBe('3 runs');
+  expect(groups.map((g) => g.querySelectorAll('[role="cell"]')[lossIndex]!.textContent)).toEqual(['0.1100 ± 0.0100', '1.0100 ± 0.0100']);
+  expect(groups[0]!.querySelector('[role="cell"]')!.textContent).toBe('3 runs');
 
   const blobs: Blob[] = [];
   vi.spyOn(URL, 'createObjectURL').mockImplementation((blob) => {
@@ -175,10 +175,21 @@ test('10,000 runs: only the rows in view are in the DOM, and scrolling brings th
   fireEvent.scroll(scroller);
   await waitFor(() => expect(bodyRows(table)).toContain('run-04999'));
   expect(bodyRows(table).length).toBeLessThan(80);
-  // the spacer rows keep the scroll height of all 10,000
-  const spacers = table.querySelectorAll('tr.spacer');
-  const height = [...spacers].reduce((sum, tr) => sum + parseFloat((tr as HTMLElement).style.height), 0);
-  expect(height + bodyRows(table).length * 30).toBe(10_000 * 30);
+  // the body keeps the scroll height of all 10,000; the drawn rows sit where their index puts them: the
+  // row block's transform (its base row) plus the pad above the first drawn row
+  const body = table.querySelector<HTMLElement>('[role="rowgroup"]:last-child')!;
+  expect(body.style.height).toBe(`${10_000 * 30}px`);
+  const block = screen.getByTestId('runs-table-block');
+  const blockTop = Number(/^translateY\((\d+)px\)$/.exec(block.style.transform)![1]);
+  const pad = block.querySelector<HTMLElement>('[aria-hidden="true"]');
+  const drawn = within(block).getAllByRole('row');
+  const firstIndex = Number(drawn[0]!.getAttribute('aria-rowindex')) - 2;
+  expect(blockTop + (pad ? parseFloat(pad.style.height) : 0)).toBe(firstIndex * 30);
+  expect(blockTop).toBeGreaterThan(0);
+  // the row at that index: run-09999 is row 0 (newest first)
+  expect(drawn[0]!.querySelector('[role="cell"]')!.textContent).toBe(`run-${String(9999 - firstIndex).padStart(5, '0')}`);
+  expect(drawn.map((row) => Number(row.getAttribute('aria-rowindex')))).toEqual(drawn.map((_, i) => firstIndex + 2 + i));
+  expect(table.getAttribute('aria-rowcount')).toBe('10001');
 });
 
 test('the home page lists the newest 200 of 10,000 runs and points to the experiments’ runs tables', async () => {

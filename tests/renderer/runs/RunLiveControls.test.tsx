@@ -39,7 +39,7 @@ function withStopRun(memory: MemoryApi): { api: MemoryApi; stops: Array<{ reques
   return { api: memory, stops };
 }
 
-const rowOf = (table: HTMLElement, model: string): HTMLElement => within(table).getByRole('link', { name: model }).closest('tr')!;
+const rowOf = (table: HTMLElement, model: string): HTMLElement => within(table).getByRole('link', { name: model }).closest('tr, [role="row"]')!;
 
 test.each([
   ['experiment runs table', <ExperimentRuns key="e" experiment="e1" />, 'experiment-runs'],
@@ -60,7 +60,7 @@ test.each([
   expect(rowOf(table, 'waiting').querySelector('[data-status]')!.getAttribute('data-status')).toBe('queued');
 
   const crashed = rowOf(table, 'crashed');
-  const status = crashed.querySelector('[data-status="failed"]')!.closest('td')!;
+  const status = crashed.querySelector('[data-status="failed"]')!.closest('td, [role="cell"]')!;
   expect(status.getAttribute('title')).toBe('training stopped: the worker exited with code 1\n\nError: out of memory\n    at train (train.js:10)');
   expect(within(crashed).queryByRole('button', { name: 'Stop' })).toBeNull();
   stops[0]!.settle();

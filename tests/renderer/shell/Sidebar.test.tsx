@@ -60,14 +60,14 @@ test('the runs table: newest first, long names cut with the full name as title, 
   const header = within(table).getAllByRole('columnheader').map((th) => th.textContent);
   expect(header).toContain('Test score');
   const rows = within(table).getAllByRole('row').slice(1);
-  expect(rows.map((row) => row.querySelector('td')!.textContent)).toEqual(['run-20261204-091200', 'run-20261204-085959', 'run-20261204-083015', LONG]);
-  const longCell = rows[3]!.querySelector('td')!;
-  expect(longCell.className).toBe('name');
+  expect(rows.map((row) => row.querySelector('[role="cell"]')!.textContent)).toEqual(['run-20261204-091200', 'run-20261204-085959', 'run-20261204-083015', LONG]);
+  const longCell = rows[3]!.querySelector('[role="cell"]')!;
+  expect(longCell.classList.contains('name')).toBe(true);
   expect(longCell.getAttribute('title')).toBe(LONG);
   const testColumn = header.indexOf('Test score');
-  expect(rows[0]!.querySelectorAll('td')[testColumn]!.textContent).toBe('0.9667');
-  expect(rows[1]!.querySelectorAll('td')[testColumn]!.textContent).toBe('–');
-  expect(rows[3]!.querySelectorAll('td')[testColumn]!.textContent).toBe('R² 0.5312');
+  expect(rows[0]!.querySelectorAll('[role="cell"]')[testColumn]!.textContent).toBe('0.9667');
+  expect(rows[1]!.querySelectorAll('[role="cell"]')[testColumn]!.textContent).toBe('–');
+  expect(rows[3]!.querySelectorAll('[role="cell"]')[testColumn]!.textContent).toBe('R² 0.5312');
 });
 
 test('a run on a target shows where (its target) with the job in words on hover, and the filter finds it', async () => {

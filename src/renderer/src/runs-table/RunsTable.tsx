@@ -1,4 +1,5 @@
-import { memo, useCallback, useEffect, useMemo, useRef, useState, type JSX, type UIEvent } from 'react';
+import { memo, useCallback, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type JSX } from 'react';
+import { flushSync } from 'react-dom';
 import type { RunTable } from '../../../shared/run-table';
 import type { JobInfo, RunSummary } from '../../../shared/runs';
 import { useApi } from '../api/context';
@@ -27,7 +28,7 @@ import {
 import { useTableSettings } from './use-table-settings';
 import './runs-table.css';
 
-/** Row height in px (CSS: .runs-table tr): rows are virtualised, so every row has the same height. */
+/** Row height in px (CSS: .runs-grid-row): rows are virtualised, so every row has the same height. */
 export const ROW_HEIGHT = 30;
 /** Rows drawn above and below the visible ones, so a fast scroll does not show blank rows. */
 const OVERSCAN = 16;
@@ -36,6 +37,12 @@ const OVERSCAN = 16;
  * frame, and the DOM changes by a block of rows at a time (fewer layouts while a wheel scrolls fast).
  */
 const STEP = 8;
+/**
+ * The drawn rows sit below a pad inside the row block, measured from a base row that moves in steps of this
+ * many rows: rows that stay in view keep their place in the block when rows come and go at its ends, so a
+ * step repaints only the new rows (as the log viewer does).
+ */
+const BASE_ROWS = 512;
 /** When the scroll box has no size yet (first render, jsdom): as if it were this tall. */
 const FALLBACK_VIEWPORT = 720;
 
@@ -54,6 +61,11 @@ interface Props {
  * The runs of an experiment as a table of any columns: sort (click a header), range and text filters,
  * group by columns with mean ± std of each numeric column, CSV of what is shown. Only the rows in view
  * are in the DOM (fixed row height), so 10,000 runs paint and scroll like 20.
+ *
+ * Not a <table>: table layout lays out and repaints every drawn row when rows come and go (~3 ms a scroll
+ * step). The rows are grid rows of fixed column widths, each containing its layout and paint, in one row
+ * block on its own layer; the ARIA roles (table, rowgroup, row, columnheader, cell) keep it a table to
+ * assistive technology.
  */
 export function RunsTable({ experiment, runs, queued, active, table }: Props): JSX.Element {
   const api = useApi();
@@ -97,16 +109,32 @@ export function RunsTable({ experiment, runs, queued, active, table }: Props): J
   const [first, setFirst] = useState(0);
   const [viewport, setViewport] = useState(FALLBACK_VIEWPORT);
   const scroller = useRef<HTMLDivElement>(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     const box = scroller.current;
     if (box?.clientHeight) setViewport(box.clientHeight);
   }, []);
-  const onScroll = (event: UIEvent<HTMLDivElement>): void => {
-    // Re-render only when the window moves by a step, not on every scroll pixel.
-    setFirst(Math.floor(event.currentTarget.scrollTop / ROW_HEIGHT / STEP) * STEP);
+  const firstRef = useRef(first);
+  firstRef.current = first;
+  const onScroll = (): void => {
+    // Re-render only when the window moves by a step, not on every scroll pixel; then in this frame
+    // (not in a task after it), so the new rows are painted with the scroll that brings them.
+    const step = Math.floor(scroller.current!.scrollTop / ROW_HEIGHT / STEP) * STEP;
+    if (step !== firstRef.current) flushSync(() => setFirst(step));
   };
   const start = Math.max(0, Math.min(first, count) - OVERSCAN);
   const end = Math.min(count, first + STEP + Math.ceil(viewport / ROW_HEIGHT) + OVERSCAN);
+  const base = Math.floor(start / BASE_ROWS) * BASE_ROWS;
+  // The block's height changes only with its base (or the row count): its layer's bounds stay put while
+  // rows come and go (bounds that followed the rows made the browser raster the whole layer again).
+  const blockRows = Math.min(count, base + BASE_ROWS + STEP + Math.ceil(viewport / ROW_HEIGHT) + 2 * OVERSCAN) - base;
+  const grouped = groups !== null;
+  // Fixed column widths: a row lays out without measuring its text. The last column takes what is left
+  // of a wide window.
+  const widths = [...displayed.map((c) => columnRem(c, grouped)), ...(grouped ? [] : [ACTIONS_REM])];
+  const gridStyle = {
+    '--runs-columns': widths.map((w, i) => (i === widths.length - 1 ? `minmax(${w}rem, 1fr)` : `${w}rem`)).join(' '),
+    minWidth: `${widths.reduce((sum, w) => sum + w, 0)}rem`,
+  } as CSSProperties;
 
   const toggleSort = (id: string): void =>
     update({ sort: settings.sort?.columnId !== id ? { columnId: id, descending: byId.get(id)?.numeric ?? false } : settings.sort.descending ? { columnId: id, descending: false } : null });
@@ -167,47 +195,45 @@ export function RunsTable({ experiment, runs, queued, active, table }: Props): J
         onScroll={onScroll}
         data-testid="runs-table-scroll"
         // A definite height (the rows', up to 70 % of the window) lets the box contain its layout: a scroll
-        // step lays out the table's rows, not the page around it.
+        // step lays out the new rows, not the page around them.
         style={{ height: `min(70vh, ${(count + 1) * ROW_HEIGHT + 16}px)` }}
       >
-        <table className="data runs-table" data-testid="experiment-runs" aria-rowcount={count + 1} style={{ width: `${displayed.reduce((sum, c) => sum + columnRem(c, groups !== null), groups ? 0 : ACTIONS_REM)}rem` }}>
-          <colgroup>
-            {displayed.map((c) => (
-              <col key={c.id} style={{ width: `${columnRem(c, groups !== null)}rem` }} />
-            ))}
-            {!groups && <col style={{ width: `${ACTIONS_REM}rem` }} />}
-          </colgroup>
-          <thead>
-            <tr>
+        <div className="runs-grid" role="table" data-testid="experiment-runs" aria-rowcount={count + 1} style={gridStyle}>
+          <div className="runs-grid-head" role="rowgroup">
+            <div className="runs-grid-row" role="row" aria-rowindex={1}>
               {displayed.map((c) => (
-                <th
+                <div
                   key={c.id}
-                  className={c.numeric ? 'num' : undefined}
+                  role="columnheader"
+                  className={c.numeric ? 'head num' : 'head'}
                   title={c.title ?? c.label}
                   aria-sort={settings.sort?.columnId === c.id ? (settings.sort.descending ? 'descending' : 'ascending') : undefined}
                 >
                   <button type="button" className="sort" onClick={() => toggleSort(c.id)}>
                     {c.label}
                   </button>
-                </th>
+                </div>
               ))}
-              {!groups && <th aria-label="Actions" />}
-            </tr>
-          </thead>
-          <tbody>
-            {start > 0 && <tr aria-hidden="true" className="spacer" style={{ height: start * ROW_HEIGHT }} />}
-            {groups
-              ? groups.slice(start, end).map((g) => <GroupTableRow key={g.key} group={g} columns={displayed} by={groupBy} />)
-              : sortedRows.slice(start, end).map((row) => <RunTableRow key={row.key} experiment={experiment} row={row} columns={displayed} job={active.has(row.model)} onRemove={onRemove} />)}
-            {end < count && <tr aria-hidden="true" className="spacer" style={{ height: (count - end) * ROW_HEIGHT }} />}
-          </tbody>
-        </table>
+              {!grouped && <div role="columnheader" className="head" aria-label="Actions" />}
+            </div>
+          </div>
+          <div className="runs-grid-body" role="rowgroup" style={{ height: count * ROW_HEIGHT }}>
+            {/* The row block: its own layer at its base row (a whole-pixel transform); the pad puts the drawn
+                rows at their place below it. */}
+            <div className="runs-grid-block" data-testid="runs-table-block" style={{ transform: `translateY(${base * ROW_HEIGHT}px)`, height: blockRows * ROW_HEIGHT }}>
+              {start > base && <div className="runs-grid-pad" aria-hidden="true" style={{ height: (start - base) * ROW_HEIGHT }} />}
+              {groups
+                ? groups.slice(start, end).map((g, i) => <GroupTableRow key={g.key} group={g} columns={displayed} by={groupBy} index={start + i} />)
+                : sortedRows.slice(start, end).map((row, i) => <RunTableRow key={row.key} experiment={experiment} row={row} columns={displayed} job={active.has(row.model)} onRemove={onRemove} index={start + i} />)}
+            </div>
+          </div>
+        </div>
       </div>
     </div>
   );
 }
 
-/** Column width in rem: fixed, so the browser lays rows out without measuring their text (table-layout: fixed). */
+/** Column width in rem: fixed, so the browser lays rows out without measuring their text. */
 function columnRem(column: ColumnDef, grouped: boolean): number {
   if (column.id === 'run:model') return 14;
   if (column.id === 'run:status') return 8;
@@ -218,31 +244,34 @@ function columnRem(column: ColumnDef, grouped: boolean): number {
 }
 const ACTIONS_REM = 7;
 
-const RunTableRow = memo(function RunTableRow({ experiment, row, columns, job, onRemove }: { experiment: string; row: TableRow; columns: readonly ColumnDef[]; job: boolean; onRemove: (jobId: string) => void }): JSX.Element {
+/** A body row's ARIA position: the header is row 1. */
+const rowIndex = (index: number): number => index + 2;
+
+const RunTableRow = memo(function RunTableRow({ experiment, row, columns, job, onRemove, index }: { experiment: string; row: TableRow; columns: readonly ColumnDef[]; job: boolean; onRemove: (jobId: string) => void; index: number }): JSX.Element {
   const { run } = row;
   return (
-    <tr>
+    <div className="runs-grid-row" role="row" aria-rowindex={rowIndex(index)}>
       {columns.map((c) => {
         if (c.id === 'run:model')
           return (
-            <td key={c.id} className="name" title={row.model}>
+            <div role="cell" key={c.id} className="cell name" title={row.model}>
               {run ? <a href={routeHref({ view: 'run', experiment, model: row.model })}>{row.model}</a> : row.model}
-            </td>
+            </div>
           );
         if (c.id === 'run:status')
           return (
-            <td key={c.id} className="status" title={runErrorTitle(run?.error)}>
+            <div role="cell" key={c.id} className="cell status" title={runErrorTitle(run?.error)}>
               {run ? <StatusBadge status={run.status} epoch={run.epoch} epochs={run.epochs} /> : <StatusBadge status="queued" />}
-            </td>
+            </div>
           );
         const text = c.text ? c.text(row) : formatCell(c.value(row));
         return (
-          <td key={c.id} className={c.numeric ? 'num' : undefined} title={text}>
+          <div role="cell" key={c.id} className={c.numeric ? 'cell num' : 'cell'} title={text}>
             {text}
-          </td>
+          </div>
         );
       })}
-      <td>
+      <div role="cell" className="cell">
         {run ? (
           job ? (
             <StopRunButton run={run} small />
@@ -254,28 +283,28 @@ const RunTableRow = memo(function RunTableRow({ experiment, row, columns, job, o
             Remove
           </button>
         ) : null}
-      </td>
-    </tr>
+      </div>
+    </div>
   );
 });
 
-const GroupTableRow = memo(function GroupTableRow({ group, columns, by }: { group: GroupRow; columns: readonly ColumnDef[]; by: readonly ColumnDef[] }): JSX.Element {
+const GroupTableRow = memo(function GroupTableRow({ group, columns, by, index }: { group: GroupRow; columns: readonly ColumnDef[]; by: readonly ColumnDef[]; index: number }): JSX.Element {
   return (
-    <tr className="group-row" data-testid="group-row">
+    <div className="runs-grid-row group-row" role="row" aria-rowindex={rowIndex(index)} data-testid="group-row">
       {columns.map((c) => {
         if (c.id === 'run:model')
           return (
-            <td key={c.id} className="name" title={group.rows.map((r) => r.model).join('\n')}>
+            <div role="cell" key={c.id} className="cell name" title={group.rows.map((r) => r.model).join('\n')}>
               {group.rows.length} {group.rows.length === 1 ? 'run' : 'runs'}
-            </td>
+            </div>
           );
         const text = formatGroupCell(groupCell(group, c, by));
         return (
-          <td key={c.id} className={c.numeric ? 'num' : undefined} title={text}>
+          <div role="cell" key={c.id} className={c.numeric ? 'cell num' : 'cell'} title={text}>
             {text}
-          </td>
+          </div>
         );
       })}
-    </tr>
+    </div>
   );
 });
