@@ -66,7 +66,8 @@ async function create(argv: string[]): Promise<number> {
   const bar = new ProgressBar();
   tuneForStreaming();
   const outcome = await cancellable((signal) =>
-    createArchive({ dataDir: data, out, format, excludeCheckpoints: values['exclude-checkpoints'], only: values.only, signal, onProgress: (p) => bar.update(p) }),
+    // No bar (not a terminal): no progress asked, which spares the walk that counts the total.
+    createArchive({ dataDir: data, out, format, excludeCheckpoints: values['exclude-checkpoints'], only: values.only, signal, onProgress: bar.enabled ? (p) => bar.update(p) : undefined }),
   );
   bar.clear();
   if (!outcome.ok) {

@@ -8,7 +8,7 @@ export interface ParallelGzipOptions {
   level?: number;
   /** Uncompressed bytes per gzip member. */
   blockSize?: number;
-  /** Compressions at once (default: one per core, at most libuv's thread pool less one). */
+  /** Compressions at once (default: one more than the cores, at most libuv's thread pool less one). */
   threads?: number;
 }
 
@@ -32,8 +32,13 @@ function poolThreads(): number {
   return Number.isInteger(configured) && configured > 0 ? Math.min(configured, 1024) : 4;
 }
 
+/**
+ * One compression more than there are cores (within the pool): a finished member is handed on through the
+ * event loop, which is busy reading and hashing files, and a queued compression keeps the cores busy
+ * meanwhile (1 GiB on 2 cores: 15.7–17.1 s with 3, 17.8–21.2 s with 2; pigz 16.9–17.7 s in the same runs).
+ */
 export function defaultGzipThreads(): number {
-  return Math.max(1, Math.min(availableParallelism(), poolThreads() - 1));
+  return Math.max(1, Math.min(availableParallelism() + 1, poolThreads() - 1));
 }
 
 /** The fields of Node's zlib stream that hold its output buffer (lib/zlib.js; the same from Node 10 to 24). */

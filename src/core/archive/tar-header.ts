@@ -72,6 +72,12 @@ function entryName(fields: HeaderFields): string {
 const TYPE_FLAGS = { File: 0x30, Directory: 0x35, SymbolicLink: 0x32 } as const;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
+function bytesSum(block: Buffer, start: number, end: number): number {
+  let sum = 0;
+  for (let i = start; i < end; i++) sum += block[i]!;
+  return sum;
+}
+
 /** An octal field as node-tar writes it: zero-padded digits, a space, a NUL (or the digits and a NUL when they fill it). */
 function octal(block: Buffer, offset: number, size: number, value: number): void {
   const digits = Math.floor(value).toString(8);
@@ -109,16 +115,19 @@ export function plainUstar(fields: HeaderFields): Buffer | undefined {
   block.write(uname, 265, 32, 'latin1');
   octal(block, 329, 8, 0); // device major and minor, 0 as node-tar writes them
   octal(block, 337, 8, 0);
-  let sum = 8 * 0x20;
-  for (let i = 0; i < BLOCK; i++) if (i < 148 || i >= 156) sum += block[i]!;
+  // The checksum counts its own field as spaces; only the ranges written above are not zero.
+  const sum = 8 * 0x20 + bytesSum(block, 0, path.length) + bytesSum(block, 100, 148) + block[156]! + bytesSum(block, 157, 157 + linkpath.length) + bytesSum(block, 257, 265 + uname.length) + bytesSum(block, 329, 345);
   octal(block, 148, 8, sum);
   return block;
 }
 
+/** Shared and never written to: padding is copied out of it. */
+const ZEROS = Buffer.alloc(BLOCK);
+
 /** Zero bytes that pad file content to a whole block. */
 export function padding(size: number): Buffer {
   const rest = size % BLOCK;
-  return Buffer.alloc(rest === 0 ? 0 : BLOCK - rest);
+  return ZEROS.subarray(0, rest === 0 ? 0 : BLOCK - rest);
 }
 
 /** Two zero blocks end a tar archive. */

@@ -75,8 +75,11 @@ function isRunFolder(rel: string): boolean {
   return parts.length === 4 && parts[0] === 'experiments' && parts[2] === 'models';
 }
 
-/** The data folder exists and is a folder: one clear error before anything is listed or written. */
-export async function checkDataFolder(root: string): Promise<void> {
+/**
+ * The data folder exists and is a folder, and every `--only` subtree is in it: one clear error before
+ * anything is listed or written.
+ */
+export async function checkDataFolder(root: string, only: string[] = []): Promise<void> {
   let rootStat: Stats;
   try {
     rootStat = await fs.stat(root);
@@ -84,6 +87,14 @@ export async function checkDataFolder(root: string): Promise<void> {
     throw new ExpmanError('DATA_DIR', `${root}: data folder not found (give --data DIR or set $DATA)`, { file: root });
   }
   if (!rootStat.isDirectory()) throw new ExpmanError('DATA_DIR', `${root}: not a folder`, { file: root });
+  for (const path of only.map((o) => normalizeOnly(root, o))) onlyStat(root, path);
+}
+
+/** An `--only` subtree's lstat, or the error naming it. */
+function onlyStat(root: string, only: string): Stats {
+  const stat = lstatSync(join(root, only), { throwIfNoEntry: false });
+  if (!stat) throw new ExpmanError('USAGE', `--only ${only}: not found in ${root}`, { key: 'only', file: join(root, only) });
+  return stat;
 }
 
 /**
@@ -166,10 +177,8 @@ export function* walkDataFolder(root: string, options: WalkOptions = {}): Genera
       seen.add(parent);
       yield { path: parent, type: 'Directory', stat: entryStat(lstatSync(join(root, parent))) };
     }
-    const stat = lstatSync(join(root, only), { throwIfNoEntry: false });
-    if (!stat) throw new ExpmanError('USAGE', `--only ${only}: not found in ${root}`, { key: 'only', file: join(root, only) });
     seen.add(only);
-    yield* visit(only, stat);
+    yield* visit(only, onlyStat(root, only));
   }
 }
 
