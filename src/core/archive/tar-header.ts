@@ -116,7 +116,7 @@ export function plainUstar(fields: HeaderFields): Buffer | undefined {
   octal(block, 329, 8, 0); // device major and minor, 0 as node-tar writes them
   octal(block, 337, 8, 0);
   // The checksum counts its own field as spaces; only the ranges written above are not zero.
-  const sum = 8 * 0x20 + bytesSum(block, 0, path.length) + bytesSum(block, 100, 148) + block[156]! + bytesSum(block, 157, 157 + linkpath.length) + bytesSum(block, 257, 265 + uname.length) + bytesSum(block, 329, 345);
+  const sum = 8 * 0x20 + bytesSum(block, 0, path.length) + bytesSum(block, 100, 148) + block[156] + bytesSum(block, 157, 157 + linkpath.length) + bytesSum(block, 257, 265 + uname.length) + bytesSum(block, 329, 345);
   octal(block, 148, 8, sum);
   return block;
 }
