@@ -25,7 +25,10 @@ describeIfAvailable(sshdUnavailable(), 'Stop, Resume, Re-run and Test of a run o
     const remoteModels = join(remote, 'experiments/default/models');
     const backend = createBackend({ focus: { dataDir: data }, transport: 'browser', emit: () => undefined });
     const job = (id: string) => backend.runs.state().jobs.find((j) => j.id === id);
-    const overrides = ['runtime.executor=ssh', 'runtime.target=box', 'training.epochs=80', 'training.batch_size=1', 'training.early_stopping.enabled=false', 'training.backend=cpu'];
+    // Long enough for Stop to arrive while it trains: the fused step trains these 80 epochs in ~2 s, which a
+    // loaded machine's SSH round trip could outlast (the run finished first); model.fit takes ~11 s, and the
+    // resumed run and its re-run take the same path, so their metrics still compare exactly.
+    const overrides = ['runtime.executor=ssh', 'runtime.target=box', 'training.epochs=80', 'training.batch_size=1', 'training.early_stopping.enabled=false', 'training.backend=cpu', 'training.fused_step=false'];
 
     const started = await backend.dispatch('runs:start', { experiment: 'default', model: 'far', overrides });
     expect(started).toMatchObject({ ok: true, value: { executor: 'ssh', target: 'box' } });
