@@ -65,7 +65,8 @@ describeIfAvailable(sshdUnavailable(), 'expman train on an SSH target (an sshd o
 
   test('Ctrl-C, then train --resume goes on on the target to the metrics of an uninterrupted run; rerun trains there; test runs there', async () => {
     const { data, remote } = setUp();
-    const sets = ['training.epochs=100', 'training.batch_size=1', 'training.early_stopping.enabled=false', 'training.backend=cpu'].flatMap((s) => ['--set', s]);
+    // model.fit (~14 s for 100 epochs here), not the fused step (~3 s): Ctrl-C must reach the target while it trains.
+    const sets = ['training.epochs=100', 'training.batch_size=1', 'training.early_stopping.enabled=false', 'training.backend=cpu', 'training.fused_step=false'].flatMap((s) => ['--set', s]);
     const first = expmanAsync(['train', '--data', data, '--model', 'r', '--set', 'runtime.executor=ssh', '--set', 'runtime.target=box', ...sets]);
     await untilLine(first, /epoch 2\//);
     first.kill('SIGINT');

@@ -112,7 +112,8 @@ describeIfAvailable(slurmUnavailable() ?? sshdUnavailable(), 'Slurm through a lo
     const { options, remote, toml } = cluster();
     writeFileSync(join(ws.root, 'targets.toml'), toml);
     const manager = new RunManager({ emit: () => undefined, flushIntervalMs: 20, placement: { slurm: options } });
-    const sets = ['training.epochs=60', 'training.batch_size=1', 'training.early_stopping.enabled=false', 'training.backend=cpu'];
+    // model.fit (~8 s for 60 epochs here), not the fused step (~2 s): Stop must reach the job while it trains.
+    const sets = ['training.epochs=60', 'training.batch_size=1', 'training.early_stopping.enabled=false', 'training.backend=cpu', 'training.fused_step=false'];
     const first = await manager.start(ws, { experiment: 'default', model: 'job', overrides: ['runtime.executor=slurm', 'runtime.target=cluster', ...sets] });
     expect(first).toMatchObject({ executor: 'slurm', target: 'cluster' });
     const dir = join(ws.root, 'experiments/default/models/job');
